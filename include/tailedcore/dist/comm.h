@@ -1,0 +1,65 @@
+// Comm: the only way ranks talk (DESIGN.md "Distribution").
+//
+// Contract: every rank of a communicator calls each collective, in the same
+// order, with tensors of the same dtype and device; shapes must agree except
+// along dim 0 where stated (allgatherv). Tensors are host tensors for MpiComm
+// and CUDA tensors for NcclComm; SelfComm accepts either and copies nothing
+// it does not have to. Results never depend on the number of ranks: gathers
+// are in rank order, max_loc breaks ties by the lowest global index.
+//
+// Thread level: collectives are called from one thread per rank.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+
+namespace at {
+class Tensor;
+}
+
+namespace tc::dist {
+
+enum class ReduceOp { kSum, kMin, kMax };
+
+class Comm {
+ public:
+  virtual ~Comm() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  /// "self", "mpi" or "nccl": named in error messages.
+  virtual std::string backend() const = 0;
+
+  /// Equal sizes: every rank passes [n, ...]; returns [size * n, ...] in rank order.
+  virtual at::Tensor allgather(const at::Tensor& local) = 0;
+  /// Variable sizes along dim 0 (may be 0 on some ranks); concatenation in rank order.
+  virtual at::Tensor allgatherv(const at::Tensor& local) = 0;
+  /// Element-wise reduction, result on every rank.
+  virtual at::Tensor allreduce(const at::Tensor& t, ReduceOp op) = 0;
+  /// The (value, index) pair with the largest value over ranks; equal values
+  /// resolve to the lowest index. NaN values lose to everything.
+  virtual std::pair<double, int64_t> max_loc(double value, int64_t index) = 0;
+  /// Returns root's tensor on every rank (non-root ranks pass a tensor of the
+  /// same shape and dtype, or any tensor: only root's content matters for SelfComm).
+  virtual at::Tensor broadcast(const at::Tensor& t, int root) = 0;
+  virtual void barrier() = 0;
+  /// Ranks with the same color form a new communicator, ordered by (key, rank).
+  virtual std::unique_ptr<Comm> split(int color, int key) = 0;
+  /// Ends the whole job with this rank's message and a non-zero exit (no hang).
+  [[noreturn]] virtual void abort(const std::string& message, int exit_code) = 0;
+};
+
+/// The one-rank communicator.
+std::unique_ptr<Comm> make_self_comm();
+
+/// Contiguous block [begin, end) of n items owned by `rank` of `size`: the first
+/// n % size ranks get one item more. Blocks are in rank order.
+struct Range {
+  int64_t begin;
+  int64_t end;
+  int64_t size() const { return end - begin; }
+};
+Range shard_range(int64_t n, int rank, int size);
+
+}  // namespace tc::dist

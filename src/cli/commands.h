@@ -1,0 +1,15 @@
+// Subcommands of the `tailedcore` executable. Each parses its own options
+// (Boost.Program_options), validates, runs, and returns the exit code; a
+// tc::Error escaping one becomes the one-line error printed by main().
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace tc::cli {
+
+using Args = std::vector<std::string>;  // the arguments after the subcommand name
+
+int cmd_version(const Args& args);
+
+}  // namespace tc::cli

@@ -1,0 +1,53 @@
+// tailedcore <subcommand> [options]: the single entry point of the framework.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "commands.h"
+#include "tailedcore/core/check.h"
+
+namespace {
+
+struct Command {
+  std::function<int(const tc::cli::Args&)> run;
+  const char* help;
+};
+
+const std::map<std::string, Command>& commands() {
+  using namespace tc::cli;
+  static const std::map<std::string, Command> table = {
+      {"version", {cmd_version, "print the version and the build's optional parts"}},
+  };
+  return table;
+}
+
+void usage() {
+  std::fprintf(stderr, "usage: tailedcore <subcommand> [options]   (tailedcore <subcommand> --help)\n\n");
+  for (const auto& [name, cmd] : commands()) std::fprintf(stderr, "  %-10s %s\n", name.c_str(), cmd.help);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    usage();
+    return argc < 2 ? 2 : 0;
+  }
+  const auto it = commands().find(argv[1]);
+  if (it == commands().end()) {
+    std::fprintf(stderr, "tailedcore: unknown subcommand '%s'\n", argv[1]);
+    usage();
+    return 2;
+  }
+  try {
+    return it->second.run(tc::cli::Args(argv + 2, argv + argc));
+  } catch (const tc::Error& e) {
+    std::fprintf(stderr, "tailedcore %s: error: %s\n", argv[1], e.what());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tailedcore %s: error: %s\n", argv[1], e.what());
+  }
+  return 1;
+}

@@ -1,0 +1,60 @@
+#include "tailedcore/core/runtime.h"
+
+#include <omp.h>
+#include <torch/torch.h>
+
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include "tailedcore/core/check.h"
+
+namespace tc::core {
+namespace {
+
+int env_int(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return fallback;
+  try {
+    return std::stoi(v);
+  } catch (const std::exception&) {
+    TC_FAIL("environment variable ", name, "='", v, "' is not an integer");
+  }
+}
+
+}  // namespace
+
+void seed_everything(uint64_t seed) { torch::manual_seed(seed); }
+
+int local_rank_count() {
+  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"}) {
+    const int n = env_int(name, 0);
+    if (n > 0) return n;
+  }
+  return 1;
+}
+
+int local_rank() {
+  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID"}) {
+    const int n = env_int(name, -1);
+    if (n >= 0) return n;
+  }
+  return 0;
+}
+
+int default_thread_count() {
+  const int forced = env_int("TAILEDCORE_THREADS", 0);
+  if (forced > 0) return forced;
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  const int n = (cores > 0 ? cores : 1) / local_rank_count();
+  return n > 0 ? n : 1;
+}
+
+int set_thread_count(int n) {
+  if (n <= 0) n = default_thread_count();
+  torch::set_num_threads(n);
+  omp_set_num_threads(n);
+  return n;
+}
+
+}  // namespace tc::core

@@ -1,0 +1,389 @@
+#include "tailedcore/io/hdf5.h"
+
+#include <H5Cpp.h>
+#include <unistd.h>
+#include <torch/torch.h>
+
+#include <sstream>
+
+#include "tailedcore/core/check.h"
+
+namespace tc::io {
+namespace fs = std::filesystem;
+
+namespace {
+
+// IEEE half as h5py writes it ('<f2'): HDF5 1.10 has no predefined type.
+H5::FloatType half_type() {
+  H5::FloatType t(H5::PredType::IEEE_F32LE);
+  t.setFields(15, 10, 5, 0, 10);
+  t.setSize(2);
+  t.setEbias(15);
+  return t;
+}
+
+H5::DataType file_type(DType d) {
+  switch (d) {
+    case DType::kFloat32: return H5::PredType::IEEE_F32LE;
+    case DType::kFloat16: return half_type();
+    case DType::kInt64: return H5::PredType::STD_I64LE;
+    case DType::kUInt8: return H5::PredType::STD_U8LE;
+  }
+  TC_FAIL("unknown dtype");
+}
+
+torch::ScalarType scalar_type(DType d) {
+  switch (d) {
+    case DType::kFloat32: return torch::kFloat32;
+    case DType::kFloat16: return torch::kFloat16;
+    case DType::kInt64: return torch::kInt64;
+    case DType::kUInt8: return torch::kUInt8;
+  }
+  TC_FAIL("unknown dtype");
+}
+
+DType dtype_of(const torch::Tensor& t) {
+  switch (t.scalar_type()) {
+    case torch::kFloat32: return DType::kFloat32;
+    case torch::kFloat16: return DType::kFloat16;
+    case torch::kInt64: return DType::kInt64;
+    case torch::kUInt8: return DType::kUInt8;
+    default: TC_FAIL("cannot write a tensor of dtype ", t.scalar_type(),
+                     " to HDF5: expected float32, float16, int64 or uint8");
+  }
+}
+
+std::string shape_str(const std::vector<int64_t>& s) {
+  std::ostringstream os;
+  os << "[";
+  for (size_t i = 0; i < s.size(); ++i) os << (i ? ", " : "") << (s[i] < 0 ? std::string("*") : std::to_string(s[i]));
+  os << "]";
+  return os.str();
+}
+
+H5::LinkCreatPropList intermediate_groups() {
+  H5::LinkCreatPropList p;
+  H5Pset_create_intermediate_group(p.getId(), 1);
+  return p;
+}
+
+H5::H5Object& attr_owner(H5::H5File& file, const std::string& dataset, H5::DataSet& holder) {
+  if (dataset.empty()) return file;
+  holder = file.openDataSet(dataset);
+  return holder;
+}
+
+}  // namespace
+
+DType parse_dtype(const std::string& name) {
+  if (name == "float32") return DType::kFloat32;
+  if (name == "float16") return DType::kFloat16;
+  if (name == "int64") return DType::kInt64;
+  if (name == "uint8") return DType::kUInt8;
+  TC_FAIL("dtype '", name, "' is unknown: expected float32, float16, int64 or uint8");
+}
+
+std::string dtype_name(DType d) {
+  switch (d) {
+    case DType::kFloat32: return "float32";
+    case DType::kFloat16: return "float16";
+    case DType::kInt64: return "int64";
+    case DType::kUInt8: return "uint8";
+  }
+  return "?";
+}
+
+// ---------------------------------------------------------------- writer ----
+
+struct H5Writer::Impl {
+  fs::path tmp;
+  H5::H5File file;
+  bool open = false;
+};
+
+H5Writer::H5Writer(fs::path path, const std::string& stage, const std::string& config_hash)
+    : path_(std::move(path)), impl_(std::make_unique<Impl>()) {
+  H5::Exception::dontPrint();
+  const fs::path dir = path_.has_parent_path() ? path_.parent_path() : fs::path(".");
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  TC_CHECK(fs::is_directory(dir), path_.string(), ": cannot create output folder ", dir.string(),
+           " (", ec.message(), ")");
+  TC_CHECK(access(dir.c_str(), W_OK) == 0, path_.string(), ": output folder ", dir.string(),
+           " is not writable");
+  impl_->tmp = path_;
+  impl_->tmp += ".tmp-" + std::to_string(getpid());
+  try {
+    impl_->file = H5::H5File(impl_->tmp.string(), H5F_ACC_TRUNC);
+  } catch (const H5::Exception& e) {
+    TC_FAIL(path_.string(), ": cannot create HDF5 file (", e.getDetailMsg(), ")");
+  }
+  impl_->open = true;
+  set_attr("stage", stage);
+  set_attr("config_hash", config_hash);
+  set_attr("tailedcore_version", std::string(TAILEDCORE_VERSION));
+}
+
+H5Writer::~H5Writer() {
+  if (impl_ && impl_->open) {
+    try {
+      impl_->file.close();
+    } catch (...) {
+    }
+    std::error_code ec;
+    fs::remove(impl_->tmp, ec);
+  }
+}
+
+void H5Writer::create(const std::string& name, DType dtype, const std::vector<int64_t>& shape) {
+  TC_CHECK(impl_->open, path_.string(), ": write after commit");
+  TC_CHECK(!shape.empty(), path_.string(), ": dataset /", name, " needs a shape");
+  std::vector<hsize_t> dims(shape.begin(), shape.end());
+  H5::DataSpace space(static_cast<int>(dims.size()), dims.data());
+  H5::DSetCreatPropList props;
+  // Row chunks of about 1 MiB so that streamed row blocks and partial reads stay cheap.
+  std::vector<hsize_t> chunk(dims);
+  hsize_t row_bytes = 4;
+  for (size_t i = 1; i < dims.size(); ++i) row_bytes *= std::max<hsize_t>(dims[i], 1);
+  chunk[0] = std::max<hsize_t>(1, std::min<hsize_t>(std::max<hsize_t>(dims[0], 1), (1u << 20) / row_bytes));
+  bool any_zero = false;
+  for (auto d : dims) any_zero |= d == 0;
+  if (!any_zero) props.setChunk(static_cast<int>(chunk.size()), chunk.data());
+  try {
+    impl_->file.createDataSet(name, file_type(dtype), space, props, H5::DSetAccPropList::DEFAULT,
+                              intermediate_groups());
+  } catch (const H5::Exception& e) {
+    TC_FAIL(path_.string(), ": cannot create dataset /", name, " (", e.getDetailMsg(), ")");
+  }
+}
+
+void H5Writer::write_rows(const std::string& name, int64_t first_row, const at::Tensor& rows_in) {
+  TC_CHECK(impl_->open, path_.string(), ": write after commit");
+  H5::DataSet ds = impl_->file.openDataSet(name);
+  H5::DataSpace fspace = ds.getSpace();
+  const int rank = fspace.getSimpleExtentNdims();
+  std::vector<hsize_t> dims(rank);
+  fspace.getSimpleExtentDims(dims.data());
+  H5::DataType ftype = ds.getDataType();
+  DType want = DType::kFloat32;
+  if (ftype.getClass() == H5T_FLOAT) want = ftype.getSize() == 2 ? DType::kFloat16 : DType::kFloat32;
+  else if (ftype.getClass() == H5T_INTEGER) want = ftype.getSize() == 1 ? DType::kUInt8 : DType::kInt64;
+  torch::Tensor rows = rows_in.to(torch::kCPU, scalar_type(want)).contiguous();
+  if (rows.dim() == rank - 1) rows = rows.unsqueeze(0);
+  TC_CHECK(rows.dim() == rank, path_.string(), ": rows for /", name, " have rank ", rows.dim(),
+           ": expected ", rank);
+  for (int i = 1; i < rank; ++i)
+    TC_CHECK(static_cast<hsize_t>(rows.size(i)) == dims[i], path_.string(), ": rows for /", name,
+             " have shape ", rows.sizes(), ": expected trailing dims to match the dataset");
+  const hsize_t n = rows.size(0);
+  TC_CHECK(first_row >= 0 && first_row + n <= dims[0], path_.string(), ": rows [", first_row, ", ",
+           first_row + n, ") of /", name, " exceed its ", dims[0], " rows");
+  if (n == 0) return;
+  std::vector<hsize_t> start(rank, 0), count(dims);
+  start[0] = first_row;
+  count[0] = n;
+  fspace.selectHyperslab(H5S_SELECT_SET, count.data(), start.data());
+  H5::DataSpace mspace(rank, count.data());
+  ds.write(rows.data_ptr(), file_type(want), mspace, fspace);
+}
+
+void H5Writer::write(const std::string& name, const at::Tensor& tensor) {
+  torch::Tensor t = tensor.to(torch::kCPU).contiguous();
+  TC_CHECK(t.dim() >= 1, path_.string(), ": dataset /", name, " must have rank >= 1");
+  create(name, dtype_of(t), t.sizes().vec());
+  if (t.numel() > 0) write_rows(name, 0, t);
+}
+
+void H5Writer::write_strings(const std::string& name, const std::vector<std::string>& values) {
+  TC_CHECK(impl_->open, path_.string(), ": write after commit");
+  H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
+  type.setCset(H5T_CSET_UTF8);
+  hsize_t n = values.size();
+  H5::DataSpace space(1, &n);
+  H5::DataSet ds = impl_->file.createDataSet(name, type, space, H5::DSetCreatPropList::DEFAULT,
+                                             H5::DSetAccPropList::DEFAULT, intermediate_groups());
+  std::vector<const char*> ptrs;
+  ptrs.reserve(values.size());
+  for (const auto& s : values) ptrs.push_back(s.c_str());
+  if (n > 0) ds.write(ptrs.data(), type);
+}
+
+void H5Writer::set_attr(const std::string& key, const std::string& value, const std::string& dataset) {
+  H5::DataSet holder;
+  H5::H5Object& owner = attr_owner(impl_->file, dataset, holder);
+  H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
+  type.setCset(H5T_CSET_UTF8);
+  if (owner.attrExists(key)) owner.removeAttr(key);
+  H5::Attribute a = owner.createAttribute(key, type, H5::DataSpace(H5S_SCALAR));
+  const char* p = value.c_str();
+  a.write(type, &p);
+}
+
+void H5Writer::set_attr(const std::string& key, int64_t value, const std::string& dataset) {
+  H5::DataSet holder;
+  H5::H5Object& owner = attr_owner(impl_->file, dataset, holder);
+  if (owner.attrExists(key)) owner.removeAttr(key);
+  owner.createAttribute(key, H5::PredType::STD_I64LE, H5::DataSpace(H5S_SCALAR))
+      .write(H5::PredType::NATIVE_INT64, &value);
+}
+
+void H5Writer::set_attr(const std::string& key, double value, const std::string& dataset) {
+  H5::DataSet holder;
+  H5::H5Object& owner = attr_owner(impl_->file, dataset, holder);
+  if (owner.attrExists(key)) owner.removeAttr(key);
+  owner.createAttribute(key, H5::PredType::IEEE_F64LE, H5::DataSpace(H5S_SCALAR))
+      .write(H5::PredType::NATIVE_DOUBLE, &value);
+}
+
+void H5Writer::commit() {
+  TC_CHECK(impl_->open, path_.string(), ": committed twice");
+  impl_->file.close();
+  impl_->open = false;
+  std::error_code ec;
+  fs::rename(impl_->tmp, path_, ec);
+  if (ec) {
+    fs::remove(impl_->tmp);
+    TC_FAIL(path_.string(), ": cannot move the finished file into place (", ec.message(), ")");
+  }
+}
+
+// ---------------------------------------------------------------- reader ----
+
+struct H5Reader::Impl {
+  H5::H5File file;
+};
+
+H5Reader::H5Reader(fs::path path) : path_(std::move(path)), impl_(std::make_unique<Impl>()) {
+  H5::Exception::dontPrint();
+  TC_CHECK(fs::exists(path_), path_.string(), ": file does not exist");
+  try {
+    TC_CHECK(H5::H5File::isHdf5(path_.string()), path_.string(), ": not an HDF5 file");
+    impl_->file = H5::H5File(path_.string(), H5F_ACC_RDONLY);
+  } catch (const H5::Exception& e) {
+    TC_FAIL(path_.string(), ": cannot open as HDF5 (", e.getDetailMsg(), ")");
+  }
+}
+
+H5Reader::~H5Reader() = default;
+
+bool H5Reader::has(const std::string& name) const {
+  // Walk the path so that a missing intermediate group is "absent", not an error.
+  std::string prefix;
+  std::stringstream ss(name);
+  std::string part;
+  while (std::getline(ss, part, '/')) {
+    if (part.empty()) continue;
+    prefix += "/" + part;
+    if (!impl_->file.nameExists(prefix)) return false;
+  }
+  return !prefix.empty();
+}
+
+std::vector<int64_t> H5Reader::shape(const std::string& name) const {
+  TC_CHECK(has(name), path_.string(), ": dataset /", name, " is missing");
+  H5::DataSpace space = impl_->file.openDataSet(name).getSpace();
+  std::vector<hsize_t> dims(space.getSimpleExtentNdims());
+  space.getSimpleExtentDims(dims.data());
+  return std::vector<int64_t>(dims.begin(), dims.end());
+}
+
+DType H5Reader::dtype(const std::string& name) const {
+  TC_CHECK(has(name), path_.string(), ": dataset /", name, " is missing");
+  H5::DataType t = impl_->file.openDataSet(name).getDataType();
+  if (t.getClass() == H5T_FLOAT) {
+    if (t.getSize() == 4) return DType::kFloat32;
+    if (t.getSize() == 2) return DType::kFloat16;
+  } else if (t.getClass() == H5T_INTEGER) {
+    if (t.getSize() == 8) return DType::kInt64;
+    if (t.getSize() == 1) return DType::kUInt8;
+  }
+  TC_FAIL(path_.string(), ": dataset /", name,
+          " has an unsupported type: expected float32, float16, int64 or uint8");
+}
+
+at::Tensor H5Reader::read(const std::string& name) const {
+  const auto dims = shape(name);
+  TC_CHECK(!dims.empty(), path_.string(), ": dataset /", name, " is a scalar: expected an array");
+  return read_rows(name, 0, dims[0]);
+}
+
+at::Tensor H5Reader::read_rows(const std::string& name, int64_t first, int64_t count) const {
+  const auto dims = shape(name);
+  const DType dt = dtype(name);
+  TC_CHECK(!dims.empty() && first >= 0 && count >= 0 && first + count <= dims[0], path_.string(),
+           ": rows [", first, ", ", first + count, ") of /", name, " are outside its ",
+           dims.empty() ? 0 : dims[0], " rows");
+  std::vector<int64_t> out_shape(dims);
+  out_shape[0] = count;
+  torch::Tensor out = torch::empty(out_shape, scalar_type(dt));
+  if (out.numel() == 0) return out;
+  H5::DataSet ds = impl_->file.openDataSet(name);
+  H5::DataSpace fspace = ds.getSpace();
+  std::vector<hsize_t> start(dims.size(), 0), cnt(out_shape.begin(), out_shape.end());
+  start[0] = first;
+  fspace.selectHyperslab(H5S_SELECT_SET, cnt.data(), start.data());
+  H5::DataSpace mspace(static_cast<int>(cnt.size()), cnt.data());
+  ds.read(out.data_ptr(), file_type(dt), mspace, fspace);
+  return out;
+}
+
+std::vector<std::string> H5Reader::read_strings(const std::string& name) const {
+  const auto dims = shape(name);
+  TC_CHECK(dims.size() == 1, path_.string(), ": dataset /", name, " must be a 1-d string list");
+  H5::DataSet ds = impl_->file.openDataSet(name);
+  TC_CHECK(ds.getDataType().getClass() == H5T_STRING, path_.string(), ": dataset /", name,
+           " holds no strings");
+  H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
+  type.setCset(H5T_CSET_UTF8);
+  std::vector<char*> ptrs(dims[0], nullptr);
+  if (!ptrs.empty()) ds.read(ptrs.data(), type);
+  std::vector<std::string> out;
+  out.reserve(ptrs.size());
+  for (char* p : ptrs) {
+    out.emplace_back(p ? p : "");
+    free(p);
+  }
+  return out;
+}
+
+bool H5Reader::has_attr(const std::string& key, const std::string& dataset) const {
+  if (dataset.empty()) return impl_->file.attrExists(key);
+  return has(dataset) && impl_->file.openDataSet(dataset).attrExists(key);
+}
+
+std::string H5Reader::attr_string(const std::string& key, const std::string& dataset) const {
+  TC_CHECK(has_attr(key, dataset), path_.string(), ": attribute '", key, "' is missing");
+  H5::DataSet holder;
+  H5::Attribute a = attr_owner(impl_->file, dataset, holder).openAttribute(key);
+  std::string value;
+  a.read(a.getStrType(), value);
+  return value;
+}
+
+int64_t H5Reader::attr_int(const std::string& key, const std::string& dataset) const {
+  TC_CHECK(has_attr(key, dataset), path_.string(), ": attribute '", key, "' is missing");
+  H5::DataSet holder;
+  int64_t v = 0;
+  attr_owner(impl_->file, dataset, holder).openAttribute(key).read(H5::PredType::NATIVE_INT64, &v);
+  return v;
+}
+
+double H5Reader::attr_double(const std::string& key, const std::string& dataset) const {
+  TC_CHECK(has_attr(key, dataset), path_.string(), ": attribute '", key, "' is missing");
+  H5::DataSet holder;
+  double v = 0;
+  attr_owner(impl_->file, dataset, holder).openAttribute(key).read(H5::PredType::NATIVE_DOUBLE, &v);
+  return v;
+}
+
+void H5Reader::expect_shape(const std::string& name, const std::vector<int64_t>& want) const {
+  TC_CHECK(has(name), path_.string(), ": dataset /", name, " is missing: expected shape ",
+           shape_str(want));
+  const auto got = shape(name);
+  bool ok = got.size() == want.size();
+  for (size_t i = 0; ok && i < want.size(); ++i) ok = want[i] < 0 || want[i] == got[i];
+  TC_CHECK(ok, path_.string(), ": dataset /", name, " has shape ", shape_str(got), ": expected ",
+           shape_str(want));
+}
+
+}  // namespace tc::io

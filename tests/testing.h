@@ -1,0 +1,37 @@
+// Helpers shared by the test binaries: temporary folders, fixture paths and
+// running the real `tailedcore` executable.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace tc::testing {
+
+/// A fresh folder under the system temp dir, removed with its contents at scope end.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::filesystem::path fixtures_dir();   // tests/fixtures
+std::filesystem::path shared_dir();     // ../shared (reference manifests, CSVs)
+std::filesystem::path cli_path();       // the built tailedcore executable
+
+struct CommandResult {
+  int exit_code;
+  std::string output;  // stdout and stderr together
+};
+/// Runs a shell command line and captures its output.
+CommandResult run_command(const std::string& command_line);
+/// Runs `tailedcore <args>`.
+CommandResult run_cli(const std::string& args);
+
+}  // namespace tc::testing

@@ -1,0 +1,72 @@
+#include <gtest/gtest.h>
+
+#include "tailedcore/core/check.h"
+#include "tailedcore/core/log.h"
+#include "tailedcore/core/runtime.h"
+
+namespace {
+
+TEST(Check, PassingCheckDoesNotThrow) { EXPECT_NO_THROW(TC_CHECK(1 + 1 == 2, "never")); }
+
+TEST(Check, FailingCheckThrowsWithTheValues) {
+  const int k = 7;
+  try {
+    TC_CHECK(k < 5, "k = ", k, ": expected k < 5");
+    FAIL() << "no throw";
+  } catch (const tc::Error& e) {
+    EXPECT_STREQ(e.what(), "k = 7: expected k < 5");
+  }
+}
+
+TEST(Check, RangeNamesValueAndBounds) {
+  try {
+    TC_CHECK_RANGE(1.5, 0.0, 1.0, "greedy_ratio");
+    FAIL() << "no throw";
+  } catch (const tc::Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "greedy_ratio = 1.5 is out of range: expected 0 <= greedy_ratio <= 1");
+  }
+  EXPECT_NO_THROW(TC_CHECK_RANGE(0.5, 0.0, 1.0, "greedy_ratio"));
+}
+
+TEST(Check, AssertCarriesLocation) {
+  try {
+    TC_ASSERT(false, "detail");
+    FAIL() << "no throw";
+  } catch (const tc::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("check_test.cpp"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("detail"), std::string::npos);
+  }
+}
+
+TEST(Log, LevelsParseAndUnknownIsAnError) {
+  EXPECT_EQ(tc::core::parse_log_level("warn"), tc::core::LogLevel::kWarn);
+  EXPECT_THROW(tc::core::parse_log_level("loud"), tc::Error);
+}
+
+TEST(Log, NonZeroRanksPrintOnlyWarningsByDefault) {
+  tc::core::set_log_rank(1, 3);
+  tc::core::set_log_level(tc::core::LogLevel::kInfo);
+  EXPECT_FALSE(tc::core::log_enabled(tc::core::LogLevel::kInfo));
+  EXPECT_TRUE(tc::core::log_enabled(tc::core::LogLevel::kWarn));
+  tc::core::set_log_all_ranks(true);
+  EXPECT_TRUE(tc::core::log_enabled(tc::core::LogLevel::kInfo));
+  tc::core::set_log_all_ranks(false);
+  tc::core::set_log_rank(0, 1);
+  EXPECT_TRUE(tc::core::log_enabled(tc::core::LogLevel::kInfo));
+}
+
+TEST(Runtime, ThreadCountHonoursEnvironment) {
+  setenv("TAILEDCORE_THREADS", "3", 1);
+  EXPECT_EQ(tc::core::default_thread_count(), 3);
+  unsetenv("TAILEDCORE_THREADS");
+  setenv("OMPI_COMM_WORLD_LOCAL_SIZE", "64", 1);
+  EXPECT_EQ(tc::core::local_rank_count(), 64);
+  EXPECT_EQ(tc::core::default_thread_count(), 1);  // never below one
+  unsetenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+  setenv("TAILEDCORE_THREADS", "many", 1);
+  EXPECT_THROW(tc::core::default_thread_count(), tc::Error);
+  unsetenv("TAILEDCORE_THREADS");
+}
+
+}  // namespace
