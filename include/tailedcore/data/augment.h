@@ -1,0 +1,42 @@
+// Rotated/flipped views of tail images for TailedCore's tail branch (SPEC 5.2).
+//
+// rot15flip / rot30flip / rot45flip: from the uncropped image (Resize only),
+// for angle in 0, step, ..., < 360 and flip in {0, 1}, skipping the identity:
+// optional horizontal flip, replicate padding of 47 px (enough for the
+// 224 x 224 crop's diagonal), nearest-neighbour rotation about the exact centre
+// with zero fill, then the centre crop. rotflip: the normal crop rotated by
+// 0/90/180/270 degrees, with and without flip, minus the identity (exact).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+namespace tc::data {
+
+struct AugmentSpec {
+  std::string name;         // the config name, "" = none
+  int64_t angle_step = 0;   // degrees between views (15, 30, 45, or 90 for rotflip)
+  bool from_uncropped = false;  // views start from the uncropped image (rot*flip) or the crop (rotflip)
+  /// Views per image besides the original: 360 / step * 2 - 1 (0 for none).
+  int64_t views() const { return angle_step > 0 ? 360 / angle_step * 2 - 1 : 0; }
+};
+
+/// "" | rot15flip | rot30flip | rot45flip | rotflip; anything else is an error listing these.
+AugmentSpec augment_spec(const std::string& name);
+
+/// The (angle, flip) pairs in the reference's order: angle outer, flip inner, identity skipped.
+std::vector<std::pair<int64_t, bool>> view_sequence(const AugmentSpec& spec);
+
+/// One view. `image` is [B, 3, H, W] float32 (normalised): uncropped for rot*flip,
+/// the crop for rotflip. Returns [B, 3, crop, crop].
+at::Tensor make_view(const at::Tensor& image, const AugmentSpec& spec, int64_t angle, bool flip,
+                     int64_t crop);
+
+/// Nearest-neighbour rotation by `degrees` (counter-clockwise) about the exact
+/// centre, zero fill, output the same size: torchvision's F.rotate on tensors.
+at::Tensor rotate_nearest(const at::Tensor& image, double degrees);
+
+}  // namespace tc::data

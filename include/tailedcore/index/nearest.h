@@ -1,0 +1,64 @@
+// Nearest-neighbour search over a memory bank (FAISS on CPU).
+//
+// Distances are SQUARED Euclidean, as FAISS IndexFlatL2 returns them and as
+// the reference scores patches (SPEC 5.4): no square root anywhere.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include <ATen/core/Tensor.h>
+
+namespace tc::dist {
+class Comm;
+}
+
+namespace tc::index {
+
+struct IndexOptions {
+  std::string type = "flat";   // flat (exact) | ivf (approximate, for banks too large for exact search)
+  int64_t k = 1;               // neighbours per query (config faiss_k_neighbor)
+  int64_t ivf_lists = 0;       // IVF cells; 0 = about 4 * sqrt(bank rows)
+  int64_t ivf_probe = 8;       // cells visited per query
+  int64_t query_batch = 16384; // queries searched at once (bounds the distance buffers)
+  uint64_t seed = 0;           // IVF k-means training seed
+};
+
+struct SearchResult {
+  at::Tensor distances;  // [n, k] float32 squared L2, ascending per row
+  at::Tensor indices;    // [n, k] int64 bank rows
+};
+
+class NearestNeighbors {
+ public:
+  /// bank [m, d] float32 (any float dtype is converted), host. k is clamped to m.
+  NearestNeighbors(const at::Tensor& bank, const IndexOptions& opts);
+  ~NearestNeighbors();
+  NearestNeighbors(const NearestNeighbors&) = delete;
+  NearestNeighbors& operator=(const NearestNeighbors&) = delete;
+
+  /// queries [n, d]; searched in batches of opts.query_batch.
+  SearchResult search(const at::Tensor& queries) const;
+  int64_t bank_rows() const;
+  int64_t dim() const;
+  int64_t k() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Recall@1 of the approximate index against exact search on `queries` (for
+/// reporting what IVF costs); 1.0 for flat.
+double recall_at_1(const at::Tensor& bank, const at::Tensor& queries, const IndexOptions& opts);
+
+/// Bank sharded over ranks (banks too large for one device): every rank holds
+/// its `local_bank` rows and all ranks pass the same queries; returns the
+/// squared distance to the nearest row of the whole bank, [n] float32, on every
+/// rank (one min-allreduce). Collective over comm.
+at::Tensor sharded_min_distance(const at::Tensor& local_bank, const at::Tensor& queries,
+                                dist::Comm& comm, int64_t query_batch = 16384);
+
+}  // namespace tc::index

@@ -1,0 +1,89 @@
+#include "tailedcore/data/augment.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "tailedcore/core/check.h"
+
+namespace tc::data {
+namespace {
+
+// Half the growth of the crop's diagonal, rounded up: ceil((sqrt(2)*224 - 224)/2) = 47.
+int64_t rotation_padding(int64_t crop) {
+  return static_cast<int64_t>(std::ceil((std::sqrt(2.0 * crop * crop) - crop) / 2.0));
+}
+
+torch::Tensor center_crop(const torch::Tensor& x, int64_t crop) {
+  const int64_t h = x.size(-2), w = x.size(-1);
+  TC_CHECK(h >= crop && w >= crop, "image of ", h, "x", w, " is smaller than the crop ", crop);
+  // torchvision: int(round((size - crop) / 2)) with Python's round-half-even.
+  const int64_t top = static_cast<int64_t>(std::nearbyint((h - crop) / 2.0));
+  const int64_t left = static_cast<int64_t>(std::nearbyint((w - crop) / 2.0));
+  return x.narrow(-2, top, crop).narrow(-1, left, crop);
+}
+
+}  // namespace
+
+AugmentSpec augment_spec(const std::string& name) {
+  if (name.empty()) return {};
+  if (name == "rot15flip") return {name, 15, true};
+  if (name == "rot30flip") return {name, 30, true};
+  if (name == "rot45flip") return {name, 45, true};
+  if (name == "rotflip") return {name, 90, false};
+  TC_FAIL("tail_data_augment_type '", name,
+          "' is unknown: expected null, rot15flip, rot30flip, rot45flip or rotflip");
+}
+
+std::vector<std::pair<int64_t, bool>> view_sequence(const AugmentSpec& spec) {
+  std::vector<std::pair<int64_t, bool>> out;
+  if (spec.angle_step <= 0) return out;
+  for (int64_t angle = 0; angle < 360; angle += spec.angle_step)
+    for (bool flip : {false, true})
+      if (angle != 0 || flip) out.emplace_back(angle, flip);
+  return out;
+}
+
+at::Tensor rotate_nearest(const at::Tensor& image, double degrees) {
+  TC_CHECK(image.dim() == 4, "rotate_nearest expects [B, C, H, W]: got ", image.sizes());
+  const int64_t h = image.size(2), w = image.size(3);
+  // torchvision builds the sampling grid at pixel centres relative to the image
+  // centre and samples with grid_sample(nearest, align_corners=False); we do the
+  // same arithmetic in float32 so the chosen source pixels agree.
+  const float rad = static_cast<float>(degrees * M_PI / 180.0);
+  const float c = std::cos(rad), s = std::sin(rad);
+  auto xs = torch::arange(w, torch::kFloat32) - (w * 0.5f - 0.5f);
+  auto ys = torch::arange(h, torch::kFloat32) - (h * 0.5f - 0.5f);
+  auto gy = ys.view({h, 1}).expand({h, w});
+  auto gx = xs.view({1, w}).expand({h, w});
+  // Inverse rotation: output pixel -> source pixel.
+  auto sx = c * gx - s * gy + (w * 0.5f - 0.5f);
+  auto sy = s * gx + c * gy + (h * 0.5f - 0.5f);
+  auto ix = torch::round(sx).to(torch::kInt64);  // round half to even, as nearbyint
+  auto iy = torch::round(sy).to(torch::kInt64);
+  auto valid = (ix >= 0) & (ix < w) & (iy >= 0) & (iy < h);
+  auto flat = (iy.clamp(0, h - 1) * w + ix.clamp(0, w - 1)).flatten();
+  auto src = image.flatten(2);                               // [B, C, H*W]
+  auto out = src.index_select(2, flat).view(image.sizes());  // [B, C, H, W]
+  return out * valid.to(image.dtype());
+}
+
+at::Tensor make_view(const at::Tensor& image, const AugmentSpec& spec, int64_t angle, bool flip,
+                     int64_t crop) {
+  TC_CHECK(image.dim() == 4, "make_view expects [B, 3, H, W]: got ", image.sizes());
+  torch::Tensor x = flip ? image.flip({3}) : image;
+  if (!spec.from_uncropped) {
+    // rotflip: quarter turns of the square crop are exact.
+    TC_CHECK(angle % 90 == 0, "rotflip views need multiples of 90 degrees: got ", angle);
+    return torch::rot90(x, angle / 90, {2, 3}).contiguous();
+  }
+  if (angle != 0) {
+    const int64_t pad = rotation_padding(crop);
+    x = torch::nn::functional::pad(
+        x, torch::nn::functional::PadFuncOptions({pad, pad, pad, pad}).mode(torch::kReplicate));
+    x = rotate_nearest(x, static_cast<double>(angle));
+  }
+  return center_crop(x, crop).contiguous();
+}
+
+}  // namespace tc::data

@@ -1,0 +1,104 @@
+#include "tailedcore/index/nearest.h"
+
+#include <faiss/IndexFlat.h>
+#include <faiss/IndexIVFFlat.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "tailedcore/core/check.h"
+#include "tailedcore/dist/comm.h"
+#include "tailedcore/index/faiss_compat.h"
+
+namespace tc::index {
+
+struct NearestNeighbors::Impl {
+  std::unique_ptr<faiss::IndexFlatL2> quantizer;
+  std::unique_ptr<faiss::Index> index;
+  int64_t k = 1;
+  int64_t query_batch = 16384;
+};
+
+namespace {
+
+torch::Tensor as_float_rows(const at::Tensor& t, const char* what) {
+  TC_CHECK(t.dim() == 2, what, " must be [rows, dim]: got ", t.sizes());
+  return t.to(torch::kCPU, torch::kFloat32).contiguous();
+}
+
+}  // namespace
+
+NearestNeighbors::NearestNeighbors(const at::Tensor& bank_in, const IndexOptions& opts)
+    : impl_(std::make_unique<Impl>()) {
+  const torch::Tensor bank = as_float_rows(bank_in, "memory bank");
+  const int64_t m = bank.size(0), d = bank.size(1);
+  TC_CHECK(m > 0, "memory bank is empty: nothing to search");
+  TC_CHECK(opts.k >= 1, "faiss_k_neighbor = ", opts.k, ": expected >= 1");
+  impl_->k = std::min<int64_t>(opts.k, m);
+  impl_->query_batch = std::max<int64_t>(1, opts.query_batch);
+  if (opts.type == "flat") {
+    impl_->index = std::make_unique<faiss::IndexFlatL2>(d);
+  } else if (opts.type == "ivf") {
+    int64_t lists = opts.ivf_lists > 0 ? opts.ivf_lists
+                                       : std::max<int64_t>(1, 4 * static_cast<int64_t>(std::sqrt(m)));
+    lists = std::min(lists, m);
+    impl_->quantizer = std::make_unique<faiss::IndexFlatL2>(d);
+    auto ivf = std::make_unique<faiss::IndexIVFFlat>(impl_->quantizer.get(), d, lists);
+    ivf->nprobe = std::min<int64_t>(opts.ivf_probe, lists);
+    ivf->cp.seed = static_cast<int>(opts.seed);
+    ivf->train(m, bank.data_ptr<float>());
+    impl_->index = std::move(ivf);
+  } else {
+    TC_FAIL("index type '", opts.type, "' is unknown: expected flat or ivf");
+  }
+  impl_->index->add(m, bank.data_ptr<float>());
+}
+
+NearestNeighbors::~NearestNeighbors() = default;
+
+SearchResult NearestNeighbors::search(const at::Tensor& queries_in) const {
+  const torch::Tensor q = as_float_rows(queries_in, "queries");
+  TC_CHECK(q.size(1) == dim(), "queries have dimension ", q.size(1), ": expected ", dim(),
+           " (the memory bank's)");
+  const int64_t n = q.size(0), k = impl_->k;
+  auto dist = torch::empty({n, k}, torch::kFloat32);
+  auto idx = torch::empty({n, k}, torch::kInt64);
+  static_assert(sizeof(faiss_idx_t) == sizeof(int64_t), "faiss index type must be 64-bit");
+  for (int64_t s = 0; s < n; s += impl_->query_batch) {
+    const int64_t c = std::min(impl_->query_batch, n - s);
+    impl_->index->search(c, q.data_ptr<float>() + s * q.size(1), k, dist.data_ptr<float>() + s * k,
+                         reinterpret_cast<faiss_idx_t*>(idx.data_ptr<int64_t>()) + s * k);
+  }
+  return {dist, idx};
+}
+
+int64_t NearestNeighbors::bank_rows() const { return impl_->index->ntotal; }
+int64_t NearestNeighbors::dim() const { return impl_->index->d; }
+int64_t NearestNeighbors::k() const { return impl_->k; }
+
+double recall_at_1(const at::Tensor& bank, const at::Tensor& queries, const IndexOptions& opts) {
+  IndexOptions exact = opts;
+  exact.type = "flat";
+  exact.k = 1;
+  IndexOptions approx = opts;
+  approx.k = 1;
+  const auto truth = NearestNeighbors(bank, exact).search(queries);
+  const auto got = NearestNeighbors(bank, approx).search(queries);
+  // A different row at the same distance (duplicates) is not a miss.
+  const auto hit = (got.indices == truth.indices) | (got.distances <= truth.distances);
+  return hit.to(torch::kFloat64).mean().item<double>();
+}
+
+at::Tensor sharded_min_distance(const at::Tensor& local_bank, const at::Tensor& queries,
+                                dist::Comm& comm, int64_t query_batch) {
+  const torch::Tensor q = as_float_rows(queries, "queries");
+  torch::Tensor local_min = torch::full({q.size(0)}, std::numeric_limits<float>::infinity());
+  if (local_bank.size(0) > 0) {
+    IndexOptions opts;
+    opts.query_batch = query_batch;
+    local_min = NearestNeighbors(local_bank, opts).search(q).distances.select(1, 0).contiguous();
+  }
+  return comm.allreduce(local_min, dist::ReduceOp::kMin);
+}
+
+}  // namespace tc::index

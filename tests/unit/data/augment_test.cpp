@@ -1,0 +1,58 @@
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "tailedcore/core/check.h"
+#include "tailedcore/data/augment.h"
+
+using namespace tc::data;
+
+namespace {
+
+TEST(Augment, ViewCountsMatchTheReference) {
+  EXPECT_EQ(augment_spec("rot15flip").views(), 47);
+  EXPECT_EQ(augment_spec("rot30flip").views(), 23);
+  EXPECT_EQ(augment_spec("rot45flip").views(), 15);
+  EXPECT_EQ(augment_spec("rotflip").views(), 7);
+  EXPECT_EQ(augment_spec("").views(), 0);
+  EXPECT_EQ(view_sequence(augment_spec("rot30flip")).size(), 23u);
+  EXPECT_EQ(view_sequence(augment_spec("rotflip")).front(), std::make_pair(int64_t{0}, true));
+  EXPECT_THROW(augment_spec("rot10flip"), tc::Error);
+}
+
+TEST(Augment, QuarterTurnOfNearestRotationIsExact) {
+  auto x = torch::arange(2 * 3 * 6 * 6, torch::kFloat32).view({2, 3, 6, 6});
+  EXPECT_TRUE(torch::equal(rotate_nearest(x, 90), torch::rot90(x, 1, {2, 3})));
+  EXPECT_TRUE(torch::equal(rotate_nearest(x, 180), torch::rot90(x, 2, {2, 3})));
+  auto odd = torch::arange(25, torch::kFloat32).view({1, 1, 5, 5});
+  EXPECT_TRUE(torch::equal(rotate_nearest(odd, 270), torch::rot90(odd, 3, {2, 3})));
+  EXPECT_TRUE(torch::equal(rotate_nearest(odd, 0), odd));
+}
+
+TEST(Augment, SmallRotationKeepsTheCentreAndFillsCornersWithZero) {
+  auto x = torch::ones({1, 1, 9, 9});
+  auto r = rotate_nearest(x, 45);
+  EXPECT_EQ(r[0][0][4][4].item<float>(), 1.f);
+  EXPECT_EQ(r[0][0][0][0].item<float>(), 0.f);
+}
+
+TEST(Augment, PaddedRotationNeverShowsTheFillInsideTheCrop) {
+  // A constant image: replicate padding + rotation + crop must stay constant.
+  auto x = torch::full({1, 3, 256, 256}, 2.5f);
+  auto spec = augment_spec("rot15flip");
+  for (auto [angle, flip] : view_sequence(spec)) {
+    auto v = make_view(x, spec, angle, flip, 224);
+    ASSERT_EQ(v.sizes(), (std::vector<int64_t>{1, 3, 224, 224}));
+    ASSERT_TRUE(torch::all(v == 2.5f).item<bool>()) << "angle " << angle << " flip " << flip;
+  }
+}
+
+TEST(Augment, AngleZeroFlipIsTheMirroredCrop) {
+  auto x = torch::rand({1, 3, 256, 256});
+  auto spec = augment_spec("rot30flip");
+  auto v = make_view(x, spec, 0, true, 224);
+  EXPECT_TRUE(torch::equal(v, x.narrow(2, 16, 224).narrow(3, 16, 224).flip({3})));
+  auto q = make_view(x.narrow(2, 16, 224).narrow(3, 16, 224), augment_spec("rotflip"), 180, false, 224);
+  EXPECT_TRUE(torch::equal(q, torch::rot90(x.narrow(2, 16, 224).narrow(3, 16, 224), 2, {2, 3})));
+}
+
+}  // namespace

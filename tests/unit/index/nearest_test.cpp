@@ -1,0 +1,70 @@
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "tailedcore/core/check.h"
+#include "tailedcore/dist/comm.h"
+#include "tailedcore/index/nearest.h"
+
+using tc::index::IndexOptions;
+using tc::index::NearestNeighbors;
+
+namespace {
+
+TEST(NearestNeighbors, FlatReturnsSquaredDistancesOfTheTrueNearest) {
+  auto bank = torch::tensor({{0.f, 0.f}, {3.f, 4.f}, {10.f, 0.f}});
+  auto queries = torch::tensor({{0.f, 1.f}, {3.f, 5.f}, {9.f, 0.f}});
+  NearestNeighbors nn(bank, IndexOptions{});
+  auto r = nn.search(queries);
+  EXPECT_TRUE(torch::equal(r.indices.flatten(), torch::tensor({0, 1, 2}, torch::kInt64)));
+  EXPECT_TRUE(torch::allclose(r.distances.flatten(), torch::tensor({1.f, 1.f, 1.f})));
+}
+
+TEST(NearestNeighbors, MatchesBruteForceAndHonoursK) {
+  torch::manual_seed(3);
+  auto bank = torch::randn({200, 16});
+  auto queries = torch::randn({50, 16});
+  IndexOptions opts;
+  opts.k = 3;
+  opts.query_batch = 7;  // several batches
+  auto r = NearestNeighbors(bank, opts).search(queries);
+  auto d2 = torch::cdist(queries.to(torch::kFloat64), bank.to(torch::kFloat64)).pow(2);
+  auto [want, want_idx] = d2.topk(3, 1, /*largest=*/false);
+  EXPECT_TRUE(torch::equal(r.indices, want_idx));
+  EXPECT_TRUE(torch::allclose(r.distances.to(torch::kFloat64), want, 1e-4, 1e-4));
+}
+
+TEST(NearestNeighbors, KIsClampedToTheBankAndDimensionIsChecked) {
+  auto bank = torch::zeros({2, 4});
+  IndexOptions opts;
+  opts.k = 5;
+  NearestNeighbors nn(bank, opts);
+  EXPECT_EQ(nn.k(), 2);
+  EXPECT_THROW(nn.search(torch::zeros({1, 3})), tc::Error);
+  EXPECT_THROW(NearestNeighbors(torch::zeros({0, 4}), IndexOptions{}), tc::Error);
+  opts.type = "hnsw";
+  EXPECT_THROW(NearestNeighbors(bank, opts), tc::Error);
+}
+
+TEST(NearestNeighbors, IvfRecallIsHighOnClusteredData) {
+  torch::manual_seed(5);
+  auto centres = torch::randn({20, 8}) * 10;
+  auto bank = centres.repeat({100, 1}) + torch::randn({2000, 8}) * 0.1;
+  auto queries = centres.repeat({5, 1}) + torch::randn({100, 8}) * 0.1;
+  IndexOptions opts;
+  opts.type = "ivf";
+  opts.ivf_lists = 20;
+  opts.ivf_probe = 4;
+  EXPECT_GE(tc::index::recall_at_1(bank, queries, opts), 0.9);
+}
+
+TEST(ShardedMinDistance, OneRankEqualsFlatSearch) {
+  torch::manual_seed(1);
+  auto bank = torch::randn({64, 8});
+  auto queries = torch::randn({10, 8});
+  auto comm = tc::dist::make_self_comm();
+  auto got = tc::index::sharded_min_distance(bank, queries, *comm, 4);
+  auto want = NearestNeighbors(bank, IndexOptions{}).search(queries).distances.select(1, 0);
+  EXPECT_TRUE(torch::equal(got, want));
+}
+
+}  // namespace
