@@ -11,5 +11,7 @@ namespace tc::cli {
 using Args = std::vector<std::string>;  // the arguments after the subcommand name
 
 int cmd_version(const Args& args);
+int cmd_run(const Args& args);
+int cmd_sweep(const Args& args);
 
 }  // namespace tc::cli

@@ -20,6 +20,8 @@ const std::map<std::string, Command>& commands() {
   using namespace tc::cli;
   static const std::map<std::string, Command> table = {
       {"version", {cmd_version, "print the version and the build's optional parts"}},
+      {"run", {cmd_run, "run an experiment: every stage, cached and resumable"}},
+      {"sweep", {cmd_sweep, "many runs (configs x data x seeds) over rank groups, mean +- std"}},
   };
   return table;
 }

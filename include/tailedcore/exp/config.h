@@ -1,0 +1,56 @@
+// Experiment configs: YAML files with the reference keys (configs/*.yaml),
+// plus `--set a.b=value` overrides. Unknown keys are errors that name the
+// closest valid key; values are type- and range-checked.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace tc::exp {
+
+struct DataConfig {
+  int64_t resize = 256;     // shorter side after resizing
+  int64_t imagesize = 224;  // centre crop
+  int64_t inputsize = 224;  // reference key; equals imagesize in every reference config
+  int64_t batch_size = 32;  // images per forward pass (ours)
+  int64_t workers = 2;      // decode threads (ours)
+};
+
+struct ModelConfig {
+  std::vector<std::string> backbone_names{"wideresnet50"};
+  std::vector<std::string> layers_to_extract{"layer2", "layer3"};
+  std::string embedding_to_extract_from;         // "" or "avgpool"
+  std::string coreset_model_name = "patchcore";  // patchcore | softpatch | tailedcore
+  std::string tail_th_type;                      // "" | ada_trim_min-mode | symmin | double_max_step
+  std::string tail_data_augment_type;            // "" | rot15flip | rot30flip | rot45flip | rotflip
+  bool tail_lof = false;
+  double greedy_ratio = 0.1;
+  int64_t greedy_proj_dim = 128;  // honoured (the reference ignores it and uses 128)
+  int64_t faiss_k_neighbor = 1;   // honoured (the reference ignores it and uses 1)
+  // Ours:
+  std::string backbone_weights;            // TorchScript file; "" = seeded random init
+  int64_t lof_k = 6;
+  double lof_keep = 0.85;
+  std::string feature_dtype = "float32";   // float32 | float16 (stored features)
+  std::string index = "flat";              // flat | ivf
+};
+
+struct Config {
+  int64_t seed = 0;
+  DataConfig data;
+  ModelConfig model;
+  std::string name;  // the config file's stem: names the results folder
+};
+
+Config load_config(const std::filesystem::path& yaml, const std::vector<std::string>& overrides);
+/// `source_name` names the text in errors (a file path).
+Config parse_config(const std::string& yaml_text, const std::vector<std::string>& overrides,
+                    const std::string& source_name);
+/// The resolved config in a stable key order (its hash keys the stage cache).
+std::string to_yaml(const Config& cfg);
+/// Every valid key path ("model.greedy_ratio").
+std::vector<std::string> config_keys();
+
+}  // namespace tc::exp

@@ -1,0 +1,73 @@
+// Features for the stages of a run: the backbone (built on first use, so a
+// fully cached run never loads it), training features, tail views, test features.
+//
+// Contract: collective over comm; images are sharded in contiguous blocks in
+// catalog order and gathered in rank order, so results do not depend on the
+// number of ranks.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+#include "tailedcore/data/augment.h"
+#include "tailedcore/data/transforms.h"
+
+namespace tc::data {
+struct ImageRecord;
+}
+namespace tc::dist {
+class Comm;
+}
+namespace tc::exp {
+struct Config;
+}
+namespace tc::features {
+class Backbone;
+class PatchEmbedder;
+}
+
+namespace tc::pipeline {
+
+struct Extracted {
+  at::Tensor patches;     // [N * h * w, D] float32
+  at::Tensor embeddings;  // [N, E] float32, or undefined
+  at::Tensor masks;       // [N, H, W] uint8, test sets only
+  int64_t h = 0, w = 0;
+};
+
+class FeatureSource {
+ public:
+  FeatureSource(const exp::Config& cfg, std::string backbone,
+                const std::vector<data::ImageRecord>& train, dist::Comm& comm);
+  ~FeatureSource();
+
+  /// Patch features (and global embeddings) of `records`, gathered on every rank.
+  Extracted train_features(const std::vector<data::ImageRecord>& records, bool with_embeddings,
+                           dist::Comm& comm);
+  /// This rank's block of a test set: patches and masks (not gathered).
+  Extracted test_features(const std::vector<data::ImageRecord>& records, dist::Comm& comm);
+  /// Patch features of the augmented views of the tail images (SPEC 5.2 order:
+  /// training batch of 128, angle, flip, image, patch), gathered on every rank.
+  at::Tensor tail_views(const std::vector<data::ImageRecord>& train, const at::Tensor& tail_indices,
+                        const data::AugmentSpec& spec, dist::Comm& comm);
+
+ private:
+  features::PatchEmbedder& embedder(bool with_embeddings);
+  Extracted extract_block(const std::vector<data::ImageRecord>& records, bool with_embeddings,
+                          bool with_masks, const char* label);
+
+  const exp::Config& cfg_;
+  std::string backbone_name_;
+  const std::vector<data::ImageRecord>& train_;
+  dist::Comm& comm_;
+  data::TransformOptions transform_;
+  std::unique_ptr<features::Backbone> backbone_;
+  std::unique_ptr<features::PatchEmbedder> embedder_;
+  bool embedder_global_ = false;
+};
+
+}  // namespace tc::pipeline

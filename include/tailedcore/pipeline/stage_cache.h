@@ -1,0 +1,27 @@
+// Resumable stages: each stage writes one artifact under the run directory;
+// a stage whose artifact exists and carries the run's config_hash is done and
+// is loaded instead of recomputed. Artifacts are written atomically (io/hdf5.h),
+// so a run interrupted mid-stage resumes from the last finished stage.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace tc::pipeline {
+
+class StageCache {
+ public:
+  StageCache(std::filesystem::path dir, std::string config_hash);
+  /// The artifact path of a stage ("features" -> <dir>/features.h5).
+  std::filesystem::path path(const std::string& stage) const;
+  /// True when the artifact exists and was made with this config hash.
+  bool done(const std::string& stage) const;
+  const std::string& config_hash() const { return hash_; }
+  const std::filesystem::path& dir() const { return dir_; }
+
+ private:
+  std::filesystem::path dir_;
+  std::string hash_;
+};
+
+}  // namespace tc::pipeline

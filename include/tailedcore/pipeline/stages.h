@@ -1,0 +1,67 @@
+// The stages of one run for one backbone (features, tail, lof, tail_features,
+// coreset, scores), each cached as an HDF5 artifact (DESIGN.md "Artifacts").
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+#include "tailedcore/pipeline/run.h"
+
+namespace tc::data {
+class Catalog;
+struct ImageRecord;
+}
+namespace tc::exp {
+struct Config;
+}
+
+namespace tc::pipeline {
+
+class StageCache;
+
+struct StageContext {
+  const exp::Config& cfg;
+  std::string backbone;
+  const data::Catalog& catalog;
+  const std::vector<data::ImageRecord>& train;
+  StageCache& cache;           // this run's artifacts (tail, lof, coreset, scores)
+  StageCache& feature_cache;   // features shared by every run with the same feature settings
+  dist::Comm& comm;
+  RunSummary& summary;
+};
+
+/// Scores of one test class (on rank 0 after the scores stage; empty elsewhere).
+struct ClassPredictions {
+  std::string class_name;
+  at::Tensor image_scores;  // [n] float32
+  at::Tensor maps;          // [n, H, W] float32
+  at::Tensor labels;        // [n] uint8
+  at::Tensor masks;         // [n, H, W] uint8 {0,1}
+  std::vector<std::string> image_paths;
+};
+
+/// Runs (or loads) every stage for ctx.backbone; returns per-class predictions.
+/// Sets ctx.summary.stopped_early when `stop_after` names a finished stage.
+std::vector<ClassPredictions> run_backbone(StageContext& ctx, const std::string& stop_after);
+
+/// Adds one backbone's predictions: with `normalise`, each class's image scores
+/// and maps are min-max normalised first and the sum is averaged later (SPEC 5.5).
+void accumulate_predictions(std::vector<ClassPredictions>& into,
+                            const std::vector<ClassPredictions>& add, bool normalise);
+
+/// Logs a stage's start and end and records its wall time in the summary.
+class StageTimer {
+ public:
+  StageTimer(RunSummary& summary, std::string name);
+  ~StageTimer();
+
+ private:
+  RunSummary& summary_;
+  std::string name_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace tc::pipeline

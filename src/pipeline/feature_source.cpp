@@ -1,0 +1,167 @@
+#include "tailedcore/pipeline/feature_source.h"
+
+#include <torch/torch.h>
+
+#include "tailedcore/core/check.h"
+#include "tailedcore/core/log.h"
+#include "tailedcore/core/progress.h"
+#include "tailedcore/data/catalog.h"
+#include "tailedcore/data/loader.h"
+#include "tailedcore/dist/comm.h"
+#include "tailedcore/exp/config.h"
+#include "tailedcore/features/backbone.h"
+#include "tailedcore/features/embedder.h"
+
+namespace tc::pipeline {
+namespace {
+
+// Training batches of the reference's loader: tail views are produced per batch.
+constexpr int64_t kReferenceBatch = 128;
+// Images used to re-estimate BatchNorm statistics of a random-weight backbone.
+constexpr int64_t kRecalibrationImages = 64;
+
+std::vector<data::ImageRecord> slice(const std::vector<data::ImageRecord>& v, dist::Range r) {
+  return {v.begin() + r.begin, v.begin() + r.end};
+}
+
+}  // namespace
+
+FeatureSource::FeatureSource(const exp::Config& cfg, std::string backbone,
+                             const std::vector<data::ImageRecord>& train, dist::Comm& comm)
+    : cfg_(cfg), backbone_name_(std::move(backbone)), train_(train), comm_(comm) {
+  transform_.resize = cfg.data.resize;
+  transform_.crop = cfg.data.imagesize;
+}
+
+FeatureSource::~FeatureSource() = default;
+
+features::PatchEmbedder& FeatureSource::embedder(bool with_embeddings) {
+  if (!backbone_) {
+    features::BackboneOptions bo;
+    bo.name = backbone_name_;
+    bo.weights_path = cfg_.model.backbone_weights;
+    bo.seed = static_cast<uint64_t>(cfg_.seed);
+    backbone_ = features::Backbone::create(bo);
+    if (bo.weights_path.empty()) {
+      // Random weights collapse the global embeddings (DESIGN.md hazard); BatchNorm
+      // statistics re-estimated on the training images spread them again. The same
+      // evenly spaced images on every rank keep the network rank-independent.
+      std::vector<at::Tensor> batches;
+      const int64_t n = static_cast<int64_t>(train_.size());
+      const int64_t take = std::min(n, kRecalibrationImages);
+      std::vector<torch::Tensor> imgs;
+      for (int64_t i = 0; i < take; ++i) {
+        imgs.push_back(data::load_image(train_[i * n / take].path, transform_));
+        if (static_cast<int64_t>(imgs.size()) == 16 || i + 1 == take) {
+          batches.push_back(torch::stack(imgs));
+          imgs.clear();
+        }
+      }
+      features::recalibrate_batchnorm(*backbone_, batches);
+      core::log_warn("backbone ", backbone_name_,
+                     " has random weights (BatchNorm re-estimated on ", take,
+                     " training images): results are NOT comparable to published ones; pass "
+                     "model.backbone_weights (launch/export_backbone.py) for ImageNet weights");
+    }
+  }
+  if (!embedder_ || embedder_global_ != with_embeddings) {
+    features::EmbedderOptions eo;
+    eo.layers = cfg_.model.layers_to_extract;
+    eo.global_embedding = with_embeddings;
+    embedder_ = std::make_unique<features::PatchEmbedder>(*backbone_, eo);
+    embedder_global_ = with_embeddings;
+  }
+  return *embedder_;
+}
+
+Extracted FeatureSource::extract_block(const std::vector<data::ImageRecord>& records,
+                                       bool with_embeddings, bool with_masks, const char* label) {
+  auto& emb = embedder(with_embeddings);
+  std::vector<torch::Tensor> patches, embeddings, masks;
+  Extracted out;
+  if (!records.empty()) {
+    data::BatchLoader loader(records, transform_, cfg_.data.batch_size, with_masks,
+                             static_cast<int>(cfg_.data.workers));
+    core::Progress progress(label, static_cast<int64_t>(records.size()));
+    while (auto batch = loader.next()) {
+      auto o = emb.embed(batch->images);
+      patches.push_back(o.patches);
+      if (with_embeddings) embeddings.push_back(o.embeddings);
+      if (with_masks) masks.push_back(batch->masks);
+      out.h = o.h;
+      out.w = o.w;
+      progress.advance(batch->images.size(0));
+    }
+  }
+  // Ranks with no images still need the shapes for the collectives.
+  auto hw = comm_.allreduce(torch::tensor({out.h, out.w}), dist::ReduceOp::kMax);
+  out.h = hw[0].item<int64_t>();
+  out.w = hw[1].item<int64_t>();
+  const int64_t dim = 1024;  // EmbedderOptions::target_dim default
+  out.patches = patches.empty() ? torch::empty({0, dim}) : torch::cat(patches);
+  if (with_embeddings)
+    out.embeddings = embeddings.empty() ? torch::empty({0, backbone_->embedding_dim()})
+                                        : torch::cat(embeddings);
+  if (with_masks)
+    out.masks = masks.empty() ? torch::empty({0, transform_.crop, transform_.crop}, torch::kUInt8)
+                              : torch::cat(masks);
+  return out;
+}
+
+Extracted FeatureSource::train_features(const std::vector<data::ImageRecord>& records,
+                                        bool with_embeddings, dist::Comm& comm) {
+  const auto mine = slice(records, dist::shard_range(records.size(), comm.rank(), comm.size()));
+  Extracted local = extract_block(mine, with_embeddings, false, "extract train");
+  Extracted all = local;
+  all.patches = comm.allgatherv(local.patches);
+  if (with_embeddings) all.embeddings = comm.allgatherv(local.embeddings);
+  return all;
+}
+
+Extracted FeatureSource::test_features(const std::vector<data::ImageRecord>& records,
+                                       dist::Comm& comm) {
+  const auto mine = slice(records, dist::shard_range(records.size(), comm.rank(), comm.size()));
+  return extract_block(mine, false, true, "extract test");
+}
+
+at::Tensor FeatureSource::tail_views(const std::vector<data::ImageRecord>& train,
+                                     const at::Tensor& tail_indices, const data::AugmentSpec& spec,
+                                     dist::Comm& comm) {
+  const auto views = data::view_sequence(spec);
+  // Work units in the reference's order: (training batch, view); each holds the
+  // tail images of that batch. Units are sharded over ranks and gathered in order.
+  std::vector<std::vector<int64_t>> groups;
+  auto acc = tail_indices.accessor<int64_t, 1>();
+  for (int64_t i = 0; i < acc.size(0); ++i) {
+    if (groups.empty() || acc[i] / kReferenceBatch != groups.back().front() / kReferenceBatch)
+      groups.emplace_back();
+    groups.back().push_back(acc[i]);
+  }
+  const int64_t units = static_cast<int64_t>(groups.size() * views.size());
+  const auto mine = dist::shard_range(units, comm.rank(), comm.size());
+  data::TransformOptions source_tf = transform_;
+  if (spec.from_uncropped) source_tf.crop = 0;
+  auto& emb = embedder(false);
+  std::vector<torch::Tensor> out;
+  core::Progress progress("tail views", mine.size());
+  int64_t loaded_group = -1;
+  torch::Tensor images;
+  for (int64_t u = mine.begin; u < mine.end; ++u) {
+    const int64_t g = u / static_cast<int64_t>(views.size());
+    const auto [angle, flip] = views[u % views.size()];
+    if (g != loaded_group) {
+      std::vector<torch::Tensor> imgs;
+      for (int64_t idx : groups[g]) imgs.push_back(data::load_image(train[idx].path, source_tf));
+      images = torch::stack(imgs);
+      loaded_group = g;
+    }
+    const auto view = data::make_view(images, spec, angle, flip, transform_.crop);
+    for (int64_t s = 0; s < view.size(0); s += cfg_.data.batch_size)
+      out.push_back(emb.embed(view.narrow(0, s, std::min(cfg_.data.batch_size, view.size(0) - s))).patches);
+    progress.advance();
+  }
+  const auto local = out.empty() ? torch::empty({0, 1024}) : torch::cat(out);
+  return comm.allgatherv(local);
+}
+
+}  // namespace tc::pipeline

@@ -1,0 +1,128 @@
+#include "tailedcore/pipeline/report.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <iomanip>
+#include <sstream>
+
+#include "tailedcore/core/log.h"
+#include "tailedcore/data/transforms.h"
+#include "tailedcore/eval/metrics.h"
+#include "tailedcore/eval/visualize.h"
+#include "tailedcore/exp/config.h"
+#include "tailedcore/io/files.h"
+
+namespace tc::pipeline {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string fmt(double v, int digits = 2) {
+  if (std::isnan(v)) return "nan";
+  std::ostringstream os;
+  os << std::fixed << std::setprecision(digits) << v;
+  return os.str();
+}
+
+std::string file_stem_of(const std::string& path) {
+  const fs::path p(path);
+  return p.parent_path().filename().string() + "_" + p.stem().string();
+}
+
+void write_pictures(const RunSummary& summary, const ClassPredictions& p, const exp::Config& cfg,
+                    int64_t per_class) {
+  if (per_class <= 0) return;
+  data::TransformOptions tf;
+  tf.resize = cfg.data.resize;
+  tf.crop = cfg.data.imagesize;
+  const double vmin = p.maps.min().item<double>(), vmax = p.maps.max().item<double>();
+  // Anomalous images first (what the model should find), then a good one.
+  std::vector<int64_t> chosen;
+  for (int64_t i = 0; i < p.labels.size(0) && static_cast<int64_t>(chosen.size()) < per_class; ++i)
+    if (p.labels[i].item<uint8_t>()) chosen.push_back(i);
+  for (int64_t i = 0; i < p.labels.size(0); ++i)
+    if (!p.labels[i].item<uint8_t>()) {
+      chosen.push_back(i);
+      break;
+    }
+  for (int64_t i : chosen) {
+    const auto& path = p.image_paths[i];
+    eval::write_overlay_png(summary.run_dir / "pictures" / p.class_name / (file_stem_of(path) + ".png"),
+                            data::load_image(path, tf), p.masks[i], p.maps[i], vmin, vmax);
+  }
+}
+
+double mean_of(const std::vector<ClassRow>& rows, double ClassRow::*field, int only_tail) {
+  double s = 0;
+  int n = 0;
+  for (const auto& r : rows)
+    if (only_tail < 0 || r.tail_class == (only_tail == 1)) {
+      s += r.*field;
+      ++n;
+    }
+  return n ? s / n : NAN;
+}
+
+}  // namespace
+
+void write_results(RunSummary& summary, const std::vector<ClassPredictions>& predictions,
+                   const std::map<std::string, int64_t>& train_counts, const exp::Config& cfg,
+                   int64_t pictures_per_class) {
+  std::vector<eval::ClassMetrics> metrics;
+  summary.classes.clear();
+  for (const auto& p : predictions) {
+    auto m = eval::evaluate_class(p.class_name, p.image_scores, p.labels, p.maps, p.masks);
+    metrics.push_back(m);
+    ClassRow row;
+    row.class_name = p.class_name;
+    const auto it = train_counts.find(p.class_name);
+    row.train_images = it == train_counts.end() ? 0 : it->second;
+    row.tail_class = row.train_images <= kTailClassMaxImages;
+    row.image_auroc = m.image_auroc;
+    row.pixel_auroc = m.pixel_auroc;
+    row.aupro = m.aupro;
+    row.image_f1_max = m.image_f1_max;
+    row.pixel_f1_max = m.pixel_f1_max;
+    summary.classes.push_back(row);
+    write_pictures(summary, p, cfg, pictures_per_class);
+  }
+  summary.mean_image_auroc = mean_of(summary.classes, &ClassRow::image_auroc, -1);
+  summary.mean_pixel_auroc = mean_of(summary.classes, &ClassRow::pixel_auroc, -1);
+  eval::write_metrics_csv(summary.run_dir / "metrics.csv", metrics);
+  io::write_text_atomic(summary.run_dir / "report.md", markdown_report(summary));
+  core::log_info("mean image AUROC ", fmt(summary.mean_image_auroc), ", pixel AUROC ",
+                 fmt(summary.mean_pixel_auroc), "; results in ", summary.run_dir.string());
+}
+
+std::string markdown_report(const RunSummary& s) {
+  std::ostringstream md;
+  md << "# " << s.model << " — " << s.run_dir.string() << "\n\n";
+  md << "| class | train images | tail class | image AUROC | pixel AUROC | AUPRO | image F1-max | pixel F1-max |\n";
+  md << "|---|---|---|---|---|---|---|---|\n";
+  for (const auto& r : s.classes)
+    md << "| " << r.class_name << " | " << r.train_images << " | " << (r.tail_class ? "yes" : "")
+       << " | " << fmt(r.image_auroc) << " | " << fmt(r.pixel_auroc) << " | " << fmt(r.aupro)
+       << " | " << fmt(r.image_f1_max) << " | " << fmt(r.pixel_f1_max) << " |\n";
+  md << "| **mean** | | | **" << fmt(s.mean_image_auroc) << "** | **" << fmt(s.mean_pixel_auroc)
+     << "** | " << fmt(mean_of(s.classes, &ClassRow::aupro, -1)) << " | | |\n\n";
+  md << "Tail classes (at most " << kTailClassMaxImages << " training images): image AUROC "
+     << fmt(mean_of(s.classes, &ClassRow::image_auroc, 1)) << ", pixel AUROC "
+     << fmt(mean_of(s.classes, &ClassRow::pixel_auroc, 1)) << ". Head classes: image AUROC "
+     << fmt(mean_of(s.classes, &ClassRow::image_auroc, 0)) << ", pixel AUROC "
+     << fmt(mean_of(s.classes, &ClassRow::pixel_auroc, 0)) << ".\n\n";
+  if (s.tail_selected >= 0) {
+    const double precision = s.tail_selected ? double(s.tail_true_positives) / s.tail_selected : NAN;
+    const double recall = s.tail_truth ? double(s.tail_true_positives) / s.tail_truth : NAN;
+    md << "Tail selection: " << s.tail_selected << " images selected, " << s.tail_true_positives
+       << " of the " << s.tail_truth << " tail-class images: precision " << fmt(precision, 3)
+       << ", recall " << fmt(recall, 3) << ".\n\n";
+  }
+  md << "Stage wall times: ";
+  for (size_t i = 0; i < s.stage_seconds.size(); ++i)
+    md << (i ? ", " : "") << s.stage_seconds[i].first << " " << fmt(s.stage_seconds[i].second, 1) << " s";
+  md << "\n\nPictures (image | ground truth | anomaly map): `pictures/<class>/`.\n";
+  return md.str();
+}
+
+}  // namespace tc::pipeline

@@ -1,0 +1,388 @@
+#include "tailedcore/pipeline/stages.h"
+
+#include <torch/torch.h>
+
+#include "tailedcore/core/check.h"
+#include "tailedcore/core/log.h"
+#include "tailedcore/data/augment.h"
+#include "tailedcore/data/catalog.h"
+#include "tailedcore/data/loader.h"
+#include "tailedcore/data/transforms.h"
+#include "tailedcore/dist/comm.h"
+#include "tailedcore/exp/config.h"
+#include "tailedcore/features/backbone.h"
+#include "tailedcore/features/embedder.h"
+#include "tailedcore/io/hdf5.h"
+#include "tailedcore/models/memory_bank.h"
+#include "tailedcore/models/scorer.h"
+#include "tailedcore/pipeline/feature_source.h"
+#include "tailedcore/pipeline/stage_cache.h"
+#include "tailedcore/sampling/class_size.h"
+#include "tailedcore/sampling/coreset.h"
+#include "tailedcore/sampling/lof.h"
+#include "tailedcore/sampling/projection.h"
+
+namespace tc::pipeline {
+
+StageTimer::StageTimer(RunSummary& summary, std::string name)
+    : summary_(summary), name_(std::move(name)), start_(std::chrono::steady_clock::now()) {
+  core::log_info("stage ", name_, " ...");
+}
+
+StageTimer::~StageTimer() {
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  summary_.stage_seconds.emplace_back(name_, s);
+  core::log_info("stage ", name_, " done in ", s, " s");
+}
+
+namespace {
+
+// Seeds of the independent random draws of one run (the reference draws a fresh
+// projection per sampler call): distinct, fixed, and the same on every rank.
+constexpr uint64_t kLofStream = 1, kHeadGreedyStream = 2, kTailGreedyStream = 3;
+uint64_t stream_seed(const exp::Config& cfg, uint64_t stream) {
+  return static_cast<uint64_t>(cfg.seed) * 1000003ull + stream;
+}
+
+bool wants_tail_branch(const exp::Config& cfg) {
+  return cfg.model.coreset_model_name == "tailedcore" && !cfg.model.tail_th_type.empty();
+}
+bool wants_lof(const exp::Config& cfg) { return cfg.model.coreset_model_name != "patchcore"; }
+
+sampling::CoresetOptions coreset_options(const exp::Config& cfg, uint64_t stream) {
+  sampling::CoresetOptions o;
+  o.ratio = cfg.model.greedy_ratio;
+  o.proj_dim = cfg.model.greedy_proj_dim;
+  o.seed = stream_seed(cfg, stream);
+  return o;
+}
+
+// ---- stage: features ----------------------------------------------------------
+
+void write_features(StageContext& ctx, const Extracted& ex) {
+  if (ctx.comm.rank() != 0) return;
+  io::H5Writer w(ctx.feature_cache.path("features"), "features", ctx.feature_cache.config_hash());
+  const auto dtype = io::parse_dtype(ctx.cfg.model.feature_dtype);
+  w.create("features", dtype, {ex.patches.size(0), ex.patches.size(1)});
+  w.write_rows("features", 0, ex.patches);
+  if (ex.embeddings.defined()) w.write("embeddings", ex.embeddings);
+  std::vector<std::string> paths, classes;
+  for (const auto& r : ctx.train) {
+    paths.push_back(r.path);
+    classes.push_back(r.class_name);
+  }
+  w.write_strings("image_paths", paths);
+  w.write_strings("class_names", classes);
+  w.set_attr("feature_h", ex.h);
+  w.set_attr("feature_w", ex.w);
+  w.set_attr("backbone", ctx.backbone);
+  w.commit();
+}
+
+struct TrainFeatures {
+  torch::Tensor patches;     // [N * P, D] float32
+  torch::Tensor embeddings;  // [N, E] or undefined
+  int64_t h = 0, w = 0;
+  int64_t per_image() const { return h * w; }
+};
+
+TrainFeatures load_features(const StageCache& cache) {
+  io::H5Reader r(cache.path("features"));
+  TrainFeatures f;
+  f.patches = r.read("features").to(torch::kFloat32);
+  if (r.has("embeddings")) f.embeddings = r.read("embeddings").to(torch::kFloat32);
+  f.h = r.attr_int("feature_h");
+  f.w = r.attr_int("feature_w");
+  return f;
+}
+
+// ---- stage: tail ----------------------------------------------------------------
+
+torch::Tensor tail_stage(StageContext& ctx, const TrainFeatures& f) {
+  if (!ctx.cache.done("tail")) {
+    StageTimer t(ctx.summary, "tail");
+    TC_CHECK(f.embeddings.defined(), ctx.feature_cache.path("features").string(),
+             ": /embeddings is missing: tailedcore needs embedding_to_extract_from: avgpool");
+    auto opts = sampling::class_size_options_from_config(ctx.cfg.model.tail_th_type);
+    auto sel = sampling::select_tail(f.embeddings, opts, ctx.comm);
+    if (ctx.comm.rank() == 0) {
+      io::H5Writer w(ctx.cache.path("tail"), "tail", ctx.cache.config_hash());
+      w.write("class_sizes", sel.class_sizes);
+      w.write("tail_indices", sel.tail_indices.numel() ? sel.tail_indices
+                                                        : torch::empty({0}, torch::kInt64));
+      w.set_attr("th_type", opts.th_type);
+      w.set_attr("vote_type", opts.vote);
+      w.set_attr("max_k", sel.max_k);
+      w.commit();
+    }
+    ctx.comm.barrier();
+  }
+  return io::H5Reader(ctx.cache.path("tail")).read("tail_indices");
+}
+
+// ---- stage: lof -------------------------------------------------------------------
+
+struct LofScores {
+  torch::Tensor scores;  // [N * P]
+  torch::Tensor kept;    // int64 ascending
+};
+
+LofScores lof_stage(StageContext& ctx, const TrainFeatures& f) {
+  if (!ctx.cache.done("lof")) {
+    StageTimer t(ctx.summary, "lof");
+    TC_CHECK(!ctx.cfg.model.tail_lof,
+             "model.tail_lof: true (TailedLOF) is not supported by this build: set it to false");
+    sampling::LofOptions o;
+    o.k = ctx.cfg.model.lof_k;
+    o.keep_quantile = ctx.cfg.model.lof_keep;
+    o.proj_dim = ctx.cfg.model.greedy_proj_dim;
+    o.seed = stream_seed(ctx.cfg, kLofStream);
+    auto res = sampling::patchwise_lof(f.patches, f.per_image(), o, ctx.comm);
+    if (ctx.comm.rank() == 0) {
+      io::H5Writer w(ctx.cache.path("lof"), "lof", ctx.cache.config_hash());
+      w.write("lof_scores", res.scores);
+      w.write("kept_indices", res.kept_indices);
+      w.commit();
+    }
+    ctx.comm.barrier();
+  }
+  io::H5Reader r(ctx.cache.path("lof"));
+  return {r.read("lof_scores"), r.read("kept_indices")};
+}
+
+// ---- stage: tail_features -------------------------------------------------------
+
+void tail_features_stage(StageContext& ctx, FeatureSource& source, const TrainFeatures& f,
+                         const torch::Tensor& tail) {
+  if (ctx.cache.done("tail_features")) return;
+  StageTimer t(ctx.summary, "tail_features");
+  const auto spec = data::augment_spec(ctx.cfg.model.tail_data_augment_type);
+  const int64_t P = f.per_image();
+  // The tail images' own rows first (ascending image order), then the views.
+  auto rows = (tail.view({-1, 1}) * P + torch::arange(P).view({1, -1})).flatten();
+  auto views = source.tail_views(ctx.train, tail, spec, ctx.comm);
+  if (ctx.comm.rank() == 0) {
+    io::H5Writer w(ctx.cache.path("tail_features"), "tail_features", ctx.cache.config_hash());
+    const auto own = f.patches.index_select(0, rows);
+    w.create("features", io::DType::kFloat32, {own.size(0) + views.size(0), f.patches.size(1)});
+    w.write_rows("features", 0, own);
+    if (views.size(0) > 0) w.write_rows("features", own.size(0), views);
+    w.write("tail_indices", tail);
+    w.set_attr("augment", spec.name);
+    w.set_attr("views_per_image", spec.views());
+    w.commit();
+  }
+  ctx.comm.barrier();
+}
+
+// ---- stage: coreset ---------------------------------------------------------------
+
+models::MemoryBank greedy_bank(const torch::Tensor& rows, const torch::Tensor& source_rows,
+                               const sampling::CoresetOptions& o, dist::Comm& comm) {
+  models::MemoryBank bank;
+  if (rows.size(0) == 0) return bank;
+  const auto sel = sampling::greedy_coreset(rows, o, comm);
+  bank.features = rows.index_select(0, sel);
+  bank.source_rows = source_rows.defined() ? source_rows.index_select(0, sel) : sel;
+  return bank;
+}
+
+void coreset_stage(StageContext& ctx, const TrainFeatures& f, const LofScores* lof,
+                   const torch::Tensor* tail) {
+  if (ctx.cache.done("coreset")) return;
+  StageTimer t(ctx.summary, "coreset");
+  const auto& model = ctx.cfg.model.coreset_model_name;
+  models::MemoryBank bank;
+  if (model == "patchcore") {
+    bank = greedy_bank(f.patches, {}, coreset_options(ctx.cfg, kHeadGreedyStream), ctx.comm);
+  } else {
+    TC_ASSERT(lof != nullptr);
+    const auto head = f.patches.index_select(0, lof->kept);
+    bank = greedy_bank(head, lof->kept, coreset_options(ctx.cfg, kHeadGreedyStream), ctx.comm);
+    if (model == "softpatch") bank.weights = lof->scores.index_select(0, bank.source_rows);
+  }
+  if (tail != nullptr) {
+    const auto tail_rows = io::H5Reader(ctx.cache.path("tail_features")).read("features");
+    auto tail_bank = greedy_bank(tail_rows, {}, coreset_options(ctx.cfg, kTailGreedyStream), ctx.comm);
+    bank = models::merge_banks(tail_bank, bank);
+  }
+  if (ctx.comm.rank() == 0) models::save_bank(ctx.cache.path("coreset"), bank, model, ctx.cache.config_hash());
+  ctx.comm.barrier();
+}
+
+// ---- stage: scores ----------------------------------------------------------------
+
+std::vector<ClassPredictions> load_scores(const StageCache& cache,
+                                          const std::vector<std::string>& classes) {
+  io::H5Reader r(cache.path("scores"));
+  std::vector<ClassPredictions> out;
+  for (const auto& c : classes) {
+    ClassPredictions p;
+    p.class_name = c;
+    p.image_scores = r.read(c + "/image_scores");
+    p.maps = r.read(c + "/anomaly_maps").to(torch::kFloat32);
+    p.labels = r.read(c + "/labels");
+    p.masks = r.read(c + "/gt_masks");
+    p.image_paths = r.read_strings(c + "/image_paths");
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+void test_features_stage(StageContext& ctx, FeatureSource& source) {
+  if (ctx.feature_cache.done("test_features")) return;
+  StageTimer t(ctx.summary, "test_features");
+  std::unique_ptr<io::H5Writer> w;
+  if (ctx.comm.rank() == 0)
+    w = std::make_unique<io::H5Writer>(ctx.feature_cache.path("test_features"), "test_features",
+                                       ctx.feature_cache.config_hash());
+  int64_t h = 0, wd = 0;
+  for (const auto& cls : ctx.catalog.classes()) {
+    const auto records = ctx.catalog.test_set(cls);
+    auto local = source.test_features(records, ctx.comm);
+    auto patches = ctx.comm.allgatherv(local.patches);
+    auto masks = ctx.comm.allgatherv(local.masks);
+    h = local.h;
+    wd = local.w;
+    if (!w) continue;
+    const auto dtype = io::parse_dtype(ctx.cfg.model.feature_dtype);
+    w->create(cls + "/features", dtype, {patches.size(0), patches.size(1)});
+    w->write_rows(cls + "/features", 0, patches);
+    w->write(cls + "/gt_masks", masks);
+    std::vector<std::string> paths;
+    for (const auto& r : records) paths.push_back(r.path);
+    w->write_strings(cls + "/image_paths", paths);
+  }
+  if (w) {
+    w->set_attr("feature_h", h);
+    w->set_attr("feature_w", wd);
+    w->commit();
+  }
+  ctx.comm.barrier();
+}
+
+void scores_stage(StageContext& ctx) {
+  if (ctx.cache.done("scores")) return;
+  StageTimer t(ctx.summary, "scores");
+  models::Scorer scorer(models::load_bank(ctx.cache.path("coreset")), [&] {
+    index::IndexOptions o;
+    o.type = ctx.cfg.model.index;
+    o.k = ctx.cfg.model.faiss_k_neighbor;
+    o.seed = static_cast<uint64_t>(ctx.cfg.seed);
+    return o;
+  }());
+  io::H5Reader test(ctx.feature_cache.path("test_features"));
+  const int64_t h = test.attr_int("feature_h"), wd = test.attr_int("feature_w");
+  std::unique_ptr<io::H5Writer> w;
+  if (ctx.comm.rank() == 0)
+    w = std::make_unique<io::H5Writer>(ctx.cache.path("scores"), "scores", ctx.cache.config_hash());
+  for (const auto& cls : ctx.catalog.classes()) {
+    const auto records = ctx.catalog.test_set(cls);
+    const int64_t n = static_cast<int64_t>(records.size());
+    const auto mine = dist::shard_range(n, ctx.comm.rank(), ctx.comm.size());
+    // This rank's images: rows [begin * h * w, end * h * w) of the class's features.
+    const auto patches =
+        test.read_rows(cls + "/features", mine.begin * h * wd, mine.size() * h * wd).to(torch::kFloat32);
+    const auto masks = test.read_rows(cls + "/gt_masks", mine.begin, mine.size());
+    auto patch_scores = patches.size(0) ? scorer.score_patches(patches) : torch::empty({0});
+    auto pred = models::to_predictions(patch_scores, mine.size(), h, wd, masks.size(1), masks.size(2));
+    auto image_scores = ctx.comm.allgatherv(pred.image_scores);
+    auto maps = ctx.comm.allgatherv(pred.maps.to(torch::kFloat16));
+    if (!w) continue;
+    torch::Tensor labels = torch::empty({n}, torch::kUInt8);
+    for (int64_t i = 0; i < n; ++i) labels[i] = records[i].is_anomaly ? 1 : 0;
+    w->write(cls + "/image_scores", image_scores);
+    w->write(cls + "/anomaly_maps", maps);
+    w->write(cls + "/labels", labels);
+    w->write(cls + "/gt_masks", test.read(cls + "/gt_masks"));
+    w->write_strings(cls + "/image_paths", test.read_strings(cls + "/image_paths"));
+  }
+  if (w) w->commit();
+  ctx.comm.barrier();
+}
+
+bool stop_here(StageContext& ctx, const std::string& stage, const std::string& stop_after) {
+  if (stop_after != stage) return false;
+  core::log_info("stopping after stage ", stage, " (--stop-after)");
+  ctx.summary.stopped_early = true;
+  return true;
+}
+
+}  // namespace
+
+std::vector<ClassPredictions> run_backbone(StageContext& ctx, const std::string& stop_after) {
+  FeatureSource source(ctx.cfg, ctx.backbone, ctx.train, ctx.comm);
+  const bool tail_branch = wants_tail_branch(ctx.cfg);
+  if (!ctx.feature_cache.done("features")) {
+    StageTimer t(ctx.summary, "features");
+    // Embeddings always: one extraction then serves every model on this data.
+    write_features(ctx, source.train_features(ctx.train, /*with_embeddings=*/true, ctx.comm));
+    ctx.comm.barrier();
+  }
+  const TrainFeatures f = load_features(ctx.feature_cache);
+  if (stop_here(ctx, "features", stop_after)) return {};
+
+  torch::Tensor tail;
+  if (tail_branch) {
+    tail = tail_stage(ctx, f);
+    const auto counts = [&] {
+      std::map<std::string, int64_t> c;
+      for (const auto& r : ctx.train) ++c[r.class_name];
+      return c;
+    }();
+    int64_t truth = 0, hits = 0;
+    auto acc = tail.accessor<int64_t, 1>();
+    std::vector<bool> selected(ctx.train.size(), false);
+    for (int64_t i = 0; i < acc.size(0); ++i) selected[acc[i]] = true;
+    for (size_t i = 0; i < ctx.train.size(); ++i) {
+      const bool is_tail = counts.at(ctx.train[i].class_name) <= kTailClassMaxImages;
+      truth += is_tail;
+      hits += is_tail && selected[i];
+    }
+    ctx.summary.tail_selected = tail.size(0);
+    ctx.summary.tail_truth = truth;
+    ctx.summary.tail_true_positives = hits;
+    core::log_info("tail: ", tail.size(0), " images selected; ", hits, " of ", truth,
+                   " images of tail classes (<= ", kTailClassMaxImages, " training images)");
+    if (stop_here(ctx, "tail", stop_after)) return {};
+  }
+  LofScores lof;
+  if (wants_lof(ctx.cfg)) {
+    lof = lof_stage(ctx, f);
+    if (stop_here(ctx, "lof", stop_after)) return {};
+  }
+  if (tail_branch) {
+    tail_features_stage(ctx, source, f, tail);
+    if (stop_here(ctx, "tail_features", stop_after)) return {};
+  }
+  coreset_stage(ctx, f, wants_lof(ctx.cfg) ? &lof : nullptr, tail_branch ? &tail : nullptr);
+  if (stop_here(ctx, "coreset", stop_after)) return {};
+  test_features_stage(ctx, source);
+  scores_stage(ctx);
+  if (stop_here(ctx, "scores", stop_after)) return {};
+  if (ctx.comm.rank() != 0) return {};
+  return load_scores(ctx.cache, ctx.catalog.classes());
+}
+
+void accumulate_predictions(std::vector<ClassPredictions>& into,
+                            const std::vector<ClassPredictions>& add, bool normalise) {
+  auto minmax = [](const torch::Tensor& x) {
+    return (x - x.min()) / (x.max() - x.min() + 1e-5);
+  };
+  if (into.empty()) {
+    into = add;
+    if (normalise)
+      for (auto& p : into) {
+        p.image_scores = minmax(p.image_scores);
+        p.maps = minmax(p.maps);
+      }
+    return;
+  }
+  TC_ASSERT(into.size() == add.size());
+  for (size_t i = 0; i < into.size(); ++i) {
+    into[i].image_scores = into[i].image_scores + minmax(add[i].image_scores);
+    into[i].maps = into[i].maps + minmax(add[i].maps);
+  }
+}
+
+}  // namespace tc::pipeline

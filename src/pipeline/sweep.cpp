@@ -1,0 +1,163 @@
+#include "tailedcore/pipeline/sweep.h"
+
+#include <cmath>
+#include <fstream>
+#include <iomanip>
+#include <map>
+#include <sstream>
+
+#include "tailedcore/core/check.h"
+#include "tailedcore/core/log.h"
+#include "tailedcore/dist/comm.h"
+#include "tailedcore/io/files.h"
+#include "tailedcore/pipeline/run.h"
+
+namespace tc::pipeline {
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Table {
+  std::vector<std::string> metric_names;
+  std::map<std::string, std::vector<double>> rows;  // class -> metric values
+  std::vector<std::string> class_order;
+};
+
+std::vector<std::string> split_csv_line(const std::string& line) {
+  std::vector<std::string> out;
+  std::stringstream ss(line);
+  std::string cell;
+  while (std::getline(ss, cell, ',')) out.push_back(cell);
+  return out;
+}
+
+Table read_metrics_csv(const fs::path& path) {
+  std::istringstream in(io::read_text(path));
+  std::string line;
+  TC_CHECK(std::getline(in, line), path.string(), ": empty metrics file");
+  auto header = split_csv_line(line);
+  TC_CHECK(header.size() >= 2 && header[0] == "class", path.string(),
+           ": header must start with 'class': got '", line, "'");
+  Table t;
+  t.metric_names.assign(header.begin() + 1, header.end());
+  int line_no = 1;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.empty()) continue;
+    auto cells = split_csv_line(line);
+    TC_CHECK(cells.size() == header.size(), path.string(), ":", line_no, ": ", cells.size(),
+             " cells: expected ", header.size());
+    std::vector<double> v;
+    for (size_t i = 1; i < cells.size(); ++i) v.push_back(std::strtod(cells[i].c_str(), nullptr));
+    t.class_order.push_back(cells[0]);
+    t.rows[cells[0]] = v;
+  }
+  return t;
+}
+
+struct MeanStd {
+  double mean = 0, std = 0;  // sample standard deviation; 0 for one run
+};
+
+MeanStd mean_std(const std::vector<double>& xs) {
+  MeanStd r;
+  for (double x : xs) r.mean += x;
+  r.mean /= xs.size();
+  double var = 0;
+  for (double x : xs) var += (x - r.mean) * (x - r.mean);
+  r.std = xs.size() > 1 ? std::sqrt(var / (xs.size() - 1)) : 0.0;
+  return r;
+}
+
+}  // namespace
+
+std::vector<PlannedRun> plan_sweep(const SweepOptions& opts) {
+  TC_CHECK(!opts.configs.empty(), "sweep: no config given (-c)");
+  TC_CHECK(!opts.data_dirs.empty(), "sweep: no data folder given (--data)");
+  TC_CHECK(!opts.seeds.empty(), "sweep: no seed given (--seeds)");
+  std::vector<PlannedRun> plan;
+  for (const auto& c : opts.configs)
+    for (const auto& d : opts.data_dirs)
+      for (int64_t s : opts.seeds) plan.push_back({c, d, s});
+  return plan;
+}
+
+fs::path run_sweep(const SweepOptions& opts, dist::Comm& world) {
+  TC_CHECK(opts.group_size >= 1 && world.size() % opts.group_size == 0, "--group-size ",
+           opts.group_size, " must divide the number of ranks (", world.size(), ")");
+  const auto plan = plan_sweep(opts);
+  const int groups = world.size() / opts.group_size;
+  const int group = world.rank() / opts.group_size;
+  auto comm = world.split(group, world.rank());
+  core::log_info("sweep: ", plan.size(), " runs over ", groups, " group(s) of ", opts.group_size,
+                 " rank(s)");
+  std::vector<std::pair<std::string, fs::path>> finished;
+  for (size_t i = 0; i < plan.size(); ++i) {
+    RunOptions ro;
+    ro.config_path = plan[i].config;
+    ro.data_dir = plan[i].data_dir;
+    ro.overrides = opts.overrides;
+    ro.overrides.push_back("seed=" + std::to_string(plan[i].seed));
+    ro.out_root = opts.out_root;
+    ro.run_id = plan[i].run_id();
+    ro.threads = opts.threads;
+    ro.pictures_per_class = 0;
+    if (static_cast<int>(i % groups) == group) {
+      core::log_info("sweep run ", i + 1, "/", plan.size(), ": ", plan[i].config.stem().string(),
+                     " on ", plan[i].data_dir.string(), " seed ", plan[i].seed);
+      run_experiment(ro, *comm);
+    }
+    const auto data_name = fs::absolute(plan[i].data_dir).lexically_normal().filename().string();
+    finished.emplace_back(plan[i].config.stem().string(),
+                          opts.out_root / data_name / plan[i].config.stem().string() / ro.run_id /
+                              "metrics.csv");
+  }
+  world.barrier();
+  const fs::path dir = opts.out_root / "sweep";
+  if (world.rank() == 0) write_sweep_summary(dir, finished);
+  world.barrier();
+  return dir;
+}
+
+void write_sweep_summary(const fs::path& dir,
+                         const std::vector<std::pair<std::string, fs::path>>& runs) {
+  std::map<std::string, std::vector<Table>> by_config;
+  std::vector<std::string> config_order;
+  for (const auto& [config, path] : runs) {
+    if (!by_config.count(config)) config_order.push_back(config);
+    by_config[config].push_back(read_metrics_csv(path));
+  }
+  std::ostringstream csv, md;
+  csv << "config,class,metric,mean,std,runs\n";
+  md << "# Sweep summary (mean ± std over runs)\n";
+  for (const auto& config : config_order) {
+    const auto& tables = by_config[config];
+    const auto& first = tables.front();
+    md << "\n## " << config << " (" << tables.size() << " runs)\n\n| class |";
+    for (const auto& m : first.metric_names) md << " " << m << " |";
+    md << "\n|---|";
+    for (size_t i = 0; i < first.metric_names.size(); ++i) md << "---|";
+    md << "\n";
+    for (const auto& cls : first.class_order) {
+      md << "| " << cls << " |";
+      for (size_t m = 0; m < first.metric_names.size(); ++m) {
+        std::vector<double> xs;
+        for (const auto& t : tables) {
+          const auto it = t.rows.find(cls);
+          TC_CHECK(it != t.rows.end(), "sweep: class ", cls, " is missing from a run of ", config);
+          xs.push_back(it->second[m]);
+        }
+        const auto ms = mean_std(xs);
+        md << " " << std::fixed << std::setprecision(2) << ms.mean << " ± " << ms.std << " |";
+        csv << config << "," << cls << "," << first.metric_names[m] << "," << ms.mean << ","
+            << ms.std << "," << xs.size() << "\n";
+      }
+      md << "\n";
+    }
+  }
+  io::write_text_atomic(dir / "summary.csv", csv.str());
+  io::write_text_atomic(dir / "summary.md", md.str());
+  core::log_info("sweep summary: ", (dir / "summary.md").string());
+}
+
+}  // namespace tc::pipeline

@@ -1,0 +1,77 @@
+#include <gtest/gtest.h>
+
+#include "tailedcore/core/check.h"
+#include "tailedcore/exp/config.h"
+#include "testing.h"
+
+namespace fs = std::filesystem;
+using tc::exp::parse_config;
+
+namespace {
+
+std::string error_of(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
+  try {
+    parse_config(yaml, overrides, "c.yaml");
+  } catch (const tc::Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Config, EveryShippedAndReferenceConfigLoads) {
+  int loaded = 0;
+  for (const fs::path dir : {tc::testing::fixtures_dir() / ".." / ".." / "configs",
+                             tc::testing::shared_dir() / "reference" / "configs"}) {
+    for (const auto& e : fs::directory_iterator(dir)) {
+      const auto cfg = tc::exp::load_config(e.path(), {});
+      EXPECT_EQ(cfg.name, e.path().stem().string());
+      ++loaded;
+    }
+  }
+  EXPECT_GE(loaded, 10);
+}
+
+TEST(Config, ReferenceValuesAreRead) {
+  const auto cfg = tc::exp::load_config(
+      tc::testing::shared_dir() / "reference" / "configs" / "tailedcore_mvtec_pareto.yaml", {});
+  EXPECT_EQ(cfg.model.coreset_model_name, "tailedcore");
+  EXPECT_EQ(cfg.model.tail_th_type, "ada_trim_min-mode");
+  EXPECT_EQ(cfg.model.tail_data_augment_type, "rot30flip");
+  EXPECT_EQ(cfg.model.embedding_to_extract_from, "avgpool");
+  EXPECT_EQ(cfg.model.backbone_names, std::vector<std::string>{"wideresnet50"});
+  EXPECT_EQ(cfg.data.imagesize, 224);
+  EXPECT_DOUBLE_EQ(cfg.model.greedy_ratio, 0.1);
+}
+
+TEST(Config, UnknownKeyNamesTheClosestValidKey) {
+  EXPECT_EQ(error_of("model:\n  greedy_ration: 0.1\n"),
+            "c.yaml: unknown key 'model.greedy_ration' (did you mean 'model.greedy_ratio'?)");
+  EXPECT_NE(error_of("", {"model.greedy_rati=0.2"}).find("did you mean 'model.greedy_ratio'"),
+            std::string::npos);
+}
+
+TEST(Config, OverridesApplyAndAreChecked) {
+  auto cfg = parse_config("seed: 3\n", {"model.greedy_ratio=0.25", "model.tail_th_type=null"}, "c");
+  EXPECT_DOUBLE_EQ(cfg.model.greedy_ratio, 0.25);
+  EXPECT_EQ(cfg.model.tail_th_type, "");
+  EXPECT_EQ(cfg.seed, 3);
+  EXPECT_NE(error_of("", {"model.greedy_ratio=1.5"}).find("expected a ratio in (0, 1]"), std::string::npos);
+  EXPECT_NE(error_of("", {"model.greedy_ratio"}).find("expected key=value"), std::string::npos);
+}
+
+TEST(Config, TypeAndChoiceErrorsNameKeyAndValue) {
+  EXPECT_NE(error_of("seed: abc\n").find("c.yaml: seed: value 'abc' is not an integer"), std::string::npos);
+  const auto e = error_of("model:\n  coreset_model_name: fastcore\n");
+  EXPECT_NE(e.find("'fastcore' is unknown: expected one of patchcore, softpatch, tailedcore"),
+            std::string::npos) << e;
+  EXPECT_NE(error_of("model: [1, 2\n").find("not valid YAML"), std::string::npos);
+}
+
+TEST(Config, ResolvedYamlRoundTrips) {
+  auto cfg = parse_config("model:\n  coreset_model_name: softpatch\n  lof_k: 7\n", {}, "c");
+  auto again = parse_config(tc::exp::to_yaml(cfg), {}, "resolved");
+  EXPECT_EQ(tc::exp::to_yaml(again), tc::exp::to_yaml(cfg));
+  EXPECT_EQ(again.model.lof_k, 7);
+}
+
+}  // namespace
