@@ -1,0 +1,45 @@
+// Image and mask transforms exactly as the reference (SPEC 1.2):
+// decode -> RGB -> Resize(shorter side) with PIL's antialiased bilinear filter
+// and its 8-bit fixed-point rounding -> CenterCrop -> /255 -> ImageNet Normalize.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <ATen/core/Tensor.h>
+#include <opencv2/core.hpp>
+
+namespace tc::data {
+
+struct TransformOptions {
+  int64_t resize = 256;  // shorter side after resizing
+  int64_t crop = 224;    // centre crop; 0 = none (the tail views start uncropped)
+};
+
+/// PIL's Image.resize(size, BILINEAR) on an 8-bit image of 1 or 3 channels:
+/// separable triangle filter with support scaled by the downscale factor,
+/// 22-bit fixed-point coefficients, horizontal pass then vertical, clipping
+/// to 0..255 after each pass. Bit-exact with Pillow.
+cv::Mat resize_pil_bilinear(const cv::Mat& src, int out_w, int out_h);
+
+/// (width, height) after Resize(shorter side = `shorter`): the longer side is
+/// int(shorter * long / short), as torchvision computes it.
+std::pair<int, int> resized_size(int width, int height, int64_t shorter);
+
+/// Decodes an image as 8-bit RGB (grayscale -> 3 equal channels); the error
+/// names the file when it is missing, unreadable or truncated.
+cv::Mat decode_rgb(const std::string& path);
+/// Decodes a mask as one 8-bit channel.
+cv::Mat decode_gray(const std::string& path);
+
+/// Resize + centre crop of an 8-bit image (the reference's PIL steps).
+cv::Mat resize_and_crop(const cv::Mat& img, const TransformOptions& opts);
+
+/// [3, H, W] float32, ImageNet-normalised.
+at::Tensor load_image(const std::string& path, const TransformOptions& opts);
+/// [H, W] uint8 in {0, 1}: 1 only where the resized 8-bit mask is exactly 255.
+at::Tensor load_mask(const std::string& path, const TransformOptions& opts);
+/// An 8-bit RGB image (after resize + crop) as the normalised tensor.
+at::Tensor to_normalized_tensor(const cv::Mat& rgb);
+
+}  // namespace tc::data

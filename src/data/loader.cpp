@@ -1,0 +1,146 @@
+#include "tailedcore/data/loader.h"
+
+#include <torch/torch.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <opencv2/core.hpp>
+#include <thread>
+
+#include "tailedcore/core/check.h"
+
+namespace tc::data {
+namespace {
+
+// Batches decoded ahead of the one being consumed.
+constexpr int64_t kPrefetchBatches = 2;
+
+struct Decoded {
+  torch::Tensor image, mask;
+  std::string error;
+  bool ready = false;
+};
+
+Decoded decode_record(const ImageRecord& r, const TransformOptions& opts, bool with_masks) {
+  Decoded d;
+  try {
+    const cv::Mat rgb = decode_rgb(r.path);
+    d.image = to_normalized_tensor(resize_and_crop(rgb, opts));
+    if (with_masks) {
+      if (r.mask_path.empty()) {
+        d.mask = torch::zeros({d.image.size(1), d.image.size(2)}, torch::kUInt8);
+      } else {
+        const cv::Mat m = decode_gray(r.mask_path);
+        TC_CHECK(m.cols == rgb.cols && m.rows == rgb.rows, r.mask_path, ": mask is ", m.cols, "x",
+                 m.rows, " but its image ", r.path, " is ", rgb.cols, "x", rgb.rows,
+                 ": expected the same size");
+        const cv::Mat rm = resize_and_crop(m, opts);
+        d.mask = (torch::from_blob(const_cast<uint8_t*>(rm.data), {rm.rows, rm.cols}, torch::kUInt8) == 255)
+                     .to(torch::kUInt8);
+      }
+    }
+  } catch (const std::exception& e) {
+    d.error = e.what();
+  }
+  d.ready = true;
+  return d;
+}
+
+}  // namespace
+
+struct BatchLoader::Impl {
+  std::vector<ImageRecord> records;
+  TransformOptions opts;
+  int64_t batch_size;
+  bool with_masks;
+  std::vector<Decoded> slots;
+  std::mutex mutex;
+  std::condition_variable cv_ready, cv_window;
+  int64_t next_to_claim = 0;    // next record a worker decodes
+  int64_t window_end = 0;       // workers decode records below this
+  int64_t next_batch = 0;
+  bool stop = false;
+  std::vector<std::thread> workers;
+
+  void work() {
+    cv::setNumThreads(1);
+    for (;;) {
+      int64_t i;
+      {
+        std::unique_lock<std::mutex> lock(mutex);
+        cv_window.wait(lock, [&] { return stop || next_to_claim < window_end; });
+        if (stop) return;
+        i = next_to_claim++;
+      }
+      Decoded d = decode_record(records[i], opts, with_masks);
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        slots[i] = std::move(d);
+      }
+      cv_ready.notify_all();
+    }
+  }
+};
+
+BatchLoader::BatchLoader(std::vector<ImageRecord> records, TransformOptions opts,
+                         int64_t batch_size, bool with_masks, int workers)
+    : impl_(std::make_unique<Impl>()) {
+  TC_CHECK(batch_size >= 1, "batch size ", batch_size, ": expected >= 1");
+  impl_->records = std::move(records);
+  impl_->opts = opts;
+  impl_->batch_size = batch_size;
+  impl_->with_masks = with_masks;
+  impl_->slots.resize(impl_->records.size());
+  const int64_t n = static_cast<int64_t>(impl_->records.size());
+  impl_->window_end = std::min(n, (1 + kPrefetchBatches) * batch_size);
+  for (int w = 0; w < std::max(1, workers); ++w) impl_->workers.emplace_back([this] { impl_->work(); });
+}
+
+BatchLoader::~BatchLoader() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->stop = true;
+  }
+  impl_->cv_window.notify_all();
+  for (auto& t : impl_->workers) t.join();
+}
+
+int64_t BatchLoader::num_batches() const {
+  const int64_t n = static_cast<int64_t>(impl_->records.size());
+  return (n + impl_->batch_size - 1) / impl_->batch_size;
+}
+
+std::optional<Batch> BatchLoader::next() {
+  const int64_t n = static_cast<int64_t>(impl_->records.size());
+  const int64_t begin = impl_->next_batch * impl_->batch_size;
+  if (begin >= n) return std::nullopt;
+  const int64_t end = std::min(n, begin + impl_->batch_size);
+  std::vector<Decoded> got;
+  {
+    std::unique_lock<std::mutex> lock(impl_->mutex);
+    impl_->cv_ready.wait(lock, [&] {
+      for (int64_t i = begin; i < end; ++i)
+        if (!impl_->slots[i].ready) return false;
+      return true;
+    });
+    for (int64_t i = begin; i < end; ++i) got.push_back(std::move(impl_->slots[i]));
+    ++impl_->next_batch;
+    impl_->window_end = std::min(n, (impl_->next_batch + 1 + kPrefetchBatches) * impl_->batch_size);
+  }
+  impl_->cv_window.notify_all();
+  Batch b;
+  std::vector<torch::Tensor> images, masks;
+  for (int64_t i = begin; i < end; ++i) {
+    auto& d = got[i - begin];
+    if (!d.error.empty()) throw Error(d.error);
+    images.push_back(d.image);
+    if (impl_->with_masks) masks.push_back(d.mask);
+    b.indices.push_back(i);
+  }
+  b.images = torch::stack(images);
+  if (impl_->with_masks) b.masks = torch::stack(masks);
+  return b;
+}
+
+}  // namespace tc::data
