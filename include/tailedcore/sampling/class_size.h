@@ -1,0 +1,70 @@
+// Class-size estimation and tail selection (SPEC 4): from the self-similarity
+// of L2-normalised global embeddings, each image's class size is voted by the
+// images that count it as a neighbour; images whose class looks small
+// (<= max_K) form the tail.
+//
+// Contract (distributed): collective over comm; every rank passes the same
+// full embeddings [N, E]. The similarity is computed in globally aligned
+// blocks of block_rows rows, whole blocks per rank; per-row thresholds and
+// counts are all-gathered; each rank tallies its rows' votes per column and
+// one all-reduce sums the (integer) tallies. No rank holds N x N; the result
+// is identical for any number of ranks.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+namespace tc::dist {
+class Comm;
+}
+
+namespace tc::sampling {
+
+struct ClassSizeOptions {
+  std::string th_type = "trim_min";  // symmin symavg indep half_min trim_min truncate_min max_step double_max_step
+  std::string vote = "mode";         // mean mode none nearest
+  int64_t block_rows = 4096;         // similarity rows per product (>= N: the reference's one product)
+  double percentile = 0.15;          // predict_max_K's percentile rule
+};
+
+/// The config's tail_th_type: "ada_trim_min-mode" -> trim_min + mode,
+/// "symmin" -> symmin + mean, "double_max_step" -> double_max_step + none.
+ClassSizeOptions class_size_options_from_config(const std::string& tail_th_type);
+
+struct TailSelection {
+  at::Tensor class_sizes;   // [N] float32 (NaN: no image voted)
+  at::Tensor tail_indices;  // int64 ascending
+  std::vector<int64_t> samples_per_class;
+  int64_t max_k = 0;
+  int64_t degenerate_rows = 0;  // rows whose trim threshold had nothing above half the angle
+};
+
+TailSelection select_tail(const at::Tensor& embeddings, const ClassSizeOptions& opts, dist::Comm& comm);
+
+// ---- the pieces, exact to the reference (float32 where it computes in float32) ----
+
+/// Per-row adaptive threshold of one similarity row (float32 values), as
+/// adaptive_class_size._compute_th_<th_type>. `degenerate` is set when
+/// trim_min/truncate_min find no value above the half-angle threshold (the
+/// reference crashes there); we then use the row's largest value (SPEC 9.10).
+float row_threshold(const float* row, int64_t n, const std::string& th_type, bool* degenerate);
+
+/// The reference's `_sort(v)`: trunc(float32(n * v)) sorted, back to float32 / n.
+std::vector<float> quantized_sorted(const float* row, int64_t n);
+
+/// predict_num_samples_per_class: sizes rounded (half to even; NaN counts as 1),
+/// greedily partitioned; sorted descending.
+std::vector<int64_t> predict_num_samples_per_class(const std::vector<float>& class_sizes);
+
+/// min(elbow, percentile rule) of SPEC 4.1.
+int64_t predict_max_k(const std::vector<int64_t>& samples_per_class, double percentile = 0.15);
+int64_t elbow(const std::vector<int64_t>& values);
+
+/// The vote of one column: `column` holds count_map[i, j] over rows i.
+float vote_mode(const std::vector<int64_t>& column);
+float vote_mean(const std::vector<int64_t>& column);
+
+}  // namespace tc::sampling

@@ -1,0 +1,87 @@
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "tailedcore/core/check.h"
+#include "tailedcore/dist/comm.h"
+#include "tailedcore/sampling/class_size.h"
+
+using namespace tc::sampling;
+
+namespace {
+
+TEST(ClassSize, NumSamplesPerClassPartitionsGreedily) {
+  // Sizes 2,2 (a class of 2), 3,3,3 (a class of 3), 5 x5: worked by hand.
+  std::vector<float> cs = {2, 2, 3, 3, 3, 5, 5, 5, 5, 5};
+  EXPECT_EQ(predict_num_samples_per_class(cs), (std::vector<int64_t>{5, 3, 2}));
+  // NaN counts as 1 (the reference's round(NaN).long() then max(., 1)); 2.5 rounds to 2.
+  EXPECT_EQ(predict_num_samples_per_class({NAN, 2.5f, 2.5f}), (std::vector<int64_t>{2, 1}));
+  // Leftovers smaller than the next size join the last class.
+  EXPECT_EQ(predict_num_samples_per_class({1, 4, 4}), (std::vector<int64_t>{3}));
+}
+
+TEST(ClassSize, ElbowAndPercentileRule) {
+  EXPECT_EQ(elbow({7}), 7);
+  EXPECT_EQ(elbow({4, 4, 4}), 4);          // flat: NaN distances, first index
+  EXPECT_EQ(elbow({100, 90, 10, 5, 1}), 10);
+  // 15 % of 206 = 30: the smallest classes 1+5+10 = 16 <= 30, +90 > 30 -> size 10.
+  EXPECT_EQ(predict_max_k({100, 90, 10, 5, 1}), 10);
+  // If even the smallest class holds more than 15 %, the smallest size.
+  EXPECT_EQ(predict_max_k({10, 10}), 10);
+}
+
+TEST(ClassSize, ModeVoteIgnoresZerosAndBreaksTiesToTheSmallest) {
+  EXPECT_EQ(vote_mode({0, 5, 3, 5, 3, 0}), 3.f);
+  EXPECT_EQ(vote_mode({0, 7, 7, 2}), 7.f);
+  EXPECT_TRUE(std::isnan(vote_mode({0, 0})));
+  EXPECT_FLOAT_EQ(vote_mean({0, 4, 2}), 3.f);
+}
+
+TEST(ClassSize, QuantisationTruncatesTowardZero) {
+  const float row[] = {0.99f, 0.5f, 0.24f, 1.0f};
+  const auto q = quantized_sorted(row, 4);  // trunc(4 v) / 4
+  EXPECT_EQ(q, (std::vector<float>{0.f, 0.5f, 0.75f, 1.f}));
+}
+
+TEST(ClassSize, TrimMinOnARowWithNothingAboveHalfAngleIsDefined) {
+  const float row[] = {1.f, 1.f, 1.f};
+  bool degenerate = false;
+  EXPECT_EQ(row_threshold(row, 3, "trim_min", &degenerate), 1.f);
+  EXPECT_TRUE(degenerate);
+}
+
+TEST(ClassSize, EdgeCasesDoNotCrash) {
+  auto comm = tc::dist::make_self_comm();
+  // One image.
+  auto one = select_tail(torch::rand({1, 8}), {}, *comm);
+  EXPECT_EQ(one.class_sizes.size(0), 1);
+  // All-identical embeddings: one class of N; the rule then calls every image tail.
+  auto same = select_tail(torch::ones({20, 8}), {}, *comm);
+  EXPECT_TRUE(torch::all(same.class_sizes == 20).item<bool>()) << same.class_sizes;
+  EXPECT_EQ(same.tail_indices.size(0), 20);
+  // Duplicate rows and a class of one image among two clusters.
+  torch::manual_seed(0);
+  auto a = torch::rand({1, 16}) * 5, b = torch::rand({1, 16}) * 5, c = torch::rand({1, 16}) * 5;
+  auto x = torch::cat({a.repeat({30, 1}) + 0.01 * torch::rand({30, 16}),
+                       b.repeat({25, 1}) + 0.01 * torch::rand({25, 16}), c});
+  auto sel = select_tail(x, {}, *comm);
+  EXPECT_EQ(sel.tail_indices.size(0), 1);
+  EXPECT_EQ(sel.tail_indices[0].item<int64_t>(), 55);
+  ClassSizeOptions bad;
+  bad.th_type = "median";
+  EXPECT_THROW(select_tail(x, bad, *comm), tc::Error);
+  EXPECT_THROW(class_size_options_from_config("ada_median-mode"), tc::Error);
+  EXPECT_EQ(class_size_options_from_config("ada_trim_min-mode").vote, "mode");
+}
+
+TEST(ClassSize, BlockSizeDoesNotChangeTrimMinResults) {
+  torch::manual_seed(4);
+  auto x = torch::cat({torch::rand({1, 32}).repeat({70, 1}) + 0.2 * torch::rand({70, 32}),
+                       torch::rand({1, 32}).repeat({9, 1}) + 0.2 * torch::rand({9, 32})});
+  auto comm = tc::dist::make_self_comm();
+  ClassSizeOptions whole, blocked;
+  blocked.block_rows = 16;
+  const auto a = select_tail(x, whole, *comm), b = select_tail(x, blocked, *comm);
+  EXPECT_TRUE(torch::equal(a.tail_indices, b.tail_indices));
+}
+
+}  // namespace
