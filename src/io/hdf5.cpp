@@ -26,6 +26,7 @@ H5::DataType file_type(DType d) {
   switch (d) {
     case DType::kFloat32: return H5::PredType::IEEE_F32LE;
     case DType::kFloat16: return half_type();
+    case DType::kFloat64: return H5::PredType::IEEE_F64LE;
     case DType::kInt64: return H5::PredType::STD_I64LE;
     case DType::kUInt8: return H5::PredType::STD_U8LE;
   }
@@ -36,6 +37,7 @@ torch::ScalarType scalar_type(DType d) {
   switch (d) {
     case DType::kFloat32: return torch::kFloat32;
     case DType::kFloat16: return torch::kFloat16;
+    case DType::kFloat64: return torch::kFloat64;
     case DType::kInt64: return torch::kInt64;
     case DType::kUInt8: return torch::kUInt8;
   }
@@ -46,10 +48,11 @@ DType dtype_of(const torch::Tensor& t) {
   switch (t.scalar_type()) {
     case torch::kFloat32: return DType::kFloat32;
     case torch::kFloat16: return DType::kFloat16;
+    case torch::kFloat64: return DType::kFloat64;
     case torch::kInt64: return DType::kInt64;
     case torch::kUInt8: return DType::kUInt8;
     default: TC_FAIL("cannot write a tensor of dtype ", t.scalar_type(),
-                     " to HDF5: expected float32, float16, int64 or uint8");
+                     " to HDF5: expected float32, float16, float64, int64 or uint8");
   }
 }
 
@@ -78,15 +81,17 @@ H5::H5Object& attr_owner(H5::H5File& file, const std::string& dataset, H5::DataS
 DType parse_dtype(const std::string& name) {
   if (name == "float32") return DType::kFloat32;
   if (name == "float16") return DType::kFloat16;
+  if (name == "float64") return DType::kFloat64;
   if (name == "int64") return DType::kInt64;
   if (name == "uint8") return DType::kUInt8;
-  TC_FAIL("dtype '", name, "' is unknown: expected float32, float16, int64 or uint8");
+  TC_FAIL("dtype '", name, "' is unknown: expected float32, float16, float64, int64 or uint8");
 }
 
 std::string dtype_name(DType d) {
   switch (d) {
     case DType::kFloat32: return "float32";
     case DType::kFloat16: return "float16";
+    case DType::kFloat64: return "float64";
     case DType::kInt64: return "int64";
     case DType::kUInt8: return "uint8";
   }
@@ -166,7 +171,8 @@ void H5Writer::write_rows(const std::string& name, int64_t first_row, const at::
   fspace.getSimpleExtentDims(dims.data());
   H5::DataType ftype = ds.getDataType();
   DType want = DType::kFloat32;
-  if (ftype.getClass() == H5T_FLOAT) want = ftype.getSize() == 2 ? DType::kFloat16 : DType::kFloat32;
+  if (ftype.getClass() == H5T_FLOAT)
+    want = ftype.getSize() == 2 ? DType::kFloat16 : ftype.getSize() == 8 ? DType::kFloat64 : DType::kFloat32;
   else if (ftype.getClass() == H5T_INTEGER) want = ftype.getSize() == 1 ? DType::kUInt8 : DType::kInt64;
   torch::Tensor rows = rows_in.to(torch::kCPU, scalar_type(want)).contiguous();
   if (rows.dim() == rank - 1) rows = rows.unsqueeze(0);
@@ -293,12 +299,13 @@ DType H5Reader::dtype(const std::string& name) const {
   if (t.getClass() == H5T_FLOAT) {
     if (t.getSize() == 4) return DType::kFloat32;
     if (t.getSize() == 2) return DType::kFloat16;
+    if (t.getSize() == 8) return DType::kFloat64;
   } else if (t.getClass() == H5T_INTEGER) {
     if (t.getSize() == 8) return DType::kInt64;
     if (t.getSize() == 1) return DType::kUInt8;
   }
   TC_FAIL(path_.string(), ": dataset /", name,
-          " has an unsupported type: expected float32, float16, int64 or uint8");
+          " has an unsupported type: expected float32, float16, float64, int64 or uint8");
 }
 
 at::Tensor H5Reader::read(const std::string& name) const {

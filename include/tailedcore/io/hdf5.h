@@ -22,9 +22,9 @@ class Tensor;
 
 namespace tc::io {
 
-enum class DType { kFloat32, kFloat16, kInt64, kUInt8 };
+enum class DType { kFloat32, kFloat16, kFloat64, kInt64, kUInt8 };
 
-/// "float32" | "float16" | "int64" | "uint8".
+/// "float32" | "float16" | "float64" | "int64" | "uint8".
 DType parse_dtype(const std::string& name);
 std::string dtype_name(DType d);
 
@@ -35,7 +35,7 @@ class H5Writer {
   H5Writer(const H5Writer&) = delete;
   H5Writer& operator=(const H5Writer&) = delete;
 
-  /// Writes a whole CPU tensor (float32, float16, int64 or uint8; any rank >= 1).
+  /// Writes a whole CPU tensor (float32, float16, float64, int64 or uint8; any rank >= 1).
   void write(const std::string& name, const at::Tensor& tensor);
   void write_strings(const std::string& name, const std::vector<std::string>& values);
 
