@@ -31,8 +31,10 @@ void Progress::advance(int64_t n) {
       last_print_ = now;
       render(false);
     }
-  } else if (percent / 10 != last_percent_ / 10 || now - last_print_ > std::chrono::seconds(30)) {
-    // Plain lines for logs: every 10 % or every 30 s, whichever comes first.
+  } else if (now - start_ > std::chrono::seconds(5) &&
+             (percent / 10 != last_percent_ / 10 || now - last_print_ > std::chrono::seconds(30))) {
+    // Plain lines for logs: loops shorter than 5 s stay quiet; then every 10 %
+    // or every 30 s, whichever comes first.
     last_percent_ = percent;
     last_print_ = now;
     render(false);
@@ -42,7 +44,10 @@ void Progress::advance(int64_t n) {
 void Progress::finish() {
   if (finished_) return;
   finished_ = true;
-  if (enabled_) render(true);
+  // A final plain line only for loops that printed progress (or took a while).
+  if (enabled_ && (tty_ || last_percent_ >= 0 ||
+                   std::chrono::steady_clock::now() - start_ > std::chrono::seconds(2)))
+    render(true);
 }
 
 void Progress::render(bool final_line) {

@@ -1,0 +1,27 @@
+// The job's world communicator and its failure policy.
+//
+// init_world: under a launcher (mpirun, srun: PMI/PMIx/Open MPI environment)
+// MPI is initialised and the world is an MpiComm; a process started alone
+// gets SelfComm without touching MPI. MPI is finalised at exit.
+// run_guarded: any exception on any rank ends the whole job promptly with
+// that rank's one-line message and exit code 1 (MPI_Abort), instead of the
+// other ranks hanging in their next collective.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "tailedcore/dist/comm.h"
+
+namespace tc::dist {
+
+/// Idempotent: later calls return the same world. argc/argv may be null.
+std::shared_ptr<Comm> init_world(int* argc, char*** argv);
+
+/// True when this process was started by an MPI launcher.
+bool launched_by_mpi();
+
+/// Runs body; on an exception, comm.abort(message) (never returns then).
+int run_guarded(Comm& comm, const std::function<int()>& body);
+
+}  // namespace tc::dist

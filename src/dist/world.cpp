@@ -1,0 +1,85 @@
+#include "tailedcore/dist/world.h"
+
+#include <mpi.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <sstream>
+#include <torch/torch.h>
+
+#include "tailedcore/core/check.h"
+#include "tailedcore/core/log.h"
+#include "tailedcore/core/runtime.h"
+#include "tailedcore/dist/mpi_comm.h"
+
+namespace tc::dist {
+namespace {
+
+std::shared_ptr<Comm> g_world;
+std::once_flag g_once;
+
+void finalize_mpi() {
+  int initialized = 0, finalized = 0;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  if (initialized && !finalized) {
+    g_world.reset();
+    MPI_Finalize();
+  }
+}
+
+// rank -> host -> local rank, logged once by rank 0 (what ran where).
+void log_rank_map(Comm& world) {
+  char host[64] = {0};
+  gethostname(host, sizeof host - 1);
+  auto mine = torch::zeros({66}, torch::kUInt8);
+  std::memcpy(mine.data_ptr<uint8_t>(), host, std::strlen(host));
+  mine[64] = static_cast<uint8_t>(core::local_rank());
+  auto all = world.allgather(mine).view({world.size(), 66});
+  if (world.rank() != 0) return;
+  std::ostringstream os;
+  for (int r = 0; r < world.size(); ++r) {
+    const auto row = all[r];
+    os << (r ? ", " : "") << "r" << r << "@" << reinterpret_cast<const char*>(row.data_ptr<uint8_t>())
+       << "/local" << static_cast<int>(row[64].item<uint8_t>());
+  }
+  core::log_info("ranks: ", os.str());
+}
+
+}  // namespace
+
+bool launched_by_mpi() {
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "PMI_RANK", "MPI_LOCALNRANKS"})
+    if (std::getenv(v)) return true;
+  return false;
+}
+
+std::shared_ptr<Comm> init_world(int* argc, char*** argv) {
+  std::call_once(g_once, [&] {
+    if (!launched_by_mpi()) {
+      g_world = make_self_comm();
+      return;
+    }
+    int provided = 0;
+    check_mpi(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    std::atexit(finalize_mpi);
+    g_world = make_mpi_comm(MPI_COMM_WORLD);
+    core::set_log_rank(g_world->rank(), g_world->size());
+    if (g_world->size() > 1) log_rank_map(*g_world);
+  });
+  return g_world;
+}
+
+int run_guarded(Comm& comm, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    if (comm.size() == 1) throw;  // one process: main() prints it as usual
+    comm.abort(e.what(), 1);
+  }
+}
+
+}  // namespace tc::dist

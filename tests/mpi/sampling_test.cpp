@@ -1,0 +1,66 @@
+// tail, lof and coreset over the world's ranks equal the one-process result.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "mpi_testing.h"
+#include "tailedcore/sampling/class_size.h"
+#include "tailedcore/sampling/coreset.h"
+#include "tailedcore/sampling/lof.h"
+
+using namespace tc::sampling;
+using tc::testing::world;
+
+namespace {
+
+torch::Tensor clustered(int64_t seed) {
+  torch::manual_seed(seed);
+  std::vector<torch::Tensor> parts;
+  for (int64_t size : {40, 25, 9, 4, 2, 1})
+    parts.push_back((torch::rand({1, 48}) * 4).repeat({size, 1}) + 0.3 * torch::rand({size, 48}));
+  return torch::cat(parts);
+}
+
+TEST(MpiSampling, TailSelectionIsRankInvariant) {
+  auto self = tc::dist::make_self_comm();
+  for (const auto& [th, vote] : std::vector<std::pair<std::string, std::string>>{
+           {"trim_min", "mode"}, {"double_max_step", "none"}, {"symmin", "mean"}, {"max_step", "nearest"}}) {
+    ClassSizeOptions o;
+    o.th_type = th;
+    o.vote = vote;
+    o.block_rows = 13;  // 7 blocks over the ranks
+    const auto x = clustered(1);
+    const auto want = select_tail(x, o, *self);
+    const auto got = select_tail(x, o, world());
+    EXPECT_TRUE(torch::equal(got.tail_indices, want.tail_indices)) << th << "/" << vote;
+    EXPECT_TRUE(torch::equal(got.class_sizes.nan_to_num(-1), want.class_sizes.nan_to_num(-1))) << th;
+  }
+}
+
+TEST(MpiSampling, LofIsRankInvariant) {
+  torch::manual_seed(2);
+  const auto feats = torch::randn({30 * 25, 64});
+  LofOptions o;
+  o.proj_dim = 16;
+  o.seed = 9;
+  auto self = tc::dist::make_self_comm();
+  const auto want = patchwise_lof(feats, 25, o, *self);
+  const auto got = patchwise_lof(feats, 25, o, world());
+  EXPECT_TRUE(torch::allclose(got.scores, want.scores, 1e-6, 1e-7));
+  EXPECT_TRUE(torch::equal(got.kept_indices, want.kept_indices));
+}
+
+TEST(MpiSampling, GreedyCoresetIsRankInvariant) {
+  torch::manual_seed(3);
+  const auto feats = torch::randn({1001, 96});
+  auto self = tc::dist::make_self_comm();
+  for (int64_t proj : {0, 32}) {
+    CoresetOptions o;
+    o.ratio = 0.05;
+    o.proj_dim = proj;
+    o.seed = 4;
+    EXPECT_TRUE(torch::equal(greedy_coreset(feats, o, world()), greedy_coreset(feats, o, *self)))
+        << "proj " << proj;
+  }
+}
+
+}  // namespace
