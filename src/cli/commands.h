@@ -13,5 +13,12 @@ using Args = std::vector<std::string>;  // the arguments after the subcommand na
 int cmd_version(const Args& args);
 int cmd_run(const Args& args);
 int cmd_sweep(const Args& args);
+int cmd_synth(const Args& args);
+int cmd_nlt(const Args& args);
+int cmd_visa(const Args& args);
+int cmd_extract(const Args& args);
+int cmd_tail(const Args& args);
+int cmd_lof(const Args& args);
+int cmd_coreset(const Args& args);
 
 }  // namespace tc::cli

@@ -22,6 +22,13 @@ const std::map<std::string, Command>& commands() {
       {"version", {cmd_version, "print the version and the build's optional parts"}},
       {"run", {cmd_run, "run an experiment: every stage, cached and resumable"}},
       {"sweep", {cmd_sweep, "many runs (configs x data x seeds) over rank groups, mean +- std"}},
+      {"synth", {cmd_synth, "write a synthetic data set (mvtec | visa | small layout)"}},
+      {"nlt", {cmd_nlt, "noisy long-tail variants: apply official manifests, or make new ones"}},
+      {"visa", {cmd_visa, "convert VisA to the MVTec layout (masks binarised)"}},
+      {"extract", {cmd_extract, "patch features and global embeddings to features.h5"}},
+      {"tail", {cmd_tail, "class sizes and tail images (tail.h5)"}},
+      {"lof", {cmd_lof, "patch-wise LOF noise scores (lof.h5)"}},
+      {"coreset", {cmd_coreset, "greedy k-center memory bank (coreset.h5)"}},
   };
   return table;
 }

@@ -11,6 +11,7 @@
 #include "tailedcore/exp/config.h"
 #include "tailedcore/features/backbone.h"
 #include "tailedcore/features/embedder.h"
+#include "tailedcore/io/hdf5.h"
 
 namespace tc::pipeline {
 namespace {
@@ -162,6 +163,26 @@ at::Tensor FeatureSource::tail_views(const std::vector<data::ImageRecord>& train
   }
   const auto local = out.empty() ? torch::empty({0, 1024}) : torch::cat(out);
   return comm.allgatherv(local);
+}
+
+void write_features_h5(const std::filesystem::path& path, const std::string& config_hash,
+                       const Extracted& ex, const std::vector<data::ImageRecord>& records,
+                       const std::string& dtype, const std::string& backbone) {
+  io::H5Writer w(path, "features", config_hash);
+  w.create("features", io::parse_dtype(dtype), {ex.patches.size(0), ex.patches.size(1)});
+  w.write_rows("features", 0, ex.patches);
+  if (ex.embeddings.defined()) w.write("embeddings", ex.embeddings);
+  std::vector<std::string> paths, classes;
+  for (const auto& r : records) {
+    paths.push_back(r.path);
+    classes.push_back(r.class_name);
+  }
+  w.write_strings("image_paths", paths);
+  w.write_strings("class_names", classes);
+  w.set_attr("feature_h", ex.h);
+  w.set_attr("feature_w", ex.w);
+  w.set_attr("backbone", backbone);
+  w.commit();
 }
 
 }  // namespace tc::pipeline

@@ -61,22 +61,8 @@ sampling::CoresetOptions coreset_options(const exp::Config& cfg, uint64_t stream
 
 void write_features(StageContext& ctx, const Extracted& ex) {
   if (ctx.comm.rank() != 0) return;
-  io::H5Writer w(ctx.feature_cache.path("features"), "features", ctx.feature_cache.config_hash());
-  const auto dtype = io::parse_dtype(ctx.cfg.model.feature_dtype);
-  w.create("features", dtype, {ex.patches.size(0), ex.patches.size(1)});
-  w.write_rows("features", 0, ex.patches);
-  if (ex.embeddings.defined()) w.write("embeddings", ex.embeddings);
-  std::vector<std::string> paths, classes;
-  for (const auto& r : ctx.train) {
-    paths.push_back(r.path);
-    classes.push_back(r.class_name);
-  }
-  w.write_strings("image_paths", paths);
-  w.write_strings("class_names", classes);
-  w.set_attr("feature_h", ex.h);
-  w.set_attr("feature_w", ex.w);
-  w.set_attr("backbone", ctx.backbone);
-  w.commit();
+  write_features_h5(ctx.feature_cache.path("features"), ctx.feature_cache.config_hash(), ex, ctx.train,
+                    ctx.cfg.model.feature_dtype, ctx.backbone);
 }
 
 struct TrainFeatures {

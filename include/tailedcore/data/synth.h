@@ -49,7 +49,7 @@ struct SynthClass {
   int channels = 3;                    // 1: grayscale PNG, 3: RGB
   /// visa only: the numbers of the normal images in the test split (the rest
   /// of 0..train_good+test_good-1 are train); file names are zero-padded to
-  /// max(3, digits of the largest number).
+  /// max(3, digits of train_good+test_good) digits (candle: 0000..0999).
   std::vector<int> visa_test_normal;
 };
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -69,5 +70,12 @@ class FeatureSource {
   std::unique_ptr<features::PatchEmbedder> embedder_;
   bool embedder_global_ = false;
 };
+
+/// features.h5 (DESIGN.md "Artifacts"): /features [rows, D] in `dtype`
+/// (float32 | float16), /embeddings when present, /image_paths, /class_names,
+/// attrs feature_h, feature_w, backbone. Atomic.
+void write_features_h5(const std::filesystem::path& path, const std::string& config_hash,
+                       const Extracted& ex, const std::vector<data::ImageRecord>& records,
+                       const std::string& dtype, const std::string& backbone);
 
 }  // namespace tc::pipeline

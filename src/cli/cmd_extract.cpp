@@ -1,0 +1,54 @@
+// tailedcore extract --data DIR --config C --out features.h5
+#include <cstdio>
+
+#include "options.h"
+#include "tailedcore/core/check.h"
+#include "tailedcore/core/runtime.h"
+#include "tailedcore/data/catalog.h"
+#include "tailedcore/dist/world.h"
+#include "tailedcore/exp/config.h"
+#include "tailedcore/io/files.h"
+#include "tailedcore/pipeline/feature_source.h"
+
+namespace po = boost::program_options;
+
+namespace tc::cli {
+
+int cmd_extract(const Args& args) {
+  std::string data, config, out, split = "train", cls;
+  std::vector<std::string> overrides;
+  int threads = 0;
+  po::options_description desc("tailedcore extract: patch features and global embeddings to HDF5");
+  desc.add_options()("help,h", "this help")("data", po::value(&data)->required(), "MVTec-format folder")(
+      "config,c", po::value(&config)->required(), "YAML config (backbone, layers, sizes)")(
+      "out", po::value(&out)->required(), "features.h5")(
+      "split", po::value(&split)->default_value("train"), "train (the pooled training set) | test")(
+      "class", po::value(&cls), "test class (with --split test)")(
+      "set", po::value(&overrides)->composing(), "override a config key")(
+      "threads", po::value(&threads)->default_value(0), "threads per rank (0: cores / local ranks)");
+  po::variables_map vm;
+  if (!parse_options(desc, args, vm)) return 0;
+  TC_CHECK(split == "train" || split == "test", "--split '", split, "': expected train or test");
+  TC_CHECK(split == "train" || !cls.empty(), "--split test needs --class NAME");
+  auto world = dist::init_world(nullptr, nullptr);
+  return dist::run_guarded(*world, [&] {
+    core::set_thread_count(threads);
+    const auto cfg = exp::load_config(config, overrides);
+    const auto catalog = data::Catalog::scan(data);
+    const auto train = catalog.train_pool();
+    const auto records = split == "train" ? train : catalog.test_set(cls);
+    const auto backbone = cfg.model.backbone_names.front();
+    pipeline::FeatureSource source(cfg, backbone, train, *world);
+    const auto ex = source.train_features(records, /*with_embeddings=*/true, *world);
+    if (world->rank() == 0) {
+      pipeline::write_features_h5(out, io::hash_text(exp::to_yaml(cfg)), ex, records,
+                                  cfg.model.feature_dtype, backbone);
+      std::printf("%s: %lld images, %lld x %lld features\n", out.c_str(),
+                  static_cast<long long>(records.size()), static_cast<long long>(ex.patches.size(0)),
+                  static_cast<long long>(ex.patches.size(1)));
+    }
+    return 0;
+  });
+}
+
+}  // namespace tc::cli

@@ -1,0 +1,147 @@
+// The sampling stages on cached features (DESIGN.md "Artifacts"):
+//   tailedcore tail    --in features.h5 --out tail.h5 [--th-type trim_min] [--vote mode]
+//   tailedcore lof     --in features.h5 --out lof.h5 [--k 6] [--keep 0.85] [--proj-dim 128]
+//   tailedcore coreset --in features.h5 --out coreset.h5 --ratio 0.1 [--proj-dim 128|0]
+//                      [--start-index I] [--seed S] [--weights lof.h5]
+#include <torch/torch.h>
+
+#include <cstdio>
+
+#include "options.h"
+#include "tailedcore/core/check.h"
+#include "tailedcore/core/runtime.h"
+#include "tailedcore/dist/world.h"
+#include "tailedcore/io/hdf5.h"
+#include "tailedcore/models/memory_bank.h"
+#include "tailedcore/sampling/class_size.h"
+#include "tailedcore/sampling/coreset.h"
+#include "tailedcore/sampling/lof.h"
+
+namespace po = boost::program_options;
+
+namespace tc::cli {
+namespace {
+
+// The input rows: --dataset (default /features, or /embeddings for tail) as float32.
+torch::Tensor read_rows(const std::string& in, const std::string& dataset) {
+  io::H5Reader r(in);
+  r.expect_shape(dataset, {-1, -1});
+  return r.read(dataset).to(torch::kFloat32);
+}
+
+int64_t patches_per_image(const std::string& in) {
+  io::H5Reader r(in);
+  TC_CHECK(r.has_attr("feature_h") && r.has_attr("feature_w"), in,
+           ": attributes feature_h and feature_w are missing: expected a features.h5 from `tailedcore extract`");
+  return r.attr_int("feature_h") * r.attr_int("feature_w");
+}
+
+template <class Body>
+int guarded(int threads, Body body) {
+  auto world = dist::init_world(nullptr, nullptr);
+  return dist::run_guarded(*world, [&] {
+    core::set_thread_count(threads);
+    body(*world);
+    return 0;
+  });
+}
+
+}  // namespace
+
+int cmd_tail(const Args& args) {
+  std::string in, out, dataset = "embeddings";
+  sampling::ClassSizeOptions o;
+  int threads = 0;
+  po::options_description desc("tailedcore tail: class sizes and tail images from global embeddings");
+  desc.add_options()("help,h", "this help")("in", po::value(&in)->required(), "features.h5")(
+      "out", po::value(&out)->required(), "tail.h5")("th-type", po::value(&o.th_type)->default_value("trim_min"),
+                                                     "symmin symavg indep half_min trim_min truncate_min max_step double_max_step")(
+      "vote", po::value(&o.vote)->default_value("mode"), "mean mode none nearest")(
+      "dataset", po::value(&dataset)->default_value("embeddings"), "input dataset")(
+      "block-rows", po::value(&o.block_rows)->default_value(4096), "similarity rows per product")(
+      "threads", po::value(&threads)->default_value(0), "threads per rank");
+  po::variables_map vm;
+  if (!parse_options(desc, args, vm)) return 0;
+  return guarded(threads, [&](dist::Comm& comm) {
+    const auto sel = sampling::select_tail(read_rows(in, dataset), o, comm);
+    if (comm.rank() != 0) return;
+    io::H5Writer w(out, "tail", io::H5Reader(in).attr_string("config_hash"));
+    w.write("class_sizes", sel.class_sizes);
+    w.write("tail_indices", sel.tail_indices);
+    w.set_attr("th_type", o.th_type);
+    w.set_attr("vote_type", o.vote);
+    w.set_attr("max_k", sel.max_k);
+    w.commit();
+    std::printf("%s: %lld of %lld images in the tail (max_K %lld)\n", out.c_str(),
+                static_cast<long long>(sel.tail_indices.size(0)),
+                static_cast<long long>(sel.class_sizes.size(0)), static_cast<long long>(sel.max_k));
+  });
+}
+
+int cmd_lof(const Args& args) {
+  std::string in, out, dataset = "features";
+  sampling::LofOptions o;
+  int threads = 0;
+  po::options_description desc("tailedcore lof: patch-wise LOF noise scores (SoftPatch)");
+  desc.add_options()("help,h", "this help")("in", po::value(&in)->required(), "features.h5")(
+      "out", po::value(&out)->required(), "lof.h5")("k", po::value(&o.k)->default_value(6), "neighbours")(
+      "keep", po::value(&o.keep_quantile)->default_value(0.85), "keep scores below this quantile")(
+      "proj-dim", po::value(&o.proj_dim)->default_value(128), "random projection (0 = none)")(
+      "seed", po::value(&o.seed)->default_value(0), "projection seed")(
+      "dataset", po::value(&dataset)->default_value("features"), "input dataset")(
+      "threads", po::value(&threads)->default_value(0), "threads per rank");
+  po::variables_map vm;
+  if (!parse_options(desc, args, vm)) return 0;
+  return guarded(threads, [&](dist::Comm& comm) {
+    const auto res = sampling::patchwise_lof(read_rows(in, dataset), patches_per_image(in), o, comm);
+    if (comm.rank() != 0) return;
+    io::H5Writer w(out, "lof", io::H5Reader(in).attr_string("config_hash"));
+    w.write("lof_scores", res.scores);
+    w.write("kept_indices", res.kept_indices);
+    w.commit();
+    std::printf("%s: %lld of %lld patches kept\n", out.c_str(),
+                static_cast<long long>(res.kept_indices.size(0)), static_cast<long long>(res.scores.size(0)));
+  });
+}
+
+int cmd_coreset(const Args& args) {
+  std::string in, out, dataset = "features", weights;
+  sampling::CoresetOptions o;
+  int threads = 0;
+  po::options_description desc("tailedcore coreset: greedy k-center memory bank");
+  desc.add_options()("help,h", "this help")("in", po::value(&in)->required(), "features.h5")(
+      "out", po::value(&out)->required(), "coreset.h5")("ratio", po::value(&o.ratio)->default_value(0.1),
+                                                        "fraction of rows kept, in (0, 1]")(
+      "proj-dim", po::value(&o.proj_dim)->default_value(128), "random projection (0 = none)")(
+      "start-index", po::value(&o.start_index)->default_value(-1), "first centre (-1: from the seed)")(
+      "seed", po::value(&o.seed)->default_value(0), "projection and first-centre seed")(
+      "dataset", po::value(&dataset)->default_value("features"), "input dataset")(
+      "weights", po::value(&weights), "lof.h5: keep only its kept rows and weight them (SoftPatch)")(
+      "threads", po::value(&threads)->default_value(0), "threads per rank");
+  po::variables_map vm;
+  if (!parse_options(desc, args, vm)) return 0;
+  return guarded(threads, [&](dist::Comm& comm) {
+    auto rows = read_rows(in, dataset);
+    torch::Tensor source_rows, scores;
+    if (!weights.empty()) {
+      io::H5Reader lof(weights);
+      source_rows = lof.read("kept_indices");
+      scores = lof.read("lof_scores");
+      TC_CHECK(scores.size(0) == rows.size(0), weights, ": /lof_scores has ", scores.size(0),
+               " rows: expected ", rows.size(0), " (the rows of ", in, ")");
+      rows = rows.index_select(0, source_rows);
+    }
+    const auto sel = sampling::greedy_coreset(rows, o, comm);
+    if (comm.rank() != 0) return;
+    models::MemoryBank bank;
+    bank.features = rows.index_select(0, sel);
+    bank.source_rows = source_rows.defined() ? source_rows.index_select(0, sel) : sel;
+    if (scores.defined()) bank.weights = scores.index_select(0, bank.source_rows);
+    models::save_bank(out, bank, weights.empty() ? "patchcore" : "softpatch",
+                      io::H5Reader(in).attr_string("config_hash"));
+    std::printf("%s: %lld of %lld rows\n", out.c_str(), static_cast<long long>(sel.size(0)),
+                static_cast<long long>(rows.size(0)));
+  });
+}
+
+}  // namespace tc::cli
