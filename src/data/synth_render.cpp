@@ -323,6 +323,10 @@ SynthSample render_synthetic(const SynthLayout& layout, int class_index, const s
       break;
     }
   }
+  // Lines and holes stay on the object (a stain may spill over, a missing part
+  // is clipped above).
+  if (has_object && (kind == kScratch || kind == kCrack || kind == kHole))
+    cv::bitwise_and(region, object, region);
   region.at<uchar>(centre) = 255;  // never empty, whatever the rounding at tiny sizes
 
   // --- the paint ---------------------------------------------------------------
@@ -342,7 +346,9 @@ SynthSample render_synthetic(const SynthLayout& layout, int class_index, const s
       switch (kind) {
         case kScratch:
         case kCrack: {
-          const double target = bright_spot ? (kind == kCrack ? 15 : 35) : 225;
+          // Contrast with each pixel, not the centre: a line crosses dark and light parts.
+          const bool bright = pixel_luminance(out.clean, x, y) > 110;
+          const double target = bright ? (kind == kCrack ? 15 : 35) : 225;
           const double keep = kind == kCrack ? 0.1 : 0.15;
           for (int k = 0; k < channels; ++k)
             paint[k] = keep * c[k] + (1 - keep) * target + kNoiseSigma * fill_rng.normal();
