@@ -1,6 +1,5 @@
 // tailedcore synth --dest DIR [--layout mvtec|visa|small] [--size PX|full] [--seed S] [--force]
 #include <boost/program_options.hpp>
-
 #include <cstdio>
 #include <iostream>
 
@@ -20,13 +19,13 @@ int cmd_synth(const Args& args) {
       "  mvtec: MVTec AD's classes, defect folders and counts (5354 images), MVTec layout\n"
       "  visa:  the raw VisA tree (12 objects, split_csv/1cls.csv) for `tailedcore visa convert`\n"
       "  small: 6 classes x (40 train, 8 good + 2x6 defective test), MVTec layout");
-  desc.add_options()("help,h", "this help")(
-      "dest", po::value(&dest)->required(), "folder to create")(
+  desc.add_options()("help,h", "this help")("dest", po::value(&dest)->required(),
+                                            "folder to create")(
       "layout", po::value(&opts.layout)->default_value("small"), "mvtec | visa | small")(
       "size", po::value(&size)->default_value("default"),
       "image side in px (16..4096), 'full' (real MVTec resolutions) or 'default' "
-      "(64; small: 64..128 per class)")(
-      "seed", po::value(&opts.seed)->default_value(0), "same seed -> byte-identical files")(
+      "(64; small: 64..128 per class)")("seed", po::value(&opts.seed)->default_value(0),
+                                        "same seed -> byte-identical files")(
       "threads", po::value(&opts.threads)->default_value(0), "render threads (0: all cores)")(
       "force", po::bool_switch(&opts.force), "replace dest if it exists");
   po::variables_map vm;

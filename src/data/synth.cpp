@@ -9,10 +9,9 @@
 #include <atomic>
 #include <exception>
 #include <mutex>
+#include <opencv2/imgcodecs.hpp>
 #include <sstream>
 #include <thread>
-
-#include <opencv2/imgcodecs.hpp>
 
 #include "tailedcore/core/check.h"
 #include "tailedcore/core/log.h"
@@ -48,11 +47,17 @@ void add_mvtec_jobs(const SynthLayout& layout, int ci, int size, const fs::path&
   fs::create_directories(dir / "train" / "good");
   fs::create_directories(dir / "test" / "good");
   for (int i = 0; i < cls.train_good; ++i)
-    jobs.push_back({ci, "train", "good", i, size, dir / "train" / "good" / (padded(i, 3) + ".png"),
-                    {}, false});
+    jobs.push_back({ci,
+                    "train",
+                    "good",
+                    i,
+                    size,
+                    dir / "train" / "good" / (padded(i, 3) + ".png"),
+                    {},
+                    false});
   for (int i = 0; i < cls.test_good; ++i)
-    jobs.push_back({ci, "test", "good", i, size, dir / "test" / "good" / (padded(i, 3) + ".png"),
-                    {}, false});
+    jobs.push_back(
+        {ci, "test", "good", i, size, dir / "test" / "good" / (padded(i, 3) + ".png"), {}, false});
   for (const auto& d : cls.defects) {
     fs::create_directories(dir / "test" / d.name);
     fs::create_directories(dir / "ground_truth" / d.name);
@@ -88,10 +93,11 @@ void add_visa_jobs(const SynthLayout& layout, int ci, int size, const fs::path& 
   TC_ASSERT(cls.defects.size() == 1 && cls.defects[0].name == "anomaly");
   for (int i = 0; i < cls.defects[0].count; ++i) {
     const std::string stem = padded(i, 3);
-    jobs.push_back({ci, "anomaly", "anomaly", i, size, data / "Images" / "Anomaly" / (stem + ".JPG"),
+    jobs.push_back({ci, "anomaly", "anomaly", i, size,
+                    data / "Images" / "Anomaly" / (stem + ".JPG"),
                     data / "Masks" / "Anomaly" / (stem + ".png"), true});
-    csv << cls.name << ",test,anomaly," << cls.name << "/Data/Images/Anomaly/" << stem
-             << ".JPG," << cls.name << "/Data/Masks/Anomaly/" << stem << ".png\n";
+    csv << cls.name << ",test,anomaly," << cls.name << "/Data/Images/Anomaly/" << stem << ".JPG,"
+        << cls.name << "/Data/Masks/Anomaly/" << stem << ".png\n";
   }
 }
 
@@ -114,8 +120,7 @@ void run_job(const SynthLayout& layout, const Job& job, uint64_t seed) {
 }
 
 // Runs every job on `threads` threads; the first error is rethrown.
-void run_jobs(const SynthLayout& layout, const std::vector<Job>& jobs, uint64_t seed,
-              int threads) {
+void run_jobs(const SynthLayout& layout, const std::vector<Job>& jobs, uint64_t seed, int threads) {
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
   std::exception_ptr error;
@@ -164,8 +169,8 @@ SynthSummary generate_synthetic(const fs::path& dest, const SynthOptions& option
   const SynthLayout& layout = synth_layout(options.layout);
   TC_CHECK(options.size == kSynthSizeDefault || options.size == kSynthSizeFull ||
                (options.size >= kSynthMinSize && options.size <= kSynthMaxSize),
-           "--size ", options.size, ": expected full, default or a side in px from ",
-           kSynthMinSize, " to ", kSynthMaxSize);
+           "--size ", options.size, ": expected full, default or a side in px from ", kSynthMinSize,
+           " to ", kSynthMaxSize);
   TC_CHECK(!dest.empty(), "--dest is empty: expected a folder to create");
   TC_CHECK(options.force || !fs::exists(dest), dest.string(),
            ": already exists: expected a new folder (or --force to replace it)");

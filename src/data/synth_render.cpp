@@ -5,7 +5,6 @@
 // that the paint left equal to the clean value is pushed away from it.
 #include <algorithm>
 #include <cmath>
-
 #include <opencv2/imgproc.hpp>
 
 #include "synth_style.h"
@@ -35,9 +34,9 @@ bool contains_any(const std::string& name, std::initializer_list<const char*> ke
 // of precedence; VisA's single "anomaly" cycles through all families.
 int defect_kind(const std::string& name, int item) {
   if (name == "anomaly") return item % kDefectKinds;
-  if (contains_any(name, {"missing", "broken", "swap", "misplaced", "flip", "pill_type", "cut_lead",
-                          "split", "squeez", "bent", "fold", "manipulated", "defective",
-                          "damaged"}))
+  if (contains_any(
+          name, {"missing", "broken", "swap", "misplaced", "flip", "pill_type", "cut_lead", "split",
+                 "squeez", "bent", "fold", "manipulated", "defective", "damaged"}))
     return kMissing;
   if (contains_any(name, {"hole", "poke"})) return kHole;
   if (contains_any(name, {"crack", "rough", "fabric"})) return kCrack;
@@ -221,9 +220,9 @@ SynthSample render_synthetic(const SynthLayout& layout, int class_index, const s
            layout.name, "/", cls.name);
 
   const Style style = synth::style_for(layout.name, cls.name);
-  const uint64_t key = synth::mix64(
-      seed ^ synth::hash_text(layout.name + "/" + cls.name + "/" + split + "/" + category + "/" +
-                              std::to_string(item)));
+  const uint64_t key =
+      synth::mix64(seed ^ synth::hash_text(layout.name + "/" + cls.name + "/" + split + "/" +
+                                           category + "/" + std::to_string(item)));
   Rng jitter_rng(synth::mix64(key + 1)), noise_rng(synth::mix64(key + 2)),
       fill_rng(synth::mix64(key + 3)), geometry_rng(synth::mix64(key + 4));
 
@@ -295,8 +294,8 @@ SynthSample render_synthetic(const SynthLayout& layout, int class_index, const s
       break;
     }
     case kHole: {
-      const int radius = std::max(1, static_cast<int>(std::lround(
-                                         side * geometry_rng.uniform(0.035, 0.07) * scale)));
+      const int radius = std::max(
+          1, static_cast<int>(std::lround(side * geometry_rng.uniform(0.035, 0.07) * scale)));
       cv::circle(region, centre, radius, 255, cv::FILLED, cv::LINE_8);
       break;
     }
@@ -333,8 +332,8 @@ SynthSample render_synthetic(const SynthLayout& layout, int class_index, const s
   const bool bright_spot = pixel_luminance(out.clean, centre.x, centre.y) > 110;
   static const Rgb kDarkStains[] = {{150, 30, 30}, {30, 60, 150}, {40, 110, 40}};
   static const Rgb kLightStains[] = {{240, 200, 60}, {90, 220, 240}, {250, 140, 200}};
-  const Rgb stain = bright_spot ? kDarkStains[geometry_rng.below(3)]
-                                : kLightStains[geometry_rng.below(3)];
+  const Rgb stain =
+      bright_spot ? kDarkStains[geometry_rng.below(3)] : kLightStains[geometry_rng.below(3)];
   const double hole_radius = std::max(1.0, std::sqrt(cv::countNonZero(region) / M_PI));
   out.image = out.clean.clone();
   double c[3], paint[3];
@@ -356,7 +355,8 @@ SynthSample render_synthetic(const SynthLayout& layout, int class_index, const s
         }
         case kHole: {
           const double d = std::hypot(x - centre.x, y - centre.y) / hole_radius;
-          const double target = bright_spot ? 10 + 30 * std::min(1.0, d) : 215 - 30 * std::min(1.0, d);
+          const double target =
+              bright_spot ? 10 + 30 * std::min(1.0, d) : 215 - 30 * std::min(1.0, d);
           for (int k = 0; k < channels; ++k) paint[k] = target + kNoiseSigma * fill_rng.normal();
           break;
         }

@@ -19,9 +19,11 @@ uint64_t Rng::next() { return mix64(state_ += 0x9e3779b97f4a7c15ULL); }
 double Rng::uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
 
 double Rng::normal() {
-  const double u1 = 1.0 - uniform();  // (0, 1]: log stays finite
-  const double u2 = uniform();
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+  uint64_t bits = next();
+  int sum = 0;
+  for (int k = 0; k < 8; ++k, bits >>= 8) sum += static_cast<int>(bits & 0xff);
+  // 8 uniform bytes: mean 8 * 127.5, variance 8 * (256^2 - 1) / 12.
+  return (sum - 1020.0) / 209.0223;
 }
 
 uint64_t hash_text(const std::string& text) {
@@ -37,8 +39,8 @@ namespace {
 
 // Value noise: a random value per lattice point, smoothly interpolated.
 double lattice(int64_t ix, int64_t iy, uint64_t salt) {
-  const uint64_t h = mix64(salt ^ mix64(static_cast<uint64_t>(ix) * 0x9e3779b97f4a7c15ULL ^
-                                        static_cast<uint64_t>(iy)));
+  const uint64_t h = mix64(
+      salt ^ mix64(static_cast<uint64_t>(ix) * 0x9e3779b97f4a7c15ULL ^ static_cast<uint64_t>(iy)));
   return static_cast<double>(h >> 11) * 0x1.0p-53;
 }
 
@@ -89,10 +91,10 @@ double texture_value(Texture texture, double u, double v, double scale, uint64_t
       return du * du + dv * dv < 0.06 ? 1.0 : 0.0;
     }
     case Texture::kWeave:
-      return std::clamp(0.5 + 0.3 * std::sin(2.0 * M_PI * u / scale) *
-                                  std::sin(2.0 * M_PI * v / scale) +
-                            0.4 * (fractal_noise(u / scale, v / scale, salt) - 0.5),
-                        0.0, 1.0);
+      return std::clamp(
+          0.5 + 0.3 * std::sin(2.0 * M_PI * u / scale) * std::sin(2.0 * M_PI * v / scale) +
+              0.4 * (fractal_noise(u / scale, v / scale, salt) - 0.5),
+          0.0, 1.0);
     case Texture::kBlotch: {
       const double n = fractal_noise(u / scale, v / scale, salt);
       return std::clamp((n - 0.45) * 10.0, 0.0, 1.0);
@@ -207,8 +209,8 @@ std::map<std::string, Style> visa_styles() {
   };
   m["pcb1"] = pcb(Texture::kGrid, 0.25, rgb(20, 92, 42), rgb(182, 142, 62), Shape::kRect, 0.26,
                   0.26, grey(22));
-  m["pcb2"] = pcb(Texture::kGrid, 0.15, rgb(20, 60, 30), grey(200), Shape::kDisc, 0.3, 0.3,
-                  grey(232));
+  m["pcb2"] =
+      pcb(Texture::kGrid, 0.15, rgb(20, 60, 30), grey(200), Shape::kDisc, 0.3, 0.3, grey(232));
   m["pcb3"] = pcb(Texture::kStripes, 0.1, rgb(30, 100, 52), rgb(200, 170, 82), Shape::kRect, 0.46,
                   0.2, grey(30));
   m["pcb4"] = pcb(Texture::kChecker, 0.2, rgb(150, 30, 30), grey(40), Shape::kDisc, 0.36, 0.36,

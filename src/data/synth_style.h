@@ -15,7 +15,9 @@ class Rng {
   double uniform();  // [0, 1)
   double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
   int below(int n) { return static_cast<int>(uniform() * n); }
-  double normal();  // standard normal (Box-Muller; no cached second value)
+  /// Approximately standard normal: the standardised sum of the 8 bytes of one
+  /// draw (Irwin-Hall); no libm call, so the noise is the same on every platform.
+  double normal();
 
  private:
   uint64_t state_;

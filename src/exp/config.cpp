@@ -137,7 +137,8 @@ void validate(const Config& c, const std::string& source) {
   TC_CHECK(!c.model.layers_to_extract.empty(), where("model.layers_to_extract"), ": expected at least one layer");
   for (const auto& l : c.model.layers_to_extract)
     check_choice(l, {"layer1", "layer2", "layer3", "layer4"}, where("model.layers_to_extract"));
-  check_choice(c.model.embedding_to_extract_from, {"", "avgpool"}, where("model.embedding_to_extract_from"));
+  check_choice(c.model.embedding_to_extract_from, {"", "avgpool", "layer1", "layer2", "layer3", "layer4"},
+               where("model.embedding_to_extract_from"));
   check_choice(c.model.coreset_model_name, {"patchcore", "softpatch", "tailedcore"},
                where("model.coreset_model_name"));
   check_choice(c.model.tail_th_type, {"", "ada_trim_min-mode", "symmin", "double_max_step"},

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+
 #include "tailedcore/core/check.h"
 #include "tailedcore/features/backbone.h"
 
@@ -66,7 +68,8 @@ PatchEmbedder::PatchEmbedder(Backbone& backbone, EmbedderOptions opts)
 PatchEmbedder::Output PatchEmbedder::embed(const at::Tensor& images) {
   torch::NoGradGuard ng;
   std::vector<std::string> taps = opts_.layers;
-  if (opts_.global_embedding) taps.push_back("avgpool");
+  if (opts_.global_embedding && std::find(taps.begin(), taps.end(), opts_.global_layer) == taps.end())
+    taps.push_back(opts_.global_layer);
   auto out = backbone_.forward(images, taps);
   std::vector<torch::Tensor> maps;
   for (const auto& l : opts_.layers) maps.push_back(out.at(l));
@@ -74,7 +77,10 @@ PatchEmbedder::Output PatchEmbedder::embed(const at::Tensor& images) {
   o.h = maps[0].size(2);
   o.w = maps[0].size(3);
   o.patches = embed_layer_maps(maps, opts_.target_dim);
-  if (opts_.global_embedding) o.embeddings = out.at("avgpool").contiguous();
+  if (opts_.global_embedding) {
+    const auto& g = out.at(opts_.global_layer);
+    o.embeddings = (g.dim() == 4 ? g.mean({2, 3}) : g).contiguous();
+  }
   return o;
 }
 

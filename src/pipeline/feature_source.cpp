@@ -69,6 +69,7 @@ features::PatchEmbedder& FeatureSource::embedder(bool with_embeddings) {
     features::EmbedderOptions eo;
     eo.layers = cfg_.model.layers_to_extract;
     eo.global_embedding = with_embeddings;
+    if (!cfg_.model.embedding_to_extract_from.empty()) eo.global_layer = cfg_.model.embedding_to_extract_from;
     embedder_ = std::make_unique<features::PatchEmbedder>(*backbone_, eo);
     embedder_global_ = with_embeddings;
   }
@@ -100,9 +101,12 @@ Extracted FeatureSource::extract_block(const std::vector<data::ImageRecord>& rec
   out.w = hw[1].item<int64_t>();
   const int64_t dim = 1024;  // EmbedderOptions::target_dim default
   out.patches = patches.empty() ? torch::empty({0, dim}) : torch::cat(patches);
-  if (with_embeddings)
-    out.embeddings = embeddings.empty() ? torch::empty({0, backbone_->embedding_dim()})
-                                        : torch::cat(embeddings);
+  if (with_embeddings) {
+    // Ranks without images need the embedding width for the gather.
+    const int64_t local_dim = embeddings.empty() ? 0 : embeddings[0].size(1);
+    const int64_t edim = comm_.allreduce(torch::tensor({local_dim}), dist::ReduceOp::kMax).item<int64_t>();
+    out.embeddings = embeddings.empty() ? torch::empty({0, edim}) : torch::cat(embeddings);
+  }
   if (with_masks)
     out.masks = masks.empty() ? torch::empty({0, transform_.crop, transform_.crop}, torch::kUInt8)
                               : torch::cat(masks);

@@ -34,7 +34,8 @@ std::string feature_settings(const exp::Config& cfg, const std::string& backbone
                   "\nresize: " + std::to_string(cfg.data.resize) +
                   "\nimagesize: " + std::to_string(cfg.data.imagesize) + "\nlayers:";
   for (const auto& l : cfg.model.layers_to_extract) s += " " + l;
-  s += "\nseed: " + std::to_string(cfg.seed) + "\nfeature_dtype: " + cfg.model.feature_dtype;
+  s += "\nseed: " + std::to_string(cfg.seed) + "\nfeature_dtype: " + cfg.model.feature_dtype +
+       "\nembedding: " + cfg.model.embedding_to_extract_from;
   return s;
 }
 

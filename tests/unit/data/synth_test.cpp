@@ -1,17 +1,17 @@
 // The synthetic data generator: its embedded tables against the reference CSVs,
 // exact masks, determinism, class separability, and the files it writes.
+#include "tailedcore/data/synth.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <opencv2/imgcodecs.hpp>
 #include <set>
 #include <sstream>
 
-#include <opencv2/imgcodecs.hpp>
-
 #include "tailedcore/core/check.h"
-#include "tailedcore/data/synth.h"
 #include "testing.h"
 
 using namespace tc::data;
@@ -78,9 +78,12 @@ TEST(SynthLayouts, MvtecTableEqualsTheReferenceCsv) {
     SynthClass& c = want[r[0]];
     c.name = r[0];
     const int count = std::stoi(r[3]);
-    if (r[1] == "train") c.train_good = count;
-    else if (r[2] == "good") c.test_good = count;
-    else c.defects.push_back({r[2], count});
+    if (r[1] == "train")
+      c.train_good = count;
+    else if (r[2] == "good")
+      c.test_good = count;
+    else
+      c.defects.push_back({r[2], count});
     c.full_size = std::stoi(r[4]);
     EXPECT_EQ(r[4], r[5]) << "square images";
     c.channels = std::stoi(r[6]);
@@ -100,7 +103,8 @@ TEST(SynthLayouts, MvtecTableEqualsTheReferenceCsv) {
     total += got.train_good + got.test_good;
     for (size_t d = 0; d < exp.defects.size(); ++d) {
       EXPECT_EQ(got.defects[d].name, exp.defects[d].name) << exp.name;
-      EXPECT_EQ(got.defects[d].count, exp.defects[d].count) << exp.name << "/" << exp.defects[d].name;
+      EXPECT_EQ(got.defects[d].count, exp.defects[d].count)
+          << exp.name << "/" << exp.defects[d].name;
       total += got.defects[d].count;
     }
   }
@@ -108,7 +112,8 @@ TEST(SynthLayouts, MvtecTableEqualsTheReferenceCsv) {
 }
 
 TEST(SynthLayouts, VisaTableEqualsTheSplitCsv) {
-  const auto rows = read_csv(tc::testing::shared_dir() / "reference" / "visa_split_csv" / "1cls.csv");
+  const auto rows =
+      read_csv(tc::testing::shared_dir() / "reference" / "visa_split_csv" / "1cls.csv");
   ASSERT_EQ(rows.size(), 10821u);
   std::map<std::string, int> train, anomalies;
   std::map<std::string, std::set<int>> test_normal;
@@ -166,14 +171,16 @@ TEST(SynthRender, MasksAreExactlyTheChangedPixels) {
         for (int item = 0; item < (name == "visa" ? 5 : 2); ++item) {  // visa: the 5 families
           const std::string split = name == "visa" ? "anomaly" : "test";
           const auto s = render_synthetic(layout, static_cast<int>(ci), split, d.name, item, 32, 7);
-          const std::string what = name + "/" + cls.name + "/" + d.name + "/" + std::to_string(item);
+          const std::string what =
+              name + "/" + cls.name + "/" + d.name + "/" + std::to_string(item);
           ASSERT_EQ(s.image.size(), cv::Size(32, 32)) << what;
           ASSERT_EQ(s.image.channels(), cls.channels) << what;
           ASSERT_EQ(s.mask.type(), CV_8UC1) << what;
           ASSERT_EQ(s.mask.size(), s.image.size()) << what;
           EXPECT_EQ(cv::countNonZero((s.mask != 0) & (s.mask != 255)), 0) << what << ": not 0/255";
           EXPECT_GT(cv::countNonZero(s.mask), 0) << what << ": empty mask";
-          EXPECT_LT(cv::countNonZero(s.mask), 32 * 32 / 2) << what << ": defect covers half the image";
+          EXPECT_LT(cv::countNonZero(s.mask), 32 * 32 / 2)
+              << what << ": defect covers half the image";
           EXPECT_EQ(cv::norm(differing(s.image, s.clean), s.mask, cv::NORM_INF), 0.0)
               << what << ": changed pixels != mask";
           EXPECT_GE(s.defect_kind, 0) << what;
@@ -207,8 +214,10 @@ TEST(SynthRender, SameKeySameBytesOtherKeyOtherImage) {
 TEST(SynthRender, ClassesAreSeparableBySimpleStatistics) {
   auto features = [](const cv::Mat& img) {
     cv::Mat bgr;
-    if (img.channels() == 1) cv::merge(std::vector<cv::Mat>{img, img, img}, bgr);
-    else bgr = img;
+    if (img.channels() == 1)
+      cv::merge(std::vector<cv::Mat>{img, img, img}, bgr);
+    else
+      bgr = img;
     cv::Mat f;
     bgr.convertTo(f, CV_32FC3);
     std::vector<double> out;
@@ -223,7 +232,8 @@ TEST(SynthRender, ClassesAreSeparableBySimpleStatistics) {
     out.push_back(cv::mean(dy)[0]);
     const int cell = gray.cols / 4;
     for (int y = 0; y < 4; ++y)
-      for (int x = 0; x < 4; ++x) out.push_back(cv::mean(gray(cv::Rect(x * cell, y * cell, cell, cell)))[0]);
+      for (int x = 0; x < 4; ++x)
+        out.push_back(cv::mean(gray(cv::Rect(x * cell, y * cell, cell, cell)))[0]);
     return out;
   };
   auto distance = [](const std::vector<double>& a, const std::vector<double>& b) {
@@ -239,7 +249,8 @@ TEST(SynthRender, ClassesAreSeparableBySimpleStatistics) {
     for (size_t ci = 0; ci < layout.classes.size(); ++ci) {
       std::vector<double> sum;
       for (int i = 0; i < n_fit; ++i) {
-        const auto f = features(render_synthetic(layout, static_cast<int>(ci), split, "good", i, 32, 1).image);
+        const auto f =
+            features(render_synthetic(layout, static_cast<int>(ci), split, "good", i, 32, 1).image);
         if (sum.empty()) sum.assign(f.size(), 0.0);
         for (size_t k = 0; k < f.size(); ++k) sum[k] += f[k] / n_fit;
       }
@@ -247,7 +258,8 @@ TEST(SynthRender, ClassesAreSeparableBySimpleStatistics) {
     }
     for (size_t ci = 0; ci < layout.classes.size(); ++ci) {
       for (int i = n_fit; i < n_fit + n_test; ++i) {
-        const auto f = features(render_synthetic(layout, static_cast<int>(ci), split, "good", i, 32, 1).image);
+        const auto f =
+            features(render_synthetic(layout, static_cast<int>(ci), split, "good", i, 32, 1).image);
         size_t best = 0;
         for (size_t cj = 1; cj < centroids.size(); ++cj)
           if (distance(f, centroids[cj]) < distance(f, centroids[best])) best = cj;
@@ -278,7 +290,8 @@ TEST(SynthWrite, SmallTreeMatchesTheRenderAndIsDeterministic) {
     for (const auto& d : cls.defects) {
       EXPECT_EQ(count_files(dir / "test" / d.name), d.count);
       EXPECT_EQ(count_files(dir / "ground_truth" / d.name), d.count);
-      const cv::Mat img = cv::imread((dir / "test" / d.name / "005.png").string(), cv::IMREAD_UNCHANGED);
+      const cv::Mat img =
+          cv::imread((dir / "test" / d.name / "005.png").string(), cv::IMREAD_UNCHANGED);
       const cv::Mat mask = cv::imread((dir / "ground_truth" / d.name / "005_mask.png").string(),
                                       cv::IMREAD_UNCHANGED);
       const auto want = render_synthetic(layout, static_cast<int>(ci), "test", d.name, 5, 32, 5);
@@ -287,10 +300,13 @@ TEST(SynthWrite, SmallTreeMatchesTheRenderAndIsDeterministic) {
       EXPECT_EQ(cv::norm(img, want.image, cv::NORM_INF), 0.0) << cls.name << ": file != render";
       EXPECT_EQ(cv::norm(mask, want.mask, cv::NORM_INF), 0.0) << cls.name << ": mask != render";
     }
-    const cv::Mat good = cv::imread((dir / "train" / "good" / "039.png").string(), cv::IMREAD_UNCHANGED);
-    EXPECT_EQ(cv::norm(good, render_synthetic(layout, static_cast<int>(ci), "train", "good", 39, 32, 5).image,
-                       cv::NORM_INF),
-              0.0);
+    const cv::Mat good =
+        cv::imread((dir / "train" / "good" / "039.png").string(), cv::IMREAD_UNCHANGED);
+    EXPECT_EQ(
+        cv::norm(good,
+                 render_synthetic(layout, static_cast<int>(ci), "train", "good", 39, 32, 5).image,
+                 cv::NORM_INF),
+        0.0);
   }
   // Same seed, other thread count: the same bytes. Another seed: other bytes.
   opts.threads = 3;
@@ -352,8 +368,33 @@ TEST(SynthWrite, VisaRawTreeAndSplitCsv) {
     ASSERT_TRUE(fs::is_regular_file(tmp / "visa" / r[3])) << r[3];
     if (!r[4].empty()) ASSERT_TRUE(fs::is_regular_file(tmp / "visa" / r[4])) << r[4];
   }
-  const cv::Mat mask = cv::imread((tmp / "visa" / "pcb1/Data/Masks/Anomaly/003.png").string(),
-                                  cv::IMREAD_UNCHANGED);
+  // The official visa-nlt manifests apply after conversion: each pruned
+  // <obj>/train/good/NAME is a train normal of the CSV, each injected
+  // <obj>/train/good/bad_NNN.JPG an anomaly image that exists.
+  std::set<std::string> train_normals;
+  for (const auto& r : read_csv(tmp / "visa" / "split_csv" / "1cls.csv"))
+    if (r[1] == "train") train_normals.insert(r[0] + "/" + fs::path(r[3]).filename().string());
+  for (const std::string variant : {"pareto", "step_k1", "step_k4"}) {
+    const fs::path m =
+        tc::testing::shared_dir() / "reference" / "manifest" / "visa-nlt" / variant / "seed01";
+    std::ifstream pruned(m / "prune_good.txt"), injected(m / "inject_defects.txt");
+    int n = 0;
+    for (std::string l; std::getline(pruned, l); ++n) {
+      const fs::path p(l);
+      EXPECT_TRUE(train_normals.count(p.begin()->string() + "/" + p.filename().string())) << l;
+    }
+    EXPECT_GT(n, 0) << m;
+    for (std::string l; std::getline(injected, l);) {
+      const fs::path p(l);
+      const std::string name = p.filename().string();
+      ASSERT_EQ(name.rfind("bad_", 0), 0u) << l;
+      EXPECT_TRUE(fs::is_regular_file(tmp / "visa" / p.begin()->string() / "Data/Images/Anomaly" /
+                                      name.substr(4)))
+          << l;
+    }
+  }
+  const cv::Mat mask =
+      cv::imread((tmp / "visa" / "pcb1/Data/Masks/Anomaly/003.png").string(), cv::IMREAD_UNCHANGED);
   double lo, hi;
   cv::minMaxLoc(mask, &lo, &hi);
   EXPECT_EQ(lo, 0.0);
@@ -362,6 +403,7 @@ TEST(SynthWrite, VisaRawTreeAndSplitCsv) {
   const cv::Mat jpg = cv::imread((tmp / "visa" / "candle/Data/Images/Normal/0999.JPG").string(),
                                  cv::IMREAD_UNCHANGED);
   EXPECT_EQ(jpg.size(), cv::Size(16, 16));
-  EXPECT_EQ(read_bytes(tmp / "visa" / "candle/Data/Images/Normal/0999.JPG").substr(0, 2), "\xFF\xD8")
+  EXPECT_EQ(read_bytes(tmp / "visa" / "candle/Data/Images/Normal/0999.JPG").substr(0, 2),
+            "\xFF\xD8")
       << "not a JPEG";
 }

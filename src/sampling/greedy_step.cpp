@@ -1,0 +1,171 @@
+// One greedy k-center step on a block of rows (greedy_kernel.h).
+//
+// Exactness: the reference computes torch.norm(P - P[last], dim=1) in float32.
+// LibTorch 1.13 on CPU (AVX2 dispatch) reduces a contiguous last dim with 8
+// lane accumulators: lane j sums the squared differences j, j+8, j+16, ... by
+// fused multiply-add, the lanes are then added left to right, the d % 8 tail
+// elements are fused-added after them, and the square root is taken in float.
+// We sum in exactly that order, so every distance is bit-identical to
+// torch::norm on such a CPU (a unit test checks it) and the selection sequence
+// equals the straightforward LibTorch loop. Other orders (a GPU, AVX-512
+// kernels) round differently in the last bit, which can only matter when two
+// candidates' distances tie to within an ulp.
+//
+// Speed: the step is bound by memory bandwidth. One pass over the rows fuses
+// distance, running minimum and arg-max; four rows share each centre load to
+// hide the FMA latency; OpenMP splits the rows into one contiguous range per
+// thread.
+#include <omp.h>
+
+#include <cmath>
+#include <limits>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define TC_GREEDY_X86 1
+#endif
+
+#include "tailedcore/sampling/greedy_kernel.h"
+
+namespace tc::sampling {
+namespace {
+
+constexpr int kLanes = 8;
+
+// Portable path, same order as the AVX2 one (std::fma is exact fused).
+float distance_portable(const float* r, const float* c, int64_t d) {
+  float acc[kLanes] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
+  int64_t k = 0;
+  for (; k + kLanes <= d; k += kLanes)
+    for (int j = 0; j < kLanes; ++j) {
+      const float x = r[k + j] - c[k + j];
+      acc[j] = std::fma(x, x, acc[j]);
+    }
+  float s = acc[0];
+  for (int j = 1; j < kLanes; ++j) s = s + acc[j];
+  for (; k < d; ++k) {
+    const float x = r[k] - c[k];
+    s = std::fma(x, x, s);
+  }
+  return std::sqrt(s);
+}
+
+// Keeps the first of equal maxima: rows are visited in increasing order.
+inline void take(float m, int64_t i, BlockMax& best) {
+  if (m > best.value) best = {m, i};
+}
+
+void rows_portable(const float* rows, int64_t begin, int64_t end, int64_t d, const float* centre,
+                   float* min_dist, BlockMax& best) {
+  for (int64_t i = begin; i < end; ++i) {
+    const float dist = distance_portable(rows + i * d, centre, d);
+    const float m = dist < min_dist[i] ? dist : min_dist[i];
+    min_dist[i] = m;
+    take(m, i, best);
+  }
+}
+
+#ifdef TC_GREEDY_X86
+__attribute__((target("avx2,fma"))) inline float finish_avx2(__m256 acc, const float* r,
+                                                             const float* c, int64_t k, int64_t d) {
+  alignas(32) float lanes[kLanes];
+  _mm256_store_ps(lanes, acc);
+  float s = lanes[0];
+  for (int j = 1; j < kLanes; ++j) s = s + lanes[j];
+  for (; k < d; ++k) {
+    const float x = r[k] - c[k];
+    s = __builtin_fmaf(x, x, s);
+  }
+  return std::sqrt(s);
+}
+
+__attribute__((target("avx2,fma"))) void rows_avx2(const float* rows, int64_t begin, int64_t end,
+                                                   int64_t d, const float* centre,
+                                                   float* min_dist, BlockMax& best) {
+  const int64_t dv = d - d % kLanes;
+  int64_t i = begin;
+  for (; i + 4 <= end; i += 4) {
+    const float* r0 = rows + i * d;
+    const float* r1 = r0 + d;
+    const float* r2 = r1 + d;
+    const float* r3 = r2 + d;
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+    for (int64_t k = 0; k < dv; k += kLanes) {
+      const __m256 c = _mm256_loadu_ps(centre + k);
+      const __m256 x0 = _mm256_sub_ps(_mm256_loadu_ps(r0 + k), c);
+      const __m256 x1 = _mm256_sub_ps(_mm256_loadu_ps(r1 + k), c);
+      const __m256 x2 = _mm256_sub_ps(_mm256_loadu_ps(r2 + k), c);
+      const __m256 x3 = _mm256_sub_ps(_mm256_loadu_ps(r3 + k), c);
+      a0 = _mm256_fmadd_ps(x0, x0, a0);
+      a1 = _mm256_fmadd_ps(x1, x1, a1);
+      a2 = _mm256_fmadd_ps(x2, x2, a2);
+      a3 = _mm256_fmadd_ps(x3, x3, a3);
+    }
+    const float dist[4] = {finish_avx2(a0, r0, centre, dv, d), finish_avx2(a1, r1, centre, dv, d),
+                           finish_avx2(a2, r2, centre, dv, d), finish_avx2(a3, r3, centre, dv, d)};
+    for (int j = 0; j < 4; ++j) {
+      const float m = dist[j] < min_dist[i + j] ? dist[j] : min_dist[i + j];
+      min_dist[i + j] = m;
+      take(m, i + j, best);
+    }
+  }
+  for (; i < end; ++i) {
+    const float* r = rows + i * d;
+    __m256 a = _mm256_setzero_ps();
+    for (int64_t k = 0; k < dv; k += kLanes) {
+      const __m256 x = _mm256_sub_ps(_mm256_loadu_ps(r + k), _mm256_loadu_ps(centre + k));
+      a = _mm256_fmadd_ps(x, x, a);
+    }
+    const float dist = finish_avx2(a, r, centre, dv, d);
+    const float m = dist < min_dist[i] ? dist : min_dist[i];
+    min_dist[i] = m;
+    take(m, i, best);
+  }
+}
+
+bool cpu_has_avx2_fma() {
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+}
+#endif
+
+void update_range(const float* rows, int64_t begin, int64_t end, int64_t d, const float* centre,
+                  float* min_dist, BlockMax& best) {
+#ifdef TC_GREEDY_X86
+  if (cpu_has_avx2_fma()) return rows_avx2(rows, begin, end, d, centre, min_dist, best);
+#endif
+  rows_portable(rows, begin, end, d, centre, min_dist, best);
+}
+
+}  // namespace
+
+BlockMax update_min_distances_torch_order(const float* rows, int64_t b, int64_t d, const float* centre,
+                                         float* min_dist) {
+  BlockMax best{-std::numeric_limits<float>::infinity(), -1};
+  if (b <= 0) return best;
+  // Small blocks are not worth waking the thread team.
+  const bool parallel = b * d >= (int64_t{1} << 16) && omp_get_max_threads() > 1;
+  if (!parallel) {
+    update_range(rows, 0, b, d, centre, min_dist, best);
+    return best.index >= 0 ? best : BlockMax{min_dist[0], 0};
+  }
+#pragma omp parallel
+  {
+    const int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
+    // Contiguous ranges in thread order, multiples of 4 rows.
+    const int64_t per = ((b + nt - 1) / nt + 3) / 4 * 4;
+    const int64_t begin = std::min(b, t * per), end = std::min(b, begin + per);
+    BlockMax local{-std::numeric_limits<float>::infinity(), -1};
+    update_range(rows, begin, end, d, centre, min_dist, local);
+#pragma omp critical(tc_greedy_merge)
+    {
+      if (local.index >= 0 && (best.index < 0 || local.value > best.value ||
+                               (local.value == best.value && local.index < best.index)))
+        best = local;
+    }
+  }
+  return best.index >= 0 ? best : BlockMax{min_dist[0], 0};
+}
+
+}  // namespace tc::sampling

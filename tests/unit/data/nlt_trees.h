@@ -1,0 +1,116 @@
+// Placeholder data trees for the noisy long-tail and VisA tests: empty files
+// named exactly as in MVTec AD (shared/reference/mvtec_ad_layout.csv) or in
+// converted VisA (shared/reference/visa_split_csv/1cls.csv), so the official
+// manifests can be applied without the real images.
+#pragma once
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tc::testing {
+
+inline void touch(const std::filesystem::path& p, const std::string& content = "") {
+  std::filesystem::create_directories(p.parent_path());
+  std::ofstream out(p, std::ios::binary);
+  out << content;
+  if (!out) throw std::runtime_error("cannot write " + p.string());
+}
+
+inline std::vector<std::string> split_csv_line(const std::string& line) {
+  std::vector<std::string> cells;
+  std::stringstream ss(line);
+  for (std::string c; std::getline(ss, c, ',');) cells.push_back(c);
+  if (!line.empty() && line.back() == ',') cells.emplace_back();
+  return cells;
+}
+
+inline std::string zero_pad(int i, int width) {
+  std::string s = std::to_string(i);
+  return std::string(width > static_cast<int>(s.size()) ? width - s.size() : 0, '0') + s;
+}
+
+/// MVTec AD layout from mvtec_ad_layout.csv (class,split,category,count,...):
+/// <root>/<class>/train/good/NNN.png, test/<category>/NNN.png,
+/// ground_truth/<defect>/NNN_mask.png. Returns the rows read.
+inline int make_mvtec_placeholder_tree(const std::filesystem::path& layout_csv,
+                                       const std::filesystem::path& root) {
+  std::ifstream in(layout_csv);
+  if (!in) throw std::runtime_error("cannot read " + layout_csv.string());
+  std::string line;
+  std::getline(in, line);  // header
+  int rows = 0;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    const auto c = split_csv_line(line);
+    const int count = std::stoi(c.at(3));
+    for (int i = 0; i < count; ++i) {
+      const std::string n = zero_pad(i, 3);
+      if (c[1] == "train") {
+        touch(root / c[0] / "train" / "good" / (n + ".png"));
+      } else {
+        touch(root / c[0] / "test" / c[2] / (n + ".png"));
+        if (c[2] != "good") touch(root / c[0] / "ground_truth" / c[2] / (n + "_mask.png"));
+      }
+    }
+    ++rows;
+  }
+  return rows;
+}
+
+/// The converted VisA layout (SPEC 1.3) from the official 1cls.csv:
+/// <root>/<object>/<split>/<good|bad>/<basename>, masks at
+/// <root>/<object>/ground_truth/bad/<stem>_mask.png. Returns the rows read.
+inline int make_visa_placeholder_tree(const std::filesystem::path& split_csv,
+                                      const std::filesystem::path& root) {
+  std::ifstream in(split_csv);
+  if (!in) throw std::runtime_error("cannot read " + split_csv.string());
+  std::string line;
+  std::getline(in, line);  // header
+  int rows = 0;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    const auto c = split_csv_line(line);
+    const std::filesystem::path image(c.at(3));
+    const std::string kind = c.at(2) == "normal" ? "good" : "bad";
+    touch(root / c[0] / c[1] / kind / image.filename());
+    if (!c.at(4).empty())
+      touch(root / c[0] / "ground_truth" / "bad" /
+            (std::filesystem::path(c[4]).stem().string() + "_mask.png"));
+    ++rows;
+  }
+  return rows;
+}
+
+/// Per class: (good images kept, defect images injected) in <root>/<class>/train/good.
+/// Good images have numeric names; injected ones start with the defect's name
+/// (SPEC 1.4), i.e. with a letter.
+inline std::map<std::string, std::pair<int, int>> train_counts(const std::filesystem::path& root) {
+  std::map<std::string, std::pair<int, int>> out;
+  for (const auto& cls : std::filesystem::directory_iterator(root)) {
+    const auto good = cls.path() / "train" / "good";
+    if (!std::filesystem::is_directory(good)) continue;
+    auto& counts = out[cls.path().filename().string()];
+    for (const auto& f : std::filesystem::directory_iterator(good)) {
+      const char first = f.path().filename().string()[0];
+      if (first >= '0' && first <= '9') ++counts.first;
+      else ++counts.second;
+    }
+  }
+  return out;
+}
+
+/// Number of regular files (or links to them) below `dir`.
+inline int count_files_below(const std::filesystem::path& dir) {
+  int n = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) n += e.is_regular_file() ? 1 : 0;
+  return n;
+}
+
+}  // namespace tc::testing

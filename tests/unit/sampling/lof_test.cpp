@@ -1,0 +1,129 @@
+// Patch-wise LOF (SPEC 3.3) against sklearn's LocalOutlierFactor
+// (tests/fixtures/sampling/make_lof_fixtures.py), hand-made cases, and the
+// quantile rule.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "tailedcore/core/check.h"
+#include "tailedcore/dist/comm.h"
+#include "tailedcore/io/hdf5.h"
+#include "tailedcore/sampling/lof.h"
+#include "tailedcore/sampling/projection.h"
+#include "testing.h"
+
+using namespace tc::sampling;
+
+namespace {
+
+tc::io::H5Reader& cases() {
+  static tc::io::H5Reader r(tc::testing::fixtures_dir() / "sampling" / "lof_cases.h5");
+  return r;
+}
+
+double max_relative_error(const torch::Tensor& got, const torch::Tensor& want) {
+  const auto g = got.to(torch::kFloat64), w = want.to(torch::kFloat64);
+  return ((g - w).abs() / w.abs()).max().item<double>();
+}
+
+TEST(Lof, MatchesSklearnOnGeneralSets) {
+  for (const std::string name :
+       {"blobs_d20", "mixed_d8", "k3_d5", "few_n4", "pair_n2", "n7_keff6", "dup_triple"}) {
+    const std::string g = "sets/" + name + "/";
+    const auto x = cases().read(g + "x");
+    const auto want = cases().read(g + "scores");
+    const auto got = local_outlier_factor(x.unsqueeze(0), cases().attr_int("k", g + "x"));
+    ASSERT_EQ(got.sizes(), (std::vector<int64_t>{1, x.size(0)})) << name;
+    EXPECT_LT(max_relative_error(got[0], want), 1e-4) << name << "\nours " << got[0] << "\nsklearn " << want;
+  }
+}
+
+// More than k identical rows: k-distance 0, reach 0, lrd = 1 / 1e-10 (SPEC 9.7).
+// sklearn (a KD-tree here) measures those distances as exactly 0.
+TEST(Lof, MoreThanKDuplicatesGiveLrd1e10LikeSklearn) {
+  const auto x = cases().read("sets/dup_many_d4/x");
+  const auto want = cases().read("sets/dup_many_d4/scores");
+  const auto got = local_outlier_factor(x.unsqueeze(0), 6)[0];
+  EXPECT_LT(max_relative_error(got, want), 1e-4) << "\nours " << got << "\nsklearn " << want;
+}
+
+TEST(Lof, TwoPointsHaveLofOne) {
+  // N = 2: k_eff = 1, each is the other's neighbour, reach = d, LOF = 1.
+  const auto x = torch::tensor({0.f, 0.f, 3.f, 4.f}).view({1, 2, 2});
+  const auto got = local_outlier_factor(x, 6);
+  EXPECT_NEAR(got[0][0].item<double>(), 1.0, 1e-12);
+  EXPECT_NEAR(got[0][1].item<double>(), 1.0, 1e-12);
+}
+
+TEST(Lof, HandComputedLineWithKOne) {
+  // 1-D points 0, 1, 3 with k = 1. Nearest: 0->1 (1), 1->0 (1), 3->1 (2).
+  // k-dist: 1, 1, 2. reach(0,1)=max(1,1)=1, reach(1,0)=1, reach(3,1)=max(1,2)=2.
+  // lrd = 1, 1, 0.5 (+1e-10). LOF: 0 -> 1/1, 1 -> 1/1, 3 -> lrd(1)/lrd(3) = 2.
+  const auto x = torch::tensor({0.f, 1.f, 3.f}).view({1, 3, 1});
+  const auto got = local_outlier_factor(x, 1)[0];
+  EXPECT_NEAR(got[0].item<double>(), 1.0, 1e-9);
+  EXPECT_NEAR(got[1].item<double>(), 1.0, 1e-9);
+  EXPECT_NEAR(got[2].item<double>(), 2.0, 1e-9);
+}
+
+TEST(Lof, PatchwiseMatchesSklearnPerPositionImageMajor) {
+  const auto x = cases().read("patchwise/x");
+  const int64_t P = cases().attr_int("P", "patchwise/x");
+  LofOptions o;
+  o.proj_dim = 0;  // the reference skips the projection at this size; we test LOF itself
+  auto comm = tc::dist::make_self_comm();
+  const auto got = patchwise_lof(x, P, o, *comm);
+  const auto want = cases().read("patchwise/scores");
+  ASSERT_EQ(got.scores.sizes(), want.sizes());
+  EXPECT_EQ(got.scores.scalar_type(), torch::kFloat32);
+  EXPECT_LT(max_relative_error(got.scores, want), 1e-4);
+  EXPECT_TRUE(torch::equal(got.kept_indices, cases().read("patchwise/kept")));
+}
+
+TEST(Lof, PatchwiseWithProjectionEqualsLofOfProjectedRows) {
+  torch::manual_seed(1);
+  const int64_t N = 15, P = 4, D = 40;
+  const auto x = torch::randn({N * P, D});
+  LofOptions o;
+  o.proj_dim = 8;
+  o.seed = 3;
+  auto comm = tc::dist::make_self_comm();
+  const auto got = patchwise_lof(x, P, o, *comm);
+  const auto projected = x.mm(random_projection(D, 8, 3)).view({N, P, 8}).transpose(0, 1);
+  const auto want = local_outlier_factor(projected.contiguous(), 6).t().reshape({N * P});
+  EXPECT_LT(max_relative_error(got.scores, want), 1e-4);
+}
+
+TEST(Lof, RejectsBadShapes) {
+  auto comm = tc::dist::make_self_comm();
+  EXPECT_THROW(patchwise_lof(torch::randn({10, 4}), 3, {}, *comm), tc::Error);  // 10 % 3 != 0
+  EXPECT_THROW(local_outlier_factor(torch::randn({1, 1, 4}), 6), tc::Error);   // one point
+}
+
+TEST(KeepBelowQuantile, LinearInterpolationAndStrictLess) {
+  const auto s = torch::tensor({5.f, 1.f, 4.f, 2.f, 3.f});
+  // q = 0.5: th = 3 -> keep 1, 2 (strict: 3 itself is dropped).
+  EXPECT_TRUE(torch::equal(keep_below_quantile(s, 0.5), torch::tensor({1, 3}, torch::kInt64)));
+  // q = 0.85: pos = 3.4 over [1..5] -> th = 4.4 -> keep all but 5, ascending.
+  EXPECT_TRUE(torch::equal(keep_below_quantile(s, 0.85), torch::tensor({1, 2, 3, 4}, torch::kInt64)));
+  // All equal: th equals every score, nothing is strictly below.
+  EXPECT_EQ(keep_below_quantile(torch::full({6}, 2.f), 0.85).numel(), 0);
+  // q = 1: th = max -> everything but the maxima.
+  EXPECT_TRUE(torch::equal(keep_below_quantile(torch::tensor({1.f, 9.f, 9.f}), 1.0),
+                           torch::tensor({0}, torch::kInt64)));
+}
+
+TEST(KeepBelowQuantile, AgreesWithTorchQuantileOnRandomScores) {
+  torch::manual_seed(4);
+  const auto s = torch::rand({1001}) * 3;
+  for (double q : {0.1, 0.5, 0.85, 0.999}) {
+    const auto th = torch::quantile(s, q).item<float>();
+    const auto want = torch::nonzero(s < th).flatten();
+    EXPECT_TRUE(torch::equal(keep_below_quantile(s, q), want)) << q;
+    // ~q of the scores are kept.
+    EXPECT_NEAR(static_cast<double>(want.numel()) / s.numel(), q, 0.002) << q;
+  }
+}
+
+}  // namespace
