@@ -5,7 +5,7 @@
 // float rounding. The GPU time includes copying the bank to the device.
 // Without a CUDA device it says so and exits 0.
 //
-//   bench_greedy_device [rows=200000] [dim=128] [steps=100]
+//   bench_greedy_device [rows=200000] [dim=128] [steps=100]   (launch/gpu_check.sh: 1000 steps)
 // Writes results/bench/gpu/greedy_step.csv.
 #include <torch/torch.h>
 

@@ -1,5 +1,5 @@
-// The check helpers for the CUDA runtime and NCCL (STYLE 5). Include only from
-// CUDA sources (src/<module>/cuda/): it needs the CUDA headers.
+// The check helper for the CUDA runtime API (STYLE 5; NCCL has its own in nccl_comm.cpp). Include
+// only from CUDA sources (src/<module>/cuda/): it needs the CUDA headers.
 #pragma once
 
 #include <cuda_runtime_api.h>
