@@ -79,7 +79,11 @@ int run_guarded(Comm& comm, const std::function<int()>& body) {
   } catch (const std::exception& e) {
     if (comm.size() == 1) throw;  // one process: main() prints it as usual
     comm.abort(e.what(), 1);
+  } catch (...) {
+    if (comm.size() == 1) throw;
+    comm.abort("unknown exception", 1);
   }
+  return 1;  // not reached: abort ends the job
 }
 
 }  // namespace tc::dist

@@ -6,7 +6,7 @@
 // measured in the same run).
 //
 //   build-X/tests/bench_coreset [--threads T] [--rows 200000] [--steps 1000]
-//                               [--baseline-steps 200] [--reps 3]
+//                               [--baseline-steps 50] [--reps 5]
 // Appends to results/bench/coreset.csv (run from the repository root).
 #include <immintrin.h>
 #include <omp.h>
@@ -105,8 +105,8 @@ int main(int argc, char** argv) {
   const int threads = tc::core::set_thread_count(static_cast<int>(arg(argc, argv, "--threads", 0)));
   const int64_t n = arg(argc, argv, "--rows", 200000), d = 128;
   const int64_t steps = arg(argc, argv, "--steps", 1000);
-  const int64_t base_steps = arg(argc, argv, "--baseline-steps", 200);
-  const int reps = static_cast<int>(arg(argc, argv, "--reps", 3));
+  const int64_t base_steps = arg(argc, argv, "--baseline-steps", 50);
+  const int reps = static_cast<int>(arg(argc, argv, "--reps", 5));
 
   // Clustered, non-negative rows like post-ReLU patch features.
   torch::manual_seed(0);
@@ -114,47 +114,67 @@ int main(int argc, char** argv) {
   const auto x = (centres.index_select(0, torch::randint(500, {n})) + 0.3 * torch::randn({n, d}))
                      .relu()
                      .contiguous();
-  const double bw = read_bandwidth(reps);
   const double step_bytes = n * d * 4.0 + n * 8.0;  // rows read + min-distances read and written
-  std::printf("threads %d, rows %lld x %lld, memory read bandwidth %.2f GB/s\n", threads,
-              static_cast<long long>(n), static_cast<long long>(d), bw / 1e9);
-
-  std::vector<int64_t> want, ours_seq, exact_seq, api_seq;
-  const auto tb = tc::bench::time_it([&] { want = torch_loop(x, 0, base_steps); }, reps, 0);
-  const auto to = tc::bench::time_it([&] { ours_seq = kernel_loop(x, 0, steps, update_min_distances); }, reps, 1);
-  const auto te = tc::bench::time_it(
-      [&] { exact_seq = kernel_loop(x, 0, steps, update_min_distances_torch_order); }, reps, 1);
   auto comm = tc::dist::make_self_comm();
   CoresetOptions o;
   o.proj_dim = 0;
   o.start_index = 0;
   o.ratio = static_cast<double>(steps + 1) / n + 1e-12;
-  const auto ta = tc::bench::time_it([&] {
-    const auto sel = greedy_coreset(x, o, *comm);
-    api_seq.assign(sel.data_ptr<int64_t>(), sel.data_ptr<int64_t>() + sel.numel());
-  }, reps, 0);
 
-  const double base_step = tb.median_s / base_steps;
+  // The machine is shared: every repetition measures bandwidth, baseline and
+  // candidates back to back, ratios are taken within a repetition, and the
+  // median over repetitions is reported.
+  struct Case {
+    const char* name;
+    std::vector<double> per_step, speedup, fraction;
+    std::vector<int64_t> seq;
+  };
+  std::vector<Case> cases{{"update_min_distances"}, {"update_min_distances_torch_order"}, {"greedy_coreset"}};
+  std::vector<double> base_per_step, bws;
+  std::vector<int64_t> want;
+  for (int rep = 0; rep < reps; ++rep) {
+    const double bw = read_bandwidth(2);
+    const auto tb = tc::bench::time_it([&] { want = torch_loop(x, 0, base_steps); }, 1, 0);
+    const auto t0 = tc::bench::time_it([&] { cases[0].seq = kernel_loop(x, 0, steps, update_min_distances); }, 1, 0);
+    const auto t1 = tc::bench::time_it(
+        [&] { cases[1].seq = kernel_loop(x, 0, steps, update_min_distances_torch_order); }, 1, 0);
+    const auto t2 = tc::bench::time_it([&] {
+      const auto sel = greedy_coreset(x, o, *comm);
+      cases[2].seq.assign(sel.data_ptr<int64_t>(), sel.data_ptr<int64_t>() + sel.numel());
+    }, 1, 0);
+    const double base = tb.median_s / base_steps;
+    base_per_step.push_back(base);
+    bws.push_back(bw);
+    const double secs[3] = {t0.median_s, t1.median_s, t2.median_s};
+    for (int c = 0; c < 3; ++c) {
+      const double per = secs[c] / steps;
+      cases[c].per_step.push_back(per);
+      cases[c].speedup.push_back(base / per);
+      cases[c].fraction.push_back(step_bytes / per / bw);
+    }
+    std::printf("rep %d: bandwidth %.1f GB/s, baseline %.2f ms/step, ours %.2f / %.2f / %.2f ms/step\n", rep, bw / 1e9,
+                base * 1e3, secs[0] / steps * 1e3, secs[1] / steps * 1e3, secs[2] / steps * 1e3);
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
   tc::bench::CsvReport csv("coreset",
-                           "utc,case,threads,rows,dim,steps,per_step_ms,baseline_per_step_ms,speedup,"
-                           "GB_per_s,mem_read_GB_per_s,bandwidth_fraction,same_sequence_as_baseline");
+                           "utc,case,threads,rows,dim,steps,reps,per_step_ms,baseline_per_step_ms,speedup_median,"
+                           "GB_per_s,mem_read_GB_per_s,bandwidth_fraction_median,same_sequence_as_baseline");
   char stamp[32];
   const std::time_t now = std::time(nullptr);
   std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  auto report = [&](const char* name, const tc::bench::Timing& t, int64_t s, const std::vector<int64_t>& seq) {
-    const double per = t.median_s / s;
+  for (const auto& c : cases) {
+    const double per = median(c.per_step);
     char line[512];
-    std::snprintf(line, sizeof line, "%s,%s,%d,%lld,%lld,%lld,%.4f,%.4f,%.2f,%.2f,%.2f,%.3f,%s", stamp, name,
-                  threads, static_cast<long long>(n), static_cast<long long>(d), static_cast<long long>(s),
-                  per * 1e3, base_step * 1e3, base_step / per, step_bytes / per / 1e9, bw / 1e9,
-                  step_bytes / per / bw, same_prefix(seq, want) ? "yes" : "NO");
+    std::snprintf(line, sizeof line, "%s,%s,%d,%lld,%lld,%lld,%d,%.4f,%.4f,%.2f,%.2f,%.2f,%.3f,%s", stamp, c.name,
+                  threads, static_cast<long long>(n), static_cast<long long>(d), static_cast<long long>(steps), reps,
+                  per * 1e3, median(base_per_step) * 1e3, median(c.speedup), step_bytes / per / 1e9,
+                  median(bws) / 1e9, median(c.fraction), same_prefix(c.seq, want) ? "yes" : "NO");
     csv.row(line);
-  };
-  report("libtorch_loop", tb, base_steps, want);
-  report("update_min_distances", to, steps, ours_seq);
-  report("update_min_distances_torch_order", te, steps, exact_seq);
-  report("greedy_coreset", ta, steps, api_seq);
-  std::printf("ours vs torch-order sequences over %lld steps: %s\n", static_cast<long long>(steps),
-              ours_seq == exact_seq ? "identical" : "DIFFERENT");
+  }
+  std::printf("update_min_distances vs torch-order sequences over %lld steps: %s\n", static_cast<long long>(steps),
+              cases[0].seq == cases[1].seq ? "identical" : "DIFFERENT");
   return 0;
 }
