@@ -26,13 +26,16 @@ class ScratchDir {
   ScratchDir() {
     std::filesystem::path base = std::filesystem::temp_directory_path();
     std::error_code ec;
-    if (std::filesystem::is_directory("/dev/shm", ec) && access("/dev/shm", W_OK) == 0) base = "/dev/shm";
+    if (std::filesystem::is_directory("/dev/shm", ec) && access("/dev/shm", W_OK) == 0)
+      base = "/dev/shm";
     std::random_device rd;
     for (int attempt = 0; attempt < 100 && path_.empty(); ++attempt) {
-      const auto p = base / ("tailedcore-test-" + std::to_string(getpid()) + "-" + std::to_string(rd()));
+      const auto p =
+          base / ("tailedcore-test-" + std::to_string(getpid()) + "-" + std::to_string(rd()));
       if (std::filesystem::create_directory(p)) path_ = p;
     }
-    if (path_.empty()) throw std::runtime_error("cannot create a scratch folder under " + base.string());
+    if (path_.empty())
+      throw std::runtime_error("cannot create a scratch folder under " + base.string());
   }
   ~ScratchDir() {
     std::error_code ec;
@@ -131,8 +134,10 @@ inline std::map<std::string, std::pair<int, int>> train_counts(const std::filesy
     auto& counts = out[cls.path().filename().string()];
     for (const auto& f : std::filesystem::directory_iterator(good)) {
       const char first = f.path().filename().string()[0];
-      if (first >= '0' && first <= '9') ++counts.first;
-      else ++counts.second;
+      if (first >= '0' && first <= '9')
+        ++counts.first;
+      else
+        ++counts.second;
     }
   }
   return out;
@@ -141,7 +146,8 @@ inline std::map<std::string, std::pair<int, int>> train_counts(const std::filesy
 /// Number of regular files (or links to them) below `dir`.
 inline int count_files_below(const std::filesystem::path& dir) {
   int n = 0;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) n += e.is_regular_file() ? 1 : 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+    n += e.is_regular_file() ? 1 : 0;
   return n;
 }
 

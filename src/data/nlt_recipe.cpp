@@ -29,7 +29,8 @@ class Rng {
     const uint64_t max = std::numeric_limits<uint64_t>::max();
     const uint64_t limit = max - max % n;  // a multiple of n
     uint64_t x;
-    do x = engine_(); while (x >= limit);
+    do x = engine_();
+    while (x >= limit);
     return x % n;
   }
   template <class T>
@@ -55,9 +56,10 @@ void validate(const NltRecipe& r) {
            "' is unknown: expected pareto or step");
   TC_CHECK(r.noise_ratio >= 0 && r.noise_ratio <= 1, "--noise-ratio ", r.noise_ratio,
            ": expected 0 <= ratio <= 1");
-  TC_CHECK(r.tail_images >= 1, "--tail-classes ", r.tail_images, ": expected >= 1 image per tail class");
-  TC_CHECK(r.tail_class_ratio >= 0 && r.tail_class_ratio <= 1, "tail class ratio ", r.tail_class_ratio,
-           ": expected 0 <= ratio <= 1");
+  TC_CHECK(r.tail_images >= 1, "--tail-classes ", r.tail_images,
+           ": expected >= 1 image per tail class");
+  TC_CHECK(r.tail_class_ratio >= 0 && r.tail_class_ratio <= 1, "tail class ratio ",
+           r.tail_class_ratio, ": expected 0 <= ratio <= 1");
   TC_CHECK(r.pareto_alpha > 0, "pareto alpha ", r.pareto_alpha, ": expected > 0");
   TC_CHECK(r.pareto_epsilon > 0 && r.pareto_epsilon < 0.5, "pareto epsilon ", r.pareto_epsilon,
            ": expected 0 < epsilon < 0.5");
@@ -87,9 +89,11 @@ NltManifests draw_nlt_manifests(const fs::path& source, const NltRecipe& recipe)
   std::vector<std::vector<std::string>> goods(C);
   std::vector<std::vector<std::string>> defects(C);  // "<defect>_<file>"
   for (size_t c = 0; c < C; ++c) {
-    for (const auto& r : catalog.train_set(classes[c])) goods[c].push_back(fs::path(r.path).filename().string());
+    for (const auto& r : catalog.train_set(classes[c]))
+      goods[c].push_back(fs::path(r.path).filename().string());
     for (const auto& r : catalog.test_set(classes[c]))
-      if (r.is_anomaly) defects[c].push_back(r.category + "_" + fs::path(r.path).filename().string());
+      if (r.is_anomaly)
+        defects[c].push_back(r.category + "_" + fs::path(r.path).filename().string());
   }
   Rng rng(recipe.seed);
   std::vector<int64_t> keep(C), noise(C, 0);
@@ -100,25 +104,29 @@ NltManifests draw_nlt_manifests(const fs::path& source, const NltRecipe& recipe)
     std::vector<size_t> order(C);
     std::iota(order.begin(), order.end(), size_t{0});
     rng.shuffle(order);
-    const auto tails = static_cast<size_t>(round_half_even(recipe.tail_class_ratio * static_cast<double>(C)));
+    const auto tails =
+        static_cast<size_t>(round_half_even(recipe.tail_class_ratio * static_cast<double>(C)));
     std::vector<bool> is_tail(C, false);
     for (size_t i = 0; i < tails; ++i) is_tail[order[i]] = true;
     for (size_t c = 0; c < C; ++c) {
       keep[c] = is_tail[c] ? std::min(recipe.tail_images, n_good(c)) : n_good(c);
       if (!is_tail[c])
-        noise[c] = std::min(n_defects(c), round_half_even(recipe.noise_ratio * static_cast<double>(n_good(c))));
+        noise[c] = std::min(n_defects(c),
+                            round_half_even(recipe.noise_ratio * static_cast<double>(n_good(c))));
     }
   } else {
     for (size_t c = 0; c < C; ++c)
-      TC_CHECK(n_good(c) >= recipe.pareto_min_images, (source / classes[c] / "train" / "good").string(), " has ",
-               n_good(c), " images: expected at least ", recipe.pareto_min_images, " for --profile pareto");
-    std::vector<double> pmf = discrete_pareto_pmf(recipe.pareto_alpha, static_cast<int64_t>(C),
-                                                  recipe.pareto_epsilon);
+      TC_CHECK(n_good(c) >= recipe.pareto_min_images,
+               (source / classes[c] / "train" / "good").string(), " has ", n_good(c),
+               " images: expected at least ", recipe.pareto_min_images, " for --profile pareto");
+    std::vector<double> pmf =
+        discrete_pareto_pmf(recipe.pareto_alpha, static_cast<int64_t>(C), recipe.pareto_epsilon);
     rng.shuffle(pmf);
     const size_t top = std::max_element(pmf.begin(), pmf.end()) - pmf.begin();  // first maximum
     const double factor = static_cast<double>(n_good(top)) / pmf[top];
     for (size_t c = 0; c < C; ++c)
-      keep[c] = std::max(std::min(n_good(c), round_half_even(pmf[c] * factor)), recipe.pareto_min_images);
+      keep[c] =
+          std::max(std::min(n_good(c), round_half_even(pmf[c] * factor)), recipe.pareto_min_images);
   }
 
   NltManifests out;
@@ -136,15 +144,18 @@ NltManifests draw_nlt_manifests(const fs::path& source, const NltRecipe& recipe)
     // replacement is the reference's image-wise draw.
     std::vector<uint32_t> images;
     for (size_t c = 0; c < C; ++c)
-      if (keep[c] >= recipe.noise_min_class_size) images.insert(images.end(), keep[c], static_cast<uint32_t>(c));
+      if (keep[c] >= recipe.noise_min_class_size)
+        images.insert(images.end(), keep[c], static_cast<uint32_t>(c));
     rng.shuffle(images);
-    for (size_t i = 0; i < images.size() && static_cast<int64_t>(i) < draws; ++i) ++noise[images[i]];
+    for (size_t i = 0; i < images.size() && static_cast<int64_t>(i) < draws; ++i)
+      ++noise[images[i]];
     for (size_t c = 0; c < C; ++c) noise[c] = std::min(noise[c], n_defects(c));
   }
   for (size_t c = 0; c < C; ++c) {
     std::vector<std::string> picks = defects[c];
     rng.shuffle(picks);
-    for (int64_t i = 0; i < noise[c]; ++i) out.inject_defects.push_back(classes[c] + "/train/good/" + picks[i]);
+    for (int64_t i = 0; i < noise[c]; ++i)
+      out.inject_defects.push_back(classes[c] + "/train/good/" + picks[i]);
     out.counts.push_back({classes[c], keep[c], noise[c]});
   }
   std::sort(out.prune_good.begin(), out.prune_good.end());
@@ -161,9 +172,10 @@ std::string nlt_counts_csv(const std::vector<ClassCounts>& counts) {
   return csv.str();
 }
 
-NltManifests build_nlt_variant(const fs::path& source, const fs::path& dest, const NltRecipe& recipe,
-                               const NltApplyOptions& apply) {
-  TC_CHECK(!fs::exists(dest) || apply.force, dest.string(), ": already exists (pass --force to replace it)");
+NltManifests build_nlt_variant(const fs::path& source, const fs::path& dest,
+                               const NltRecipe& recipe, const NltApplyOptions& apply) {
+  TC_CHECK(!fs::exists(dest) || apply.force, dest.string(),
+           ": already exists (pass --force to replace it)");
   const NltManifests m = draw_nlt_manifests(source, recipe);
   const std::string suffix = "-" + std::to_string(getpid());
   const fs::path staging = dest.string() + ".building" + suffix;
@@ -180,7 +192,8 @@ NltManifests build_nlt_variant(const fs::path& source, const fs::path& dest, con
     io::write_text_atomic(manifests / "counts.csv", nlt_counts_csv(m.counts));
     NltApplyOptions staged = apply;
     staged.force = true;
-    apply_nlt(source, staging, manifests / "prune_good.txt", manifests / "inject_defects.txt", staged);
+    apply_nlt(source, staging, manifests / "prune_good.txt", manifests / "inject_defects.txt",
+              staged);
     fs::rename(manifests, staging / "manifest");
     if (fs::exists(dest)) fs::remove_all(dest);
     fs::rename(staging, dest);
@@ -188,9 +201,9 @@ NltManifests build_nlt_variant(const fs::path& source, const fs::path& dest, con
     cleanup();
     throw;
   }
-  core::log_info("nlt make: ", dest.string(), ": profile ", recipe.profile, ", seed ", recipe.seed, ", ",
-                 m.prune_good.size(), " pruned, ", m.inject_defects.size(), " injected; manifests in ",
-                 (dest / "manifest").string());
+  core::log_info("nlt make: ", dest.string(), ": profile ", recipe.profile, ", seed ", recipe.seed,
+                 ", ", m.prune_good.size(), " pruned, ", m.inject_defects.size(),
+                 " injected; manifests in ", (dest / "manifest").string());
   return m;
 }
 

@@ -2,16 +2,17 @@
 // select_tail (blocked rows, per-column vote tallies) against a straightforward
 // implementation of the same algorithm (dense N x N similarity, a full sort of
 // every row, the dense int64 count map, a per-column sort for the mode), both
-// with the same thread count. Each variant runs in a forked child so that its
-// peak memory (VmHWM minus the RSS at fork) is its own.
+// with the same thread count. Each variant runs in its own process (this
+// executable with --child) so that its peak memory (VmHWM minus the RSS
+// before the run) is its own.
 //
 //   build-x/tests/bench/bench_class_size [N] [E]    (run from the repository root)
 #include <ATen/Parallel.h>
-#include <sys/wait.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -96,64 +97,65 @@ struct Run {
   std::vector<float> class_sizes;
 };
 
-// Runs fn in a forked child: times it (1 warm-up, 3 repetitions), measures the
-// child's peak RSS above its RSS at the start, and sends back the class sizes.
-template <class Fn>
-Run in_child(int64_t n, Fn fn) {
-  int fd[2];
-  if (pipe(fd) != 0) std::abort();
-  const pid_t pid = fork();
-  if (pid == 0) {
-    close(fd[0]);
-    const double base = rss_mib("VmRSS:");
-    torch::Tensor cs;
-    const auto timing = tc::bench::time_it([&] { cs = fn(); }, 3, 1);
-    Run r{timing.min_s, timing.median_s, tc::bench::peak_rss_mib() - base, {}};
-    (void)!write(fd[1], &r, sizeof(double) * 3);
-    (void)!write(fd[1], cs.contiguous().data_ptr<float>(), sizeof(float) * n);
-    close(fd[1]);
-    _exit(0);
+// Child mode: makes the data, runs one variant (1 warm-up, 3 timed), writes
+// min_s, median_s, peak MiB above the RSS before the run, and the class sizes.
+int child(const std::string& variant, int64_t N, int64_t E, int64_t block, const std::string& out) {
+  tc::core::set_thread_count(0);
+  const auto x = clustered(N, E);
+  auto comm = tc::dist::make_self_comm();
+  const double base = rss_mib("VmRSS:");
+  torch::Tensor cs;
+  tc::sampling::ClassSizeOptions o;  // trim_min + mode
+  o.block_rows = block;
+  const auto timing = tc::bench::time_it(
+      [&] { cs = variant == "dense" ? dense_trim_min_mode(x) : tc::sampling::select_tail(x, o, *comm).class_sizes; }, 3, 1);
+  const double head[3] = {timing.min_s, timing.median_s, tc::bench::peak_rss_mib() - base};
+  std::ofstream f(out, std::ios::binary);
+  f.write(reinterpret_cast<const char*>(head), sizeof head);
+  f.write(reinterpret_cast<const char*>(cs.contiguous().data_ptr<float>()), sizeof(float) * N);
+  return 0;
+}
+
+// Runs a variant in a fresh process (its own peak RSS; no OpenMP pool across a fork).
+Run in_child(const std::string& self, const std::string& variant, int64_t N, int64_t E, int64_t block) {
+  const std::string out = "/tmp/bench_class_size_" + std::to_string(getpid()) + "_" + variant + ".bin";
+  const std::string cmd = self + " --child " + variant + " " + std::to_string(N) + " " + std::to_string(E) + " " +
+                          std::to_string(block) + " " + out;
+  if (std::system(cmd.c_str()) != 0) {
+    std::fprintf(stderr, "child failed: %s\n", cmd.c_str());
+    std::exit(1);
   }
-  close(fd[1]);
   Run r;
   double head[3];
-  (void)!read(fd[0], head, sizeof(head));
+  std::ifstream f(out, std::ios::binary);
+  f.read(reinterpret_cast<char*>(head), sizeof head);
   r.min_s = head[0], r.median_s = head[1], r.peak_mib = head[2];
-  r.class_sizes.resize(n);
-  size_t got = 0;
-  while (got < sizeof(float) * n) {
-    const ssize_t k = read(fd[0], reinterpret_cast<char*>(r.class_sizes.data()) + got, sizeof(float) * n - got);
-    if (k <= 0) break;
-    got += k;
-  }
-  close(fd[0]);
-  waitpid(pid, nullptr, 0);
+  r.class_sizes.resize(N);
+  f.read(reinterpret_cast<char*>(r.class_sizes.data()), sizeof(float) * N);
+  std::remove(out.c_str());
   return r;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 7 && std::string(argv[1]) == "--child")
+    return child(argv[2], std::stoll(argv[3]), std::stoll(argv[4]), std::stoll(argv[5]), argv[6]);
   const int64_t N = argc > 1 ? std::stoll(argv[1]) : 3000, E = argc > 2 ? std::stoll(argv[2]) : 2048;
   tc::core::set_thread_count(0);
   const int threads = at::get_num_threads();
-  const auto x = clustered(N, E);
-  auto comm = tc::dist::make_self_comm();
-  const auto dense = in_child(N, [&] { return dense_trim_min_mode(x); });
-  tc::bench::CsvReport csv("class_size", "variant,n,dim,threads,block_rows,min_s,median_s,peak_mib,speedup,identical,tail");
+  const auto dense = in_child(argv[0], "dense", N, E, N);
+  tc::bench::CsvReport csv("class_size", "variant,n,dim,threads,block_rows,min_s,median_s,peak_mib,speedup,identical");
   char line[256];
-  std::snprintf(line, sizeof line, "dense_baseline,%lld,%lld,%d,%lld,%.4f,%.4f,%.1f,1.00,1,-", (long long)N,
+  std::snprintf(line, sizeof line, "dense_baseline,%lld,%lld,%d,%lld,%.4f,%.4f,%.1f,1.00,1", (long long)N,
                 (long long)E, threads, (long long)N, dense.min_s, dense.median_s, dense.peak_mib);
   csv.row(line);
   for (int64_t block : {int64_t{4096}, int64_t{512}}) {
-    tc::sampling::ClassSizeOptions o;  // trim_min + mode
-    o.block_rows = block;
-    const auto ours = in_child(N, [&] { return tc::sampling::select_tail(x, o, *comm).class_sizes; });
+    const auto ours = in_child(argv[0], "select_tail", N, E, block);
     const bool same = ours.class_sizes == dense.class_sizes;
-    const auto tail = tc::sampling::select_tail(x, o, *comm).tail_indices.size(0);
-    std::snprintf(line, sizeof line, "select_tail,%lld,%lld,%d,%lld,%.4f,%.4f,%.1f,%.2f,%d,%lld", (long long)N,
+    std::snprintf(line, sizeof line, "select_tail,%lld,%lld,%d,%lld,%.4f,%.4f,%.1f,%.2f,%d", (long long)N,
                   (long long)E, threads, (long long)block, ours.min_s, ours.median_s, ours.peak_mib,
-                  dense.min_s / ours.min_s, same ? 1 : 0, (long long)tail);
+                  dense.min_s / ours.min_s, same ? 1 : 0);
     csv.row(line);
   }
   return 0;

@@ -19,10 +19,12 @@ using tc::testing::zero_pad;
 namespace {
 
 void make_class(const fs::path& root, const std::string& name, int n_good, int n_defects) {
-  for (int i = 0; i < n_good; ++i) touch(root / name / "train/good" / (zero_pad(i, 3) + ".png"), name);
+  for (int i = 0; i < n_good; ++i)
+    touch(root / name / "train/good" / (zero_pad(i, 3) + ".png"), name);
   touch(root / name / "test/good/000.png");
   for (int i = 0; i < n_defects; ++i) {
-    touch(root / name / "test/broken" / (zero_pad(i, 3) + ".png"), name + " broken " + std::to_string(i));
+    touch(root / name / "test/broken" / (zero_pad(i, 3) + ".png"),
+          name + " broken " + std::to_string(i));
     touch(root / name / "ground_truth/broken" / (zero_pad(i, 3) + "_mask.png"));
   }
 }
@@ -46,13 +48,15 @@ TEST(NltCli, ApplyBuildsTheVariant) {
   make_class(tmp / "src", "b", 3, 1);
   touch(tmp / "prune.txt", "a/train/good/000.png\na/train/good/003.png\nb/train/good/001.png");
   touch(tmp / "inject.txt", "a/train/good/broken_001.png");
-  const std::string args = "nlt apply --source " + q(tmp / "src") + " --prune-manifest " + q(tmp / "prune.txt") +
-                           " --noisy-manifest " + q(tmp / "inject.txt") + " --dest ";
+  const std::string args = "nlt apply --source " + q(tmp / "src") + " --prune-manifest " +
+                           q(tmp / "prune.txt") + " --noisy-manifest " + q(tmp / "inject.txt") +
+                           " --dest ";
   const auto r = run_cli(args + q(tmp / "out"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(train_files(tmp / "out"),
-            (std::set<std::string>{"a/train/good/001.png", "a/train/good/002.png", "a/train/good/broken_001.png",
-                                   "b/train/good/000.png", "b/train/good/002.png"}));
+            (std::set<std::string>{"a/train/good/001.png", "a/train/good/002.png",
+                                   "a/train/good/broken_001.png", "b/train/good/000.png",
+                                   "b/train/good/002.png"}));
   EXPECT_EQ(tc::testing::count_files_below(tmp / "out/a/test"), 3);
   // dest exists: an error unless --force.
   const auto again = run_cli(args + q(tmp / "out"));
@@ -62,7 +66,8 @@ TEST(NltCli, ApplyBuildsTheVariant) {
   // --symlink: links to the source files.
   ASSERT_EQ(run_cli(args + q(tmp / "links") + " --symlink").exit_code, 0);
   EXPECT_TRUE(fs::is_symlink(tmp / "links/a/train/good/broken_001.png"));
-  EXPECT_TRUE(fs::equivalent(tmp / "links/a/train/good/broken_001.png", tmp / "src/a/test/broken/001.png"));
+  EXPECT_TRUE(
+      fs::equivalent(tmp / "links/a/train/good/broken_001.png", tmp / "src/a/test/broken/001.png"));
 }
 
 TEST(NltCli, ApplyErrorsAreOneLineAndNameTheLine) {
@@ -71,13 +76,16 @@ TEST(NltCli, ApplyErrorsAreOneLineAndNameTheLine) {
   touch(tmp / "prune.txt", "a/train/good/000.png\na/train/000.png");
   touch(tmp / "inject.txt", "");
   const auto r = run_cli("nlt apply --source " + q(tmp / "src") + " --dest " + q(tmp / "out") +
-                         " --prune-manifest " + q(tmp / "prune.txt") + " --noisy-manifest " + q(tmp / "inject.txt"));
+                         " --prune-manifest " + q(tmp / "prune.txt") + " --noisy-manifest " +
+                         q(tmp / "inject.txt"));
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.output.find("tailedcore nlt: error: " + (tmp / "prune.txt").string() + ":2:"), std::string::npos)
+  EXPECT_NE(r.output.find("tailedcore nlt: error: " + (tmp / "prune.txt").string() + ":2:"),
+            std::string::npos)
       << r.output;
   EXPECT_FALSE(fs::exists(tmp / "out"));
   // Missing required option, unknown verb.
-  const auto missing = run_cli("nlt apply --source " + q(tmp / "src") + " --dest " + q(tmp / "out"));
+  const auto missing =
+      run_cli("nlt apply --source " + q(tmp / "src") + " --dest " + q(tmp / "out"));
   EXPECT_NE(missing.exit_code, 0);
   EXPECT_NE(missing.output.find("-manifest' is required"), std::string::npos) << missing.output;
   const auto verb = run_cli("nlt fetch");
@@ -87,9 +95,11 @@ TEST(NltCli, ApplyErrorsAreOneLineAndNameTheLine) {
 
 TEST(NltCli, MakeIsDeterministicPerSeed) {
   TempDir tmp;
-  for (const char* name : {"c1", "c2", "c3", "c4", "c5", "c6"}) make_class(tmp / "src", name, 30, 5);
+  for (const char* name : {"c1", "c2", "c3", "c4", "c5", "c6"})
+    make_class(tmp / "src", name, 30, 5);
   const auto make = [&](const std::string& dest, const std::string& opts) {
-    const auto r = run_cli("nlt make --source " + q(tmp / "src") + " --dest " + q(tmp / dest) + " " + opts);
+    const auto r =
+        run_cli("nlt make --source " + q(tmp / "src") + " --dest " + q(tmp / dest) + " " + opts);
     EXPECT_EQ(r.exit_code, 0) << r.output;
     return train_files(tmp / dest);
   };
@@ -105,7 +115,8 @@ TEST(NltCli, MakeIsDeterministicPerSeed) {
   EXPECT_EQ(sizes, (std::multiset<int>{4, 4, 4, 4, 33, 33}));
   const auto p1 = make("p1", "--profile pareto --seed 9");
   EXPECT_EQ(make("p2", "--profile pareto --seed 9"), p1);
-  const auto bad = run_cli("nlt make --source " + q(tmp / "src") + " --dest " + q(tmp / "z") + " --profile zipf");
+  const auto bad = run_cli("nlt make --source " + q(tmp / "src") + " --dest " + q(tmp / "z") +
+                           " --profile zipf");
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.output.find("expected pareto or step"), std::string::npos) << bad.output;
   EXPECT_FALSE(fs::exists(tmp / "z"));
@@ -125,23 +136,25 @@ TEST(VisaCli, ConvertWritesTheMvtecLayout) {
         "pcb1,train,normal,pcb1/Data/Images/Normal/0000.JPG,\n"
         "pcb1,test,normal,pcb1/Data/Images/Normal/0001.JPG,\n"
         "pcb1,test,anomaly,pcb1/Data/Images/Anomaly/000.JPG,pcb1/Data/Masks/Anomaly/000.png\n");
-  const auto r = run_cli("visa convert --source " + q(tmp / "VisA") + " --split-csv " + q(tmp / "1cls.csv") +
-                         " --dest " + q(tmp / "visa"));
+  const auto r = run_cli("visa convert --source " + q(tmp / "VisA") + " --split-csv " +
+                         q(tmp / "1cls.csv") + " --dest " + q(tmp / "visa"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(fs::is_regular_file(tmp / "visa/pcb1/train/good/0000.JPG"));
   EXPECT_TRUE(fs::is_regular_file(tmp / "visa/pcb1/test/good/0001.JPG"));
   EXPECT_TRUE(fs::is_regular_file(tmp / "visa/pcb1/test/bad/000.JPG"));
-  const cv::Mat out = cv::imread((tmp / "visa/pcb1/ground_truth/bad/000_mask.png").string(), cv::IMREAD_UNCHANGED);
+  const cv::Mat out =
+      cv::imread((tmp / "visa/pcb1/ground_truth/bad/000_mask.png").string(), cv::IMREAD_UNCHANGED);
   ASSERT_FALSE(out.empty());
   EXPECT_EQ(out.at<uint8_t>(1, 1), 255);
   EXPECT_EQ(cv::countNonZero(out), 1);
 
   touch(tmp / "bad.csv", "obj,split,label,image,mask\n");
-  const auto bad = run_cli("visa convert --source " + q(tmp / "VisA") + " --split-csv " + q(tmp / "bad.csv") +
-                           " --dest " + q(tmp / "visa2"));
+  const auto bad = run_cli("visa convert --source " + q(tmp / "VisA") + " --split-csv " +
+                           q(tmp / "bad.csv") + " --dest " + q(tmp / "visa2"));
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.output.find("tailedcore visa: error:"), std::string::npos) << bad.output;
-  EXPECT_NE(bad.output.find("expected object,split,label,image,mask"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find("expected object,split,label,image,mask"), std::string::npos)
+      << bad.output;
   EXPECT_FALSE(fs::exists(tmp / "visa2"));
 }
 

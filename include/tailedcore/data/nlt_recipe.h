@@ -68,7 +68,8 @@ std::string nlt_counts_csv(const std::vector<ClassCounts>& counts);
 /// so Catalog::scan and apply_nlt skip it. Everything is built under temporary
 /// siblings of `dest` and renamed to `dest` last; on error they are removed.
 /// An existing `dest` is an error unless `apply.force`.
-NltManifests build_nlt_variant(const std::filesystem::path& source, const std::filesystem::path& dest,
-                               const NltRecipe& recipe, const NltApplyOptions& apply = {});
+NltManifests build_nlt_variant(const std::filesystem::path& source,
+                               const std::filesystem::path& dest, const NltRecipe& recipe,
+                               const NltApplyOptions& apply = {});
 
 }  // namespace tc::data

@@ -1,4 +1,6 @@
 // The manifest generator (SPEC 1.4's recipe) and `build_nlt_variant`.
+#include "tailedcore/data/nlt_recipe.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,7 +12,6 @@
 #include "data_trees.h"
 #include "tailedcore/core/check.h"
 #include "tailedcore/data/nlt.h"
-#include "tailedcore/data/nlt_recipe.h"
 #include "tailedcore/io/files.h"
 #include "testing.h"
 
@@ -29,7 +30,8 @@ namespace {
 // with masks; empty files.
 void make_class(const fs::path& root, const std::string& name, int n_good,
                 const std::vector<std::pair<std::string, int>>& defects) {
-  for (int i = 0; i < n_good; ++i) touch(root / name / "train" / "good" / (zero_pad(i, 3) + ".png"));
+  for (int i = 0; i < n_good; ++i)
+    touch(root / name / "train" / "good" / (zero_pad(i, 3) + ".png"));
   touch(root / name / "test" / "good" / "000.png");
   for (const auto& [defect, n] : defects)
     for (int i = 0; i < n; ++i) {
@@ -57,13 +59,16 @@ std::map<std::string, int> per_class(const std::vector<std::string>& lines) {
 void expect_consistent(const NltManifests& m, const std::map<std::string, int>& n_good) {
   const auto pruned = per_class(m.prune_good), injected = per_class(m.inject_defects);
   for (const auto& c : m.counts) {
-    EXPECT_EQ(n_good.at(c.class_name) - c.good_kept, pruned.count(c.class_name) ? pruned.at(c.class_name) : 0)
+    EXPECT_EQ(n_good.at(c.class_name) - c.good_kept,
+              pruned.count(c.class_name) ? pruned.at(c.class_name) : 0)
         << c.class_name;
-    EXPECT_EQ(c.defects_injected, injected.count(c.class_name) ? injected.at(c.class_name) : 0) << c.class_name;
+    EXPECT_EQ(c.defects_injected, injected.count(c.class_name) ? injected.at(c.class_name) : 0)
+        << c.class_name;
   }
   EXPECT_TRUE(std::is_sorted(m.prune_good.begin(), m.prune_good.end()));
   EXPECT_TRUE(std::is_sorted(m.inject_defects.begin(), m.inject_defects.end()));
-  EXPECT_EQ(std::set<std::string>(m.prune_good.begin(), m.prune_good.end()).size(), m.prune_good.size());
+  EXPECT_EQ(std::set<std::string>(m.prune_good.begin(), m.prune_good.end()).size(),
+            m.prune_good.size());
   EXPECT_EQ(std::set<std::string>(m.inject_defects.begin(), m.inject_defects.end()).size(),
             m.inject_defects.size());
 }
@@ -80,7 +85,8 @@ TEST(NltRecipe, ParetoPmfScaledTo264GivesTheMvtecSeed01Sizes) {
   EXPECT_NEAR(sum, 0.98, 1e-12);  // cdf(ppf(0.99)) - cdf(ppf(0.01))
   std::vector<int64_t> scaled;
   for (double p : pmf) scaled.push_back(std::llround(p * 264.0 / pmf[0]));
-  EXPECT_EQ(scaled, (std::vector<int64_t>{264, 160, 100, 65, 43, 29, 20, 14, 10, 7, 5, 4, 3, 2, 2}));
+  EXPECT_EQ(scaled,
+            (std::vector<int64_t>{264, 160, 100, 65, 43, 29, 20, 14, 10, 7, 5, 4, 3, 2, 2}));
   // One bin holds everything the support holds.
   EXPECT_NEAR(tc::data::discrete_pareto_pmf(6.0, 1, 0.01)[0], 0.98, 1e-12);
 }
@@ -111,7 +117,8 @@ TEST(NltRecipe, ParetoOnEqualClassesReproducesTheSeed01Sizes) {
       EXPECT_LE(c.defects_injected, 40);
     }
     std::sort(kept.rbegin(), kept.rend());
-    EXPECT_EQ(kept, (std::vector<int64_t>{264, 160, 100, 65, 43, 29, 20, 14, 10, 7, 5, 5, 5, 5, 5}));
+    EXPECT_EQ(kept,
+              (std::vector<int64_t>{264, 160, 100, 65, 43, 29, 20, 14, 10, 7, 5, 5, 5, 5, 5}));
     EXPECT_EQ(total, 737);  // as MVTec pareto s01
     EXPECT_EQ(noise, 74);   // round(0.1 * 737), as MVTec pareto s01
     expect_consistent(m, n_good);
@@ -134,7 +141,8 @@ TEST(NltRecipe, StepKeepsKInTailClassesAndInjectsIntoHeadClasses) {
     make_class(tmp / "src", name, nd.first, {{"hole", nd.second}});
     n_good[name] = nd.first;
   }
-  const std::map<std::string, int64_t> head_noise = {{"a", 1}, {"b", 2}, {"c", 3}, {"d", 3}, {"e", 2}};
+  const std::map<std::string, int64_t> head_noise = {
+      {"a", 1}, {"b", 2}, {"c", 3}, {"d", 3}, {"e", 2}};
   std::set<std::set<std::string>> tail_sets;
   for (uint64_t seed = 0; seed < 8; ++seed) {
     NltRecipe r;
@@ -162,7 +170,8 @@ TEST(NltRecipe, StepKeepsKInTailClassesAndInjectsIntoHeadClasses) {
 
 TEST(NltRecipe, SameSeedSameManifestsOtherSeedOthers) {
   ScratchDir tmp;
-  for (const char* name : {"p", "q", "r", "s", "t", "u"}) make_class(tmp / "src", name, 30, {{"crack", 6}});
+  for (const char* name : {"p", "q", "r", "s", "t", "u"})
+    make_class(tmp / "src", name, 30, {{"crack", 6}});
   for (const char* profile : {"pareto", "step"}) {
     NltRecipe r;
     r.profile = profile;
@@ -192,14 +201,17 @@ TEST(NltRecipe, BuildWritesTheVariantAndItsManifests) {
   const auto counts = tc::testing::train_counts(tmp / "out");
   ASSERT_EQ(counts.size(), 5u);  // the manifest folder is not a class
   for (const auto& c : m.counts)
-    EXPECT_EQ(counts.at(c.class_name), std::make_pair(int(c.good_kept), int(c.defects_injected))) << c.class_name;
+    EXPECT_EQ(counts.at(c.class_name), std::make_pair(int(c.good_kept), int(c.defects_injected)))
+        << c.class_name;
   // The written manifests: official format (no final newline), readable by apply.
   const std::string prune = tc::io::read_text(tmp / "out" / "manifest" / "prune_good.txt");
   ASSERT_FALSE(prune.empty());
   EXPECT_NE(prune.back(), '\n');
   EXPECT_EQ(tc::data::read_manifest(tmp / "out" / "manifest" / "prune_good.txt"), m.prune_good);
-  EXPECT_EQ(tc::data::read_manifest(tmp / "out" / "manifest" / "inject_defects.txt"), m.inject_defects);
-  EXPECT_EQ(tc::io::read_text(tmp / "out" / "manifest" / "counts.csv"), tc::data::nlt_counts_csv(m.counts));
+  EXPECT_EQ(tc::data::read_manifest(tmp / "out" / "manifest" / "inject_defects.txt"),
+            m.inject_defects);
+  EXPECT_EQ(tc::io::read_text(tmp / "out" / "manifest" / "counts.csv"),
+            tc::data::nlt_counts_csv(m.counts));
   EXPECT_EQ(tc::data::nlt_counts_csv({{"p", 4, 0}, {"q", 40, 4}}),
             "class,good_kept,defects_injected,total\np,4,0,4\nq,40,4,44\n");
   // Applying the written manifests again gives the same tree.
@@ -210,7 +222,8 @@ TEST(NltRecipe, BuildWritesTheVariantAndItsManifests) {
   EXPECT_EQ(tc::testing::count_files_below(tmp / "out" / "p" / "test"), 11);
   // Only dest and the replayed tree were left next to the source.
   std::set<std::string> siblings;
-  for (const auto& e : fs::directory_iterator(tmp.path())) siblings.insert(e.path().filename().string());
+  for (const auto& e : fs::directory_iterator(tmp.path()))
+    siblings.insert(e.path().filename().string());
   EXPECT_EQ(siblings, (std::set<std::string>{"again", "out", "src"}));
 }
 
@@ -228,11 +241,13 @@ TEST(NltRecipe, BadInputIsReportedAndLeavesNothing) {
   EXPECT_NE(e.find("expected at least 5"), std::string::npos) << e;
   r.profile = "step";
   r.noise_ratio = 1.5;
-  EXPECT_NE(error_of([&] { draw_nlt_manifests(tmp / "src", r); }).find("--noise-ratio 1.5"), std::string::npos);
+  EXPECT_NE(error_of([&] { draw_nlt_manifests(tmp / "src", r); }).find("--noise-ratio 1.5"),
+            std::string::npos);
   r.noise_ratio = 0.1;
   touch(tmp / "out" / "keep.txt");
-  EXPECT_NE(error_of([&] { tc::data::build_nlt_variant(tmp / "src", tmp / "out", r); }).find("--force"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { tc::data::build_nlt_variant(tmp / "src", tmp / "out", r); }).find("--force"),
+      std::string::npos);
   EXPECT_TRUE(fs::exists(tmp / "out" / "keep.txt"));
   tc::data::NltApplyOptions force;
   force.force = true;
@@ -240,7 +255,8 @@ TEST(NltRecipe, BadInputIsReportedAndLeavesNothing) {
   EXPECT_FALSE(fs::exists(tmp / "out" / "keep.txt"));
   EXPECT_TRUE(fs::exists(tmp / "out" / "manifest" / "counts.csv"));
   std::set<std::string> siblings;
-  for (const auto& e2 : fs::directory_iterator(tmp.path())) siblings.insert(e2.path().filename().string());
+  for (const auto& e2 : fs::directory_iterator(tmp.path()))
+    siblings.insert(e2.path().filename().string());
   EXPECT_EQ(siblings, (std::set<std::string>{"out", "src"}));
 }
 

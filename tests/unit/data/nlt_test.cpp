@@ -1,12 +1,13 @@
 // `apply_nlt` (SPEC 1.4): hand-made trees, bad manifests, and the official
 // MVTec / VisA manifests on placeholder trees against SPEC 1.5's counts.
+#include "tailedcore/data/nlt.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
 
 #include "data_trees.h"
 #include "tailedcore/core/check.h"
-#include "tailedcore/data/nlt.h"
 #include "tailedcore/io/files.h"
 #include "testing.h"
 
@@ -24,12 +25,12 @@ namespace {
 // file holds its own relative path, so a copy can be traced to its source.
 void make_tiny_tree(const fs::path& root) {
   for (const char* rel :
-       {"a/train/good/000.png", "a/train/good/001.png", "a/train/good/002.png", "a/train/good/003.png",
-        "a/test/good/000.png", "a/test/crack/000.png", "a/test/crack/001.png",
-        "a/test/crack_large/000.png", "a/ground_truth/crack/000_mask.png",
+       {"a/train/good/000.png", "a/train/good/001.png", "a/train/good/002.png",
+        "a/train/good/003.png", "a/test/good/000.png", "a/test/crack/000.png",
+        "a/test/crack/001.png", "a/test/crack_large/000.png", "a/ground_truth/crack/000_mask.png",
         "a/ground_truth/crack/001_mask.png", "a/ground_truth/crack_large/000_mask.png",
-        "b/train/good/000.png", "b/train/good/001.png", "b/test/good/000.png", "b/test/hole/000.png",
-        "b/ground_truth/hole/000_mask.png",
+        "b/train/good/000.png", "b/train/good/001.png", "b/test/good/000.png",
+        "b/test/hole/000.png", "b/ground_truth/hole/000_mask.png",
         // Not part of the MVTec layout: never copied.
         "a/license.txt", "split_csv/1cls.csv"})
     touch(root / rel, rel);
@@ -57,7 +58,8 @@ std::string error_of(const std::function<void()>& f) {
 void expect_nothing_written(const fs::path& dest) {
   EXPECT_FALSE(fs::exists(dest));
   for (const auto& e : fs::directory_iterator(dest.parent_path()))
-    EXPECT_EQ(e.path().filename().string().rfind(dest.filename().string() + ".tmp", 0), std::string::npos)
+    EXPECT_EQ(e.path().filename().string().rfind(dest.filename().string() + ".tmp", 0),
+              std::string::npos)
         << e.path();
 }
 
@@ -75,17 +77,20 @@ struct Tiny {
 void expect_tiny_result(const fs::path& src, const fs::path& dest) {
   EXPECT_EQ(listing(dest), (std::vector<std::string>{"a", "b"}));  // split_csv is not a class
   EXPECT_EQ(listing(dest / "a"), (std::vector<std::string>{"ground_truth", "test", "train"}));
-  EXPECT_EQ(listing(dest / "a/train/good"),
-            (std::vector<std::string>{"000.png", "002.png", "crack_001.png", "crack_large_000.png"}));
+  EXPECT_EQ(
+      listing(dest / "a/train/good"),
+      (std::vector<std::string>{"000.png", "002.png", "crack_001.png", "crack_large_000.png"}));
   // The longest defect folder wins: crack_large/000.png, not crack/large_000.png.
   EXPECT_EQ(content(dest / "a/train/good/crack_large_000.png"), "a/test/crack_large/000.png");
   EXPECT_EQ(content(dest / "a/train/good/crack_001.png"), "a/test/crack/001.png");
   EXPECT_EQ(content(dest / "a/train/good/002.png"), "a/train/good/002.png");
   // The test set is never reduced: injected images stay in it.
   EXPECT_EQ(listing(dest / "a/test/crack"), (std::vector<std::string>{"000.png", "001.png"}));
-  EXPECT_EQ(content(dest / "a/ground_truth/crack_large/000_mask.png"), "a/ground_truth/crack_large/000_mask.png");
+  EXPECT_EQ(content(dest / "a/ground_truth/crack_large/000_mask.png"),
+            "a/ground_truth/crack_large/000_mask.png");
   EXPECT_EQ(listing(dest / "b/train/good"), (std::vector<std::string>{"000.png", "001.png"}));
-  EXPECT_EQ(tc::testing::count_files_below(dest), 16);  // 16 files in the layout, 2 pruned, 2 injected
+  EXPECT_EQ(tc::testing::count_files_below(dest),
+            16);  // 16 files in the layout, 2 pruned, 2 injected
   // The source is untouched.
   EXPECT_EQ(tc::testing::count_files_below(src), 18);
 }
@@ -140,8 +145,9 @@ TEST(NltApply, MalformedLineNamesFileLineAndExpectedForm) {
   expect_nothing_written(t.dest);
 
   t.manifests("a/good/001.png", "");
-  EXPECT_NE(error_of([&] { apply_nlt(t.src, t.dest, t.prune, t.inject); }).find(t.prune.string() + ":1:"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { apply_nlt(t.src, t.dest, t.prune, t.inject); }).find(t.prune.string() + ":1:"),
+      std::string::npos);
 }
 
 TEST(NltApply, PathMissingFromTheSourceIsNamed) {
@@ -198,7 +204,8 @@ TEST(NltApply, ExistingDestIsAnErrorUnlessForced) {
 using Counts = std::map<std::string, std::pair<int, int>>;  // class -> (good kept, injected)
 
 fs::path manifest_dir(const std::string& data, const std::string& variant, int seed) {
-  return shared_dir() / "reference" / "manifest" / data / variant / ("seed0" + std::to_string(seed));
+  return shared_dir() / "reference" / "manifest" / data / variant /
+         ("seed0" + std::to_string(seed));
 }
 
 Counts apply_official(const fs::path& source, const fs::path& dest, const fs::path& dir) {
@@ -216,16 +223,18 @@ int total(const Counts& c) {
 
 TEST(NltOfficial, MvtecParetoSeed01GivesSpecTable) {
   tc::testing::ScratchDir tmp;
-  ASSERT_EQ(tc::testing::make_mvtec_placeholder_tree(shared_dir() / "reference" / "mvtec_ad_layout.csv",
-                                                     tmp / "mvtec"),
+  ASSERT_EQ(tc::testing::make_mvtec_placeholder_tree(
+                shared_dir() / "reference" / "mvtec_ad_layout.csv", tmp / "mvtec"),
             103);
-  const Counts got = apply_official(tmp / "mvtec", tmp / "pareto01", manifest_dir("mvtecad-nlt", "pareto", 1));
+  const Counts got =
+      apply_official(tmp / "mvtec", tmp / "pareto01", manifest_dir("mvtecad-nlt", "pareto", 1));
   // SPEC 1.5, column "pareto s01".
-  const Counts expected = {{"bottle", {5, 0}},   {"cable", {5, 0}},      {"capsule", {5, 0}},
-                           {"carpet", {160, 20}}, {"grid", {264, 33}},    {"hazelnut", {5, 0}},
-                           {"leather", {29, 2}},  {"metal_nut", {20, 2}}, {"pill", {43, 3}},
-                           {"screw", {10, 0}},    {"tile", {65, 4}},      {"toothbrush", {14, 0}},
-                           {"transistor", {100, 10}}, {"wood", {5, 0}},   {"zipper", {7, 0}}};
+  const Counts expected = {
+      {"bottle", {5, 0}},        {"cable", {5, 0}},      {"capsule", {5, 0}},
+      {"carpet", {160, 20}},     {"grid", {264, 33}},    {"hazelnut", {5, 0}},
+      {"leather", {29, 2}},      {"metal_nut", {20, 2}}, {"pill", {43, 3}},
+      {"screw", {10, 0}},        {"tile", {65, 4}},      {"toothbrush", {14, 0}},
+      {"transistor", {100, 10}}, {"wood", {5, 0}},       {"zipper", {7, 0}}};
   EXPECT_EQ(got, expected);
   EXPECT_EQ(total(got), 811);
   // The test set (1725 images, 1258 masks) is never reduced.
@@ -240,7 +249,8 @@ TEST(NltOfficial, MvtecParetoSeed01GivesSpecTable) {
 
 TEST(NltOfficial, MvtecAllVariantsGiveSpecTotals) {
   tc::testing::ScratchDir tmp;
-  tc::testing::make_mvtec_placeholder_tree(shared_dir() / "reference" / "mvtec_ad_layout.csv", tmp / "mvtec");
+  tc::testing::make_mvtec_placeholder_tree(shared_dir() / "reference" / "mvtec_ad_layout.csv",
+                                           tmp / "mvtec");
   // SPEC 1.5: totals (good + injected) for seeds 01..05.
   const std::map<std::string, std::vector<int>> totals = {
       {"pareto", {811, 659, 648, 979, 860}},
@@ -249,7 +259,8 @@ TEST(NltOfficial, MvtecAllVariantsGiveSpecTotals) {
   for (const auto& [variant, per_seed] : totals) {
     for (int seed = 1; seed <= 5; ++seed) {
       const fs::path dest = tmp / (variant + std::to_string(seed));
-      const Counts got = apply_official(tmp / "mvtec", dest, manifest_dir("mvtecad-nlt", variant, seed));
+      const Counts got =
+          apply_official(tmp / "mvtec", dest, manifest_dir("mvtecad-nlt", variant, seed));
       EXPECT_EQ(total(got), per_seed[seed - 1]) << variant << " seed0" << seed;
       if (variant != "pareto") {
         // Step: 9 tail classes keep k images (no noise), 6 head classes keep all.
@@ -262,7 +273,8 @@ TEST(NltOfficial, MvtecAllVariantsGiveSpecTotals) {
     }
   }
   // step_k1 s01 per class (SPEC 1.5 table).
-  const Counts k1 = apply_official(tmp / "mvtec", tmp / "k1", manifest_dir("mvtecad-nlt", "step_k1", 1));
+  const Counts k1 =
+      apply_official(tmp / "mvtec", tmp / "k1", manifest_dir("mvtecad-nlt", "step_k1", 1));
   EXPECT_EQ(k1.at("hazelnut"), std::make_pair(391, 39));
   EXPECT_EQ(k1.at("zipper"), std::make_pair(240, 24));
   EXPECT_EQ(k1.at("bottle"), std::make_pair(1, 0));
@@ -273,20 +285,24 @@ TEST(NltOfficial, VisaSeed01GivesSpecCounts) {
   ASSERT_EQ(tc::testing::make_visa_placeholder_tree(
                 shared_dir() / "reference" / "visa_split_csv" / "1cls.csv", tmp / "visa"),
             10821);
-  const Counts got = apply_official(tmp / "visa", tmp / "pareto01", manifest_dir("visa-nlt", "pareto", 1));
+  const Counts got =
+      apply_official(tmp / "visa", tmp / "pareto01", manifest_dir("visa-nlt", "pareto", 1));
   // SPEC 1.5: "candle 276+14, capsules 13, ..., pipe_fryum 7 (2071+104=2175)".
-  const Counts expected = {{"candle", {276, 14}}, {"capsules", {13, 0}},  {"cashew", {450, 26}},
+  const Counts expected = {{"candle", {276, 14}},  {"capsules", {13, 0}}, {"cashew", {450, 26}},
                            {"chewinggum", {9, 0}}, {"fryum", {19, 0}},    {"macaroni1", {900, 43}},
                            {"macaroni2", {28, 1}}, {"pcb1", {100, 5}},    {"pcb2", {163, 10}},
                            {"pcb3", {64, 4}},      {"pcb4", {42, 1}},     {"pipe_fryum", {7, 0}}};
   EXPECT_EQ(got, expected);
   EXPECT_EQ(total(got), 2175);
   int test_images = 0;
-  for (const auto& [cls, _] : got) test_images += tc::testing::count_files_below(tmp / "pareto01" / cls / "test");
+  for (const auto& [cls, _] : got)
+    test_images += tc::testing::count_files_below(tmp / "pareto01" / cls / "test");
   EXPECT_EQ(test_images, 2162);  // SPEC 1.4: VisA test set unchanged
   // SPEC 1.5 totals of the step variants, seed01 (7 tail / 5 head classes).
-  EXPECT_EQ(total(apply_official(tmp / "visa", tmp / "k1", manifest_dir("visa-nlt", "step_k1", 1))), 4269);
-  EXPECT_EQ(total(apply_official(tmp / "visa", tmp / "k4", manifest_dir("visa-nlt", "step_k4", 1))), 4290);
+  EXPECT_EQ(total(apply_official(tmp / "visa", tmp / "k1", manifest_dir("visa-nlt", "step_k1", 1))),
+            4269);
+  EXPECT_EQ(total(apply_official(tmp / "visa", tmp / "k4", manifest_dir("visa-nlt", "step_k4", 1))),
+            4290);
 }
 
 }  // namespace

@@ -1,4 +1,6 @@
 // `convert_visa` (SPEC 1.3) on a tiny fake VisA tree with its own split CSV.
+#include "tailedcore/data/visa.h"
+
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -7,7 +9,6 @@
 
 #include "data_trees.h"
 #include "tailedcore/core/check.h"
-#include "tailedcore/data/visa.h"
 #include "tailedcore/io/files.h"
 #include "testing.h"
 
@@ -25,22 +26,26 @@ struct FakeVisa {
   TempDir tmp;
   fs::path src = tmp / "VisA", csv = tmp / "1cls.csv", dest = tmp / "visa_mvtec";
   FakeVisa() {
-    for (const char* rel : {"candle/Data/Images/Normal/0000.JPG", "candle/Data/Images/Normal/0001.JPG",
-                            "candle/Data/Images/Normal/0002.JPG", "candle/Data/Images/Anomaly/000.JPG",
-                            "candle/Data/Images/Anomaly/001.JPG", "pcb1/Data/Images/Normal/0005.JPG",
-                            "pcb1/Data/Images/Anomaly/010.JPG"})
+    for (const char* rel :
+         {"candle/Data/Images/Normal/0000.JPG", "candle/Data/Images/Normal/0001.JPG",
+          "candle/Data/Images/Normal/0002.JPG", "candle/Data/Images/Anomaly/000.JPG",
+          "candle/Data/Images/Anomaly/001.JPG", "pcb1/Data/Images/Normal/0005.JPG",
+          "pcb1/Data/Images/Anomaly/010.JPG"})
       touch(src / rel, std::string("jpeg bytes of ") + rel);
     write_mask("candle/Data/Masks/Anomaly/000.png", {0, 1, 2, 0});
     write_mask("candle/Data/Masks/Anomaly/001.png", {0, 0, 0, 3});
     write_mask("pcb1/Data/Masks/Anomaly/010.png", {1, 0, 0, 0});
-    touch(csv, std::string(kHeader) +
-                   "candle,train,normal,candle/Data/Images/Normal/0000.JPG,\n"
-                   "candle,train,normal,candle/Data/Images/Normal/0001.JPG,\n"
-                   "candle,test,normal,candle/Data/Images/Normal/0002.JPG,\n"
-                   "candle,test,anomaly,candle/Data/Images/Anomaly/000.JPG,candle/Data/Masks/Anomaly/000.png\n"
-                   "candle,test,anomaly,candle/Data/Images/Anomaly/001.JPG,candle/Data/Masks/Anomaly/001.png\n"
-                   "pcb1,train,normal,pcb1/Data/Images/Normal/0005.JPG,\n"
-                   "pcb1,test,anomaly,pcb1/Data/Images/Anomaly/010.JPG,pcb1/Data/Masks/Anomaly/010.png");
+    touch(csv,
+          std::string(kHeader) +
+              "candle,train,normal,candle/Data/Images/Normal/0000.JPG,\n"
+              "candle,train,normal,candle/Data/Images/Normal/0001.JPG,\n"
+              "candle,test,normal,candle/Data/Images/Normal/0002.JPG,\n"
+              "candle,test,anomaly,candle/Data/Images/Anomaly/000.JPG,candle/Data/Masks/Anomaly/"
+              "000.png\n"
+              "candle,test,anomaly,candle/Data/Images/Anomaly/001.JPG,candle/Data/Masks/Anomaly/"
+              "001.png\n"
+              "pcb1,train,normal,pcb1/Data/Images/Normal/0005.JPG,\n"
+              "pcb1,test,anomaly,pcb1/Data/Images/Anomaly/010.JPG,pcb1/Data/Masks/Anomaly/010.png");
   }
   // A 2x2 8-bit single-channel mask.
   void write_mask(const std::string& rel, const std::vector<uint8_t>& v) {
@@ -81,9 +86,12 @@ TEST(VisaConvert, WritesMvtecLayoutWithBinarisedMasks) {
            {"pcb1/test/bad/010.JPG", "pcb1/Data/Images/Anomaly/010.JPG"}})
     EXPECT_EQ(tc::io::read_text(v.dest / out), "jpeg bytes of " + in) << out;  // copied as is
   // Label values 1, 2, 3 -> 255 (SPEC 1.3: the loader keeps only pixels == 255).
-  EXPECT_EQ(mask_values(v.dest / "candle/ground_truth/bad/000_mask.png"), (std::vector<uint8_t>{0, 255, 255, 0}));
-  EXPECT_EQ(mask_values(v.dest / "candle/ground_truth/bad/001_mask.png"), (std::vector<uint8_t>{0, 0, 0, 255}));
-  EXPECT_EQ(mask_values(v.dest / "pcb1/ground_truth/bad/010_mask.png"), (std::vector<uint8_t>{255, 0, 0, 0}));
+  EXPECT_EQ(mask_values(v.dest / "candle/ground_truth/bad/000_mask.png"),
+            (std::vector<uint8_t>{0, 255, 255, 0}));
+  EXPECT_EQ(mask_values(v.dest / "candle/ground_truth/bad/001_mask.png"),
+            (std::vector<uint8_t>{0, 0, 0, 255}));
+  EXPECT_EQ(mask_values(v.dest / "pcb1/ground_truth/bad/010_mask.png"),
+            (std::vector<uint8_t>{255, 0, 0, 0}));
   // Exactly the MVTec layout: 7 images + 3 masks, no good masks.
   EXPECT_EQ(tc::testing::count_files_below(v.dest), 10);
   EXPECT_FALSE(fs::exists(v.dest / "candle/ground_truth/good"));
@@ -122,17 +130,19 @@ TEST(VisaConvert, BadInputIsNamedAndLeavesNoDest) {
   EXPECT_NE(e.find("bad_header.csv"), std::string::npos) << e;
   EXPECT_FALSE(fs::exists(v.dest));
 
-  touch(v.tmp / "missing_image.csv", std::string(kHeader) +
-                                         "candle,train,normal,candle/Data/Images/Normal/0000.JPG,\n"
-                                         "candle,train,normal,candle/Data/Images/Normal/0999.JPG,\n");
+  touch(v.tmp / "missing_image.csv",
+        std::string(kHeader) +
+            "candle,train,normal,candle/Data/Images/Normal/0000.JPG,\n"
+            "candle,train,normal,candle/Data/Images/Normal/0999.JPG,\n");
   e = error_of([&] { tc::data::convert_visa(v.src, v.tmp / "missing_image.csv", v.dest); });
-  EXPECT_NE(e.find((v.src / "candle/Data/Images/Normal/0999.JPG").string()), std::string::npos) << e;
+  EXPECT_NE(e.find((v.src / "candle/Data/Images/Normal/0999.JPG").string()), std::string::npos)
+      << e;
   EXPECT_NE(e.find("missing_image.csv:3"), std::string::npos) << e;
   EXPECT_FALSE(fs::exists(v.dest));
 
-  touch(v.tmp / "missing_mask.csv",
-        std::string(kHeader) +
-            "candle,test,anomaly,candle/Data/Images/Anomaly/000.JPG,candle/Data/Masks/Anomaly/077.png\n");
+  touch(v.tmp / "missing_mask.csv", std::string(kHeader) +
+                                        "candle,test,anomaly,candle/Data/Images/Anomaly/"
+                                        "000.JPG,candle/Data/Masks/Anomaly/077.png\n");
   e = error_of([&] { tc::data::convert_visa(v.src, v.tmp / "missing_mask.csv", v.dest); });
   EXPECT_NE(e.find((v.src / "candle/Data/Masks/Anomaly/077.png").string()), std::string::npos) << e;
   EXPECT_FALSE(fs::exists(v.dest));

@@ -1,0 +1,104 @@
+// Shipped configs against the reference ones, null spellings, and more error cases.
+#include <gtest/gtest.h>
+
+#include "tailedcore/core/check.h"
+#include "tailedcore/exp/config.h"
+#include "testing.h"
+
+namespace fs = std::filesystem;
+using tc::exp::parse_config;
+
+namespace {
+
+std::string error_of(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
+  try {
+    parse_config(yaml, overrides, "c.yaml");
+  } catch (const tc::Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ConfigValues, ShippedConfigsResolveLikeTheReferenceOnes) {
+  const fs::path ours = tc::testing::fixtures_dir() / ".." / ".." / "configs";
+  const fs::path ref = tc::testing::shared_dir() / "reference" / "configs";
+  for (const auto& [mine, theirs] : std::vector<std::pair<std::string, std::string>>{
+           {"patchcore.yaml", "patchcore.yaml"},
+           {"softpatch.yaml", "softpatch_mvtec.yaml"},
+           {"tailedcore_mvtec.yaml", "tailedcore_mvtec.yaml"},
+           {"tailedcore_mvtec_pareto.yaml", "tailedcore_mvtec_pareto.yaml"},
+           {"tailedcore_visa.yaml", "tailedcore_visa.yaml"}}) {
+    EXPECT_EQ(tc::exp::to_yaml(tc::exp::load_config(ours / mine, {})),
+              tc::exp::to_yaml(tc::exp::load_config(ref / theirs, {})))
+        << mine;
+  }
+  // SPEC 7: which augmentation each TailedCore config uses.
+  EXPECT_EQ(tc::exp::load_config(ours / "tailedcore_mvtec.yaml", {}).model.tail_data_augment_type,
+            "rot15flip");
+  EXPECT_EQ(tc::exp::load_config(ours / "tailedcore_visa.yaml", {}).model.tail_data_augment_type,
+            "rotflip");
+  EXPECT_EQ(tc::exp::load_config(ours / "softpatch.yaml", {}).model.coreset_model_name,
+            "softpatch");
+  EXPECT_EQ(tc::exp::load_config(ours / "patchcore.yaml", {}).model.embedding_to_extract_from, "");
+}
+
+TEST(ConfigValues, NullSpellingsMeanNoValue) {
+  for (const char* v : {"null", "~", "", "Null"}) {
+    const auto cfg = parse_config(
+        std::string("model:\n  tail_th_type: ") + v + "\n  tail_data_augment_type: " + v + "\n", {},
+        "c");
+    EXPECT_EQ(cfg.model.tail_th_type, "") << v;
+    EXPECT_EQ(cfg.model.tail_data_augment_type, "") << v;
+  }
+  EXPECT_EQ(
+      parse_config("", {"model.embedding_to_extract_from=~"}, "c").model.embedding_to_extract_from,
+      "");
+  // Defaults of an empty file.
+  const auto d = parse_config("", {}, "c");
+  EXPECT_EQ(d.model.coreset_model_name, "patchcore");
+  EXPECT_DOUBLE_EQ(d.model.greedy_ratio, 0.1);
+  EXPECT_EQ(d.model.lof_k, 6);
+  EXPECT_EQ(d.data.resize, 256);
+}
+
+TEST(ConfigValues, MoreErrorsNameKeyValueAndExpectation) {
+  // Nested typo and a typo of a section.
+  EXPECT_NE(error_of("data:\n  imgsize: 224\n").find("did you mean 'data.imagesize'"),
+            std::string::npos);
+  EXPECT_NE(error_of("modle:\n  greedy_ratio: 0.1\n").find("unknown key 'modle"),
+            std::string::npos);
+  // Wrong types.
+  auto e = error_of("model:\n  greedy_ratio: lots\n");
+  EXPECT_NE(e.find("model.greedy_ratio"), std::string::npos) << e;
+  EXPECT_NE(e.find("lots"), std::string::npos) << e;
+  EXPECT_NE(e.find("a number"), std::string::npos) << e;
+  e = error_of("model:\n  tail_lof: maybe\n");
+  EXPECT_NE(e.find("model.tail_lof"), std::string::npos) << e;
+  EXPECT_NE(e.find("true or false"), std::string::npos) << e;
+  EXPECT_NE(error_of("model:\n  backbone_names: wideresnet50\n").find("expected a list"),
+            std::string::npos);
+  EXPECT_NE(error_of("data:\n  batch_size: 2.5\n").find("an integer"), std::string::npos);
+  // Ranges and choices, from the file and from --set.
+  EXPECT_NE(error_of("model:\n  greedy_ratio: 0\n").find("expected a ratio in (0, 1]"),
+            std::string::npos);
+  e = error_of("", {"model.tail_th_type=trim_min"});
+  EXPECT_NE(e.find("'trim_min' is unknown: expected one of null, ada_trim_min-mode, symmin, "
+                   "double_max_step"),
+            std::string::npos)
+      << e;
+  e = error_of("model:\n  tail_data_augment_type: rot90flip\n");
+  EXPECT_NE(e.find("rot15flip, rot30flip, rot45flip, rotflip"), std::string::npos) << e;
+  EXPECT_NE(error_of("", {"seed=x"}).find("seed: value 'x' is not an integer"), std::string::npos);
+}
+
+TEST(ConfigValues, OverridesWinOverTheFileAndChangeTheResolvedText) {
+  const std::string file = "seed: 1\nmodel:\n  greedy_ratio: 0.1\n";
+  const auto base = parse_config(file, {}, "c");
+  const auto over = parse_config(file, {"model.greedy_ratio=0.2", "seed=7"}, "c");
+  EXPECT_DOUBLE_EQ(over.model.greedy_ratio, 0.2);
+  EXPECT_EQ(over.seed, 7);
+  EXPECT_NE(tc::exp::to_yaml(base), tc::exp::to_yaml(over));  // the cache key changes
+  EXPECT_EQ(tc::exp::to_yaml(base), tc::exp::to_yaml(parse_config(file, {}, "other name")));
+}
+
+}  // namespace
