@@ -32,9 +32,9 @@ int cmd_nlt(const Args& args) {
   data::NltMakeOptions o;
   po::options_description desc("tailedcore nlt make: generate and apply new noisy long-tail manifests");
   desc.add_options()("help,h", "this help")("source", po::value(&source)->required(), "MVTec-format source")(
-      "dest", po::value(&dest)->required(), "output folder (manifests go to <dest>.manifest/)")(
+      "dest", po::value(&dest)->required(), "output folder (its manifests go to <dest>/manifest/)")(
       "profile", po::value(&o.profile)->default_value("pareto"), "pareto | step")(
-      "tail-classes", po::value(&o.tail_classes_keep)->default_value(1), "step: images a tail class keeps")(
+      "tail-classes", po::value(&o.tail_classes_keep)->default_value(1), "step: good images each tail class keeps (k)")(
       "noise-ratio", po::value(&o.noise_ratio)->default_value(0.1), "injected defects / kept images")(
       "seed", po::value(&o.seed)->default_value(0), "seed")(
       "symlink", po::bool_switch(&o.apply.symlink), "link files instead of copying")(

@@ -1,6 +1,5 @@
 #include "tailedcore/sampling/coreset.h"
 
-#include <omp.h>
 #include <torch/torch.h>
 
 #include <cmath>
@@ -10,6 +9,7 @@
 #include "tailedcore/core/check.h"
 #include "tailedcore/core/progress.h"
 #include "tailedcore/dist/comm.h"
+#include "tailedcore/sampling/greedy_kernel.h"
 #include "tailedcore/sampling/projection.h"
 
 namespace tc::sampling {
@@ -25,34 +25,10 @@ int64_t first_centre(int64_t n, const CoresetOptions& opts) {
 
 BlockMax update_min_distances(const float* rows, int64_t b, int64_t d, const float* centre,
                               float* min_dist) {
-  BlockMax best{-std::numeric_limits<float>::infinity(), -1};
-  // One pass over the rows: the step is bound by memory bandwidth, so the
-  // distance, the running minimum and the arg-max share it.
-#pragma omp parallel
-  {
-    BlockMax local{-std::numeric_limits<float>::infinity(), -1};
-#pragma omp for schedule(static) nowait
-    for (int64_t i = 0; i < b; ++i) {
-      const float* r = rows + i * d;
-      float acc = 0.f;
-#pragma omp simd reduction(+ : acc)
-      for (int64_t k = 0; k < d; ++k) {
-        const float diff = r[k] - centre[k];
-        acc += diff * diff;
-      }
-      const float dist = std::sqrt(acc);
-      const float m = dist < min_dist[i] ? dist : min_dist[i];
-      min_dist[i] = m;
-      if (m > local.value) local = {m, i};  // strict: the first of equals stays
-    }
-#pragma omp critical
-    {
-      if (local.index >= 0 &&
-          (local.value > best.value || (local.value == best.value && local.index < best.index)))
-        best = local;
-    }
-  }
-  return best;
+  // One fused pass (distance, running minimum, arg-max): the step is bound by
+  // memory bandwidth. Distances are summed in torch::norm's order, so a near
+  // tie resolves as the reference's tensor loop does.
+  return update_min_distances_torch_order(rows, b, d, centre, min_dist);
 }
 
 at::Tensor greedy_coreset(const at::Tensor& features, const CoresetOptions& opts, dist::Comm& comm) {
@@ -61,6 +37,9 @@ at::Tensor greedy_coreset(const at::Tensor& features, const CoresetOptions& opts
   TC_CHECK(n > 0, "greedy coreset: the feature bank is empty");
   TC_CHECK(opts.ratio > 0 && opts.ratio <= 1, "greedy_ratio = ", opts.ratio,
            " is out of range: expected a ratio in (0, 1]");
+  // The reference returns every row, in order, at ratio 1 (a greedy pass would
+  // be O(n^2) and revisit rows once only duplicates are left).
+  if (opts.ratio == 1.0) return torch::arange(n, torch::kInt64);
   const int64_t m = std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(n) * opts.ratio));
   const auto mine = dist::shard_range(n, comm.rank(), comm.size());
   // Each rank projects only its own rows; the projection matrix is the same everywhere.

@@ -85,9 +85,8 @@ __attribute__((target("avx2,fma"))) inline float finish_avx2(__m256 acc, const f
 // out[0] + out[1] + ... + out[7] is the reference's left-to-right order, done
 // for eight rows in one vector; sqrt, minimum and the max test are vectorised.
 __attribute__((target("avx2,fma"))) int64_t rows8_avx2(const float* rows, int64_t begin,
-                                                       int64_t end, int64_t d,
-                                                       const float* centre, float* min_dist,
-                                                       BlockMax& best) {
+                                                       int64_t end, int64_t d, const float* centre,
+                                                       float* min_dist, BlockMax& best) {
   int64_t i = begin;
   for (; i + 8 <= end; i += 8) {
     const float* r = rows + i * d;
@@ -130,8 +129,8 @@ __attribute__((target("avx2,fma"))) int64_t rows8_avx2(const float* rows, int64_
 }
 
 __attribute__((target("avx2,fma"))) void rows_avx2(const float* rows, int64_t begin, int64_t end,
-                                                   int64_t d, const float* centre,
-                                                   float* min_dist, BlockMax& best) {
+                                                   int64_t d, const float* centre, float* min_dist,
+                                                   BlockMax& best) {
   const int64_t dv = d - d % kLanes;
   int64_t i = d % kLanes == 0 ? rows8_avx2(rows, begin, end, d, centre, min_dist, best) : begin;
   for (; i + 4 <= end; i += 4) {
@@ -190,8 +189,8 @@ void update_range(const float* rows, int64_t begin, int64_t end, int64_t d, cons
 
 }  // namespace
 
-BlockMax update_min_distances_torch_order(const float* rows, int64_t b, int64_t d, const float* centre,
-                                         float* min_dist) {
+BlockMax update_min_distances_torch_order(const float* rows, int64_t b, int64_t d,
+                                          const float* centre, float* min_dist) {
   BlockMax best{-std::numeric_limits<float>::infinity(), -1};
   if (b <= 0) return best;
   // Small blocks are not worth waking the thread team.

@@ -73,8 +73,8 @@ at::Tensor local_outlier_factor_blocked(const at::Tensor& x_in, int64_t k) {
   for (int64_t b0 = 0; b0 < B; b0 += block) {
     const int64_t c = std::min(block, B - b0);
     const auto x = x_in.narrow(0, b0, c).to(torch::kFloat64).contiguous();
-    const auto sq = (x * x).sum(2).contiguous();                        // [c, n]
-    const auto gram = torch::bmm(x, x.transpose(1, 2)).contiguous();    // [c, n, n]
+    const auto sq = (x * x).sum(2).contiguous();                      // [c, n]
+    const auto gram = torch::bmm(x, x.transpose(1, 2)).contiguous();  // [c, n, n]
     std::vector<double> knn_d(c * n * ke);
     std::vector<int64_t> knn_i(c * n * ke);
     const double* g = gram.data_ptr<double>();
@@ -92,8 +92,8 @@ at::Tensor local_outlier_factor_blocked(const at::Tensor& x_in, int64_t k) {
       std::vector<double> lrd(n);
 #pragma omp for schedule(static)
       for (int64_t set = 0; set < c; ++set)
-        lof_from_neighbours(knn_d.data() + set * n * ke, knn_i.data() + set * n * ke, n, ke, lrd.data(),
-                            o + set * n);
+        lof_from_neighbours(knn_d.data() + set * n * ke, knn_i.data() + set * n * ke, n, ke,
+                            lrd.data(), o + set * n);
     }
   }
   return out;
@@ -102,15 +102,15 @@ at::Tensor local_outlier_factor_blocked(const at::Tensor& x_in, int64_t k) {
 LofResult patchwise_lof_blocked(const at::Tensor& features, int64_t patches_per_image,
                                 const LofOptions& opts, dist::Comm& comm) {
   TC_CHECK(features.dim() == 2, "LOF: features must be [rows, dim]: got ", features.sizes());
-  TC_CHECK(patches_per_image > 0 && features.size(0) % patches_per_image == 0, "LOF: ",
-           features.size(0), " rows are not a whole number of images of ", patches_per_image,
-           " patches");
+  TC_CHECK(patches_per_image > 0 && features.size(0) % patches_per_image == 0,
+           "LOF: ", features.size(0), " rows are not a whole number of images of ",
+           patches_per_image, " patches");
   TC_CHECK(opts.keep_quantile > 0 && opts.keep_quantile <= 1, "LOF keep quantile ",
            opts.keep_quantile, ": expected (0, 1]");
   const int64_t N = features.size(0) / patches_per_image, P = patches_per_image;
   const auto mine = dist::shard_range(P, comm.rank(), comm.size());
   // The same projection rule as patchwise_lof.
-  const auto w = opts.proj_dim > 0 && opts.proj_dim < features.size(1)
+  const auto w = opts.proj_dim > 0 && opts.proj_dim != features.size(1)
                      ? random_projection(features.size(1), opts.proj_dim, opts.seed)
                      : torch::Tensor();
   const auto per_pos = features.view({N, P, -1}).narrow(1, mine.begin, mine.size());

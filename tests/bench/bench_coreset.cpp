@@ -83,12 +83,14 @@ std::vector<int64_t> torch_loop(const torch::Tensor& x, int64_t first, int64_t s
 }
 
 template <class Kernel>
-std::vector<int64_t> kernel_loop(const torch::Tensor& x, int64_t first, int64_t steps, Kernel kernel) {
+std::vector<int64_t> kernel_loop(const torch::Tensor& x, int64_t first, int64_t steps,
+                                 Kernel kernel) {
   std::vector<float> mind(x.size(0), std::numeric_limits<float>::infinity());
   std::vector<int64_t> sel{first};
   const float* rows = x.data_ptr<float>();
   for (int64_t s = 1; s <= steps; ++s) {
-    const auto best = kernel(rows, x.size(0), x.size(1), rows + sel.back() * x.size(1), mind.data());
+    const auto best =
+        kernel(rows, x.size(0), x.size(1), rows + sel.back() * x.size(1), mind.data());
     sel.push_back(best.index);
   }
   return sel;
@@ -129,19 +131,23 @@ int main(int argc, char** argv) {
     std::vector<double> per_step, speedup, fraction;
     std::vector<int64_t> seq;
   };
-  std::vector<Case> cases{{"update_min_distances"}, {"update_min_distances_torch_order"}, {"greedy_coreset"}};
+  std::vector<Case> cases{
+      {"update_min_distances"}, {"update_min_distances_torch_order"}, {"greedy_coreset"}};
   std::vector<double> base_per_step, bws;
   std::vector<int64_t> want;
   for (int rep = 0; rep < reps; ++rep) {
     const double bw = read_bandwidth(2);
     const auto tb = tc::bench::time_it([&] { want = torch_loop(x, 0, base_steps); }, 1, 0);
-    const auto t0 = tc::bench::time_it([&] { cases[0].seq = kernel_loop(x, 0, steps, update_min_distances); }, 1, 0);
+    const auto t0 = tc::bench::time_it(
+        [&] { cases[0].seq = kernel_loop(x, 0, steps, update_min_distances); }, 1, 0);
     const auto t1 = tc::bench::time_it(
         [&] { cases[1].seq = kernel_loop(x, 0, steps, update_min_distances_torch_order); }, 1, 0);
-    const auto t2 = tc::bench::time_it([&] {
-      const auto sel = greedy_coreset(x, o, *comm);
-      cases[2].seq.assign(sel.data_ptr<int64_t>(), sel.data_ptr<int64_t>() + sel.numel());
-    }, 1, 0);
+    const auto t2 = tc::bench::time_it(
+        [&] {
+          const auto sel = greedy_coreset(x, o, *comm);
+          cases[2].seq.assign(sel.data_ptr<int64_t>(), sel.data_ptr<int64_t>() + sel.numel());
+        },
+        1, 0);
     const double base = tb.median_s / base_steps;
     base_per_step.push_back(base);
     bws.push_back(bw);
@@ -152,29 +158,34 @@ int main(int argc, char** argv) {
       cases[c].speedup.push_back(base / per);
       cases[c].fraction.push_back(step_bytes / per / bw);
     }
-    std::printf("rep %d: bandwidth %.1f GB/s, baseline %.2f ms/step, ours %.2f / %.2f / %.2f ms/step\n", rep, bw / 1e9,
-                base * 1e3, secs[0] / steps * 1e3, secs[1] / steps * 1e3, secs[2] / steps * 1e3);
+    std::printf(
+        "rep %d: bandwidth %.1f GB/s, baseline %.2f ms/step, ours %.2f / %.2f / %.2f ms/step\n",
+        rep, bw / 1e9, base * 1e3, secs[0] / steps * 1e3, secs[1] / steps * 1e3,
+        secs[2] / steps * 1e3);
   }
   auto median = [](std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
   };
-  tc::bench::CsvReport csv("coreset",
-                           "utc,case,threads,rows,dim,steps,reps,per_step_ms,baseline_per_step_ms,speedup_median,"
-                           "GB_per_s,mem_read_GB_per_s,bandwidth_fraction_median,same_sequence_as_baseline");
+  tc::bench::CsvReport csv(
+      "coreset",
+      "utc,case,threads,rows,dim,steps,reps,per_step_ms,baseline_per_step_ms,speedup_median,"
+      "GB_per_s,mem_read_GB_per_s,bandwidth_fraction_median,same_sequence_as_baseline");
   char stamp[32];
   const std::time_t now = std::time(nullptr);
   std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
   for (const auto& c : cases) {
     const double per = median(c.per_step);
     char line[512];
-    std::snprintf(line, sizeof line, "%s,%s,%d,%lld,%lld,%lld,%d,%.4f,%.4f,%.2f,%.2f,%.2f,%.3f,%s", stamp, c.name,
-                  threads, static_cast<long long>(n), static_cast<long long>(d), static_cast<long long>(steps), reps,
-                  per * 1e3, median(base_per_step) * 1e3, median(c.speedup), step_bytes / per / 1e9,
-                  median(bws) / 1e9, median(c.fraction), same_prefix(c.seq, want) ? "yes" : "NO");
+    std::snprintf(line, sizeof line, "%s,%s,%d,%lld,%lld,%lld,%d,%.4f,%.4f,%.2f,%.2f,%.2f,%.3f,%s",
+                  stamp, c.name, threads, static_cast<long long>(n), static_cast<long long>(d),
+                  static_cast<long long>(steps), reps, per * 1e3, median(base_per_step) * 1e3,
+                  median(c.speedup), step_bytes / per / 1e9, median(bws) / 1e9, median(c.fraction),
+                  same_prefix(c.seq, want) ? "yes" : "NO");
     csv.row(line);
   }
-  std::printf("update_min_distances vs torch-order sequences over %lld steps: %s\n", static_cast<long long>(steps),
+  std::printf("update_min_distances vs torch-order sequences over %lld steps: %s\n",
+              static_cast<long long>(steps),
               cases[0].seq == cases[1].seq ? "identical" : "DIFFERENT");
   return 0;
 }

@@ -9,13 +9,13 @@
 // to all of them. Appends to results/bench/lof.csv (run from the repository root).
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <limits>
 #include <string>
 #include <vector>
-#include <algorithm>
 
 #include "driver.h"
 #include "tailedcore/core/runtime.h"
@@ -82,15 +82,16 @@ int main(int argc, char** argv) {
         },
         1, 0);
     const auto to = tc::bench::time_it([&] { ours = patchwise_lof(x, P, o, *comm); }, 1, 0);
-    const auto tk = tc::bench::time_it([&] { blocked = patchwise_lof_blocked(x, P, o, *comm); }, 1, 0);
+    const auto tk =
+        tc::bench::time_it([&] { blocked = patchwise_lof_blocked(x, P, o, *comm); }, 1, 0);
     const double full = tb.median_s * P / base_pos;
     t_base.push_back(full);
     t_ours.push_back(to.median_s);
     t_blocked.push_back(tk.median_s);
     r_ours.push_back(full / to.median_s);
     r_blocked.push_back(full / tk.median_s);
-    std::printf("rep %d: baseline %.3f s, patchwise_lof %.3f s, patchwise_lof_blocked %.3f s\n", rep, full,
-                to.median_s, tk.median_s);
+    std::printf("rep %d: baseline %.3f s, patchwise_lof %.3f s, patchwise_lof_blocked %.3f s\n",
+                rep, full, to.median_s, tk.median_s);
   }
   auto median = [](std::vector<double> v) {
     std::sort(v.begin(), v.end());
@@ -102,17 +103,19 @@ int main(int argc, char** argv) {
   const double rel_blocked = ((blocked_part - base).abs() / base.abs()).max().item<double>();
   const bool same_kept = torch::equal(ours.kept_indices, blocked.kept_indices);
 
-  tc::bench::CsvReport csv("lof",
-                           "utc,case,threads,images,positions,dim,reps,seconds_median,baseline_s_median,"
-                           "speedup_median,max_rel_diff_vs_baseline,baseline_positions_timed,"
-                           "same_kept_as_patchwise_lof");
+  tc::bench::CsvReport csv(
+      "lof",
+      "utc,case,threads,images,positions,dim,reps,seconds_median,baseline_s_median,"
+      "speedup_median,max_rel_diff_vs_baseline,baseline_positions_timed,"
+      "same_kept_as_patchwise_lof");
   char stamp[32], line[512];
   const std::time_t now = std::time(nullptr);
   std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
   auto report = [&](const char* name, double secs, double ratio, double err) {
-    std::snprintf(line, sizeof line, "%s,%s,%d,%lld,%lld,%lld,%d,%.3f,%.3f,%.2f,%.2e,%lld,%s", stamp, name, threads,
-                  static_cast<long long>(N), static_cast<long long>(P), static_cast<long long>(D), reps, secs,
-                  median(t_base), ratio, err, static_cast<long long>(base_pos), same_kept ? "yes" : "NO");
+    std::snprintf(line, sizeof line, "%s,%s,%d,%lld,%lld,%lld,%d,%.3f,%.3f,%.2f,%.2e,%lld,%s",
+                  stamp, name, threads, static_cast<long long>(N), static_cast<long long>(P),
+                  static_cast<long long>(D), reps, secs, median(t_base), ratio, err,
+                  static_cast<long long>(base_pos), same_kept ? "yes" : "NO");
     csv.row(line);
   };
   report("patchwise_lof", median(t_ours), median(r_ours), rel);

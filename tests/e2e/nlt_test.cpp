@@ -113,6 +113,10 @@ TEST(NltCli, MakeIsDeterministicPerSeed) {
   std::multiset<int> sizes;
   for (const auto& [_, n] : per_class) sizes.insert(n);
   EXPECT_EQ(sizes, (std::multiset<int>{4, 4, 4, 4, 33, 33}));
+  // The manifests and per-class counts are stored in <dest>/manifest/.
+  EXPECT_TRUE(fs::is_regular_file(tmp / "a/manifest/prune_good.txt"));
+  EXPECT_TRUE(fs::is_regular_file(tmp / "a/manifest/inject_defects.txt"));
+  EXPECT_EQ(tc::testing::count_files_below(tmp / "a/manifest"), 3);
   const auto p1 = make("p1", "--profile pareto --seed 9");
   EXPECT_EQ(make("p2", "--profile pareto --seed 9"), p1);
   const auto bad = run_cli("nlt make --source " + q(tmp / "src") + " --dest " + q(tmp / "z") +

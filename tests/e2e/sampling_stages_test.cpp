@@ -45,8 +45,8 @@ TEST(SamplingStages, LofThenCoresetWithWeights) {
   EXPECT_TRUE(torch::equal(lof.read("kept_indices"), want.kept_indices));
 
   // PatchCore: every row, no weights.
-  r = run_cli("coreset --in " + (dir / "features.h5").string() + " --out " + (dir / "pc.h5").string() +
-              " --ratio 0.1 --proj-dim 0 --start-index 4 --threads 1");
+  r = run_cli("coreset --in " + (dir / "features.h5").string() + " --out " +
+              (dir / "pc.h5").string() + " --ratio 0.1 --proj-dim 0 --start-index 4 --threads 1");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   tc::sampling::CoresetOptions co;
   co.proj_dim = 0;
@@ -58,14 +58,16 @@ TEST(SamplingStages, LofThenCoresetWithWeights) {
   EXPECT_FALSE(pc.has("weights"));
 
   // SoftPatch: greedy over the kept rows; indices point into the input rows; weights = LOF scores.
-  r = run_cli("coreset --in " + (dir / "features.h5").string() + " --out " + (dir / "sp.h5").string() +
-              " --ratio 0.2 --proj-dim 0 --start-index 0 --weights " + lof_path + " --threads 1");
+  r = run_cli("coreset --in " + (dir / "features.h5").string() + " --out " +
+              (dir / "sp.h5").string() + " --ratio 0.2 --proj-dim 0 --start-index 0 --weights " +
+              lof_path + " --threads 1");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   tc::io::H5Reader sp(dir / "sp.h5");
   const auto idx = sp.read("coreset_indices");
   co.ratio = 0.2;
   co.start_index = 0;
-  const auto kept_sel = tc::sampling::greedy_coreset(feats.index_select(0, want.kept_indices), co, *comm);
+  const auto kept_sel =
+      tc::sampling::greedy_coreset(feats.index_select(0, want.kept_indices), co, *comm);
   EXPECT_TRUE(torch::equal(idx, want.kept_indices.index_select(0, kept_sel)));
   EXPECT_TRUE(torch::equal(sp.read("coreset"), feats.index_select(0, idx)));
   ASSERT_TRUE(sp.has("weights"));
@@ -75,8 +77,8 @@ TEST(SamplingStages, LofThenCoresetWithWeights) {
 TEST(SamplingStages, BadRatioAndMissingAttributesFailWithOneLine) {
   tc::testing::TempDir dir;
   write_features(dir / "features.h5");
-  auto r = run_cli("coreset --in " + (dir / "features.h5").string() + " --out " + (dir / "c.h5").string() +
-                   " --ratio 1.5 --threads 1");
+  auto r = run_cli("coreset --in " + (dir / "features.h5").string() + " --out " +
+                   (dir / "c.h5").string() + " --ratio 1.5 --threads 1");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("1.5"), std::string::npos) << r.output;
   EXPECT_FALSE(std::filesystem::exists(dir / "c.h5"));
@@ -84,7 +86,8 @@ TEST(SamplingStages, BadRatioAndMissingAttributesFailWithOneLine) {
   tc::io::H5Writer w(dir / "bare.h5", "features", "test");
   w.write("features", torch::randn({12, 4}));
   w.commit();
-  r = run_cli("lof --in " + (dir / "bare.h5").string() + " --out " + (dir / "l.h5").string() + " --threads 1");
+  r = run_cli("lof --in " + (dir / "bare.h5").string() + " --out " + (dir / "l.h5").string() +
+              " --threads 1");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("feature_h"), std::string::npos) << r.output;
   EXPECT_FALSE(std::filesystem::exists(dir / "l.h5"));

@@ -42,9 +42,10 @@ struct ClassCounts {
   int64_t good_kept = 0, defects_injected = 0;
 };
 
-/// Writes <dest>.manifest/{prune_good.txt, inject_defects.txt, counts.csv}
-/// (beside the data set, so its class folders stay clean), then applies them.
-/// Same seed, same output.
+/// Draws new manifests with SPEC 1.4's recipe, builds the variant and stores
+/// dest/manifest/{prune_good.txt, inject_defects.txt, counts.csv}: the
+/// CLI's front end of build_nlt_variant (nlt_recipe.h, which documents the
+/// recipe and the RNG). Same seed, same output.
 std::vector<ClassCounts> make_nlt(const std::filesystem::path& source, const std::filesystem::path& dest,
                                   const NltMakeOptions& opts);
 

@@ -15,8 +15,8 @@ namespace tc::sampling {
 /// [in_dim, out_dim] float32: projected = x.mm(W).
 at::Tensor random_projection(int64_t in_dim, int64_t out_dim, uint64_t seed);
 
-/// x [n, in_dim] -> [n, out_dim]; out_dim == 0 or out_dim >= in_dim returns x
-/// unchanged (the reference skips the projection when dims already match).
+/// x [n, in_dim] -> [n, out_dim]; out_dim == 0 or out_dim == in_dim returns x
+/// unchanged (the reference skips the projection only when dims already match).
 at::Tensor project(const at::Tensor& x, int64_t out_dim, uint64_t seed);
 
 }  // namespace tc::sampling

@@ -227,6 +227,27 @@ TEST(NltRecipe, BuildWritesTheVariantAndItsManifests) {
   EXPECT_EQ(siblings, (std::set<std::string>{"again", "out", "src"}));
 }
 
+TEST(NltRecipe, MakeNltIsBuildNltVariantWithTheCliOptions) {
+  ScratchDir tmp;
+  for (const char* name : {"p", "q", "r", "s", "t"})
+    make_class(tmp / "src", name, 40, {{"crack", 5}});
+  tc::data::NltMakeOptions o;
+  o.profile = "step";
+  o.tail_classes_keep = 4;
+  o.noise_ratio = 0.1;
+  o.seed = 11;
+  const auto counts = tc::data::make_nlt(tmp / "src", tmp / "out", o);
+  NltRecipe r;
+  r.profile = "step";
+  r.tail_images = 4;
+  r.noise_ratio = 0.1;
+  r.seed = 11;
+  const auto m = draw_nlt_manifests(tmp / "src", r);
+  EXPECT_EQ(tc::data::nlt_counts_csv(counts), tc::data::nlt_counts_csv(m.counts));
+  EXPECT_EQ(tc::data::read_manifest(tmp / "out" / "manifest" / "prune_good.txt"), m.prune_good);
+  EXPECT_FALSE(fs::exists(tmp.path() / "out.manifest"));
+}
+
 TEST(NltRecipe, BadInputIsReportedAndLeavesNothing) {
   ScratchDir tmp;
   make_class(tmp / "src", "big", 40, {{"crack", 5}});

@@ -118,6 +118,21 @@ TEST(VisaConvert, OfficialSplitCsvRowsMapToSpecCounts) {
   EXPECT_EQ(sizes.at("pcb3"), (std::array<int, 3>{905, 101, 100}));
 }
 
+TEST(VisaConvert, SixteenBitAndColourMasksAreBinarised) {
+  FakeVisa v;
+  cv::Mat m16(1, 3, CV_16UC1);
+  m16.at<uint16_t>(0, 0) = 0, m16.at<uint16_t>(0, 1) = 1, m16.at<uint16_t>(0, 2) = 2;
+  ASSERT_TRUE(cv::imwrite((v.src / "candle/Data/Masks/Anomaly/000.png").string(), m16));
+  cv::Mat rgb(1, 3, CV_8UC3, cv::Scalar(0, 0, 0));
+  rgb.at<cv::Vec3b>(0, 2) = cv::Vec3b(0, 0, 1);  // label 1 in one channel only
+  ASSERT_TRUE(cv::imwrite((v.src / "candle/Data/Masks/Anomaly/001.png").string(), rgb));
+  tc::data::convert_visa(v.src, v.csv, v.dest);
+  EXPECT_EQ(mask_values(v.dest / "candle/ground_truth/bad/000_mask.png"),
+            (std::vector<uint8_t>{0, 255, 255}));
+  EXPECT_EQ(mask_values(v.dest / "candle/ground_truth/bad/001_mask.png"),
+            (std::vector<uint8_t>{0, 0, 255}));
+}
+
 TEST(VisaConvert, BadInputIsNamedAndLeavesNoDest) {
   FakeVisa v;
   auto e = error_of([&] { tc::data::convert_visa(v.src, v.tmp / "missing.csv", v.dest); });
@@ -139,6 +154,8 @@ TEST(VisaConvert, BadInputIsNamedAndLeavesNoDest) {
       << e;
   EXPECT_NE(e.find("missing_image.csv:3"), std::string::npos) << e;
   EXPECT_FALSE(fs::exists(v.dest));
+  for (const auto& entry : fs::directory_iterator(v.tmp.path()))  // the temporary tree is removed
+    EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos) << entry.path();
 
   touch(v.tmp / "missing_mask.csv", std::string(kHeader) +
                                         "candle,test,anomaly,candle/Data/Images/Anomaly/"

@@ -1,5 +1,7 @@
 // Greedy k-center coreset (SPEC 3.2) and the random projection (SPEC 3.1):
 // closed-form cases, the reference's per-step LibTorch loop, edge cases.
+#include "tailedcore/sampling/coreset.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -9,7 +11,6 @@
 
 #include "tailedcore/core/check.h"
 #include "tailedcore/dist/comm.h"
-#include "tailedcore/sampling/coreset.h"
 #include "tailedcore/sampling/greedy_kernel.h"
 #include "tailedcore/sampling/projection.h"
 
@@ -32,13 +33,15 @@ std::vector<int64_t> libtorch_greedy(const torch::Tensor& p, int64_t first, int6
 
 // The same loop with a block kernel instead of the tensor ops.
 template <class Kernel>
-std::vector<int64_t> kernel_greedy(const torch::Tensor& p, int64_t first, int64_t m, Kernel kernel) {
+std::vector<int64_t> kernel_greedy(const torch::Tensor& p, int64_t first, int64_t m,
+                                   Kernel kernel) {
   const auto rows = p.contiguous();
   std::vector<float> mind(rows.size(0), std::numeric_limits<float>::infinity());
   std::vector<int64_t> sel{first};
   for (int64_t s = 1; s < m; ++s) {
     const auto c = rows[sel.back()].contiguous();
-    const auto best = kernel(rows.data_ptr<float>(), rows.size(0), rows.size(1), c.data_ptr<float>(), mind.data());
+    const auto best = kernel(rows.data_ptr<float>(), rows.size(0), rows.size(1),
+                             c.data_ptr<float>(), mind.data());
     sel.push_back(best.index);
   }
   return sel;
@@ -85,7 +88,7 @@ TEST(Greedy, DuplicateRowsAreNotPickedTwiceWhileOthersRemain) {
 TEST(Greedy, SizeIsIntOfNTimesRatioButAtLeastOne) {
   torch::manual_seed(0);
   const auto x = torch::randn({57, 5});
-  EXPECT_EQ(run(x, 0.1, 3).size(), 5u);      // int(5.7)
+  EXPECT_EQ(run(x, 0.1, 3).size(), 5u);                   // int(5.7)
   EXPECT_EQ(run(x, 0.01, 3), (std::vector<int64_t>{3}));  // int(0.57) = 0 -> the start alone
   EXPECT_EQ(run(torch::randn({1, 4}), 0.1, -1), (std::vector<int64_t>{0}));  // n = 1
 }
@@ -148,7 +151,8 @@ TEST(GreedyKernel, DistancesBitIdenticalToTorchNorm) {
     const auto c = rows[17].contiguous();
     const auto want = torch::norm(rows - c, 2, 1).contiguous();
     std::vector<float> mind(517, std::numeric_limits<float>::infinity());
-    update_min_distances_torch_order(rows.data_ptr<float>(), 517, d, c.data_ptr<float>(), mind.data());
+    update_min_distances_torch_order(rows.data_ptr<float>(), 517, d, c.data_ptr<float>(),
+                                     mind.data());
     int64_t differ = 0;
     for (int64_t i = 0; i < 517; ++i) differ += mind[i] != want[i].item<float>();
     EXPECT_EQ(differ, 0) << "d = " << d;
@@ -159,14 +163,19 @@ TEST(GreedyKernel, SameSequenceAsTheLibTorchLoopOnALargerBank) {
   torch::manual_seed(5);
   // Realistic-looking: clustered, non-negative, 128-d; 20000 rows, 400 steps.
   const auto centres = torch::rand({50, 128}) * 2;
-  const auto x = (centres.index_select(0, torch::randint(50, {20000})) + 0.3 * torch::randn({20000, 128})).relu();
-  EXPECT_EQ(kernel_greedy(x, 123, 400, update_min_distances_torch_order), libtorch_greedy(x, 123, 400));
+  const auto x =
+      (centres.index_select(0, torch::randint(50, {20000})) + 0.3 * torch::randn({20000, 128}))
+          .relu();
+  EXPECT_EQ(kernel_greedy(x, 123, 400, update_min_distances_torch_order),
+            libtorch_greedy(x, 123, 400));
 }
 
 TEST(GreedyKernel, CoresetKernelSameSequenceOnALargerBank) {
   torch::manual_seed(5);
   const auto centres = torch::rand({50, 128}) * 2;
-  const auto x = (centres.index_select(0, torch::randint(50, {20000})) + 0.3 * torch::randn({20000, 128})).relu();
+  const auto x =
+      (centres.index_select(0, torch::randint(50, {20000})) + 0.3 * torch::randn({20000, 128}))
+          .relu();
   EXPECT_EQ(kernel_greedy(x, 123, 400, update_min_distances), libtorch_greedy(x, 123, 400));
 }
 

@@ -1,6 +1,8 @@
 // Patch-wise LOF (SPEC 3.3) against sklearn's LocalOutlierFactor
 // (tests/fixtures/sampling/make_lof_fixtures.py), hand-made cases, and the
 // quantile rule.
+#include "tailedcore/sampling/lof.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -9,7 +11,6 @@
 #include "tailedcore/core/check.h"
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/io/hdf5.h"
-#include "tailedcore/sampling/lof.h"
 #include "tailedcore/sampling/lof_blocked.h"
 #include "tailedcore/sampling/projection.h"
 #include "testing.h"
@@ -36,7 +37,8 @@ TEST(Lof, MatchesSklearnOnGeneralSets) {
     const auto want = cases().read(g + "scores");
     const auto got = local_outlier_factor(x.unsqueeze(0), cases().attr_int("k", g + "x"));
     ASSERT_EQ(got.sizes(), (std::vector<int64_t>{1, x.size(0)})) << name;
-    EXPECT_LT(max_relative_error(got[0], want), 1e-4) << name << "\nours " << got[0] << "\nsklearn " << want;
+    EXPECT_LT(max_relative_error(got[0], want), 1e-4)
+        << name << "\nours " << got[0] << "\nsklearn " << want;
   }
 }
 
@@ -99,7 +101,7 @@ TEST(Lof, PatchwiseWithProjectionEqualsLofOfProjectedRows) {
 TEST(Lof, RejectsBadShapes) {
   auto comm = tc::dist::make_self_comm();
   EXPECT_THROW(patchwise_lof(torch::randn({10, 4}), 3, {}, *comm), tc::Error);  // 10 % 3 != 0
-  EXPECT_THROW(local_outlier_factor(torch::randn({1, 1, 4}), 6), tc::Error);   // one point
+  EXPECT_THROW(local_outlier_factor(torch::randn({1, 1, 4}), 6), tc::Error);    // one point
 }
 
 TEST(LofBlocked, MatchesSklearnOnEverySet) {
@@ -136,7 +138,8 @@ TEST(KeepBelowQuantile, LinearInterpolationAndStrictLess) {
   // q = 0.5: th = 3 -> keep 1, 2 (strict: 3 itself is dropped).
   EXPECT_TRUE(torch::equal(keep_below_quantile(s, 0.5), torch::tensor({1, 3}, torch::kInt64)));
   // q = 0.85: pos = 3.4 over [1..5] -> th = 4.4 -> keep all but 5, ascending.
-  EXPECT_TRUE(torch::equal(keep_below_quantile(s, 0.85), torch::tensor({1, 2, 3, 4}, torch::kInt64)));
+  EXPECT_TRUE(
+      torch::equal(keep_below_quantile(s, 0.85), torch::tensor({1, 2, 3, 4}, torch::kInt64)));
   // All equal: th equals every score, nothing is strictly below.
   EXPECT_EQ(keep_below_quantile(torch::full({6}, 2.f), 0.85).numel(), 0);
   // q = 1: th = max -> everything but the maxima.
