@@ -307,6 +307,9 @@ TailSelection select_tail(const at::Tensor& embeddings, const ClassSizeOptions& 
       const auto global_best = comm.allreduce(best, dist::ReduceOp::kMin);
       best_idx = torch::where(best == global_best, best_idx, torch::full_like(best_idx, INT64_MAX));
       best_idx = comm.allreduce(best_idx, dist::ReduceOp::kMin);  // lowest index among the minima
+      // A column nobody votes for has a NaN mean: every difference is NaN and
+      // torch's argmin returns the first NaN, row 0.
+      best_idx = torch::where(best_idx == INT64_MAX, torch::zeros_like(best_idx), best_idx);
       auto local = torch::zeros({N}, torch::kFloat32);
       for_each_block([&](int64_t s, int64_t c, const torch::Tensor& rows) {
         for (int64_t j = s; j < s + c; ++j) {
