@@ -23,6 +23,7 @@ std::atomic<int> g_size{1};
 std::atomic<int> g_level{static_cast<int>(level_from_env())};
 std::atomic<bool> g_all_ranks{all_ranks_from_env()};
 std::mutex g_mutex;
+FILE* g_file = nullptr;
 
 const char* level_name(LogLevel l) {
   switch (l) {
@@ -58,8 +59,19 @@ bool log_enabled(LogLevel level) {
   return g_rank == 0 || g_all_ranks || level >= LogLevel::kWarn;
 }
 
+void set_log_file(const std::string& path) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  if (g_file) std::fclose(g_file);
+  g_file = path.empty() ? nullptr : std::fopen(path.c_str(), "a");
+  TC_CHECK(path.empty() || g_file, path, ": cannot open the log file for appending");
+}
+
 void log_line(LogLevel level, const std::string& message) {
   std::lock_guard<std::mutex> lock(g_mutex);
+  if (g_file) {
+    std::fprintf(g_file, "[%s] %s\n", level_name(level), message.c_str());
+    std::fflush(g_file);
+  }
   if (g_size > 1)
     std::fprintf(stderr, "[tailedcore r%d/%d %s] %s\n", g_rank.load(), g_size.load(),
                  level_name(level), message.c_str());

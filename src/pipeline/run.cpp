@@ -63,6 +63,7 @@ RunSummary run_experiment(const RunOptions& opts, dist::Comm& comm) {
   if (comm.rank() == 0) {
     io::ensure_writable_dir(summary.run_dir);
     io::write_text_atomic(summary.run_dir / "config.yaml", config_yaml);
+    core::set_log_file((summary.run_dir / "run.log").string());
   }
   comm.barrier();
   core::log_info("run ", summary.run_dir.string(), ": ", cfg.model.coreset_model_name, " on ",
@@ -88,7 +89,10 @@ RunSummary run_experiment(const RunOptions& opts, dist::Comm& comm) {
     StageCache feature_cache(feature_dir, feature_hash);
     StageContext ctx{cfg, backbone, catalog, train, cache, feature_cache, comm, summary};
     auto preds = run_backbone(ctx, opts.stop_after);
-    if (summary.stopped_early) return summary;
+    if (summary.stopped_early) {
+      if (comm.rank() == 0) core::set_log_file("");
+      return summary;
+    }
     accumulate_predictions(combined, preds, several);
   }
 
@@ -98,6 +102,7 @@ RunSummary run_experiment(const RunOptions& opts, dist::Comm& comm) {
     write_results(summary, combined, counts, cfg, opts.pictures_per_class);
   }
   comm.barrier();
+  if (comm.rank() == 0) core::set_log_file("");
   return summary;
 }
 

@@ -62,7 +62,7 @@ TEST_F(RunTest, EveryModelRunsEndToEndAndLeavesEveryArtifact) {
     const auto r = run(model);
     ASSERT_EQ(r.exit_code, 0) << r.output;
     const auto dir = run_dir(model);
-    for (const char* f : {"config.yaml", "coreset.h5", "scores.h5", "metrics.csv", "report.md"})
+    for (const char* f : {"config.yaml", "run.log", "coreset.h5", "scores.h5", "metrics.csv", "report.md"})
       EXPECT_TRUE(fs::exists(dir / f)) << model << ": " << f;
     if (model != "patchcore") EXPECT_TRUE(fs::exists(dir / "lof.h5")) << model;
     if (model == "tailedcore") {

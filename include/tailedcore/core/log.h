@@ -23,6 +23,8 @@ LogLevel parse_log_level(const std::string& name);
 void set_log_all_ranks(bool all);
 bool log_enabled(LogLevel level);
 void log_line(LogLevel level, const std::string& message);
+/// Also appends every printed line to `path` (a run's run.log); "" stops.
+void set_log_file(const std::string& path);
 
 template <class... Parts>
 void log_debug(const Parts&... p) {
