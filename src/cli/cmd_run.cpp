@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <iostream>
 
-#include "commands.h"
+#include "options.h"
 #include "tailedcore/core/check.h"
 #include "tailedcore/dist/world.h"
 #include "tailedcore/pipeline/run.h"
@@ -28,12 +28,7 @@ int cmd_run(const Args& args) {
       "pictures", po::value(&opts.pictures_per_class)->default_value(2), "anomaly-map pictures per class")(
       "threads", po::value(&opts.threads)->default_value(0), "threads per rank (0: cores / local ranks)");
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  po::notify(vm);
+  if (!parse_options(desc, args, vm)) return 0;
   opts.config_path = config;
   opts.data_dir = data;
   opts.out_root = out;

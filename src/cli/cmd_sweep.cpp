@@ -5,7 +5,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "commands.h"
+#include "options.h"
 #include "tailedcore/core/check.h"
 #include "tailedcore/dist/world.h"
 #include "tailedcore/pipeline/sweep.h"
@@ -53,12 +53,7 @@ int cmd_sweep(const Args& args) {
       "out", po::value(&out)->default_value("results"), "results root")(
       "threads", po::value(&opts.threads)->default_value(0), "threads per rank (0: cores / local ranks)");
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  po::notify(vm);
+  if (!parse_options(desc, args, vm)) return 0;
   opts.configs.assign(configs.begin(), configs.end());
   opts.data_dirs.assign(data.begin(), data.end());
   opts.seeds = parse_seeds(seeds);

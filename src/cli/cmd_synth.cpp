@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <iostream>
 
-#include "commands.h"
+#include "options.h"
 #include "tailedcore/core/check.h"
 #include "tailedcore/data/synth.h"
 
@@ -29,12 +29,7 @@ int cmd_synth(const Args& args) {
       "threads", po::value(&opts.threads)->default_value(0), "render threads (0: all cores)")(
       "force", po::bool_switch(&opts.force), "replace dest if it exists");
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  po::notify(vm);
+  if (!parse_options(desc, args, vm)) return 0;
   opts.size = data::parse_synth_size(size);
   const auto summary = data::generate_synthetic(dest, opts);
   std::printf("synth: %d classes, %d images, %d masks -> %s\n", summary.classes, summary.images,

@@ -1,6 +1,7 @@
 #include "tailedcore/core/runtime.h"
 
 #include <omp.h>
+#include <unistd.h>
 #include <torch/torch.h>
 
 #include <cstdlib>
@@ -25,6 +26,12 @@ int env_int(const char* name, int fallback) {
 }  // namespace
 
 void seed_everything(uint64_t seed) { torch::manual_seed(seed); }
+
+std::string host_name() {
+  char buf[256] = {0};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
 
 int local_rank_count() {
   for (const char* name : {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"}) {

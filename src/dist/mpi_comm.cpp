@@ -9,15 +9,11 @@
 #include <vector>
 
 #include "tailedcore/core/check.h"
+#include "tailedcore/core/runtime.h"
 
 namespace tc::dist {
 namespace {
 
-std::string host_name() {
-  char buf[256] = {0};
-  gethostname(buf, sizeof buf - 1);
-  return buf;
-}
 
 MPI_Datatype mpi_type(const torch::Tensor& t, const char* what) {
   switch (t.scalar_type()) {
@@ -162,7 +158,7 @@ void check_mpi(int rc, const char* call) {
   MPI_Error_string(rc, msg, &len);
   int rank = -1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  TC_FAIL(call, " failed on rank ", rank, " (", host_name(), "): ", msg);
+  TC_FAIL(call, " failed on rank ", rank, " (", core::host_name(), "): ", msg);
 }
 
 std::unique_ptr<Comm> make_mpi_comm(MPI_Comm comm) { return std::make_unique<MpiComm>(comm); }

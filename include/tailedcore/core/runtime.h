@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace tc::core {
 
@@ -15,6 +16,9 @@ void seed_everything(uint64_t seed);
 int local_rank_count();
 /// Rank on this node (OMPI_COMM_WORLD_LOCAL_RANK, MPI_LOCALRANKID, SLURM_LOCALID); 0 if none.
 int local_rank();
+
+/// This machine's host name (for error messages and the rank map).
+std::string host_name();
 
 /// Threads a rank should use: TAILEDCORE_THREADS if set, else cores / local ranks (>= 1).
 int default_thread_count();

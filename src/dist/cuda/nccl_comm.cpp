@@ -14,20 +14,16 @@
 
 #include "../max_loc_pick.h"
 #include "tailedcore/core/check.h"
+#include "tailedcore/core/runtime.h"
 #include "tailedcore/dist/cuda_check.h"
 
 namespace tc::dist {
 namespace {
 
-std::string host_name() {
-  char buf[256] = {0};
-  gethostname(buf, sizeof buf - 1);
-  return buf;
-}
 
 void check_nccl(ncclResult_t rc, const char* call, int rank) {
   if (rc == ncclSuccess) return;
-  TC_FAIL(call, " failed on rank ", rank, " (", host_name(), "): ", ncclGetErrorString(rc));
+  TC_FAIL(call, " failed on rank ", rank, " (", core::host_name(), "): ", ncclGetErrorString(rc));
 }
 
 #define TC_NCCL_CHECK(call) check_nccl((call), #call, rank_)
@@ -297,7 +293,7 @@ class NcclComm final : public Comm {
 
 std::unique_ptr<Comm> make_nccl_comm(Comm& bootstrap, int device) {
   const int devices = cuda_device_count();
-  TC_CHECK(devices > 0, "NcclComm on rank ", bootstrap.rank(), " (", host_name(),
+  TC_CHECK(devices > 0, "NcclComm on rank ", bootstrap.rank(), " (", core::host_name(),
            "): no CUDA device is visible (CUDA_VISIBLE_DEVICES='",
            std::getenv("CUDA_VISIBLE_DEVICES") ? std::getenv("CUDA_VISIBLE_DEVICES") : "", "')");
   TC_CHECK_RANGE(device, 0, devices - 1, "CUDA device");
