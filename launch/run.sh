@@ -30,7 +30,7 @@ if [ -z "${DATA_SOURCE:-}" ]; then
 fi
 DATA=${DATA:-data/$(basename "$DATA_SOURCE")-pareto-nr0.1-seed$SEED}
 [ -d "$DATA" ] || "$TC" nlt make --source "$DATA_SOURCE" --dest "$DATA" --profile pareto \
-                      --tail-classes 0 --noise-ratio 0.1 --seed "$SEED"
+                      --noise-ratio 0.1 --seed "$SEED"
 echo "data: $DATA (prepared in $(( $(date +%s) - start )) s)"
 
 for method in patchcore softpatch tailedcore; do

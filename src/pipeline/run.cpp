@@ -93,7 +93,7 @@ RunSummary run_experiment(const RunOptions& opts, dist::Comm& comm) {
       if (comm.rank() == 0) core::set_log_file("");
       return summary;
     }
-    accumulate_predictions(combined, preds, several);
+    accumulate_predictions(combined, preds, cfg.model.backbone_names.size());
   }
 
   if (comm.rank() == 0) {

@@ -9,6 +9,7 @@
 #include "tailedcore/data/loader.h"
 #include "tailedcore/data/transforms.h"
 #include "tailedcore/dist/comm.h"
+#include "tailedcore/eval/normalize.h"
 #include "tailedcore/exp/config.h"
 #include "tailedcore/features/backbone.h"
 #include "tailedcore/features/embedder.h"
@@ -351,23 +352,26 @@ std::vector<ClassPredictions> run_backbone(StageContext& ctx, const std::string&
 }
 
 void accumulate_predictions(std::vector<ClassPredictions>& into,
-                            const std::vector<ClassPredictions>& add, bool normalise) {
-  auto minmax = [](const torch::Tensor& x) {
-    return (x - x.min()) / (x.max() - x.min() + 1e-5);
-  };
-  if (into.empty()) {
+                            const std::vector<ClassPredictions>& add, size_t backbones) {
+  // SPEC 5.5: per class, image scores and maps min-max normalised (maps over
+  // all pixels of the class), then the mean over backbones. One backbone keeps
+  // its raw scores (the normalisation is monotone and changes no metric).
+  if (backbones == 1) {
     into = add;
-    if (normalise)
-      for (auto& p : into) {
-        p.image_scores = minmax(p.image_scores);
-        p.maps = minmax(p.maps);
-      }
     return;
   }
+  if (into.empty()) {
+    into = add;
+    for (auto& p : into) {
+      p.image_scores = torch::zeros_like(p.image_scores);
+      p.maps = torch::zeros_like(p.maps);
+    }
+  }
   TC_ASSERT(into.size() == add.size());
+  const float w = 1.0f / static_cast<float>(backbones);
   for (size_t i = 0; i < into.size(); ++i) {
-    into[i].image_scores = into[i].image_scores + minmax(add[i].image_scores);
-    into[i].maps = into[i].maps + minmax(add[i].maps);
+    into[i].image_scores = into[i].image_scores + w * eval::min_max_normalize(add[i].image_scores);
+    into[i].maps = into[i].maps + w * eval::min_max_normalize(add[i].maps);
   }
 }
 

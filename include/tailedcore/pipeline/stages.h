@@ -47,10 +47,10 @@ struct ClassPredictions {
 /// Sets ctx.summary.stopped_early when `stop_after` names a finished stage.
 std::vector<ClassPredictions> run_backbone(StageContext& ctx, const std::string& stop_after);
 
-/// Adds one backbone's predictions: with `normalise`, each class's image scores
-/// and maps are min-max normalised first and the sum is averaged later (SPEC 5.5).
+/// Adds one of `backbones` backbones' predictions: with several, each class's
+/// image scores and maps are min-max normalised and averaged (SPEC 5.5).
 void accumulate_predictions(std::vector<ClassPredictions>& into,
-                            const std::vector<ClassPredictions>& add, bool normalise);
+                            const std::vector<ClassPredictions>& add, size_t backbones);
 
 /// Logs a stage's start and end and records its wall time in the summary.
 class StageTimer {
