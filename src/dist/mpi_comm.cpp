@@ -84,8 +84,9 @@ class MpiComm final : public Comm {
   }
 
   at::Tensor allreduce(const at::Tensor& t, ReduceOp op) override {
+    // float16 is reduced in float32 (MPI has no half type), then cast back.
+    if (t.scalar_type() == torch::kFloat16) return allreduce(t.to(torch::kFloat32), op).to(torch::kFloat16);
     auto in = host(t, "allreduce");
-    TC_CHECK(in.scalar_type() != torch::kFloat16, "MpiComm::allreduce: float16 is not supported: reduce in float32");
     auto out = torch::empty_like(in);
     const MPI_Op mop = op == ReduceOp::kSum ? MPI_SUM : op == ReduceOp::kMin ? MPI_MIN : MPI_MAX;
     check_mpi(MPI_Allreduce(in.data_ptr(), out.data_ptr(), static_cast<int>(in.numel()),
@@ -142,6 +143,8 @@ class MpiComm final : public Comm {
   torch::Tensor host(const at::Tensor& t, const char* what) const {
     TC_CHECK(t.device().is_cpu(), "MpiComm::", what, ": tensor is on ", t.device(),
              ": MpiComm moves host tensors (use NcclComm for CUDA tensors)");
+    TC_CHECK(t.numel() < std::numeric_limits<int>::max(), "MpiComm::", what, ": ", t.numel(),
+             " elements exceed MPI's int count: split the tensor");
     return t.contiguous();
   }
 
