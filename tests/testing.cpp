@@ -1,5 +1,7 @@
 #include "testing.h"
 
+#include "tailedcore/core/check.h"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -46,5 +48,14 @@ CommandResult run_command(const std::string& command_line) {
 }
 
 CommandResult run_cli(const std::string& args) { return run_command(cli_path().string() + " " + args); }
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const tc::Error& e) {
+    return e.what();
+  }
+  return "";
+}
 
 }  // namespace tc::testing

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 namespace tc::testing {
@@ -33,5 +34,8 @@ struct CommandResult {
 CommandResult run_command(const std::string& command_line);
 /// Runs `tailedcore <args>`.
 CommandResult run_cli(const std::string& args);
+
+/// The message of the tc::Error that `f` throws; "" when it throws none.
+std::string error_of(const std::function<void()>& f);
 
 }  // namespace tc::testing

@@ -33,14 +33,7 @@ void make_class(const fs::path& root, const std::string& cls, int mask_side = 32
   cv::imwrite((root / cls / "ground_truth/crack/000_mask.png").string(), m);
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const tc::Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using tc::testing::error_of;
 
 TEST(Catalog, PoolsClassesInSortedOrderAndPairsMasksByIndex) {
   tc::testing::TempDir tmp;

@@ -45,14 +45,7 @@ std::vector<std::string> listing(const fs::path& dir) {
   return out;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const tc::Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using tc::testing::error_of;
 
 // No leftover "<dest>.tmp-*" sibling and no dest.
 void expect_nothing_written(const fs::path& dest) {

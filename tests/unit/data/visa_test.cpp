@@ -64,14 +64,7 @@ std::vector<uint8_t> mask_values(const fs::path& p) {
   return out;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const tc::Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using tc::testing::error_of;
 
 TEST(VisaConvert, WritesMvtecLayoutWithBinarisedMasks) {
   FakeVisa v;

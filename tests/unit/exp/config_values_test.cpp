@@ -11,12 +11,7 @@ using tc::exp::parse_config;
 namespace {
 
 std::string error_of(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
-  try {
-    parse_config(yaml, overrides, "c.yaml");
-  } catch (const tc::Error& e) {
-    return e.what();
-  }
-  return "";
+  return tc::testing::error_of([&] { parse_config(yaml, overrides, "c.yaml"); });
 }
 
 TEST(ConfigValues, ShippedConfigsResolveLikeTheReferenceOnes) {
