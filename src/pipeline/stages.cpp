@@ -263,6 +263,19 @@ void scores_stage(StageContext& ctx) {
   std::unique_ptr<io::H5Writer> w;
   if (ctx.comm.rank() == 0)
     w = std::make_unique<io::H5Writer>(ctx.cache.path("scores"), "scores", ctx.cache.config_hash());
+  if (w && ctx.cfg.model.index == "ivf") {
+    // What approximate search costs: recall@1 against exact search on the
+    // first class's test patches (up to 4096), in the log and as an attribute.
+    const auto& first = ctx.catalog.classes().front();
+    const int64_t rows = std::min<int64_t>(4096, test.shape(first + "/features")[0]);
+    index::IndexOptions o;
+    o.type = "ivf";
+    o.seed = static_cast<uint64_t>(ctx.cfg.seed);
+    const double recall = index::recall_at_1(scorer.bank().features,
+                                             test.read_rows(first + "/features", 0, rows).to(torch::kFloat32), o);
+    core::log_info("IVF index: recall@1 ", recall, " against exact search on ", rows, " test patches");
+    w->set_attr("ivf_recall_at_1", recall);
+  }
   for (const auto& cls : ctx.catalog.classes()) {
     const auto records = ctx.catalog.test_set(cls);
     const int64_t n = static_cast<int64_t>(records.size());
