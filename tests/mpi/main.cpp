@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "mpi_testing.h"
@@ -31,12 +32,34 @@ std::filesystem::path shared_temp_dir(const std::string& name) {
 
 }  // namespace tc::testing
 
+namespace {
+
+// Non-zero ranks print only their failed assertions, prefixed with the rank,
+// so a failure on rank 2 is visible in the CTest log.
+class RankFailurePrinter : public ::testing::EmptyTestEventListener {
+ public:
+  explicit RankFailurePrinter(int rank) : rank_(rank) {}
+  void OnTestPartResult(const ::testing::TestPartResult& r) override {
+    if (r.failed())
+      std::fprintf(stderr, "[rank %d] %s:%d: %s\n", rank_, r.file_name() ? r.file_name() : "?",
+                   r.line_number(), r.summary());
+  }
+
+ private:
+  int rank_;
+};
+
+}  // namespace
+
 int main(int argc, char** argv) {
   tc::testing::g_world = tc::dist::init_world(&argc, &argv);
   tc::core::set_thread_count(1);
   ::testing::InitGoogleTest(&argc, argv);
   auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
-  if (tc::testing::world().rank() != 0) delete listeners.Release(listeners.default_result_printer());
+  if (tc::testing::world().rank() != 0) {
+    delete listeners.Release(listeners.default_result_printer());
+    listeners.Append(new RankFailurePrinter(tc::testing::world().rank()));
+  }
   const int local = RUN_ALL_TESTS();
   // Any rank's failure fails every rank's exit code.
   auto failed = tc::testing::world().allreduce(torch::tensor({int64_t{local != 0}}), tc::dist::ReduceOp::kMax);
