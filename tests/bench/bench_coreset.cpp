@@ -29,11 +29,7 @@ using namespace tc::sampling;
 
 namespace {
 
-int64_t arg(int argc, char** argv, const char* name, int64_t fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (std::strcmp(argv[i], name) == 0) return std::stoll(argv[i + 1]);
-  return fallback;
-}
+using tc::bench::arg;
 
 // Sums 4096 floats with eight independent 8-lane accumulators: never compute bound.
 __attribute__((target("avx2"))) double sum_block(const float* p) {

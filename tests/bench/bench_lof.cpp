@@ -27,11 +27,7 @@ using namespace tc::sampling;
 
 namespace {
 
-int64_t arg(int argc, char** argv, const char* name, int64_t fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (std::strcmp(argv[i], name) == 0) return std::stoll(argv[i + 1]);
-  return fallback;
-}
+using tc::bench::arg;
 
 // sklearn's LOF for one set of points [N, D], written the plain way.
 torch::Tensor lof_one_position(const torch::Tensor& x_in, int64_t k) {

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -21,6 +23,13 @@ struct Timing {
   double min_s = 0;
   double median_s = 0;
 };
+
+/// The integer after `--name` on the command line, or `fallback`.
+inline int64_t arg(int argc, char** argv, const char* name, int64_t fallback) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::strcmp(argv[i], name) == 0) return std::stoll(argv[i + 1]);
+  return fallback;
+}
 
 /// Runs `fn` `warmup` times untimed, then `reps` times timed.
 inline Timing time_it(const std::function<void()>& fn, int reps = 3, int warmup = 1) {
