@@ -43,17 +43,46 @@ int64_t argmax_first(const std::vector<T>& v) {
 
 float half_angle(float m) { return std::cos(std::acos(m) / 2.0f); }
 
-float trim_threshold(const std::vector<float>& q, double keep, bool* degenerate) {
-  const float th_half = half_angle(q.front());
-  const auto first_above = std::upper_bound(q.begin(), q.end(), th_half);
-  const int64_t L = q.end() - first_above;
+// trim_min / truncate_min (SPEC 4.3) on the raw row without sorting it: the
+// smallest of the top `keep` share of the quantised values strictly above the
+// half-angle threshold (Python's H[-t], with H[-0] = H[0]). The quantised values are
+// integer levels trunc(n * v) in [-n - 1, n + 1], so a histogram of levels
+// replaces the reference's sort (O(n) instead of O(n log n) per row). Levels
+// map to values float(level) / n exactly as quantized_sorted does, so the
+// threshold is the same float.
+float trim_threshold_counting(const float* row, int64_t n, double keep, bool* degenerate) {
+  const float fn = static_cast<float>(n);
+  const int64_t offset = n + 1, levels = 2 * n + 3;
+  thread_local std::vector<int64_t> counts;
+  counts.assign(levels, 0);
+  int64_t lo = levels, hi = -1;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t level = static_cast<int64_t>(fn * row[i]) + offset;  // truncation toward 0
+    TC_ASSERT(level >= 0 && level < levels, "similarity ", row[i], " outside [-1, 1]");
+    ++counts[level];
+    lo = std::min(lo, level);
+    hi = std::max(hi, level);
+  }
+  const auto value = [&](int64_t level) { return static_cast<float>(level - offset) / fn; };
+  const float th_half = half_angle(value(lo));
+  int64_t first = lo;
+  while (first <= hi && !(value(first) > th_half)) ++first;
+  int64_t L = 0;
+  for (int64_t l = first; l <= hi; ++l) L += counts[l];
   if (L == 0) {
     // Every value quantises to the minimum's level: the reference raises IndexError.
     if (degenerate) *degenerate = true;
-    return q.back();
+    return value(hi);
   }
   const int64_t t = static_cast<int64_t>(static_cast<double>(L) * keep);
-  return *(first_above + (t >= 1 ? L - t : 0));  // Python's H[-t], with H[-0] = H[0]
+  const int64_t k = t >= 1 ? L - t : 0;  // ascending position within H
+  int64_t seen = 0;
+  for (int64_t l = first; l <= hi; ++l) {
+    seen += counts[l];
+    if (seen > k) return value(l);
+  }
+  TC_ASSERT(false, "position ", k, " beyond ", L, " values");
+  return value(hi);
 }
 
 float double_max_step_threshold(const std::vector<float>& q) {
@@ -115,9 +144,9 @@ std::vector<float> quantized_sorted(const float* row, int64_t n) {
 
 float row_threshold(const float* row, int64_t n, const std::string& th_type, bool* degenerate) {
   if (th_type == "half_min") return half_angle(*std::min_element(row, row + n));
+  if (th_type == "trim_min") return trim_threshold_counting(row, n, 0.85, degenerate);
+  if (th_type == "truncate_min") return trim_threshold_counting(row, n, 0.5, degenerate);
   const auto q = quantized_sorted(row, n);
-  if (th_type == "trim_min") return trim_threshold(q, 0.85, degenerate);
-  if (th_type == "truncate_min") return trim_threshold(q, 0.5, degenerate);
   if (th_type == "double_max_step") return double_max_step_threshold(q);
   if (th_type == "max_step") {
     if (q.size() < 2) return q.front();
