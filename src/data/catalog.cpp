@@ -11,15 +11,17 @@ std::vector<fs::path> sorted_files(const fs::path& dir) {
   std::vector<fs::path> out;
   for (const auto& e : fs::directory_iterator(dir))
     if (e.is_regular_file() && e.path().filename().string()[0] != '.') out.push_back(e.path());
-  std::sort(out.begin(), out.end(),
-            [](const fs::path& a, const fs::path& b) { return a.filename().string() < b.filename().string(); });
+  std::sort(out.begin(), out.end(), [](const fs::path& a, const fs::path& b) {
+    return a.filename().string() < b.filename().string();
+  });
   return out;
 }
 
 std::vector<std::string> sorted_subdirs(const fs::path& dir) {
   std::vector<std::string> out;
   for (const auto& e : fs::directory_iterator(dir))
-    if (e.is_directory() && e.path().filename().string()[0] != '.') out.push_back(e.path().filename().string());
+    if (e.is_directory() && e.path().filename().string()[0] != '.')
+      out.push_back(e.path().filename().string());
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -30,12 +32,15 @@ Catalog Catalog::scan(const fs::path& root) {
   c.root_ = root;
   for (const auto& cls : sorted_subdirs(root)) {
     const fs::path cdir = root / cls;
+    TC_CHECK(!fs::is_empty(cdir), cdir.string(),
+             ": empty class folder: expected <class>/train/good with training images");
     // Folders of the MVTec layout only: anything else at the top (e.g. a
     // manifest folder written by `nlt make`) is not a class.
     if (!fs::is_directory(cdir / "train") && !fs::is_directory(cdir / "test")) continue;
     c.classes_.push_back(cls);
     const fs::path good = cdir / "train" / "good";
-    TC_CHECK(fs::is_directory(good), good.string(), ": missing: expected <class>/train/good with training images");
+    TC_CHECK(fs::is_directory(good), good.string(),
+             ": missing: expected <class>/train/good with training images");
     auto& train = c.train_[cls];
     for (const auto& f : sorted_files(good)) train.push_back({f.string(), cls, "good", "", false});
     TC_CHECK(!train.empty(), good.string(), ": empty: expected at least one training image");

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstring>
 #include <mutex>
 #include <opencv2/core.hpp>
 #include <thread>
@@ -22,26 +23,40 @@ struct Decoded {
   bool ready = false;
 };
 
+// A worker's failure as the one line the consumer rethrows (a LibTorch or
+// OpenCV message may carry a backtrace or a trailing newline).
+std::string one_line(const std::string& msg) {
+  std::string s = msg.substr(0, msg.find('\n'));
+  while (!s.empty() && (s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s.empty() ? "image decoding failed" : s;
+}
+
 Decoded decode_record(const ImageRecord& r, const TransformOptions& opts, bool with_masks) {
   Decoded d;
   try {
     const cv::Mat rgb = decode_rgb(r.path);
-    d.image = to_normalized_tensor(resize_and_crop(rgb, opts));
+    const cv::Mat resized = resize_and_crop(rgb, opts);
+    d.image = to_normalized_tensor(resized);
     if (with_masks) {
       if (r.mask_path.empty()) {
-        d.mask = torch::zeros({d.image.size(1), d.image.size(2)}, torch::kUInt8);
+        d.mask = torch::empty({resized.rows, resized.cols}, torch::kUInt8);
+        std::memset(d.mask.data_ptr<uint8_t>(), 0, resized.total());  // no ATen fill in a worker
       } else {
         const cv::Mat m = decode_gray(r.mask_path);
         TC_CHECK(m.cols == rgb.cols && m.rows == rgb.rows, r.mask_path, ": mask is ", m.cols, "x",
                  m.rows, " but its image ", r.path, " is ", rgb.cols, "x", rgb.rows,
                  ": expected the same size");
-        const cv::Mat rm = resize_and_crop(m, opts);
-        d.mask = (torch::from_blob(const_cast<uint8_t*>(rm.data), {rm.rows, rm.cols}, torch::kUInt8) == 255)
-                     .to(torch::kUInt8);
+        d.mask = binarize_mask(resize_and_crop(m, opts));
       }
     }
   } catch (const std::exception& e) {
-    d.error = e.what();
+    d.error = one_line(e.what());
+    const bool names_file =
+        d.error.find(r.path) != std::string::npos ||
+        (!r.mask_path.empty() && d.error.find(r.mask_path) != std::string::npos);
+    if (!names_file) d.error = r.path + ": " + d.error;
+  } catch (...) {
+    d.error = r.path + ": image decoding failed";
   }
   d.ready = true;
   return d;
@@ -57,14 +72,15 @@ struct BatchLoader::Impl {
   std::vector<Decoded> slots;
   std::mutex mutex;
   std::condition_variable cv_ready, cv_window;
-  int64_t next_to_claim = 0;    // next record a worker decodes
-  int64_t window_end = 0;       // workers decode records below this
+  int64_t next_to_claim = 0;  // next record a worker decodes
+  int64_t window_end = 0;     // workers decode records below this
   int64_t next_batch = 0;
   bool stop = false;
   std::vector<std::thread> workers;
 
+  // Decoding uses no ATen operator and no parallel OpenCV call (see
+  // transforms.cpp), so these threads add no thread pool beside LibTorch's.
   void work() {
-    cv::setNumThreads(1);
     for (;;) {
       int64_t i;
       {
@@ -94,7 +110,8 @@ BatchLoader::BatchLoader(std::vector<ImageRecord> records, TransformOptions opts
   impl_->slots.resize(impl_->records.size());
   const int64_t n = static_cast<int64_t>(impl_->records.size());
   impl_->window_end = std::min(n, (1 + kPrefetchBatches) * batch_size);
-  for (int w = 0; w < std::max(1, workers); ++w) impl_->workers.emplace_back([this] { impl_->work(); });
+  for (int w = 0; w < std::max(1, workers); ++w)
+    impl_->workers.emplace_back([this] { impl_->work(); });
 }
 
 BatchLoader::~BatchLoader() {

@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -114,30 +116,71 @@ std::pair<int, int> resized_size(int width, int height, int64_t shorter) {
 
 namespace {
 
-cv::Mat decode(const std::string& path, int flags, const char* what) {
+std::string read_bytes(const std::string& path, const char* what) {
   TC_CHECK(std::filesystem::is_regular_file(path), path, ": ", what, " file does not exist");
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  TC_CHECK(in.good() || in.eof(), path, ": cannot read ", what, " file");
+  return bytes;
+}
+
+// libjpeg pads a truncated JPEG with grey and only warns, where Pillow raises
+// "image file is truncated". Entropy-coded data stuffs every 0xFF byte, so a
+// complete file has an end-of-image marker (FF D9) after its last
+// start-of-scan marker (FF DA); an embedded thumbnail's markers come first.
+bool jpeg_is_truncated(const std::string& b) {
+  const auto last_marker = [&](unsigned char code) -> std::ptrdiff_t {
+    for (std::ptrdiff_t i = static_cast<std::ptrdiff_t>(b.size()) - 2; i >= 0; --i)
+      if (static_cast<unsigned char>(b[i]) == 0xFF && static_cast<unsigned char>(b[i + 1]) == code)
+        return i;
+    return -1;
+  };
+  const std::ptrdiff_t sos = last_marker(0xDA), eoi = last_marker(0xD9);
+  return sos < 0 || eoi < sos;
+}
+
+bool is_jpeg(const std::string& b) {
+  return b.size() >= 3 && static_cast<unsigned char>(b[0]) == 0xFF &&
+         static_cast<unsigned char>(b[1]) == 0xD8 && static_cast<unsigned char>(b[2]) == 0xFF;
+}
+
+// The first line of an exception's message (OpenCV's end in a newline).
+std::string first_line(const char* msg) {
+  std::string s(msg);
+  s = s.substr(0, s.find('\n'));
+  return s;
+}
+
+cv::Mat decode(const std::string& path, int flags, const char* what) {
+  const std::string bytes = read_bytes(path, what);
+  TC_CHECK(!bytes.empty(), path, ": ", what, " file is empty");
+  TC_CHECK(!is_jpeg(bytes) || !jpeg_is_truncated(bytes), path, ": cannot decode ", what,
+           " (truncated JPEG: no end-of-image marker after the last scan)");
   cv::Mat img;
   try {
-    img = cv::imread(path, flags);
+    const cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
+    img = cv::imdecode(buf, flags);
   } catch (const cv::Exception& e) {
-    TC_FAIL(path, ": cannot decode ", what, " (", e.what(), ")");
+    TC_FAIL(path, ": cannot decode ", what, " (", first_line(e.what()), ")");
   }
-  TC_CHECK(!img.empty(), path, ": cannot decode ", what, " (unreadable, truncated or not an image)");
-  if (img.depth() != CV_8U) {
-    cv::Mat eight;
-    img.convertTo(eight, CV_8U, img.depth() == CV_16U ? 1.0 / 257.0 : 1.0);
-    img = eight;
-  }
+  TC_CHECK(!img.empty(), path, ": cannot decode ", what,
+           " (unreadable, truncated or not an image)");
+  TC_ASSERT(img.depth() == CV_8U, path);  // IMREAD_COLOR / IMREAD_GRAYSCALE give 8 bits
   return img;
 }
 
 }  // namespace
 
 cv::Mat decode_rgb(const std::string& path) {
+  // IMREAD_COLOR: grayscale -> 3 equal channels, alpha dropped, palette
+  // expanded, as Pillow's convert("RGB"). EXIF orientation is ignored, as Pillow.
   cv::Mat bgr = decode(path, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION, "image");
-  cv::Mat rgb;
-  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-  return rgb;
+  // A plain loop, not cv::cvtColor: OpenCV's parallel_for_ (TBB) would put a
+  // thread pool beside LibTorch's in the loader's decode threads.
+  TC_ASSERT(bgr.isContinuous());
+  uint8_t* p = bgr.ptr<uint8_t>();
+  for (size_t i = 0, n = bgr.total(); i < n; ++i) std::swap(p[3 * i], p[3 * i + 2]);
+  return bgr;
 }
 
 cv::Mat decode_gray(const std::string& path) {
@@ -156,15 +199,43 @@ cv::Mat resize_and_crop(const cv::Mat& img, const TransformOptions& opts) {
   return r(cv::Rect(left, top, crop, crop)).clone();
 }
 
+namespace {
+
+// torchvision's ToTensor + Normalize of each 8-bit level, per channel, in
+// float32 as it computes them: (v / 255 - mean) / std.
+struct NormalizeTable {
+  float value[3][256];
+  NormalizeTable() {
+    const float mean[3] = {0.485f, 0.456f, 0.406f}, std[3] = {0.229f, 0.224f, 0.225f};
+    for (int c = 0; c < 3; ++c)
+      for (int v = 0; v < 256; ++v)
+        value[c][v] = (static_cast<float>(v) / 255.0f - mean[c]) / std[c];
+  }
+};
+
+}  // namespace
+
+// Plain loops, no ATen operators: these run in the loader's decode threads,
+// where an ATen parallel region would start another OpenMP team per thread.
 at::Tensor to_normalized_tensor(const cv::Mat& rgb) {
   TC_ASSERT(rgb.type() == CV_8UC3 && rgb.isContinuous());
-  auto t = torch::from_blob(rgb.data, {rgb.rows, rgb.cols, 3}, torch::kUInt8)
-               .permute({2, 0, 1})
-               .to(torch::kFloat32)
-               .div_(255.0f);
-  const auto mean = torch::tensor({0.485f, 0.456f, 0.406f}).view({3, 1, 1});
-  const auto std = torch::tensor({0.229f, 0.224f, 0.225f}).view({3, 1, 1});
-  return t.sub_(mean).div_(std).contiguous();
+  static const NormalizeTable table;
+  const int64_t hw = static_cast<int64_t>(rgb.rows) * rgb.cols;
+  auto t = torch::empty({3, rgb.rows, rgb.cols}, torch::kFloat32);
+  float* out = t.data_ptr<float>();
+  const uint8_t* in = rgb.ptr<uint8_t>();
+  for (int c = 0; c < 3; ++c)
+    for (int64_t i = 0; i < hw; ++i) out[c * hw + i] = table.value[c][in[3 * i + c]];
+  return t;
+}
+
+at::Tensor binarize_mask(const cv::Mat& gray) {
+  TC_ASSERT(gray.type() == CV_8UC1 && gray.isContinuous());
+  auto t = torch::empty({gray.rows, gray.cols}, torch::kUInt8);
+  uint8_t* out = t.data_ptr<uint8_t>();
+  const uint8_t* in = gray.ptr<uint8_t>();
+  for (size_t i = 0, n = gray.total(); i < n; ++i) out[i] = in[i] == 255 ? 1 : 0;
+  return t;
 }
 
 at::Tensor load_image(const std::string& path, const TransformOptions& opts) {
@@ -172,9 +243,7 @@ at::Tensor load_image(const std::string& path, const TransformOptions& opts) {
 }
 
 at::Tensor load_mask(const std::string& path, const TransformOptions& opts) {
-  const cv::Mat m = resize_and_crop(decode_gray(path), opts);
-  auto t = torch::from_blob(const_cast<uint8_t*>(m.data), {m.rows, m.cols}, torch::kUInt8);
-  return (t == 255).to(torch::kUInt8);
+  return binarize_mask(resize_and_crop(decode_gray(path), opts));
 }
 
 }  // namespace tc::data

@@ -13,17 +13,19 @@
 namespace tc::data {
 
 struct ImageRecord {
-  std::string path;        // the image file
+  std::string path;  // the image file
   std::string class_name;
-  std::string category;    // "good" or the defect folder name
-  std::string mask_path;   // "" when none (good images)
+  std::string category;   // "good" or the defect folder name
+  std::string mask_path;  // "" when none (good images)
   bool is_anomaly = false;
 };
 
 class Catalog {
  public:
-  /// Fails with one line naming the folder when the root or a class's
-  /// train/good is missing or empty, or a defect image has no mask.
+  /// Fails with one line naming the folder when the root is missing or has no
+  /// class, a class folder is empty, a class's train/good is missing or empty,
+  /// or a defect image has no mask. A non-empty folder without train/ and
+  /// test/ (e.g. the manifest folder `nlt make` writes) is not a class.
   static Catalog scan(const std::filesystem::path& root);
 
   const std::vector<std::string>& classes() const { return classes_; }

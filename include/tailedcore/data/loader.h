@@ -2,12 +2,12 @@
 // small pool of threads (OpenCV only: LibTorch's threads stay with the model).
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <vector>
-
-#include <ATen/core/Tensor.h>
 
 #include "tailedcore/data/catalog.h"
 #include "tailedcore/data/transforms.h"

@@ -3,11 +3,11 @@
 // and its 8-bit fixed-point rounding -> CenterCrop -> /255 -> ImageNet Normalize.
 #pragma once
 
-#include <cstdint>
-#include <string>
-
 #include <ATen/core/Tensor.h>
+
+#include <cstdint>
 #include <opencv2/core.hpp>
+#include <string>
 
 namespace tc::data {
 
@@ -26,8 +26,10 @@ cv::Mat resize_pil_bilinear(const cv::Mat& src, int out_w, int out_h);
 /// int(shorter * long / short), as torchvision computes it.
 std::pair<int, int> resized_size(int width, int height, int64_t shorter);
 
-/// Decodes an image as 8-bit RGB (grayscale -> 3 equal channels); the error
-/// names the file when it is missing, unreadable or truncated.
+/// Decodes an image as 8-bit RGB like Pillow's convert("RGB"): grayscale -> 3
+/// equal channels, alpha dropped, palette expanded, EXIF orientation ignored.
+/// The one-line error names the file when it is missing, unreadable or
+/// truncated (a truncated JPEG too, which libjpeg alone would pad with grey).
 cv::Mat decode_rgb(const std::string& path);
 /// Decodes a mask as one 8-bit channel.
 cv::Mat decode_gray(const std::string& path);
@@ -39,7 +41,11 @@ cv::Mat resize_and_crop(const cv::Mat& img, const TransformOptions& opts);
 at::Tensor load_image(const std::string& path, const TransformOptions& opts);
 /// [H, W] uint8 in {0, 1}: 1 only where the resized 8-bit mask is exactly 255.
 at::Tensor load_mask(const std::string& path, const TransformOptions& opts);
-/// An 8-bit RGB image (after resize + crop) as the normalised tensor.
+/// An 8-bit RGB image (after resize + crop) as the normalised tensor
+/// [3, H, W] float32, element for element torchvision's ToTensor + Normalize.
+/// No ATen operators run (safe in the loader's decode threads).
 at::Tensor to_normalized_tensor(const cv::Mat& rgb);
+/// An 8-bit mask (after resize + crop) as [H, W] uint8: 1 where it is 255.
+at::Tensor binarize_mask(const cv::Mat& gray);
 
 }  // namespace tc::data

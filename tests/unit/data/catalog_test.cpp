@@ -1,4 +1,6 @@
 // The catalog and the batch loader on small trees written in the test.
+#include "tailedcore/data/catalog.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -7,7 +9,6 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "tailedcore/core/check.h"
-#include "tailedcore/data/catalog.h"
 #include "tailedcore/data/loader.h"
 #include "testing.h"
 
@@ -18,7 +19,8 @@ namespace {
 
 void png(const fs::path& p, int side, int value = 128, int channels = 3) {
   fs::create_directories(p.parent_path());
-  cv::imwrite(p.string(), cv::Mat(side, side, channels == 3 ? CV_8UC3 : CV_8U, cv::Scalar::all(value)));
+  cv::imwrite(p.string(),
+              cv::Mat(side, side, channels == 3 ? CV_8UC3 : CV_8U, cv::Scalar::all(value)));
 }
 
 // <root>/<cls>/train/good/{000,001}.png, test/good/000.png, test/crack/000.png + mask
@@ -40,6 +42,7 @@ TEST(Catalog, PoolsClassesInSortedOrderAndPairsMasksByIndex) {
   make_class(tmp.path(), "zipper");
   make_class(tmp.path(), "bottle");
   fs::create_directories(tmp / "manifest");  // not a class: no train/ or test/
+  std::ofstream(tmp / "manifest/recipe.txt") << "x";
   const auto c = Catalog::scan(tmp.path());
   EXPECT_EQ(c.classes(), (std::vector<std::string>{"bottle", "zipper"}));
   const auto pool = c.train_pool();
@@ -56,17 +59,33 @@ TEST(Catalog, PoolsClassesInSortedOrderAndPairsMasksByIndex) {
 
 TEST(Catalog, BadTreesAreOneLineErrorsNamingTheFolder) {
   tc::testing::TempDir tmp;
-  EXPECT_NE(error_of([&] { Catalog::scan(tmp / "absent"); }).find("absent: data folder does not exist"),
+  EXPECT_NE(
+      error_of([&] { Catalog::scan(tmp / "absent"); }).find("absent: data folder does not exist"),
+      std::string::npos);
+  EXPECT_NE(error_of([&] { Catalog::scan(tmp.path()); }).find("no class folders"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { Catalog::scan(tmp.path()); }).find("no class folders"), std::string::npos);
   fs::create_directories(tmp / "cable/train/good");
   fs::create_directories(tmp / "cable/test/good");
-  EXPECT_NE(error_of([&] { Catalog::scan(tmp.path()); }).find("cable/train/good: empty"), std::string::npos);
+  EXPECT_NE(error_of([&] { Catalog::scan(tmp.path()); }).find("cable/train/good: empty"),
+            std::string::npos);
   fs::remove_all(tmp / "cable");
   fs::create_directories(tmp / "cable/test/good");
-  EXPECT_NE(error_of([&] { Catalog::scan(tmp.path()); }).find("cable/train/good: missing"), std::string::npos);
+  EXPECT_NE(error_of([&] { Catalog::scan(tmp.path()); }).find("cable/train/good: missing"),
+            std::string::npos);
+  fs::remove_all(tmp / "cable");
+  fs::create_directories(tmp / "cable");
+  EXPECT_NE(error_of([&] { Catalog::scan(tmp.path()); }).find("cable: empty class folder"),
+            std::string::npos);
   fs::remove_all(tmp / "cable");
   make_class(tmp.path(), "cable");
+  EXPECT_NE(error_of([&] {
+              Catalog::scan(tmp.path()).test_set("bottle");
+            }).find("class 'bottle' does not exist"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] {
+              Catalog::scan(tmp.path()).train_set("bottle");
+            }).find("class 'bottle' does not exist"),
+            std::string::npos);
   fs::remove(tmp / "cable/ground_truth/crack/000_mask.png");
   const auto e = error_of([&] { Catalog::scan(tmp.path()); });
   EXPECT_NE(e.find("crack/000.png: no mask: expected"), std::string::npos) << e;
@@ -101,6 +120,78 @@ TEST(BatchLoader, MaskOfAnotherSizeAndTruncatedImagesAreErrorsNamingTheFiles) {
   BatchLoader train(Catalog::scan(tmp.path()).train_pool(), {32, 28}, 2, false, 2);
   const auto t = error_of([&] { train.next(); });
   EXPECT_NE(t.find("train/good/000.png: cannot decode image"), std::string::npos) << t;
+}
+
+// Masks are paired by index with the sorted ground_truth files, not by name (SPEC 1.1).
+TEST(Catalog, MasksPairByIndexNotByName) {
+  tc::testing::TempDir tmp;
+  make_class(tmp.path(), "bottle");
+  png(tmp / "bottle/test/crack/007.png", 32);
+  fs::rename(tmp / "bottle/ground_truth/crack/000_mask.png",
+             tmp / "bottle/ground_truth/crack/b.png");
+  png(tmp / "bottle/ground_truth/crack/a.png", 32, 0, 1);
+  const auto test = Catalog::scan(tmp.path()).test_set("bottle");
+  ASSERT_EQ(test.size(), 3u);
+  EXPECT_EQ(fs::path(test[0].path).filename(), "000.png");
+  EXPECT_EQ(fs::path(test[0].mask_path).filename(), "a.png");
+  EXPECT_EQ(fs::path(test[1].path).filename(), "007.png");
+  EXPECT_EQ(fs::path(test[1].mask_path).filename(), "b.png");
+  EXPECT_EQ(test[2].mask_path, "");
+}
+
+// Many records, several workers, a batch size that does not divide them: the
+// batches hold exactly load_image's tensors, in record order.
+TEST(BatchLoader, PrefetchingWorkersKeepRecordOrder) {
+  tc::testing::TempDir tmp;
+  std::vector<ImageRecord> records;
+  for (int i = 0; i < 11; ++i) {
+    const auto p = tmp / ("train/" + std::to_string(100 + i) + ".png");
+    png(p, 20 + i, 10 * i);
+    records.push_back({p.string(), "c", "good", "", false});
+  }
+  BatchLoader loader(records, {16, 12}, 3, false, 3);
+  EXPECT_EQ(loader.num_batches(), 4);
+  int64_t seen = 0;
+  while (auto b = loader.next()) {
+    EXPECT_FALSE(b->masks.defined());
+    ASSERT_EQ(b->images.size(0), static_cast<int64_t>(b->indices.size()));
+    for (size_t j = 0; j < b->indices.size(); ++j) {
+      EXPECT_EQ(b->indices[j], seen);
+      EXPECT_TRUE(torch::equal(b->images[j], load_image(records[seen].path, {16, 12}))) << seen;
+      ++seen;
+    }
+  }
+  EXPECT_EQ(seen, 11);
+  EXPECT_FALSE(loader.next().has_value());
+}
+
+// A failure in a later batch surfaces when that batch is asked for, as one
+// line naming the file; the batches before it arrive intact.
+TEST(BatchLoader, WorkerErrorIsOneLineAtItsBatch) {
+  tc::testing::TempDir tmp;
+  std::vector<ImageRecord> records;
+  for (int i = 0; i < 4; ++i) {
+    const auto p = tmp / (std::to_string(i) + ".png");
+    png(p, 16);
+    records.push_back({p.string(), "c", "good", "", false});
+  }
+  std::ofstream(records[3].path, std::ios::trunc) << "garbage";
+  BatchLoader loader(records, {16, 16}, 2, false, 2);
+  EXPECT_TRUE(loader.next().has_value());
+  const auto e = error_of([&] { loader.next(); });
+  EXPECT_NE(e.find(records[3].path + ": cannot decode image"), std::string::npos) << e;
+  EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+  EXPECT_FALSE(loader.next().has_value());
+}
+
+// A crop larger than the resized image is an error, not a crash in a worker.
+TEST(BatchLoader, CropLargerThanResizeIsAnError) {
+  tc::testing::TempDir tmp;
+  png(tmp / "a.png", 16);
+  BatchLoader loader({{(tmp / "a.png").string(), "c", "good", "", false}}, {16, 20}, 1, false, 1);
+  const auto e = error_of([&] { loader.next(); });
+  EXPECT_NE(e.find("a.png"), std::string::npos) << e;
+  EXPECT_NE(e.find("smaller than the crop 20"), std::string::npos) << e;
 }
 
 }  // namespace
