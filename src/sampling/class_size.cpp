@@ -1,8 +1,10 @@
 #include "tailedcore/sampling/class_size.h"
 
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <functional>
 #include <map>
@@ -268,9 +270,9 @@ TailSelection select_tail(const at::Tensor& embeddings, const ClassSizeOptions& 
     }
   };
 
-  // Pass 1: per-row thresholds and row counts r_i of this rank's rows.
+  // Scalar thresholds (symmin, symavg) need every row's minimum first: one
+  // extra pass. Adaptive thresholds are per row, found in the main pass.
   std::vector<float> th_local(my_rows);
-  int64_t degenerate_local = 0;
   if (is_scalar_threshold(opts.th_type)) {
     float th = static_cast<float>(std::cos((M_PI / 2) / 2));  // indep
     if (opts.th_type != "indep") {
@@ -284,40 +286,75 @@ TailSelection select_tail(const at::Tensor& embeddings, const ClassSizeOptions& 
     }
     std::fill(th_local.begin(), th_local.end(), th);
   }
-  auto r_local = torch::empty({my_rows}, torch::kInt64);
+  // One pass over the similarity rows: each row's threshold th_i and count
+  // r_i depend on that row alone, and so does its vote (r_i into every column
+  // j with S_ij >= th_i), so the votes are tallied right away, in integers
+  // (the sum over ranks is exact), and the product is computed once.
+  //  - mean/nearest: per column, the sum of the r_i and their number;
+  //  - mode: per column, how many rows of each distinct r value include it.
+  std::vector<int64_t> r_local(my_rows);
+  std::vector<int64_t> vote_sum, vote_count;
+  std::map<int64_t, std::vector<int32_t>> mode_tally;  // r value -> per-column count
+  const bool tallies_mean = opts.vote == "mean" || opts.vote == "nearest";
+  if (tallies_mean) vote_sum.assign(N, 0), vote_count.assign(N, 0);
+  std::atomic<int64_t> degenerate_rows{0};
   for_each_block([&](int64_t s, int64_t c, const torch::Tensor& rows) {
     const float* p = rows.data_ptr<float>();
-    if (!is_scalar_threshold(opts.th_type))
-      for (int64_t i = 0; i < c; ++i) {
-        bool degenerate = false;
-        th_local[s - row_begin + i] = row_threshold(p + i * N, N, opts.th_type, &degenerate);
-        degenerate_local += degenerate;
+    float* th = th_local.data() + (s - row_begin);
+    int64_t* r = r_local.data() + (s - row_begin);
+    at::parallel_for(0, c, 1, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) {
+        const float* row = p + i * N;
+        if (!is_scalar_threshold(opts.th_type)) {
+          bool degenerate = false;
+          th[i] = row_threshold(row, N, opts.th_type, &degenerate);
+          degenerate_rows += degenerate;
+        }
+        int64_t count = 0;
+        for (int64_t j = 0; j < N; ++j) count += row[j] >= th[i];
+        r[i] = count;
       }
-    const auto th = torch::from_blob(th_local.data() + (s - row_begin), {c, 1}, torch::kFloat32);
-    r_local.narrow(0, s - row_begin, c).copy_((rows >= th).sum(1));
+    });
+    if (opts.vote == "none") return;
+    std::vector<int32_t*> tally_of_row(c, nullptr);
+    if (opts.vote == "mode")
+      for (int64_t i = 0; i < c; ++i) {
+        auto& t = mode_tally[r[i]];
+        if (t.empty()) t.assign(N, 0);
+        tally_of_row[i] = t.data();
+      }
+    // Columns split across threads: each column's tallies have one writer.
+    at::parallel_for(0, N, 256, [&](int64_t j0, int64_t j1) {
+      for (int64_t i = 0; i < c; ++i) {
+        const float* row = p + i * N;
+        const float t = th[i];
+        if (tallies_mean) {
+          for (int64_t j = j0; j < j1; ++j) {
+            const int64_t in = row[j] >= t;
+            vote_sum[j] += in * r[i];
+            vote_count[j] += in;
+          }
+        } else {
+          int32_t* tally = tally_of_row[i];
+          for (int64_t j = j0; j < j1; ++j) tally[j] += row[j] >= t;
+        }
+      }
+    });
   });
   const auto th_all =
       comm.allgatherv(torch::from_blob(th_local.data(), {my_rows}, torch::kFloat32).clone());
-  const auto r_all = comm.allgatherv(r_local);
+  const auto r_all =
+      comm.allgatherv(torch::from_blob(r_local.data(), {my_rows}, torch::kInt64).clone());
   const int64_t degenerate =
-      comm.allreduce(torch::tensor({degenerate_local}), dist::ReduceOp::kSum).item<int64_t>();
+      comm.allreduce(torch::tensor({degenerate_rows.load()}), dist::ReduceOp::kSum).item<int64_t>();
 
-  // Pass 2: votes. Column j collects r_i from every row i with S_ij >= th_i.
-  // Each rank adds its rows' contributions to per-column tallies (integers,
-  // so the sum over ranks is exact), then one all-reduce.
   torch::Tensor class_sizes;
   if (opts.vote == "none") {
     // The reference's row-wise mean of the count map: r_i^2 / N.
     class_sizes = (r_all * r_all).to(torch::kFloat32) / static_cast<float>(N);
-  } else if (opts.vote == "mean" || opts.vote == "nearest") {
-    auto sum = torch::zeros({N}, torch::kInt64), cnt = torch::zeros({N}, torch::kInt64);
-    for_each_block([&](int64_t s, int64_t c, const torch::Tensor& rows) {
-      const auto mask = (rows >= th_all.narrow(0, s, c).view({c, 1})).to(torch::kInt64);
-      sum += (mask * r_all.narrow(0, s, c).view({c, 1})).sum(0);
-      cnt += mask.sum(0);
-    });
-    sum = comm.allreduce(sum, dist::ReduceOp::kSum);
-    cnt = comm.allreduce(cnt, dist::ReduceOp::kSum);
+  } else if (tallies_mean) {
+    const auto sum = comm.allreduce(torch::tensor(vote_sum, torch::kInt64), dist::ReduceOp::kSum);
+    const auto cnt = comm.allreduce(torch::tensor(vote_count, torch::kInt64), dist::ReduceOp::kSum);
     class_sizes = sum.to(torch::kFloat32) / cnt.to(torch::kFloat32);  // 0/0 = NaN, as torch
     if (opts.vote == "nearest") {
       // The reference takes idx_j = argmin_i |count_map[i, j] - mean_j| and then
@@ -350,14 +387,15 @@ TailSelection select_tail(const at::Tensor& embeddings, const ClassSizeOptions& 
       class_sizes = comm.allreduce(local, dist::ReduceOp::kSum);
     }
   } else {  // mode
-    // Tally, per column, how many rows of each distinct r value include it.
-    const auto values = std::get<0>(at::_unique(r_all, /*sorted=*/true));  // ascending
-    const auto value_index = torch::searchsorted(values, r_all);
-    auto tally = torch::zeros({values.size(0), N}, torch::kInt64);
-    for_each_block([&](int64_t s, int64_t c, const torch::Tensor& rows) {
-      const auto mask = (rows >= th_all.narrow(0, s, c).view({c, 1})).to(torch::kInt64);
-      tally.index_add_(0, value_index.narrow(0, s, c), mask);
-    });
+    // Every rank's tallies laid out over the same ascending list of all r values.
+    const auto values = std::get<0>(at::_unique(r_all, /*sorted=*/true));
+    const int64_t V = values.size(0);
+    auto tally = torch::zeros({V, N}, torch::kInt64);
+    const int64_t* v = values.data_ptr<int64_t>();
+    for (const auto& [value, counts] : mode_tally) {
+      const int64_t row = std::lower_bound(v, v + V, value) - v;
+      tally[row].copy_(torch::from_blob(const_cast<int32_t*>(counts.data()), {N}, torch::kInt32));
+    }
     tally = comm.allreduce(tally, dist::ReduceOp::kSum);
     // argmax over values returns the first maximum = the smallest value on ties (scipy's mode).
     const auto [top, arg] = tally.max(0);

@@ -15,31 +15,66 @@
 namespace tc::sampling {
 namespace {
 
-// Positions per Gram product: bounds the [block, N, N] float64 buffer to ~64 MiB.
+// Positions per Gram product: bounds the [block, N, N] float32 buffer to ~32 MiB.
 int64_t positions_per_block(int64_t n) {
-  const int64_t budget = int64_t{8} << 20;  // doubles
+  const int64_t budget = int64_t{8} << 20;  // floats
   return std::clamp<int64_t>(budget / std::max<int64_t>(1, n * n), 1, 256);
 }
 
-// The k smallest (distance^2, index) pairs of row i, excluding i, ascending,
-// ties by index. Same distance formula as lof.cpp: (|a|^2 + |b|^2) - 2 a.b, clamped at 0.
-void nearest(const double* gram_row, const double* sq, int64_t n, int64_t i, int64_t k,
-             double* out_d2, int64_t* out_idx) {
+// a.b in float64 with four running sums in a fixed order: deterministic, and
+// dot(a, a) is bit-equal to the squared norm, so a duplicate is at distance 0.
+double dot64(const float* a, const float* b, int64_t d) {
+  double s[4] = {0, 0, 0, 0};
+  int64_t t = 0;
+  for (; t + 4 <= d; t += 4)
+    for (int u = 0; u < 4; ++u) s[u] += static_cast<double>(a[t + u]) * b[t + u];
+  for (; t < d; ++t) s[0] += static_cast<double>(a[t]) * b[t];
+  return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+// Worst-case rounding of a float32 squared distance from the expanded form,
+// relative to |a|^2 + |b|^2: the float32 dot over D terms (D u), the squared
+// norms rounded to float32, and the two additions -- with a factor 2 to spare.
+double float32_d2_bound(int64_t dim) { return 2.0 * (static_cast<double>(dim) + 4.0) * 0x1p-24; }
+
+struct Neighbour {
+  double d2;
+  int64_t j;
+};
+
+// The k nearest of point i among its set's n points (i excluded) by float64
+// squared distance (|a|^2 + |b|^2) - 2 a.b clamped at 0, ascending, ties by
+// index. The float32 Gram row ranks everything; only the points whose float32
+// distance is within twice the rounding bound of the float32 k-th can be among
+// the true k, and only they are recomputed in float64.
+void nearest(const float* gram_row, const float* sq32, const double* sq, const float* x,
+             int64_t n, int64_t dim, int64_t i, int64_t k, double sq_max, float* approx,
+             float* top, std::vector<Neighbour>& cand, double* out_d2, int64_t* out_idx) {
+  for (int64_t j = 0; j < n; ++j) approx[j] = (sq32[i] + sq32[j]) - 2.0f * gram_row[j];
+  approx[i] = std::numeric_limits<float>::infinity();
+  // k-th smallest float32 distance: a running sorted list of k values.
   int64_t filled = 0;
   for (int64_t j = 0; j < n; ++j) {
-    if (j == i) continue;
-    double d2 = (sq[i] + sq[j]) - 2 * gram_row[j];
-    if (d2 < 0) d2 = 0;
-    if (filled == k && !(d2 < out_d2[k - 1])) continue;  // equal: the earlier index stays
+    const float v = approx[j];
+    if (filled == k && !(v < top[k - 1])) continue;
     int64_t pos = filled < k ? filled++ : k - 1;
-    while (pos > 0 && out_d2[pos - 1] > d2) {
-      out_d2[pos] = out_d2[pos - 1];
-      out_idx[pos] = out_idx[pos - 1];
-      --pos;
-    }
-    out_d2[pos] = d2;
-    out_idx[pos] = j;
+    while (pos > 0 && top[pos - 1] > v) top[pos] = top[pos - 1], --pos;
+    top[pos] = v;
   }
+  const double margin = float32_d2_bound(dim) * (sq[i] + sq_max);
+  const double limit = static_cast<double>(top[k - 1]) + 2 * margin;
+  cand.clear();
+  const float* xi = x + i * dim;
+  for (int64_t j = 0; j < n; ++j) {
+    if (j == i || !(static_cast<double>(approx[j]) <= limit)) continue;
+    const double d2 = (sq[i] + sq[j]) - 2 * dot64(xi, x + j * dim, dim);
+    cand.push_back({d2 < 0 ? 0 : d2, j});
+  }
+  std::partial_sort(cand.begin(), cand.begin() + k, cand.end(),
+                    [](const Neighbour& a, const Neighbour& b) {
+                      return a.d2 < b.d2 || (a.d2 == b.d2 && a.j < b.j);
+                    });
+  for (int64_t t = 0; t < k; ++t) out_d2[t] = cand[t].d2, out_idx[t] = cand[t].j;
 }
 
 // LOF of one set from its neighbour lists: knn_d [n, k] distances, knn_i [n, k].
@@ -64,7 +99,7 @@ void lof_from_neighbours(const double* knn_d, const int64_t* knn_i, int64_t n, i
 
 at::Tensor local_outlier_factor_blocked(const at::Tensor& x_in, int64_t k) {
   TC_CHECK(x_in.dim() == 3, "LOF expects [sets, points, dim]: got ", x_in.sizes());
-  const int64_t B = x_in.size(0), n = x_in.size(1);
+  const int64_t B = x_in.size(0), n = x_in.size(1), D = x_in.size(2);
   TC_CHECK(n >= 2, "LOF needs at least 2 images: got ", n);
   TC_CHECK(k >= 1, "LOF k = ", k, ": expected >= 1");
   const int64_t ke = std::min(k, n - 1);
@@ -72,19 +107,33 @@ at::Tensor local_outlier_factor_blocked(const at::Tensor& x_in, int64_t k) {
   const int64_t block = positions_per_block(n);
   for (int64_t b0 = 0; b0 < B; b0 += block) {
     const int64_t c = std::min(block, B - b0);
-    const auto x = x_in.narrow(0, b0, c).to(torch::kFloat64).contiguous();
-    const auto sq = (x * x).sum(2).contiguous();                      // [c, n]
-    const auto gram = torch::bmm(x, x.transpose(1, 2)).contiguous();  // [c, n, n]
+    const auto x = x_in.narrow(0, b0, c).to(torch::kFloat32).contiguous();  // [c, n, D]
+    const auto gram = torch::bmm(x, x.transpose(1, 2)).contiguous();        // [c, n, n]
+    const float* xs = x.data_ptr<float>();
+    std::vector<double> sq(c * n), sq_max(c, 0);
+    std::vector<float> sq32(c * n);
+    for (int64_t r = 0; r < c * n; ++r) {
+      sq[r] = dot64(xs + r * D, xs + r * D, D);
+      sq32[r] = static_cast<float>(sq[r]);
+      sq_max[r / n] = std::max(sq_max[r / n], sq[r]);
+    }
     std::vector<double> knn_d(c * n * ke);
     std::vector<int64_t> knn_i(c * n * ke);
-    const double* g = gram.data_ptr<double>();
-    const double* s = sq.data_ptr<double>();
-#pragma omp parallel for schedule(static)
-    for (int64_t r = 0; r < c * n; ++r) {
-      const int64_t set = r / n, i = r % n;
-      double* d = knn_d.data() + r * ke;
-      nearest(g + (set * n + i) * n, s + set * n, n, i, ke, d, knn_i.data() + r * ke);
-      for (int64_t j = 0; j < ke; ++j) d[j] = std::sqrt(d[j]);
+    const float* g = gram.data_ptr<float>();
+#pragma omp parallel
+    {
+      std::vector<float> approx(n), top(ke);
+      std::vector<Neighbour> cand;
+      cand.reserve(n);
+#pragma omp for schedule(static)
+      for (int64_t r = 0; r < c * n; ++r) {
+        const int64_t set = r / n, i = r % n;
+        double* d = knn_d.data() + r * ke;
+        nearest(g + (set * n + i) * n, sq32.data() + set * n, sq.data() + set * n,
+                xs + set * n * D, n, D, i, ke, sq_max[set], approx.data(), top.data(), cand, d,
+                knn_i.data() + r * ke);
+        for (int64_t j = 0; j < ke; ++j) d[j] = std::sqrt(d[j]);
+      }
     }
     double* o = out.data_ptr<double>() + b0 * n;
 #pragma omp parallel

@@ -4,9 +4,11 @@
 // every row, the dense int64 count map, a per-column sort for the mode), both
 // with the same thread count. Each variant runs in its own process (this
 // executable with --child) so that its peak memory (VmHWM minus the RSS
-// before the run) is its own.
+// before the run) is its own. With --official-src DIR (a folder holding the
+// official repository's src/) the official code itself runs too, through
+// official_baseline.py (adaptively_sample_few_shot, trim_min + mode).
 //
-//   build-x/tests/bench/bench_class_size [N] [E]    (run from the repository root)
+//   build-x/tests/bench_class_size [N] [E] [--official-src DIR]   (from the repository root)
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 #include <unistd.h>
@@ -18,6 +20,7 @@
 #include <string>
 
 #include "driver.h"
+#include "official.h"
 #include "tailedcore/core/runtime.h"
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/sampling/class_size.h"
@@ -108,7 +111,17 @@ int child(const std::string& variant, int64_t N, int64_t E, int64_t block, const
   tc::sampling::ClassSizeOptions o;  // trim_min + mode
   o.block_rows = block;
   const auto timing = tc::bench::time_it(
-      [&] { cs = variant == "dense" ? dense_trim_min_mode(x) : tc::sampling::select_tail(x, o, *comm).class_sizes; }, 3, 1);
+      [&] {
+        if (variant == "dense") {
+          cs = dense_trim_min_mode(x);
+        } else if (variant == "product_only") {  // the floor: the similarity both must compute
+          const auto xn = x / x.norm(2, 1, true).clamp_min(1e-12);
+          cs = xn.mm(xn.t()).select(1, 0).contiguous();
+        } else {
+          cs = tc::sampling::select_tail(x, o, *comm).class_sizes;
+        }
+      },
+      3, 1);
   const double head[3] = {timing.min_s, timing.median_s, tc::bench::peak_rss_mib() - base};
   std::ofstream f(out, std::ios::binary);
   f.write(reinterpret_cast<const char*>(head), sizeof head);
@@ -141,22 +154,44 @@ Run in_child(const std::string& self, const std::string& variant, int64_t N, int
 int main(int argc, char** argv) {
   if (argc == 7 && std::string(argv[1]) == "--child")
     return child(argv[2], std::stoll(argv[3]), std::stoll(argv[4]), std::stoll(argv[5]), argv[6]);
-  const int64_t N = argc > 1 ? std::stoll(argv[1]) : 3000, E = argc > 2 ? std::stoll(argv[2]) : 2048;
+  const bool positional = argc > 2 && argv[1][0] != '-' && argv[2][0] != '-';
+  const int64_t N = positional ? std::stoll(argv[1]) : 3000, E = positional ? std::stoll(argv[2]) : 2048;
+  const std::string official_src = tc::bench::arg_text(argc, argv, "--official-src", "");
   tc::core::set_thread_count(0);
   const int threads = at::get_num_threads();
   const auto dense = in_child(argv[0], "dense", N, E, N);
-  tc::bench::CsvReport csv("class_size", "variant,n,dim,threads,block_rows,min_s,median_s,peak_mib,speedup,identical");
-  char line[256];
-  std::snprintf(line, sizeof line, "dense_baseline,%lld,%lld,%d,%lld,%.4f,%.4f,%.1f,1.00,1", (long long)N,
-                (long long)E, threads, (long long)N, dense.min_s, dense.median_s, dense.peak_mib);
-  csv.row(line);
-  for (int64_t block : {int64_t{4096}, int64_t{512}}) {
-    const auto ours = in_child(argv[0], "select_tail", N, E, block);
-    const bool same = ours.class_sizes == dense.class_sizes;
-    std::snprintf(line, sizeof line, "select_tail,%lld,%lld,%d,%lld,%.4f,%.4f,%.1f,%.2f,%d", (long long)N,
-                  (long long)E, threads, (long long)block, ours.min_s, ours.median_s, ours.peak_mib,
-                  dense.min_s / ours.min_s, same ? 1 : 0);
-    csv.row(line);
+  const auto product = in_child(argv[0], "product_only", N, E, N);
+  std::vector<std::pair<int64_t, Run>> ours;
+  for (int64_t block : {int64_t{4096}, int64_t{512}})
+    ours.emplace_back(block, in_child(argv[0], "select_tail", N, E, block));
+  Run official;
+  if (!official_src.empty()) {
+    const auto off = tc::bench::run_official(official_src, "class_size", clustered(N, E), threads, 3);
+    official.min_s = off.min_s, official.median_s = off.median_s, official.peak_mib = off.peak_mib;
+    const auto cs = off.outputs.at("class_sizes").to(torch::kFloat32).contiguous();
+    official.class_sizes.assign(cs.data_ptr<float>(), cs.data_ptr<float>() + N);
   }
+
+  // speedup: the dense baseline's min time over this variant's; the official
+  // code's likewise; identical: the same class sizes as the dense baseline and
+  // (when it ran) the official code.
+  tc::bench::CsvReport csv("class_size",
+                           "variant,n,dim,threads,block_rows,min_s,median_s,peak_mib,speedup,"
+                           "speedup_vs_official,identical");
+  char line[256];
+  auto row = [&](const std::string& variant, int64_t block, const Run& r) {
+    const bool same = r.class_sizes == dense.class_sizes &&
+                      (official.class_sizes.empty() || r.class_sizes == official.class_sizes);
+    std::snprintf(line, sizeof line, "%s,%lld,%lld,%d,%lld,%.4f,%.4f,%.1f,%.2f,%.2f,%d", variant.c_str(),
+                  (long long)N, (long long)E, threads, (long long)block, r.min_s, r.median_s,
+                  r.peak_mib, dense.min_s / r.min_s,
+                  official.min_s > 0 ? official.min_s / r.min_s : 0.0,
+                  variant == "product_only" ? -1 : same ? 1 : 0);
+    csv.row(line);
+  };
+  row("dense_baseline", N, dense);
+  row("product_only", N, product);  // no class sizes: identical reads -1
+  for (const auto& [block, r] : ours) row("select_tail", block, r);
+  if (!official_src.empty()) row("official_code", N, official);
   return 0;
 }

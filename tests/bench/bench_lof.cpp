@@ -1,12 +1,16 @@
 // Patch-wise LOF for 300 images x 28 x 28 positions x 128 dims (projection
-// off: already 128-d): ours (patchwise_lof) against the straightforward
-// per-position exact LOF in LibTorch (torch::cdist full distance matrix +
-// topk, one position at a time, float64 like ours) at the same thread count.
+// off: already 128-d): ours (patchwise_lof) against two baselines at the same
+// thread count:
+//  - the straightforward per-position exact LOF in LibTorch (torch::cdist full
+//    distance matrix + topk, one position at a time, float64 like ours), timed
+//    on the first --baseline-positions positions and scaled to all of them;
+//  - with --official-src DIR (a folder holding the official repository's src/):
+//    the official code itself (LOFSampler.run: one sklearn LocalOutlierFactor
+//    per position), through official_baseline.py.
 //
 //   build-X/tests/bench_lof [--threads T] [--images 300] [--side 28] [--reps 3]
-//                           [--baseline-positions 784]
-// The baseline is timed on the first --baseline-positions positions and scaled
-// to all of them. Appends to results/bench/lof.csv (run from the repository root).
+//                           [--baseline-positions 784] [--official-src DIR]
+// Appends to results/bench/lof.csv (run from the repository root).
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -18,10 +22,10 @@
 #include <vector>
 
 #include "driver.h"
+#include "official.h"
 #include "tailedcore/core/runtime.h"
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/sampling/lof.h"
-#include "tailedcore/sampling/lof_blocked.h"
 
 using namespace tc::sampling;
 
@@ -64,12 +68,12 @@ int main(int argc, char** argv) {
   auto comm = tc::dist::make_self_comm();
   LofOptions o;
   o.proj_dim = 0;
-  LofResult ours, blocked;
+  LofResult ours;
   torch::Tensor base = torch::empty({N, base_pos}, torch::kFloat64);
   const auto per_pos = x.view({N, P, D});
-  // Shared machine: each repetition times the three back to back; the ratios
+  // Shared machine: each repetition times the two back to back; the ratios
   // are taken within a repetition and their median is reported.
-  std::vector<double> t_ours, t_blocked, t_base, r_ours, r_blocked;
+  std::vector<double> t_ours, t_base, ratio;
   for (int rep = 0; rep < reps; ++rep) {
     const auto tb = tc::bench::time_it(
         [&] {
@@ -78,43 +82,48 @@ int main(int argc, char** argv) {
         },
         1, 0);
     const auto to = tc::bench::time_it([&] { ours = patchwise_lof(x, P, o, *comm); }, 1, 0);
-    const auto tk =
-        tc::bench::time_it([&] { blocked = patchwise_lof_blocked(x, P, o, *comm); }, 1, 0);
     const double full = tb.median_s * P / base_pos;
     t_base.push_back(full);
     t_ours.push_back(to.median_s);
-    t_blocked.push_back(tk.median_s);
-    r_ours.push_back(full / to.median_s);
-    r_blocked.push_back(full / tk.median_s);
-    std::printf("rep %d: baseline %.3f s, patchwise_lof %.3f s, patchwise_lof_blocked %.3f s\n",
-                rep, full, to.median_s, tk.median_s);
+    ratio.push_back(full / to.median_s);
+    std::printf("rep %d: cdist baseline %.3f s, patchwise_lof %.3f s\n", rep, full, to.median_s);
   }
   auto median = [](std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
   };
-  const auto ours_part = ours.scores.view({N, P}).narrow(1, 0, base_pos).to(torch::kFloat64);
-  const auto blocked_part = blocked.scores.view({N, P}).narrow(1, 0, base_pos).to(torch::kFloat64);
-  const double rel = ((ours_part - base).abs() / base.abs()).max().item<double>();
-  const double rel_blocked = ((blocked_part - base).abs() / base.abs()).max().item<double>();
-  const bool same_kept = torch::equal(ours.kept_indices, blocked.kept_indices);
+  auto max_rel = [](const torch::Tensor& got, const torch::Tensor& want) {
+    const auto w = want.to(torch::kFloat64);
+    return ((got.to(torch::kFloat64) - w).abs() / w.abs()).max().item<double>();
+  };
+  const double rel_base = max_rel(ours.scores.view({N, P}).narrow(1, 0, base_pos), base);
+
+  // The official code, right after ours: its median over the same repetitions.
+  const std::string official_src = tc::bench::arg_text(argc, argv, "--official-src", "");
+  double official_s = 0, rel_official = 0;
+  std::string same_kept = "-";
+  if (!official_src.empty()) {
+    const auto off = tc::bench::run_official(official_src, "lof", x, threads, reps, side, side);
+    official_s = off.median_s;
+    rel_official = max_rel(ours.scores, off.outputs.at("scores"));
+    same_kept = torch::equal(ours.kept_indices, off.outputs.at("kept")) ? "yes" : "NO";
+  }
 
   tc::bench::CsvReport csv(
       "lof",
-      "utc,case,threads,images,positions,dim,reps,seconds_median,baseline_s_median,"
-      "speedup_median,max_rel_diff_vs_baseline,baseline_positions_timed,"
-      "same_kept_as_patchwise_lof");
+      "utc,case,threads,images,positions,dim,reps,seconds_median,cdist_baseline_s,"
+      "speedup_vs_cdist,max_rel_diff_vs_cdist,cdist_positions_timed,official_s,"
+      "speedup_vs_official,max_rel_diff_vs_official,same_kept_as_official");
   char stamp[32], line[512];
   const std::time_t now = std::time(nullptr);
   std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  auto report = [&](const char* name, double secs, double ratio, double err) {
-    std::snprintf(line, sizeof line, "%s,%s,%d,%lld,%lld,%lld,%d,%.3f,%.3f,%.2f,%.2e,%lld,%s",
-                  stamp, name, threads, static_cast<long long>(N), static_cast<long long>(P),
-                  static_cast<long long>(D), reps, secs, median(t_base), ratio, err,
-                  static_cast<long long>(base_pos), same_kept ? "yes" : "NO");
-    csv.row(line);
-  };
-  report("patchwise_lof", median(t_ours), median(r_ours), rel);
-  report("patchwise_lof_blocked", median(t_blocked), median(r_blocked), rel_blocked);
+  const double secs = median(t_ours);
+  std::snprintf(line, sizeof line,
+                "%s,patchwise_lof,%d,%lld,%lld,%lld,%d,%.3f,%.3f,%.2f,%.2e,%lld,%.3f,%.2f,%.2e,%s",
+                stamp, threads, static_cast<long long>(N), static_cast<long long>(P),
+                static_cast<long long>(D), reps, secs, median(t_base), median(ratio), rel_base,
+                static_cast<long long>(base_pos), official_s,
+                official_s > 0 ? official_s / secs : 0.0, rel_official, same_kept.c_str());
+  csv.row(line);
   return 0;
 }

@@ -31,6 +31,13 @@ inline int64_t arg(int argc, char** argv, const char* name, int64_t fallback) {
   return fallback;
 }
 
+/// The text after `--name` on the command line, or `fallback`.
+inline std::string arg_text(int argc, char** argv, const char* name, const std::string& fallback) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
+  return fallback;
+}
+
 /// Runs `fn` `warmup` times untimed, then `reps` times timed.
 inline Timing time_it(const std::function<void()>& fn, int reps = 3, int warmup = 1) {
   for (int i = 0; i < warmup; ++i) fn();

@@ -1,10 +1,11 @@
-// Patch-wise LOF, the fast path: same contract and numbers as patchwise_lof
-// (lof.h) -- sklearn's LocalOutlierFactor per patch position, distances in
-// float64 from the same expanded form -- but the k nearest neighbours are
-// picked by a per-row partial selection straight from the Gram matrix, in
-// parallel over (position, image), without materialising [positions, N, N]
-// distance/topk temporaries. Neighbours at equal distance are taken in index
-// order.
+// Patch-wise LOF, the fast path: same contract and numbers as the tensor
+// version (local_outlier_factor in lof.h) -- sklearn's LocalOutlierFactor per
+// patch position, float64 distances from the expanded form -- but the Gram
+// products run in float32 (half the BLAS work) and each row's k nearest are
+// picked by a partial selection from them, re-ranked in float64 among the
+// candidates within a rounding bound of the float32 k-th, in parallel over
+// (position, image), without [positions, N, N] distance/topk temporaries.
+// Neighbours at equal distance are taken in index order.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +19,7 @@ namespace tc::sampling {
 LofResult patchwise_lof_blocked(const at::Tensor& features, int64_t patches_per_image,
                                 const LofOptions& opts, dist::Comm& comm);
 
-/// x [B, N, D]: B independent sets; returns [B, N] float64 LOF scores
+/// x [B, N, D] (read as float32, as the projected features are): B independent sets; returns [B, N] float64 LOF scores
 /// (what local_outlier_factor in lof.h returns).
 at::Tensor local_outlier_factor_blocked(const at::Tensor& x, int64_t k);
 

@@ -128,9 +128,29 @@ TEST(LofBlocked, PatchwiseMatchesSklearnAndTheTensorVersion) {
   const auto y = torch::randn({40 * 30, 48}).relu();
   o.proj_dim = 16;
   o.seed = 2;
-  const auto a = patchwise_lof_blocked(y, 30, o, *comm), b = patchwise_lof(y, 30, o, *comm);
-  EXPECT_LT(max_relative_error(a.scores, b.scores), 1e-5);
-  EXPECT_TRUE(torch::equal(a.kept_indices, b.kept_indices));
+  const auto a = patchwise_lof_blocked(y, 30, o, *comm);
+  const auto projected = y.mm(random_projection(48, 16, 2)).view({40, 30, 16}).transpose(0, 1);
+  const auto b = local_outlier_factor(projected.contiguous(), 6).t().reshape({40 * 30});
+  EXPECT_LT(max_relative_error(a.scores, b), 1e-5);
+  EXPECT_TRUE(torch::equal(a.kept_indices, keep_below_quantile(b.to(torch::kFloat32), 0.85)));
+}
+
+// Points far from the origin and close to each other: float32 distances from
+// the expanded form are pure rounding there, so every neighbour comes from the
+// float64 re-ranking, which must give the float64 tensor version's scores.
+TEST(LofBlocked, ReRanksInFloat64WhereFloat32CannotSeparate) {
+  torch::manual_seed(3);
+  const auto x = (1000 + 0.01 * torch::randint(0, 50, {2, 60, 32}).to(torch::kFloat32)).contiguous();
+  const auto got = local_outlier_factor_blocked(x, 6);
+  const auto want = local_outlier_factor(x, 6);
+  EXPECT_LT(max_relative_error(got, want), 1e-9);
+  // And the float32 ranking alone would be wrong here: its distances are not the float64 ones.
+  const auto g32 = torch::bmm(x, x.transpose(1, 2));
+  const auto sq32 = (x * x).sum(2);
+  const auto d32 = (sq32.unsqueeze(2) + sq32.unsqueeze(1) - 2 * g32).clamp_min(0);
+  const auto xd = x.to(torch::kFloat64);
+  const auto d64 = torch::cdist(xd, xd).square();
+  EXPECT_GT((d32.to(torch::kFloat64) - d64).abs().max().item<double>(), 1.0);
 }
 
 TEST(KeepBelowQuantile, LinearInterpolationAndStrictLess) {
