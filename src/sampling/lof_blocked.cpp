@@ -105,10 +105,13 @@ at::Tensor local_outlier_factor_blocked(const at::Tensor& x_in, int64_t k) {
   const int64_t ke = std::min(k, n - 1);
   auto out = torch::empty({B, n}, torch::kFloat64);
   const int64_t block = positions_per_block(n);
+  // One Gram buffer for every block: fresh pages per block cost page faults.
+  auto gram_buffer = torch::empty({std::min(block, B), n, n}, torch::kFloat32);
   for (int64_t b0 = 0; b0 < B; b0 += block) {
     const int64_t c = std::min(block, B - b0);
     const auto x = x_in.narrow(0, b0, c).to(torch::kFloat32).contiguous();  // [c, n, D]
-    const auto gram = torch::bmm(x, x.transpose(1, 2)).contiguous();        // [c, n, n]
+    auto gram = gram_buffer.narrow(0, 0, c);                                 // [c, n, n]
+    torch::bmm_out(gram, x, x.transpose(1, 2));
     const float* xs = x.data_ptr<float>();
     std::vector<double> sq(c * n), sq_max(c, 0);
     std::vector<float> sq32(c * n);
