@@ -2,8 +2,12 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+
 #include "tailedcore/core/check.h"
 #include "tailedcore/io/hdf5.h"
+#include "tailedcore/sampling/coreset.h"
+#include "tailedcore/sampling/projection.h"
 
 namespace tc::models {
 
@@ -45,6 +49,55 @@ MemoryBank merge_banks(const MemoryBank& tail, const MemoryBank& head) {
   if (head.weights.defined()) out.weights = torch::cat({tail.weights, head.weights});
   out.tail_rows = tail.rows();
   return out;
+}
+
+MemoryBank greedy_bank(const at::Tensor& rows, const at::Tensor& source_rows,
+                       const sampling::CoresetOptions& opts, dist::Comm& comm) {
+  MemoryBank bank;
+  if (rows.size(0) == 0) return bank;
+  const auto sel = sampling::greedy_coreset(rows, opts, comm);
+  bank.features = rows.index_select(0, sel);
+  bank.source_rows = source_rows.defined() ? source_rows.index_select(0, sel) : sel;
+  return bank;
+}
+
+MemoryBank greedy_bank_from_file(const std::filesystem::path& path, const std::string& dataset,
+                                 const sampling::CoresetOptions& opts, dist::Comm& comm,
+                                 int64_t block_rows) {
+  TC_CHECK(block_rows >= 1, "block_rows = ", block_rows, ": expected >= 1");
+  const io::H5Reader r(path);
+  const auto shape = r.shape(dataset);
+  TC_CHECK(shape.size() == 2, path.string(), ": /", dataset, " must be [rows, dim]");
+  const int64_t n = shape[0], dim = shape[1];
+  if (n == 0) return {};
+  if (opts.proj_dim <= 0 || opts.proj_dim == dim) return greedy_bank(r.read(dataset), {}, opts, comm);
+  auto projected = torch::empty({n, opts.proj_dim}, torch::kFloat32);
+  for (int64_t s = 0; s < n; s += block_rows) {
+    const int64_t c = std::min(block_rows, n - s);
+    projected.narrow(0, s, c).copy_(sampling::project(r.read_rows(dataset, s, c), opts.proj_dim, opts.seed));
+  }
+  auto already_projected = opts;
+  already_projected.proj_dim = 0;
+  MemoryBank bank;
+  bank.source_rows = sampling::greedy_coreset(projected, already_projected, comm);
+  projected = torch::Tensor();
+  // Second read, block by block: each chosen row goes to its place in the
+  // selection order (`order`: selection positions sorted by row).
+  const auto [sorted_rows, order] = bank.source_rows.sort();
+  const int64_t m = sorted_rows.size(0);
+  const auto row_of = sorted_rows.accessor<int64_t, 1>();
+  bank.features = torch::empty({m, dim}, torch::kFloat32);
+  for (int64_t s = 0, next = 0; s < n && next < m; s += block_rows) {
+    const int64_t c = std::min(block_rows, n - s);
+    int64_t end = next;
+    while (end < m && row_of[end] < s + c) ++end;
+    if (end == next) continue;
+    const auto block = r.read_rows(dataset, s, c).to(torch::kFloat32);
+    bank.features.index_copy_(0, order.narrow(0, next, end - next),
+                              block.index_select(0, sorted_rows.narrow(0, next, end - next) - s));
+    next = end;
+  }
+  return bank;
 }
 
 }  // namespace tc::models

@@ -21,6 +21,9 @@ constexpr int64_t kReferenceBatch = 128;
 // Images used to re-estimate BatchNorm statistics of a random-weight backbone.
 constexpr int64_t kRecalibrationImages = 64;
 
+// Width of a patch feature (the embedder's target_dim), for ranks with no rows.
+int64_t patch_dim() { return features::EmbedderOptions().target_dim; }
+
 std::vector<data::ImageRecord> slice(const std::vector<data::ImageRecord>& v, dist::Range r) {
   return {v.begin() + r.begin, v.begin() + r.end};
 }
@@ -99,8 +102,7 @@ Extracted FeatureSource::extract_block(const std::vector<data::ImageRecord>& rec
   auto hw = comm_.allreduce(torch::tensor({out.h, out.w}), dist::ReduceOp::kMax);
   out.h = hw[0].item<int64_t>();
   out.w = hw[1].item<int64_t>();
-  const int64_t dim = 1024;  // EmbedderOptions::target_dim default
-  out.patches = patches.empty() ? torch::empty({0, dim}) : torch::cat(patches);
+  out.patches = patches.empty() ? torch::empty({0, patch_dim()}) : torch::cat(patches);
   if (with_embeddings) {
     // Ranks without images need the embedding width for the gather.
     const int64_t local_dim = embeddings.empty() ? 0 : embeddings[0].size(1);
@@ -129,12 +131,14 @@ Extracted FeatureSource::test_features(const std::vector<data::ImageRecord>& rec
   return extract_block(mine, false, true, "extract test");
 }
 
-at::Tensor FeatureSource::tail_views(const std::vector<data::ImageRecord>& train,
-                                     const at::Tensor& tail_indices, const data::AugmentSpec& spec,
-                                     dist::Comm& comm) {
+void FeatureSource::tail_views(const std::vector<data::ImageRecord>& train,
+                               const at::Tensor& tail_indices, const data::AugmentSpec& spec,
+                               dist::Comm& comm,
+                               const std::function<void(const at::Tensor&)>& sink) {
   const auto views = data::view_sequence(spec);
   // Work units in the reference's order: (training batch, view); each holds the
-  // tail images of that batch. Units are sharded over ranks and gathered in order.
+  // tail images of that batch. Round t gives unit t * ranks + r to rank r, and
+  // one gather puts the round's rows in unit order.
   std::vector<std::vector<int64_t>> groups;
   auto acc = tail_indices.accessor<int64_t, 1>();
   for (int64_t i = 0; i < acc.size(0); ++i) {
@@ -143,30 +147,34 @@ at::Tensor FeatureSource::tail_views(const std::vector<data::ImageRecord>& train
     groups.back().push_back(acc[i]);
   }
   const int64_t units = static_cast<int64_t>(groups.size() * views.size());
-  const auto mine = dist::shard_range(units, comm.rank(), comm.size());
+  const int64_t ranks = comm.size(), rounds = (units + ranks - 1) / ranks;
   data::TransformOptions source_tf = transform_;
   if (spec.from_uncropped) source_tf.crop = 0;
   auto& emb = embedder(false);
-  std::vector<torch::Tensor> out;
-  core::Progress progress("tail views", mine.size());
+  core::Progress progress("tail views", rounds);
   int64_t loaded_group = -1;
   torch::Tensor images;
-  for (int64_t u = mine.begin; u < mine.end; ++u) {
-    const int64_t g = u / static_cast<int64_t>(views.size());
-    const auto [angle, flip] = views[u % views.size()];
-    if (g != loaded_group) {
-      std::vector<torch::Tensor> imgs;
-      for (int64_t idx : groups[g]) imgs.push_back(data::load_image(train[idx].path, source_tf));
-      images = torch::stack(imgs);
-      loaded_group = g;
+  for (int64_t round = 0; round < rounds; ++round) {
+    const int64_t u = round * ranks + comm.rank();
+    std::vector<torch::Tensor> out;
+    if (u < units) {
+      const int64_t g = u / static_cast<int64_t>(views.size());
+      const auto [angle, flip] = views[u % views.size()];
+      if (g != loaded_group) {
+        std::vector<torch::Tensor> imgs;
+        for (int64_t idx : groups[g]) imgs.push_back(data::load_image(train[idx].path, source_tf));
+        images = torch::stack(imgs);
+        loaded_group = g;
+      }
+      const auto view = data::make_view(images, spec, angle, flip, transform_.crop);
+      for (int64_t s = 0; s < view.size(0); s += cfg_.data.batch_size)
+        out.push_back(
+            emb.embed(view.narrow(0, s, std::min(cfg_.data.batch_size, view.size(0) - s))).patches);
     }
-    const auto view = data::make_view(images, spec, angle, flip, transform_.crop);
-    for (int64_t s = 0; s < view.size(0); s += cfg_.data.batch_size)
-      out.push_back(emb.embed(view.narrow(0, s, std::min(cfg_.data.batch_size, view.size(0) - s))).patches);
+    const auto local = out.empty() ? torch::empty({0, patch_dim()}) : torch::cat(out);
+    sink(comm.allgatherv(local));
     progress.advance();
   }
-  const auto local = out.empty() ? torch::empty({0, 1024}) : torch::cat(out);
-  return comm.allgatherv(local);
 }
 
 void write_features_h5(const std::filesystem::path& path, const std::string& config_hash,

@@ -145,34 +145,35 @@ void tail_features_stage(StageContext& ctx, FeatureSource& source, const TrainFe
   StageTimer t(ctx.summary, "tail_features");
   const auto spec = data::augment_spec(ctx.cfg.model.tail_data_augment_type);
   const int64_t P = f.per_image();
-  // The tail images' own rows first (ascending image order), then the views.
-  auto rows = (tail.view({-1, 1}) * P + torch::arange(P).view({1, -1})).flatten();
-  auto views = source.tail_views(ctx.train, tail, spec, ctx.comm);
+  // The tail images' own rows first (ascending image order), then the views,
+  // written as they come: at full scale the views outgrow memory (DESIGN
+  // "Known hazards"), so no rank holds more than one round of them.
+  const auto rows = (tail.view({-1, 1}) * P + torch::arange(P).view({1, -1})).flatten();
+  const int64_t own_rows = rows.size(0), view_rows = own_rows * spec.views();
+  std::unique_ptr<io::H5Writer> w;
   if (ctx.comm.rank() == 0) {
-    io::H5Writer w(ctx.cache.path("tail_features"), "tail_features", ctx.cache.config_hash());
-    const auto own = f.patches.index_select(0, rows);
-    w.create("features", io::DType::kFloat32, {own.size(0) + views.size(0), f.patches.size(1)});
-    w.write_rows("features", 0, own);
-    if (views.size(0) > 0) w.write_rows("features", own.size(0), views);
-    w.write("tail_indices", tail);
-    w.set_attr("augment", spec.name);
-    w.set_attr("views_per_image", spec.views());
-    w.commit();
+    w = std::make_unique<io::H5Writer>(ctx.cache.path("tail_features"), "tail_features",
+                                       ctx.cache.config_hash());
+    w->create("features", io::DType::kFloat32, {own_rows + view_rows, f.patches.size(1)});
+    w->write_rows("features", 0, f.patches.index_select(0, rows));
+  }
+  int64_t written = own_rows;
+  source.tail_views(ctx.train, tail, spec, ctx.comm, [&](const torch::Tensor& round) {
+    if (w && round.size(0) > 0) w->write_rows("features", written, round);
+    written += round.size(0);
+  });
+  TC_ASSERT(written == own_rows + view_rows, "tail views: ", written - own_rows, " rows, expected ",
+            view_rows);
+  if (w) {
+    w->write("tail_indices", tail);
+    w->set_attr("augment", spec.name);
+    w->set_attr("views_per_image", spec.views());
+    w->commit();
   }
   ctx.comm.barrier();
 }
 
 // ---- stage: coreset ---------------------------------------------------------------
-
-models::MemoryBank greedy_bank(const torch::Tensor& rows, const torch::Tensor& source_rows,
-                               const sampling::CoresetOptions& o, dist::Comm& comm) {
-  models::MemoryBank bank;
-  if (rows.size(0) == 0) return bank;
-  const auto sel = sampling::greedy_coreset(rows, o, comm);
-  bank.features = rows.index_select(0, sel);
-  bank.source_rows = source_rows.defined() ? source_rows.index_select(0, sel) : sel;
-  return bank;
-}
 
 void coreset_stage(StageContext& ctx, const TrainFeatures& f, const LofScores* lof,
                    const torch::Tensor* tail) {
@@ -181,16 +182,16 @@ void coreset_stage(StageContext& ctx, const TrainFeatures& f, const LofScores* l
   const auto& model = ctx.cfg.model.coreset_model_name;
   models::MemoryBank bank;
   if (model == "patchcore") {
-    bank = greedy_bank(f.patches, {}, coreset_options(ctx.cfg, kHeadGreedyStream), ctx.comm);
+    bank = models::greedy_bank(f.patches, {}, coreset_options(ctx.cfg, kHeadGreedyStream), ctx.comm);
   } else {
     TC_ASSERT(lof != nullptr);
     const auto head = f.patches.index_select(0, lof->kept);
-    bank = greedy_bank(head, lof->kept, coreset_options(ctx.cfg, kHeadGreedyStream), ctx.comm);
+    bank = models::greedy_bank(head, lof->kept, coreset_options(ctx.cfg, kHeadGreedyStream), ctx.comm);
     if (model == "softpatch") bank.weights = lof->scores.index_select(0, bank.source_rows);
   }
   if (tail != nullptr) {
-    const auto tail_rows = io::H5Reader(ctx.cache.path("tail_features")).read("features");
-    auto tail_bank = greedy_bank(tail_rows, {}, coreset_options(ctx.cfg, kTailGreedyStream), ctx.comm);
+    auto tail_bank = models::greedy_bank_from_file(ctx.cache.path("tail_features"), "features",
+                                                   coreset_options(ctx.cfg, kTailGreedyStream), ctx.comm);
     bank = models::merge_banks(tail_bank, bank);
   }
   if (ctx.comm.rank() == 0) models::save_bank(ctx.cache.path("coreset"), bank, model, ctx.cache.config_hash());

@@ -7,6 +7,13 @@
 
 #include <ATen/core/Tensor.h>
 
+namespace tc::dist {
+class Comm;
+}
+namespace tc::sampling {
+struct CoresetOptions;
+}
+
 namespace tc::models {
 
 struct MemoryBank {
@@ -27,5 +34,19 @@ MemoryBank load_bank(const std::filesystem::path& path);
 
 /// Concatenates a tail bank and a head bank, tail first (SPEC 5.1 step 4).
 MemoryBank merge_banks(const MemoryBank& tail, const MemoryBank& head);
+
+/// The greedy coreset of `rows` as a bank; source_rows maps each bank row to
+/// source_rows[chosen] (undefined: the chosen row index itself). Collective.
+MemoryBank greedy_bank(const at::Tensor& rows, const at::Tensor& source_rows,
+                       const sampling::CoresetOptions& opts, dist::Comm& comm);
+
+/// The same bank from the [n, d] float32 dataset `dataset` of an HDF5 file,
+/// without holding it at full width: rows are read `block_rows` at a time and
+/// projected as read (the projection greedy_coreset applies, row for row), the
+/// greedy runs on the projected rows, and a second read keeps only the chosen
+/// rows. With no projection (proj_dim 0 or d) it reads the whole dataset.
+MemoryBank greedy_bank_from_file(const std::filesystem::path& path, const std::string& dataset,
+                                 const sampling::CoresetOptions& opts, dist::Comm& comm,
+                                 int64_t block_rows = int64_t{1} << 16);
 
 }  // namespace tc::models

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,9 +53,12 @@ class FeatureSource {
   /// This rank's block of a test set: patches and masks (not gathered).
   Extracted test_features(const std::vector<data::ImageRecord>& records, dist::Comm& comm);
   /// Patch features of the augmented views of the tail images (SPEC 5.2 order:
-  /// training batch of 128, angle, flip, image, patch), gathered on every rank.
-  at::Tensor tail_views(const std::vector<data::ImageRecord>& train, const at::Tensor& tail_indices,
-                        const data::AugmentSpec& spec, dist::Comm& comm);
+  /// training batch of 128, angle, flip, image, patch). Computed in rounds of
+  /// one (batch, view) unit per rank; each round's rows, gathered in that
+  /// order, go to `sink` on every rank, so no rank holds more than one round.
+  void tail_views(const std::vector<data::ImageRecord>& train, const at::Tensor& tail_indices,
+                  const data::AugmentSpec& spec, dist::Comm& comm,
+                  const std::function<void(const at::Tensor&)>& sink);
 
  private:
   features::PatchEmbedder& embedder(bool with_embeddings);

@@ -1,0 +1,61 @@
+// The greedy bank built from a feature file block by block equals the one
+// built from the rows in memory, whatever the block size.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "tailedcore/dist/comm.h"
+#include "tailedcore/io/hdf5.h"
+#include "tailedcore/models/memory_bank.h"
+#include "tailedcore/sampling/coreset.h"
+#include "testing.h"
+
+using tc::models::greedy_bank;
+using tc::models::greedy_bank_from_file;
+
+namespace {
+
+torch::Tensor write_features(const std::filesystem::path& path, int64_t n, int64_t d) {
+  torch::manual_seed(4);
+  const auto x = torch::randn({n, d}).relu();
+  tc::io::H5Writer w(path, "tail_features", "test");
+  w.write("features", x);
+  w.write("flat", torch::zeros({n}));
+  w.commit();
+  return x;
+}
+
+}  // namespace
+
+TEST(GreedyBankFromFile, EqualsTheInMemoryBankForAnyBlockSize) {
+  tc::testing::TempDir dir;
+  const auto x = write_features(dir / "f.h5", 1000, 64);
+  auto comm = tc::dist::make_self_comm();
+  tc::sampling::CoresetOptions o;
+  o.ratio = 0.1;
+  o.proj_dim = 16;
+  o.seed = 3;
+  const auto want = greedy_bank(x, {}, o, *comm);
+  ASSERT_EQ(want.rows(), 100);
+  for (int64_t block : {int64_t{1}, int64_t{97}, int64_t{1000}, int64_t{4096}}) {
+    const auto got = greedy_bank_from_file(dir / "f.h5", "features", o, *comm, block);
+    EXPECT_TRUE(torch::equal(got.source_rows, want.source_rows)) << "block " << block;
+    EXPECT_TRUE(torch::equal(got.features, want.features)) << "block " << block;
+  }
+  // Without a projection the rows are read whole: the same bank again.
+  o.proj_dim = 0;
+  const auto whole = greedy_bank_from_file(dir / "f.h5", "features", o, *comm, 97);
+  EXPECT_TRUE(torch::equal(whole.source_rows, greedy_bank(x, {}, o, *comm).source_rows));
+  EXPECT_TRUE(torch::equal(whole.features, x.index_select(0, whole.source_rows)));
+}
+
+TEST(GreedyBankFromFile, ErrorsNameTheFileAndDataset) {
+  tc::testing::TempDir dir;
+  write_features(dir / "f.h5", 10, 4);
+  auto comm = tc::dist::make_self_comm();
+  tc::sampling::CoresetOptions o;
+  const auto flat = tc::testing::error_of([&] { greedy_bank_from_file(dir / "f.h5", "flat", o, *comm); });
+  EXPECT_NE(flat.find("f.h5"), std::string::npos) << flat;
+  EXPECT_NE(flat.find("/flat must be [rows, dim]"), std::string::npos) << flat;
+  const auto missing = tc::testing::error_of([&] { greedy_bank_from_file(dir / "none.h5", "features", o, *comm); });
+  EXPECT_NE(missing.find("none.h5"), std::string::npos) << missing;
+}
