@@ -121,26 +121,24 @@ int cmd_coreset(const Args& args) {
   po::variables_map vm;
   if (!parse_options(desc, args, vm)) return 0;
   return guarded(threads, [&](dist::Comm& comm) {
-    auto rows = read_rows(in, dataset);
-    torch::Tensor source_rows, scores;
+    // The rows are read in blocks and projected as read: the 1024-d bank is
+    // never held whole (models::greedy_bank_from_file).
+    torch::Tensor kept, scores;
     if (!weights.empty()) {
       io::H5Reader lof(weights);
-      source_rows = lof.read("kept_indices");
+      kept = lof.read("kept_indices");
       scores = lof.read("lof_scores");
-      TC_CHECK(scores.size(0) == rows.size(0), weights, ": /lof_scores has ", scores.size(0),
-               " rows: expected ", rows.size(0), " (the rows of ", in, ")");
-      rows = rows.index_select(0, source_rows);
+      const int64_t rows = io::H5Reader(in).shape(dataset).at(0);
+      TC_CHECK(scores.size(0) == rows, weights, ": /lof_scores has ", scores.size(0),
+               " rows: expected ", rows, " (the rows of ", in, ")");
     }
-    const auto sel = sampling::greedy_coreset(rows, o, comm);
+    auto bank = models::greedy_bank_from_file(in, dataset, o, comm, kept);
     if (comm.rank() != 0) return;
-    models::MemoryBank bank;
-    bank.features = rows.index_select(0, sel);
-    bank.source_rows = source_rows.defined() ? source_rows.index_select(0, sel) : sel;
     if (scores.defined()) bank.weights = scores.index_select(0, bank.source_rows);
     models::save_bank(out, bank, weights.empty() ? "patchcore" : "softpatch",
                       io::H5Reader(in).attr_string("config_hash"));
-    std::printf("%s: %lld of %lld rows\n", out.c_str(), static_cast<long long>(sel.size(0)),
-                static_cast<long long>(rows.size(0)));
+    std::printf("%s: %lld of %lld rows\n", out.c_str(), static_cast<long long>(bank.rows()),
+                static_cast<long long>(kept.defined() ? kept.size(0) : io::H5Reader(in).shape(dataset).at(0)));
   });
 }
 

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <functional>
 
 #include "tailedcore/core/check.h"
 #include "tailedcore/io/hdf5.h"
@@ -61,42 +62,75 @@ MemoryBank greedy_bank(const at::Tensor& rows, const at::Tensor& source_rows,
   return bank;
 }
 
+namespace {
+
+// Calls fn(first_row, block) for every block of `block_rows` rows of the
+// dataset that holds at least one of `rows` (ascending), with the positions
+// [begin, end) of `rows` that fall in it.
+void for_blocks_holding(const io::H5Reader& r, const std::string& dataset, int64_t n,
+                        const at::Tensor& rows, int64_t block_rows,
+                        const std::function<void(int64_t, const at::Tensor&, int64_t, int64_t)>& fn) {
+  const auto row = rows.accessor<int64_t, 1>();
+  const int64_t m = rows.size(0);
+  for (int64_t s = 0, next = 0; s < n && next < m; s += block_rows) {
+    const int64_t c = std::min(block_rows, n - s);
+    int64_t end = next;
+    while (end < m && row[end] < s + c) ++end;
+    if (end == next) continue;
+    fn(s, r.read_rows(dataset, s, c).to(torch::kFloat32), next, end);
+    next = end;
+  }
+}
+
+}  // namespace
+
 MemoryBank greedy_bank_from_file(const std::filesystem::path& path, const std::string& dataset,
                                  const sampling::CoresetOptions& opts, dist::Comm& comm,
-                                 int64_t block_rows) {
+                                 const at::Tensor& subset, int64_t block_rows) {
   TC_CHECK(block_rows >= 1, "block_rows = ", block_rows, ": expected >= 1");
   const io::H5Reader r(path);
   const auto shape = r.shape(dataset);
   TC_CHECK(shape.size() == 2, path.string(), ": /", dataset, " must be [rows, dim]");
   const int64_t n = shape[0], dim = shape[1];
-  if (n == 0) return {};
-  if (opts.proj_dim <= 0 || opts.proj_dim == dim) return greedy_bank(r.read(dataset), {}, opts, comm);
-  auto projected = torch::empty({n, opts.proj_dim}, torch::kFloat32);
-  for (int64_t s = 0; s < n; s += block_rows) {
-    const int64_t c = std::min(block_rows, n - s);
-    projected.narrow(0, s, c).copy_(sampling::project(r.read_rows(dataset, s, c), opts.proj_dim, opts.seed));
+  const auto candidates = subset.defined() ? subset.to(torch::kInt64).contiguous()
+                                           : torch::arange(n, torch::kInt64);
+  const int64_t nc = candidates.size(0);
+  if (nc > 0) {
+    TC_CHECK(candidates.min().item<int64_t>() >= 0 && candidates.max().item<int64_t>() < n,
+             path.string(), ": a candidate row is outside the ", n, " rows of /", dataset);
+    TC_CHECK(nc == 1 || (candidates.narrow(0, 1, nc - 1) > candidates.narrow(0, 0, nc - 1)).all().item<bool>(),
+             "candidate rows of ", path.string(), " must be ascending and distinct");
   }
-  auto already_projected = opts;
-  already_projected.proj_dim = 0;
+  if (nc == 0) return {};
+  const bool projects = opts.proj_dim > 0 && opts.proj_dim != dim;
+  // The candidates, projected as read when there is a projection.
+  auto greedy_rows = torch::empty({nc, projects ? opts.proj_dim : dim}, torch::kFloat32);
+  for_blocks_holding(r, dataset, n, candidates, block_rows,
+                     [&](int64_t first, const at::Tensor& block, int64_t begin, int64_t end) {
+                       const auto rows = block.index_select(0, candidates.narrow(0, begin, end - begin) - first);
+                       greedy_rows.narrow(0, begin, end - begin)
+                           .copy_(projects ? sampling::project(rows, opts.proj_dim, opts.seed) : rows);
+                     });
+  auto greedy_opts = opts;
+  greedy_opts.proj_dim = 0;  // projected above (or none asked)
+  const auto sel = sampling::greedy_coreset(greedy_rows, greedy_opts, comm);
   MemoryBank bank;
-  bank.source_rows = sampling::greedy_coreset(projected, already_projected, comm);
-  projected = torch::Tensor();
-  // Second read, block by block: each chosen row goes to its place in the
-  // selection order (`order`: selection positions sorted by row).
-  const auto [sorted_rows, order] = bank.source_rows.sort();
-  const int64_t m = sorted_rows.size(0);
-  const auto row_of = sorted_rows.accessor<int64_t, 1>();
-  bank.features = torch::empty({m, dim}, torch::kFloat32);
-  for (int64_t s = 0, next = 0; s < n && next < m; s += block_rows) {
-    const int64_t c = std::min(block_rows, n - s);
-    int64_t end = next;
-    while (end < m && row_of[end] < s + c) ++end;
-    if (end == next) continue;
-    const auto block = r.read_rows(dataset, s, c).to(torch::kFloat32);
-    bank.features.index_copy_(0, order.narrow(0, next, end - next),
-                              block.index_select(0, sorted_rows.narrow(0, next, end - next) - s));
-    next = end;
+  bank.source_rows = candidates.index_select(0, sel);
+  if (!projects) {
+    bank.features = greedy_rows.index_select(0, sel);
+    return bank;
   }
+  greedy_rows = torch::Tensor();
+  // Second read: each chosen row goes to its place in the selection order
+  // (`order`: selection positions sorted by file row).
+  const auto [chosen, order] = bank.source_rows.sort();
+  bank.features = torch::empty({chosen.size(0), dim}, torch::kFloat32);
+  for_blocks_holding(r, dataset, n, chosen, block_rows,
+                     [&](int64_t first, const at::Tensor& block, int64_t begin, int64_t end) {
+                       bank.features.index_copy_(
+                           0, order.narrow(0, begin, end - begin),
+                           block.index_select(0, chosen.narrow(0, begin, end - begin) - first));
+                     });
   return bank;
 }
 

@@ -44,9 +44,12 @@ MemoryBank greedy_bank(const at::Tensor& rows, const at::Tensor& source_rows,
 /// without holding it at full width: rows are read `block_rows` at a time and
 /// projected as read (the projection greedy_coreset applies, row for row), the
 /// greedy runs on the projected rows, and a second read keeps only the chosen
-/// rows. With no projection (proj_dim 0 or d) it reads the whole dataset.
+/// rows. `subset` (ascending file rows, e.g. LOF's kept rows; undefined = all)
+/// restricts the candidates; source_rows are file rows. With no projection
+/// (proj_dim 0 or d) the candidate rows are read whole.
 MemoryBank greedy_bank_from_file(const std::filesystem::path& path, const std::string& dataset,
                                  const sampling::CoresetOptions& opts, dist::Comm& comm,
+                                 const at::Tensor& subset = {},
                                  int64_t block_rows = int64_t{1} << 16);
 
 }  // namespace tc::models

@@ -37,15 +37,37 @@ TEST(GreedyBankFromFile, EqualsTheInMemoryBankForAnyBlockSize) {
   const auto want = greedy_bank(x, {}, o, *comm);
   ASSERT_EQ(want.rows(), 100);
   for (int64_t block : {int64_t{1}, int64_t{97}, int64_t{1000}, int64_t{4096}}) {
-    const auto got = greedy_bank_from_file(dir / "f.h5", "features", o, *comm, block);
+    const auto got = greedy_bank_from_file(dir / "f.h5", "features", o, *comm, {}, block);
     EXPECT_TRUE(torch::equal(got.source_rows, want.source_rows)) << "block " << block;
     EXPECT_TRUE(torch::equal(got.features, want.features)) << "block " << block;
   }
   // Without a projection the rows are read whole: the same bank again.
   o.proj_dim = 0;
-  const auto whole = greedy_bank_from_file(dir / "f.h5", "features", o, *comm, 97);
+  const auto whole = greedy_bank_from_file(dir / "f.h5", "features", o, *comm, {}, 97);
   EXPECT_TRUE(torch::equal(whole.source_rows, greedy_bank(x, {}, o, *comm).source_rows));
   EXPECT_TRUE(torch::equal(whole.features, x.index_select(0, whole.source_rows)));
+}
+
+TEST(GreedyBankFromFile, ASubsetOfRowsEqualsTheBankOfThoseRows) {
+  tc::testing::TempDir dir;
+  const auto x = write_features(dir / "f.h5", 600, 32);
+  auto comm = tc::dist::make_self_comm();
+  tc::sampling::CoresetOptions o;
+  o.ratio = 0.2;
+  o.proj_dim = 8;
+  const auto kept = torch::arange(0, 600, 3, torch::kInt64);  // e.g. LOF's kept rows
+  const auto want = greedy_bank(x.index_select(0, kept), kept, o, *comm);
+  for (int64_t block : {int64_t{50}, int64_t{1024}}) {
+    const auto got = greedy_bank_from_file(dir / "f.h5", "features", o, *comm, kept, block);
+    EXPECT_TRUE(torch::equal(got.source_rows, want.source_rows)) << "block " << block;
+    EXPECT_TRUE(torch::equal(got.features, want.features)) << "block " << block;
+  }
+  const auto unsorted = tc::testing::error_of(
+      [&] { greedy_bank_from_file(dir / "f.h5", "features", o, *comm, torch::tensor({5, 2}, torch::kInt64)); });
+  EXPECT_NE(unsorted.find("ascending"), std::string::npos) << unsorted;
+  const auto outside = tc::testing::error_of(
+      [&] { greedy_bank_from_file(dir / "f.h5", "features", o, *comm, torch::tensor({5, 600}, torch::kInt64)); });
+  EXPECT_NE(outside.find("outside the 600 rows"), std::string::npos) << outside;
 }
 
 TEST(GreedyBankFromFile, ErrorsNameTheFileAndDataset) {
