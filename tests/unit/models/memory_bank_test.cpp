@@ -24,22 +24,31 @@ torch::Tensor write_features(const std::filesystem::path& path, int64_t n, int64
   return x;
 }
 
+void expect_same_bank(const tc::models::MemoryBank& got, const tc::models::MemoryBank& want,
+                      int64_t block) {
+  EXPECT_TRUE(torch::equal(got.source_rows, want.source_rows)) << "block " << block;
+  EXPECT_TRUE(torch::equal(got.features, want.features)) << "block " << block;
+}
+
+tc::sampling::CoresetOptions options(double ratio, int64_t proj_dim, uint64_t seed) {
+  tc::sampling::CoresetOptions o;
+  o.ratio = ratio;
+  o.proj_dim = proj_dim;
+  o.seed = seed;
+  return o;
+}
+
 }  // namespace
 
 TEST(GreedyBankFromFile, EqualsTheInMemoryBankForAnyBlockSize) {
   tc::testing::TempDir dir;
   const auto x = write_features(dir / "f.h5", 1000, 64);
   auto comm = tc::dist::make_self_comm();
-  tc::sampling::CoresetOptions o;
-  o.ratio = 0.1;
-  o.proj_dim = 16;
-  o.seed = 3;
+  auto o = options(0.1, 16, 3);
   const auto want = greedy_bank(x, {}, o, *comm);
   ASSERT_EQ(want.rows(), 100);
   for (int64_t block : {int64_t{1}, int64_t{97}, int64_t{1000}, int64_t{4096}}) {
-    const auto got = greedy_bank_from_file(dir / "f.h5", "features", o, *comm, {}, block);
-    EXPECT_TRUE(torch::equal(got.source_rows, want.source_rows)) << "block " << block;
-    EXPECT_TRUE(torch::equal(got.features, want.features)) << "block " << block;
+    expect_same_bank(greedy_bank_from_file(dir / "f.h5", "features", o, *comm, {}, block), want, block);
   }
   // Without a projection the rows are read whole: the same bank again.
   o.proj_dim = 0;
@@ -52,15 +61,11 @@ TEST(GreedyBankFromFile, ASubsetOfRowsEqualsTheBankOfThoseRows) {
   tc::testing::TempDir dir;
   const auto x = write_features(dir / "f.h5", 600, 32);
   auto comm = tc::dist::make_self_comm();
-  tc::sampling::CoresetOptions o;
-  o.ratio = 0.2;
-  o.proj_dim = 8;
+  const auto o = options(0.2, 8, 0);
   const auto kept = torch::arange(0, 600, 3, torch::kInt64);  // e.g. LOF's kept rows
   const auto want = greedy_bank(x.index_select(0, kept), kept, o, *comm);
   for (int64_t block : {int64_t{50}, int64_t{1024}}) {
-    const auto got = greedy_bank_from_file(dir / "f.h5", "features", o, *comm, kept, block);
-    EXPECT_TRUE(torch::equal(got.source_rows, want.source_rows)) << "block " << block;
-    EXPECT_TRUE(torch::equal(got.features, want.features)) << "block " << block;
+    expect_same_bank(greedy_bank_from_file(dir / "f.h5", "features", o, *comm, kept, block), want, block);
   }
   const auto unsorted = tc::testing::error_of(
       [&] { greedy_bank_from_file(dir / "f.h5", "features", o, *comm, torch::tensor({5, 2}, torch::kInt64)); });
