@@ -5,8 +5,13 @@
 // (the faster of two parallel sums over a 1 GiB buffer, ours and torch::sum,
 // measured in the same run).
 //
+// With --official-src DIR (a folder holding the official repository's src/)
+// the official code's own brute-force loop (GreedyCoresetSampler) runs too,
+// for --baseline-steps steps, through official_baseline.py, and our sequence
+// from its first index is compared with its sequence.
+//
 //   build-X/tests/bench_coreset [--threads T] [--rows 200000] [--steps 1000]
-//                               [--baseline-steps 50] [--reps 5]
+//                               [--baseline-steps 50] [--reps 5] [--official-src DIR]
 // Appends to results/bench/coreset.csv (run from the repository root).
 #include <immintrin.h>
 #include <omp.h>
@@ -20,6 +25,7 @@
 #include <vector>
 
 #include "driver.h"
+#include "official.h"
 #include "tailedcore/core/runtime.h"
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/sampling/coreset.h"
@@ -163,21 +169,37 @@ int main(int argc, char** argv) {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
   };
+  // The official code after ours; then ours again from its first index.
+  const std::string official_src = tc::bench::arg_text(argc, argv, "--official-src", "");
+  double official_per_step = 0;
+  std::string same_as_official = "-";
+  if (!official_src.empty()) {
+    const auto off = tc::bench::run_official(official_src, "greedy", x, threads, 1, {{"steps", base_steps}});
+    official_per_step = off.median_s / base_steps;
+    const auto official = off.outputs.at("indices");
+    CoresetOptions from_theirs = o;
+    from_theirs.start_index = official[0].item<int64_t>();
+    from_theirs.ratio = static_cast<double>(base_steps + 1) / n + 1e-12;
+    same_as_official = torch::equal(greedy_coreset(x, from_theirs, *comm), official) ? "yes" : "NO";
+  }
   tc::bench::CsvReport csv(
       "coreset",
       "utc,case,threads,rows,dim,steps,reps,per_step_ms,baseline_per_step_ms,speedup_median,"
-      "GB_per_s,mem_read_GB_per_s,bandwidth_fraction_median,same_sequence_as_baseline");
+      "GB_per_s,mem_read_GB_per_s,bandwidth_fraction_median,same_sequence_as_baseline,"
+      "official_per_step_ms,speedup_vs_official,same_sequence_as_official");
   char stamp[32];
   const std::time_t now = std::time(nullptr);
   std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
   for (const auto& c : cases) {
     const double per = median(c.per_step);
     char line[512];
-    std::snprintf(line, sizeof line, "%s,%s,%d,%lld,%lld,%lld,%d,%.4f,%.4f,%.2f,%.2f,%.2f,%.3f,%s",
-                  stamp, c.name, threads, static_cast<long long>(n), static_cast<long long>(d),
+    std::snprintf(line, sizeof line,
+                  "%s,%s,%d,%lld,%lld,%lld,%d,%.4f,%.4f,%.2f,%.2f,%.2f,%.3f,%s,%.4f,%.2f,%s", stamp,
+                  c.name, threads, static_cast<long long>(n), static_cast<long long>(d),
                   static_cast<long long>(steps), reps, per * 1e3, median(base_per_step) * 1e3,
                   median(c.speedup), step_bytes / per / 1e9, median(bws) / 1e9, median(c.fraction),
-                  same_prefix(c.seq, want) ? "yes" : "NO");
+                  same_prefix(c.seq, want) ? "yes" : "NO", official_per_step * 1e3,
+                  official_per_step > 0 ? official_per_step / per : 0.0, same_as_official.c_str());
     csv.row(line);
   }
   std::printf("update_min_distances vs torch-order sequences over %lld steps: %s\n",

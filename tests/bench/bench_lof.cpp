@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
   double official_s = 0, rel_official = 0;
   std::string same_kept = "-";
   if (!official_src.empty()) {
-    const auto off = tc::bench::run_official(official_src, "lof", x, threads, reps, side, side);
+    const auto off = tc::bench::run_official(official_src, "lof", x, threads, reps, {{"h", side}, {"w", side}});
     official_s = off.median_s;
     rel_official = max_rel(ours.scores, off.outputs.at("scores"));
     same_kept = torch::equal(ours.kept_indices, off.outputs.at("kept")) ? "yes" : "NO";

@@ -22,19 +22,20 @@ struct OfficialRun {
   std::map<std::string, at::Tensor> outputs;  // the script's datasets
 };
 
-/// task "class_size" (x [N, E]) or "lof" (x [N * h * w, D], attrs h and w).
+/// task "class_size" (x [N, E]), "lof" (x [N * h * w, D], attrs h and w) or
+/// "greedy" (x [N, D], attr steps); attrs go on the input dataset.
 /// src_root: a folder holding the official repository's src/. Exits with a
 /// one-line message when the script fails.
 inline OfficialRun run_official(const std::string& src_root, const std::string& task,
-                                const at::Tensor& x, int threads, int reps, int64_t h = 0,
-                                int64_t w = 0) {
+                                const at::Tensor& x, int threads, int reps,
+                                const std::map<std::string, int64_t>& attrs = {}) {
   namespace fs = std::filesystem;
   const fs::path script = fs::path(__FILE__).parent_path() / "official_baseline.py";
   const std::string stem = "/tmp/official_" + task + "_" + std::to_string(getpid());
   {
     io::H5Writer in(stem + "_in.h5", "bench_input", "");
     in.write("x", x.to(torch::kFloat32).contiguous());
-    if (h > 0) in.set_attr("h", h, "x"), in.set_attr("w", w, "x");
+    for (const auto& [key, value] : attrs) in.set_attr(key, value, "x");
     in.commit();
   }
   const std::string cmd = "/usr/bin/python3 " + script.string() + " " + src_root + " " + task +
@@ -52,7 +53,7 @@ inline OfficialRun run_official(const std::string& src_root, const std::string& 
     r.min_s = out.attr_double("min_s");
     r.median_s = out.attr_double("median_s");
     r.peak_mib = out.attr_double("peak_mib");
-    for (const char* name : {"class_sizes", "scores", "kept"})
+    for (const char* name : {"class_sizes", "scores", "kept", "indices"})
       if (out.has(name)) r.outputs[name] = out.read(name);
   }
   fs::remove(stem + "_in.h5");

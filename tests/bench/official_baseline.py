@@ -14,6 +14,9 @@ TASK class_size: IN x [N, E] float32 -> OUT class_sizes [N]
 TASK lof: IN x [N * P, D] float32, attrs h, w (D = 128, so no projection)
   -> OUT scores [N * P], kept (LOFSampler.run, patch-wise: one sklearn
   LocalOutlierFactor per position, then the 0.85 quantile).
+TASK greedy: IN x [N, D] float32, attr steps -> OUT indices [steps + 1]
+  (GreedyCoresetSampler's brute-force loop on x as given, the projection
+  being the caller's; its first index from numpy's RNG seeded with 0).
 OUT attrs min_s, median_s: one untimed warm-up, then REPS timed calls;
 peak_mib: the peak RSS above the size before the first call.
 
@@ -66,6 +69,7 @@ with h5py.File(in_path, "r") as f:
     x = torch.from_numpy(np.asarray(f["x"], dtype=np.float32))
     h = int(f["x"].attrs.get("h", 0))
     w = int(f["x"].attrs.get("w", 0))
+    steps = int(f["x"].attrs.get("steps", 0))
 
 if task == "class_size":
     def call():
@@ -76,8 +80,17 @@ elif task == "lof":
         _, kept, scores = sampler.LOFSampler().run(x, feature_map_shape=(h, w),
                                                    return_outlier_scores=True)
         return {"scores": scores.numpy(), "kept": kept.numpy().astype(np.int64)}
+elif task == "greedy":
+    # int(n * percentage) = steps + 1 centres.
+    greedy = sampler.GreedyCoresetSampler(percentage=(steps + 1.5) / len(x),
+                                          dimension_to_project_features_to=x.shape[1],
+                                          device=torch.device("cpu"))
+
+    def call():
+        np.random.seed(0)
+        return {"indices": np.asarray(greedy._compute_greedy_coreset_indices(x), dtype=np.int64)}
 else:
-    sys.exit(f"official_baseline.py: task {task!r}: expected class_size or lof")
+    sys.exit(f"official_baseline.py: task {task!r}: expected class_size, lof or greedy")
 
 rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 result = call()  # warm-up: starts joblib's workers, loads BLAS
