@@ -58,7 +58,8 @@ int cmd_tail(const Args& args) {
                                                      "symmin symavg indep half_min trim_min truncate_min max_step double_max_step")(
       "vote", po::value(&o.vote)->default_value("mode"), "mean mode none nearest")(
       "dataset", po::value(&dataset)->default_value("embeddings"), "input dataset")(
-      "block-rows", po::value(&o.block_rows)->default_value(4096), "similarity rows per product")(
+      "block-rows", po::value(&o.block_rows)->default_value(0),
+      "similarity rows per product (0: one product up to 16384 rows, else 4096)")(
       "threads", po::value(&threads)->default_value(0), "threads per rank");
   po::variables_map vm;
   if (!parse_options(desc, args, vm)) return 0;

@@ -29,7 +29,7 @@ void check_options(const ClassSizeOptions& o) {
            "' is unknown: expected mean, mode, none or nearest");
   TC_CHECK(!(o.vote == "none" && is_scalar_threshold(o.th_type)), "vote 'none' exists only with "
            "adaptive thresholds (the reference's adaptive_class_size), not with ", o.th_type);
-  TC_CHECK(o.block_rows >= 1, "block_rows = ", o.block_rows, ": expected >= 1");
+  TC_CHECK(o.block_rows >= 0, "block_rows = ", o.block_rows, ": expected >= 1, or 0 for the default");
 }
 
 // The first index of the largest value (numpy/torch argmax), NaN winning as in numpy.
@@ -115,6 +115,12 @@ torch::Tensor similarity_rows(const torch::Tensor& xn, int64_t begin, int64_t co
 }
 
 }  // namespace
+
+int64_t similarity_block_rows(const ClassSizeOptions& opts, int64_t n) {
+  constexpr int64_t kWholeProductRows = 16384, kBlockRowsBeyond = 4096;
+  if (opts.block_rows > 0) return std::min(opts.block_rows, n);
+  return n <= kWholeProductRows ? n : kBlockRowsBeyond;
+}
 
 ClassSizeOptions class_size_options_from_config(const std::string& tail_th_type) {
   ClassSizeOptions o;
@@ -258,7 +264,7 @@ TailSelection select_tail(const at::Tensor& embeddings, const ClassSizeOptions& 
   const auto x = embeddings.to(torch::kFloat32);
   const auto xn = (x / x.norm(2, 1, true).clamp_min(1e-12)).contiguous();  // F.normalize
   // Whole blocks of rows per rank (see similarity_rows).
-  const int64_t B = std::min(opts.block_rows, N);
+  const int64_t B = similarity_block_rows(opts, N);
   const int64_t blocks = (N + B - 1) / B;
   const auto my_blocks = dist::shard_range(blocks, comm.rank(), comm.size());
   const int64_t row_begin = std::min(N, my_blocks.begin * B), row_end = std::min(N, my_blocks.end * B);

@@ -26,9 +26,18 @@ namespace tc::sampling {
 struct ClassSizeOptions {
   std::string th_type = "trim_min";  // symmin symavg indep half_min trim_min truncate_min max_step double_max_step
   std::string vote = "mode";         // mean mode none nearest
-  int64_t block_rows = 4096;         // similarity rows per product (>= N: the reference's one product)
+  int64_t block_rows = 0;            // similarity rows per product; 0: see similarity_block_rows
   double percentile = 0.15;          // predict_max_K's percentile rule
 };
+
+/// Rows per similarity product for N embeddings. An explicit block_rows is
+/// used as given (>= N: one product). 0, the default: one N x N product -- the
+/// reference's own, bit for bit with the same BLAS and thread count -- up to
+/// 16,384 rows (1 GiB of float32; every official noisy long-tail set is
+/// smaller), and blocks of 4,096 rows beyond, which bound memory at
+/// O(N x 4096) but round differently from one product (the BLAS's rounding
+/// depends on the product's shape), so a quantised threshold may move.
+int64_t similarity_block_rows(const ClassSizeOptions& opts, int64_t n);
 
 /// The config's tail_th_type: "ada_trim_min-mode" -> trim_min + mode,
 /// "symmin" -> symmin + mean, "double_max_step" -> double_max_step + none.

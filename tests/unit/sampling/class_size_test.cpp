@@ -85,3 +85,17 @@ TEST(ClassSize, BlockSizeDoesNotChangeTrimMinResults) {
 }
 
 }  // namespace
+
+TEST(ClassSize, DefaultBlockIsOneProductUpTo16384Rows) {
+  ClassSizeOptions o;  // block_rows 0
+  EXPECT_EQ(similarity_block_rows(o, 1), 1);
+  EXPECT_EQ(similarity_block_rows(o, 4294), 4294);  // VisA's largest official variant: one product
+  EXPECT_EQ(similarity_block_rows(o, 16384), 16384);
+  EXPECT_EQ(similarity_block_rows(o, 16385), 4096);
+  o.block_rows = 512;
+  EXPECT_EQ(similarity_block_rows(o, 300), 300);
+  EXPECT_EQ(similarity_block_rows(o, 3000), 512);
+  o.block_rows = -1;
+  auto comm = tc::dist::make_self_comm();
+  EXPECT_THROW(select_tail(torch::rand({4, 3}), o, *comm), tc::Error);
+}
