@@ -64,6 +64,7 @@ int cmd_tail(const Args& args) {
   po::variables_map vm;
   if (!parse_options(desc, args, vm)) return 0;
   return guarded(threads, [&](dist::Comm& comm) {
+    o.product_threads = core::single_rank_thread_count(threads);  // the same bits for any rank count
     const auto sel = sampling::select_tail(read_rows(in, dataset), o, comm);
     if (comm.rank() != 0) return;
     io::H5Writer w(out, "tail", io::H5Reader(in).attr_string("config_hash"));

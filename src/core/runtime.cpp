@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -49,12 +50,17 @@ int local_rank() {
   return 0;
 }
 
-int default_thread_count() {
+int single_rank_thread_count(int n) {
+  if (n > 0) return n;
   const int forced = env_int("TAILEDCORE_THREADS", 0);
   if (forced > 0) return forced;
   const int cores = static_cast<int>(std::thread::hardware_concurrency());
-  const int n = (cores > 0 ? cores : 1) / local_rank_count();
-  return n > 0 ? n : 1;
+  return cores > 0 ? cores : 1;
+}
+
+int default_thread_count() {
+  if (env_int("TAILEDCORE_THREADS", 0) > 0) return single_rank_thread_count();
+  return std::max(1, single_rank_thread_count() / local_rank_count());
 }
 
 int set_thread_count(int n) {

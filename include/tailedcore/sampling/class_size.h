@@ -27,6 +27,7 @@ struct ClassSizeOptions {
   std::string th_type = "trim_min";  // symmin symavg indep half_min trim_min truncate_min max_step double_max_step
   std::string vote = "mode";         // mean mode none nearest
   int64_t block_rows = 0;            // similarity rows per product; 0: see similarity_block_rows
+  int product_threads = 0;           // threads of each product; 0: the caller's (see similarity_rows)
   double percentile = 0.15;          // predict_max_K's percentile rule
 };
 
@@ -38,6 +39,13 @@ struct ClassSizeOptions {
 /// O(N x 4096) but round differently from one product (the BLAS's rounding
 /// depends on the product's shape), so a quantised threshold may move.
 int64_t similarity_block_rows(const ClassSizeOptions& opts, int64_t n);
+
+/// Similarity rows [begin, begin + count) of the row-normalised xn against all
+/// its rows, [count, N] float32, computed with `threads` threads whatever the
+/// caller's count: a float32 product's last bits depend on its thread count,
+/// and the rank count sets threads per rank, so runs pin it (product_threads =
+/// core::single_rank_thread_count) to give the same bits for any rank count.
+at::Tensor similarity_rows(const at::Tensor& xn, int64_t begin, int64_t count, int threads);
 
 /// The config's tail_th_type: "ada_trim_min-mode" -> trim_min + mode,
 /// "symmin" -> symmin + mean, "double_max_step" -> double_max_step + none.

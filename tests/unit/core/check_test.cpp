@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <thread>
+
 #include "tailedcore/core/check.h"
 #include "tailedcore/core/log.h"
 #include "tailedcore/core/runtime.h"
@@ -67,6 +70,18 @@ TEST(Runtime, ThreadCountHonoursEnvironment) {
   setenv("TAILEDCORE_THREADS", "many", 1);
   EXPECT_THROW(tc::core::default_thread_count(), tc::Error);
   unsetenv("TAILEDCORE_THREADS");
+}
+
+TEST(Runtime, SingleRankThreadCountIgnoresTheRankCount) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  setenv("OMPI_COMM_WORLD_LOCAL_SIZE", "4", 1);  // four ranks here: each gets cores / 4 ...
+  EXPECT_EQ(tc::core::default_thread_count(), std::max(1, cores / 4));
+  EXPECT_EQ(tc::core::single_rank_thread_count(), cores);  // ... one rank would get them all
+  EXPECT_EQ(tc::core::single_rank_thread_count(5), 5);     // an explicit request stands
+  setenv("TAILEDCORE_THREADS", "3", 1);
+  EXPECT_EQ(tc::core::single_rank_thread_count(), 3);
+  unsetenv("TAILEDCORE_THREADS");
+  unsetenv("OMPI_COMM_WORLD_LOCAL_SIZE");
 }
 
 }  // namespace

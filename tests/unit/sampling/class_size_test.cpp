@@ -1,5 +1,8 @@
+#include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+
+#include <cstdio>
 
 #include "tailedcore/core/check.h"
 #include "tailedcore/dist/comm.h"
@@ -98,4 +101,27 @@ TEST(ClassSize, DefaultBlockIsOneProductUpTo16384Rows) {
   o.block_rows = -1;
   auto comm = tc::dist::make_self_comm();
   EXPECT_THROW(select_tail(torch::rand({4, 3}), o, *comm), tc::Error);
+}
+
+// The product's bits depend on the BLAS's thread count (here 1 against 2
+// threads differ in about 1 % of the entries); similarity_rows pins it, so the
+// caller's count -- which the rank count sets -- does not matter.
+TEST(ClassSize, SimilarityBitsDoNotDependOnTheCallersThreads) {
+  torch::manual_seed(5);
+  const auto x = torch::relu(torch::randn({300, 2048}) + 0.5);
+  const auto xn = (x / x.norm(2, 1, true)).contiguous();
+  const int saved = at::get_num_threads();
+  at::set_num_threads(2);
+  const auto two_threads = xn.mm(xn.t());
+  const auto pinned_from_two = similarity_rows(xn, 0, 300, 2);
+  at::set_num_threads(1);
+  const auto one_thread = xn.mm(xn.t());
+  const auto pinned_from_one = similarity_rows(xn, 0, 300, 2);
+  EXPECT_EQ(at::get_num_threads(), 1);  // the caller's count comes back
+  at::set_num_threads(saved);
+  EXPECT_TRUE(torch::equal(pinned_from_one, pinned_from_two));
+  EXPECT_TRUE(torch::equal(pinned_from_two, two_threads));
+  std::printf("1 against 2 BLAS threads: %lld of %lld entries differ\n",
+              static_cast<long long>((one_thread != two_threads).sum().item<int64_t>()),
+              static_cast<long long>(one_thread.numel()));
 }
