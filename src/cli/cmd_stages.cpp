@@ -16,6 +16,7 @@
 #include "tailedcore/sampling/class_size.h"
 #include "tailedcore/sampling/coreset.h"
 #include "tailedcore/sampling/lof.h"
+#include "tailedcore/sampling/tailed_lof.h"
 
 namespace po = boost::program_options;
 
@@ -81,7 +82,7 @@ int cmd_tail(const Args& args) {
 }
 
 int cmd_lof(const Args& args) {
-  std::string in, out, dataset = "features";
+  std::string in, out, dataset = "features", tailed_th_type;
   sampling::LofOptions o;
   int threads = 0;
   po::options_description desc("tailedcore lof: patch-wise LOF noise scores (SoftPatch)");
@@ -91,16 +92,19 @@ int cmd_lof(const Args& args) {
       "proj-dim", po::value(&o.proj_dim)->default_value(128), "random projection (0 = none)")(
       "seed", po::value(&o.seed)->default_value(0), "projection seed")(
       "dataset", po::value(&dataset)->default_value("features"), "input dataset")(
+      "tailed", po::value(&tailed_th_type),
+      "TailedLOF instead (LOF x few-shot score) with this patch-wise threshold: symmin, symavg or indep")(
       "threads", po::value(&threads)->default_value(0), "threads per rank");
   po::variables_map vm;
   if (!parse_options(desc, args, vm)) return 0;
   return guarded(threads, [&](dist::Comm& comm) {
-    const auto res = sampling::patchwise_lof(read_rows(in, dataset), patches_per_image(in), o, comm);
+    const auto rows = read_rows(in, dataset);
+    const auto res = tailed_th_type.empty()
+                         ? sampling::patchwise_lof(rows, patches_per_image(in), o, comm)
+                         : sampling::tailed_lof(rows, patches_per_image(in), o, tailed_th_type, comm);
     if (comm.rank() != 0) return;
-    io::H5Writer w(out, "lof", io::H5Reader(in).attr_string("config_hash"));
-    w.write("lof_scores", res.scores);
-    w.write("kept_indices", res.kept_indices);
-    w.commit();
+    sampling::save_lof(out, res, tailed_th_type.empty() ? "lof" : "tailed_lof",
+                       io::H5Reader(in).attr_string("config_hash"));
     std::printf("%s: %lld of %lld patches kept\n", out.c_str(),
                 static_cast<long long>(res.kept_indices.size(0)), static_cast<long long>(res.scores.size(0)));
   });

@@ -22,6 +22,7 @@
 #include "tailedcore/sampling/coreset.h"
 #include "tailedcore/sampling/lof.h"
 #include "tailedcore/sampling/projection.h"
+#include "tailedcore/sampling/tailed_lof.h"
 
 namespace tc::pipeline {
 
@@ -118,20 +119,17 @@ struct LofScores {
 LofScores lof_stage(StageContext& ctx, const TrainFeatures& f) {
   if (!ctx.cache.done("lof")) {
     StageTimer t(ctx.summary, "lof");
-    TC_CHECK(!ctx.cfg.model.tail_lof,
-             "model.tail_lof: true (TailedLOF) is not supported by this build: set it to false");
     sampling::LofOptions o;
     o.k = ctx.cfg.model.lof_k;
     o.keep_quantile = ctx.cfg.model.lof_keep;
     o.proj_dim = ctx.cfg.model.greedy_proj_dim;
     o.seed = stream_seed(ctx.cfg, kLofStream);
-    auto res = sampling::patchwise_lof(f.patches, f.per_image(), o, ctx.comm);
-    if (ctx.comm.rank() == 0) {
-      io::H5Writer w(ctx.cache.path("lof"), "lof", ctx.cache.config_hash());
-      w.write("lof_scores", res.scores);
-      w.write("kept_indices", res.kept_indices);
-      w.commit();
-    }
+    // TailedCore with tail_lof: TailedLOF (LOF x few-shot score) replaces LOF.
+    const bool tailed = ctx.cfg.model.tail_lof && ctx.cfg.model.coreset_model_name == "tailedcore";
+    auto res = tailed ? sampling::tailed_lof(f.patches, f.per_image(), o, ctx.cfg.model.tail_th_type, ctx.comm)
+                      : sampling::patchwise_lof(f.patches, f.per_image(), o, ctx.comm);
+    if (ctx.comm.rank() == 0)
+      sampling::save_lof(ctx.cache.path("lof"), res, tailed ? "tailed_lof" : "lof", ctx.cache.config_hash());
     ctx.comm.barrier();
   }
   io::H5Reader r(ctx.cache.path("lof"));

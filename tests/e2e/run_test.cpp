@@ -112,6 +112,22 @@ TEST_F(RunTest, AnInterruptedRunResumesFromItsLastFinishedStage) {
   EXPECT_NE(third.output.find("stage lof ..."), std::string::npos);
 }
 
+// tail_lof: true swaps TailedCore's head filter for TailedLOF (LOF x few-shot
+// score); the reference supports it only with the scalar patch-wise thresholds.
+TEST_F(RunTest, TailLofRunsTailedLofAsTheHeadFilter) {
+  const auto r = run("tailedcore", "--set model.tail_lof=true --set model.tail_th_type=symmin --stop-after lof",
+                     "tailed_lof");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  tc::io::H5Reader lof(results() / "small-pareto" / "quickstart" / "tailed_lof" / "lof.h5");
+  EXPECT_EQ(lof.attr_string("filter"), "tailed_lof");
+  const int64_t rows = lof.shape("lof_scores")[0];
+  EXPECT_GT(lof.shape("kept_indices")[0], 0);
+  EXPECT_LT(lof.shape("kept_indices")[0], rows);
+  const auto bad = run("tailedcore", "--set model.tail_lof=true --stop-after lof", "tailed_lof_trim");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("with tail_lof"), std::string::npos) << bad.output;
+}
+
 TEST_F(RunTest, StageCommandsRunOnCachedFeatures) {
   const auto ex = run_cli("extract --data " + data().string() + " -c " + config().string() + kSmall +
                           " --out " + (*dir_ / "features.h5").string());
@@ -125,6 +141,9 @@ TEST_F(RunTest, StageCommandsRunOnCachedFeatures) {
   const auto in = " --in " + (*dir_ / "features.h5").string();
   ASSERT_EQ(run_cli("tail" + in + " --out " + (*dir_ / "tail.h5").string()).exit_code, 0);
   ASSERT_EQ(run_cli("lof" + in + " --out " + (*dir_ / "lof.h5").string()).exit_code, 0);
+  const auto tl = run_cli("lof" + in + " --tailed symmin --out " + (*dir_ / "tailed_lof.h5").string());
+  ASSERT_EQ(tl.exit_code, 0) << tl.output;
+  EXPECT_EQ(tc::io::H5Reader(*dir_ / "tailed_lof.h5").attr_string("filter"), "tailed_lof");
   const auto cs = run_cli("coreset" + in + " --out " + (*dir_ / "coreset.h5").string() +
                           " --ratio 0.05 --proj-dim 0 --start-index 3 --weights " + (*dir_ / "lof.h5").string());
   ASSERT_EQ(cs.exit_code, 0) << cs.output;

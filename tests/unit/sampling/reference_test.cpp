@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "tailedcore/core/check.h"
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/io/hdf5.h"
 #include "tailedcore/sampling/class_size.h"
 #include "tailedcore/sampling/coreset.h"
 #include "tailedcore/sampling/lof.h"
+#include "tailedcore/sampling/tailed_lof.h"
 #include "testing.h"
 
 using namespace tc::sampling;
@@ -76,6 +78,27 @@ TEST(ReferenceLof, ScoresWithin1e4AndSameKeptSet) {
     EXPECT_LT(rel, 1e-4) << name;
     EXPECT_TRUE(torch::equal(got.kept_indices, reference().read(g + "kept"))) << name;
   }
+}
+
+// Three classes of 20, 7 and 3 images: the small classes' patches get
+// few-shot scores near 0 and survive; the same products and kept set as the
+// official TailedLOFSampler.
+TEST(ReferenceTailedLof, ScoresWithin1e4AndSameKeptSet) {
+  auto comm = tc::dist::make_self_comm();
+  for (const std::string th : {"symmin", "indep"}) {
+    const std::string g = "tailed_lof/" + th + "/";
+    const auto feats = reference().read(g + "features");
+    const auto want = reference().read(g + "scores");
+    LofOptions o;
+    o.proj_dim = 0;
+    const int64_t P = reference().attr_int("h", g + "features") * reference().attr_int("w", g + "features");
+    const auto got = tailed_lof(feats, P, o, th, *comm);
+    const auto scale = want.abs().max();  // products near 0 for the small classes: relative to the largest
+    EXPECT_LT(((got.scores - want).abs() / scale).max().item<double>(), 1e-4) << th;
+    EXPECT_TRUE(torch::equal(got.kept_indices, reference().read(g + "kept"))) << th;
+  }
+  EXPECT_THROW(tailed_lof(reference().read("tailed_lof/symmin/features"), 16, {}, "trim_min", *comm),
+               tc::Error);  // the reference raises NotImplementedError
 }
 
 }  // namespace

@@ -1,0 +1,25 @@
+// TailedLOF (SPEC 3.5; the reference's TailedLOFSampler), TailedCore's noise
+// filter for the head when `tail_lof: true`: each patch's LOF score times its
+// few-shot score 1 - cs / max(cs), with cs the patch-wise class sizes
+// (class_size_patchwise.h), both on the same projected features. Patches whose
+// product is strictly below the keep quantile are kept, so the patches of
+// small classes (few-shot score near 0) survive the filter that would drop
+// them as outliers.
+//
+// Contract (distributed): collective over comm, like patchwise_lof.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "tailedcore/sampling/lof.h"
+
+namespace tc::sampling {
+
+/// features [N * P, D]; P = patches per image; th_type: symmin | symavg |
+/// indep (the reference has no other patch-wise threshold). Returns the
+/// products as `scores` (float32, image-major) and the kept rows.
+LofResult tailed_lof(const at::Tensor& features, int64_t patches_per_image, const LofOptions& opts,
+                     const std::string& th_type, dist::Comm& comm);
+
+}  // namespace tc::sampling
