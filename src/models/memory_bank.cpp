@@ -52,23 +52,15 @@ MemoryBank merge_banks(const MemoryBank& tail, const MemoryBank& head) {
   return out;
 }
 
-MemoryBank greedy_bank(const at::Tensor& rows, const at::Tensor& source_rows,
-                       const sampling::CoresetOptions& opts, dist::Comm& comm) {
-  MemoryBank bank;
-  if (rows.size(0) == 0) return bank;
-  const auto sel = sampling::greedy_coreset(rows, opts, comm);
-  bank.features = rows.index_select(0, sel);
-  bank.source_rows = source_rows.defined() ? source_rows.index_select(0, sel) : sel;
-  return bank;
-}
-
 namespace {
 
-// Calls fn(first_row, block) for every block of `block_rows` rows of the
-// dataset that holds at least one of `rows` (ascending), with the positions
-// [begin, end) of `rows` that fall in it.
-void for_blocks_holding(const io::H5Reader& r, const std::string& dataset, int64_t n,
-                        const at::Tensor& rows, int64_t block_rows,
+// Rows [first, first + count) of the bank's source, float32.
+using RowReader = std::function<at::Tensor(int64_t first, int64_t count)>;
+
+// Calls fn(first_row, block, begin, end) for every block of `block_rows` rows
+// that holds at least one of `rows` (ascending); [begin, end) are the
+// positions in `rows` of the rows in that block.
+void for_blocks_holding(const RowReader& read, int64_t n, const at::Tensor& rows, int64_t block_rows,
                         const std::function<void(int64_t, const at::Tensor&, int64_t, int64_t)>& fn) {
   const auto row = rows.accessor<int64_t, 1>();
   const int64_t m = rows.size(0);
@@ -77,35 +69,30 @@ void for_blocks_holding(const io::H5Reader& r, const std::string& dataset, int64
     int64_t end = next;
     while (end < m && row[end] < s + c) ++end;
     if (end == next) continue;
-    fn(s, r.read_rows(dataset, s, c).to(torch::kFloat32), next, end);
+    fn(s, read(s, c), next, end);
     next = end;
   }
 }
 
-}  // namespace
-
-MemoryBank greedy_bank_from_file(const std::filesystem::path& path, const std::string& dataset,
+// The greedy bank over the candidate rows of an [n, dim] source read block by
+// block: candidates are projected as read (the projection greedy_coreset
+// applies, row for row), the greedy runs on the projected rows, and a second
+// pass fetches only the chosen rows at full width.
+MemoryBank greedy_bank_blockwise(const std::string& source, int64_t n, int64_t dim, const RowReader& read,
                                  const sampling::CoresetOptions& opts, dist::Comm& comm,
                                  const at::Tensor& subset, int64_t block_rows) {
   TC_CHECK(block_rows >= 1, "block_rows = ", block_rows, ": expected >= 1");
-  const io::H5Reader r(path);
-  const auto shape = r.shape(dataset);
-  TC_CHECK(shape.size() == 2, path.string(), ": /", dataset, " must be [rows, dim]");
-  const int64_t n = shape[0], dim = shape[1];
   const auto candidates = subset.defined() ? subset.to(torch::kInt64).contiguous()
                                            : torch::arange(n, torch::kInt64);
   const int64_t nc = candidates.size(0);
-  if (nc > 0) {
-    TC_CHECK(candidates.min().item<int64_t>() >= 0 && candidates.max().item<int64_t>() < n,
-             path.string(), ": a candidate row is outside the ", n, " rows of /", dataset);
-    TC_CHECK(nc == 1 || (candidates.narrow(0, 1, nc - 1) > candidates.narrow(0, 0, nc - 1)).all().item<bool>(),
-             "candidate rows of ", path.string(), " must be ascending and distinct");
-  }
   if (nc == 0) return {};
+  TC_CHECK(candidates.min().item<int64_t>() >= 0 && candidates.max().item<int64_t>() < n, source,
+           ": a candidate row is outside its ", n, " rows");
+  TC_CHECK(nc == 1 || (candidates.narrow(0, 1, nc - 1) > candidates.narrow(0, 0, nc - 1)).all().item<bool>(),
+           "candidate rows of ", source, " must be ascending and distinct");
   const bool projects = opts.proj_dim > 0 && opts.proj_dim != dim;
-  // The candidates, projected as read when there is a projection.
   auto greedy_rows = torch::empty({nc, projects ? opts.proj_dim : dim}, torch::kFloat32);
-  for_blocks_holding(r, dataset, n, candidates, block_rows,
+  for_blocks_holding(read, n, candidates, block_rows,
                      [&](int64_t first, const at::Tensor& block, int64_t begin, int64_t end) {
                        const auto rows = block.index_select(0, candidates.narrow(0, begin, end - begin) - first);
                        greedy_rows.narrow(0, begin, end - begin)
@@ -121,17 +108,49 @@ MemoryBank greedy_bank_from_file(const std::filesystem::path& path, const std::s
     return bank;
   }
   greedy_rows = torch::Tensor();
-  // Second read: each chosen row goes to its place in the selection order
-  // (`order`: selection positions sorted by file row).
+  // Each chosen row goes to its place in the selection order (`order`:
+  // selection positions sorted by source row).
   const auto [chosen, order] = bank.source_rows.sort();
   bank.features = torch::empty({chosen.size(0), dim}, torch::kFloat32);
-  for_blocks_holding(r, dataset, n, chosen, block_rows,
+  for_blocks_holding(read, n, chosen, block_rows,
                      [&](int64_t first, const at::Tensor& block, int64_t begin, int64_t end) {
                        bank.features.index_copy_(
                            0, order.narrow(0, begin, end - begin),
                            block.index_select(0, chosen.narrow(0, begin, end - begin) - first));
                      });
   return bank;
+}
+
+}  // namespace
+
+MemoryBank greedy_bank(const at::Tensor& rows, const at::Tensor& subset,
+                       const sampling::CoresetOptions& opts, dist::Comm& comm, int64_t block_rows) {
+  TC_CHECK(rows.dim() == 2, "greedy bank: rows must be [rows, dim]: got ", rows.sizes());
+  if (rows.size(0) == 0) return {};
+  const auto source = rows.to(torch::kFloat32).contiguous();
+  if (!subset.defined()) {
+    // Every row a candidate: greedy_coreset projects each rank's own rows only.
+    MemoryBank bank;
+    bank.source_rows = sampling::greedy_coreset(source, opts, comm);
+    bank.features = source.index_select(0, bank.source_rows);
+    return bank;
+  }
+  return greedy_bank_blockwise(
+      "the feature rows", source.size(0), source.size(1),
+      [&](int64_t first, int64_t count) { return source.narrow(0, first, count); }, opts, comm, subset,
+      block_rows);
+}
+
+MemoryBank greedy_bank_from_file(const std::filesystem::path& path, const std::string& dataset,
+                                 const sampling::CoresetOptions& opts, dist::Comm& comm,
+                                 const at::Tensor& subset, int64_t block_rows) {
+  const io::H5Reader r(path);
+  const auto shape = r.shape(dataset);
+  TC_CHECK(shape.size() == 2, path.string(), ": /", dataset, " must be [rows, dim]");
+  return greedy_bank_blockwise(
+      path.string() + " /" + dataset, shape[0], shape[1],
+      [&](int64_t first, int64_t count) { return r.read_rows(dataset, first, count).to(torch::kFloat32); },
+      opts, comm, subset, block_rows);
 }
 
 }  // namespace tc::models

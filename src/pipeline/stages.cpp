@@ -184,8 +184,7 @@ void coreset_stage(StageContext& ctx, const TrainFeatures& f, const LofScores* l
     bank = models::greedy_bank(f.patches, {}, coreset_options(ctx.cfg, kHeadGreedyStream), ctx.comm);
   } else {
     TC_ASSERT(lof != nullptr);
-    const auto head = f.patches.index_select(0, lof->kept);
-    bank = models::greedy_bank(head, lof->kept, coreset_options(ctx.cfg, kHeadGreedyStream), ctx.comm);
+    bank = models::greedy_bank(f.patches, lof->kept, coreset_options(ctx.cfg, kHeadGreedyStream), ctx.comm);
     if (model == "softpatch") bank.weights = lof->scores.index_select(0, bank.source_rows);
   }
   if (tail != nullptr) {

@@ -35,18 +35,19 @@ MemoryBank load_bank(const std::filesystem::path& path);
 /// Concatenates a tail bank and a head bank, tail first (SPEC 5.1 step 4).
 MemoryBank merge_banks(const MemoryBank& tail, const MemoryBank& head);
 
-/// The greedy coreset of `rows` as a bank; source_rows maps each bank row to
-/// source_rows[chosen] (undefined: the chosen row index itself). Collective.
-MemoryBank greedy_bank(const at::Tensor& rows, const at::Tensor& source_rows,
-                       const sampling::CoresetOptions& opts, dist::Comm& comm);
+/// The greedy coreset bank of the candidate rows of `rows` [n, d]: `subset`
+/// (ascending rows, e.g. LOF's kept rows; undefined = all). Candidates are
+/// projected `block_rows` at a time (the projection greedy_coreset applies,
+/// row for row), the greedy runs on the projected rows, and only the chosen
+/// rows are gathered at full width: the candidates are never copied whole.
+/// (With every row a candidate, greedy_coreset projects each rank's own rows.)
+/// source_rows are rows of `rows`. Collective over comm.
+MemoryBank greedy_bank(const at::Tensor& rows, const at::Tensor& subset,
+                       const sampling::CoresetOptions& opts, dist::Comm& comm,
+                       int64_t block_rows = int64_t{1} << 16);
 
-/// The same bank from the [n, d] float32 dataset `dataset` of an HDF5 file,
-/// without holding it at full width: rows are read `block_rows` at a time and
-/// projected as read (the projection greedy_coreset applies, row for row), the
-/// greedy runs on the projected rows, and a second read keeps only the chosen
-/// rows. `subset` (ascending file rows, e.g. LOF's kept rows; undefined = all)
-/// restricts the candidates; source_rows are file rows. With no projection
-/// (proj_dim 0 or d) the candidate rows are read whole.
+/// The same bank from the [n, d] dataset `dataset` of an HDF5 file, read
+/// block by block, so the rows are never held at full width.
 MemoryBank greedy_bank_from_file(const std::filesystem::path& path, const std::string& dataset,
                                  const sampling::CoresetOptions& opts, dist::Comm& comm,
                                  const at::Tensor& subset = {},

@@ -63,8 +63,12 @@ TEST(GreedyBankFromFile, ASubsetOfRowsEqualsTheBankOfThoseRows) {
   auto comm = tc::dist::make_self_comm();
   const auto o = options(0.2, 8, 0);
   const auto kept = torch::arange(0, 600, 3, torch::kInt64);  // e.g. LOF's kept rows
-  const auto want = greedy_bank(x.index_select(0, kept), kept, o, *comm);
+  // What the bank must be: the greedy over the kept rows, mapped back to rows.
+  tc::models::MemoryBank want;
+  want.source_rows = kept.index_select(0, tc::sampling::greedy_coreset(x.index_select(0, kept), o, *comm));
+  want.features = x.index_select(0, want.source_rows);
   for (int64_t block : {int64_t{50}, int64_t{1024}}) {
+    expect_same_bank(greedy_bank(x, kept, o, *comm, block), want, block);
     expect_same_bank(greedy_bank_from_file(dir / "f.h5", "features", o, *comm, kept, block), want, block);
   }
   const auto unsorted = tc::testing::error_of(
@@ -72,7 +76,8 @@ TEST(GreedyBankFromFile, ASubsetOfRowsEqualsTheBankOfThoseRows) {
   EXPECT_NE(unsorted.find("ascending"), std::string::npos) << unsorted;
   const auto outside = tc::testing::error_of(
       [&] { greedy_bank_from_file(dir / "f.h5", "features", o, *comm, torch::tensor({5, 600}, torch::kInt64)); });
-  EXPECT_NE(outside.find("outside the 600 rows"), std::string::npos) << outside;
+  EXPECT_NE(outside.find("outside its 600 rows"), std::string::npos) << outside;
+  EXPECT_NE(outside.find("f.h5 /features"), std::string::npos) << outside;
 }
 
 TEST(GreedyBankFromFile, ErrorsNameTheFileAndDataset) {
