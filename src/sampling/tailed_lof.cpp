@@ -17,8 +17,9 @@ LofResult tailed_lof(const at::Tensor& features, int64_t patches_per_image, cons
   LofOptions unprojected = opts;
   unprojected.proj_dim = 0;
   const auto lof = patchwise_lof(projected, patches_per_image, unprojected, comm).scores;
-  // float32 tensor ops in the reference's order; a NaN class size (a column
-  // nobody votes for) makes every product NaN there, as in the reference.
+  // float32 tensor ops in the reference's order. A NaN class size (a column
+  // nobody votes for) makes the max NaN and so every product NaN, which keeps
+  // nothing -- as in the reference.
   const auto few_shot = 1 - class_sizes / class_sizes.max();
   LofResult r;
   r.scores = (lof * few_shot).contiguous();
