@@ -1,6 +1,6 @@
 // Placeholder data trees for the noisy long-tail and VisA tests: empty files
-// named exactly as in MVTec AD (shared/reference/mvtec_ad_layout.csv) or in
-// converted VisA (shared/reference/visa_split_csv/1cls.csv), so the official
+// named exactly as in MVTec AD (reference/mvtec_ad_layout.csv) or in
+// converted VisA (reference/visa_split_csv/1cls.csv), so the official
 // manifests can be applied without the real images.
 #pragma once
 

@@ -23,7 +23,7 @@ class TempDir {
 };
 
 std::filesystem::path fixtures_dir();   // tests/fixtures
-std::filesystem::path shared_dir();     // ../shared (reference manifests, CSVs)
+std::filesystem::path reference_dir();  // reference/: the official manifests, split CSVs, layout, configs
 std::filesystem::path cli_path();       // the built tailedcore executable
 
 struct CommandResult {

@@ -1,8 +1,8 @@
 // The layouts of `tailedcore synth`: class names, defect folders and counts.
 //
-// The mvtec table was generated once from shared/reference/mvtec_ad_layout.csv
+// The mvtec table was generated once from reference/mvtec_ad_layout.csv
 // (MVTec AD: 3629 train + 1725 test images, 1258 of them defective); the visa
-// table from VisA's split_csv/1cls.csv (shared/reference/visa_split_csv/1cls.csv:
+// table from VisA's split_csv/1cls.csv (reference/visa_split_csv/1cls.csv:
 // per object the train/test normal counts, the test-normal image numbers and the
 // 100 anomalies). The tests re-read both CSVs as an independent check.
 #include "tailedcore/core/check.h"

@@ -12,7 +12,7 @@
 
 namespace fs = std::filesystem;
 using tc::testing::run_cli;
-using tc::testing::shared_dir;
+using tc::testing::reference_dir;
 using tc::testing::TempDir;
 
 namespace {
@@ -52,8 +52,8 @@ TEST(SynthCli, MvtecLayoutMatchesTheReferenceTableAndManifests) {
   ASSERT_EQ(a.exit_code, 0) << a.output;
   EXPECT_NE(a.output.find("5354 images, 1258 masks"), std::string::npos) << a.output;
 
-  // Counts per class and category: shared/reference/mvtec_ad_layout.csv.
-  std::ifstream csv(shared_dir() / "reference" / "mvtec_ad_layout.csv");
+  // Counts per class and category: reference/mvtec_ad_layout.csv.
+  std::ifstream csv(reference_dir() / "mvtec_ad_layout.csv");
   std::string line;
   std::getline(csv, line);
   int rows = 0;
@@ -104,7 +104,7 @@ TEST(SynthCli, MvtecLayoutMatchesTheReferenceTableAndManifests) {
   // Every file the official manifests name exists: the pruned goods, and the
   // test images the injected defects are copied from (longest defect prefix).
   for (const std::string variant : {"pareto", "step_k1", "step_k4"}) {
-    const fs::path m = shared_dir() / "reference" / "manifest" / "mvtecad-nlt" / variant / "seed01";
+    const fs::path m = reference_dir() / "manifest" / "mvtecad-nlt" / variant / "seed01";
     const auto pruned = manifest_lines(m / "prune_good.txt");
     ASSERT_FALSE(pruned.empty()) << m;
     for (const auto& p : pruned)

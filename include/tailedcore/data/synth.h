@@ -3,7 +3,7 @@
 //
 // Layouts (synth_layout_names()):
 //   mvtec  MVTec AD's 15 class names, defect folder names, file names and counts
-//          (table embedded from shared/reference/mvtec_ad_layout.csv); grid, screw
+//          (table embedded from reference/mvtec_ad_layout.csv); grid, screw
 //          and zipper are 1-channel PNGs, the rest RGB. Default 64 px; full = the
 //          real resolutions (bottle 900, capsule 1000, metal_nut 700, pill 800,
 //          tile 840, others 1024).

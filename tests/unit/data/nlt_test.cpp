@@ -14,7 +14,7 @@
 namespace fs = std::filesystem;
 using tc::data::apply_nlt;
 using tc::data::NltApplyOptions;
-using tc::testing::shared_dir;
+using tc::testing::reference_dir;
 using tc::testing::TempDir;
 using tc::testing::touch;
 
@@ -197,7 +197,7 @@ TEST(NltApply, ExistingDestIsAnErrorUnlessForced) {
 using Counts = std::map<std::string, std::pair<int, int>>;  // class -> (good kept, injected)
 
 fs::path manifest_dir(const std::string& data, const std::string& variant, int seed) {
-  return shared_dir() / "reference" / "manifest" / data / variant /
+  return reference_dir() / "manifest" / data / variant /
          ("seed0" + std::to_string(seed));
 }
 
@@ -217,7 +217,7 @@ int total(const Counts& c) {
 TEST(NltOfficial, MvtecParetoSeed01GivesSpecTable) {
   tc::testing::ScratchDir tmp;
   ASSERT_EQ(tc::testing::make_mvtec_placeholder_tree(
-                shared_dir() / "reference" / "mvtec_ad_layout.csv", tmp / "mvtec"),
+                reference_dir() / "mvtec_ad_layout.csv", tmp / "mvtec"),
             103);
   const Counts got =
       apply_official(tmp / "mvtec", tmp / "pareto01", manifest_dir("mvtecad-nlt", "pareto", 1));
@@ -242,7 +242,7 @@ TEST(NltOfficial, MvtecParetoSeed01GivesSpecTable) {
 
 TEST(NltOfficial, MvtecAllVariantsGiveSpecTotals) {
   tc::testing::ScratchDir tmp;
-  tc::testing::make_mvtec_placeholder_tree(shared_dir() / "reference" / "mvtec_ad_layout.csv",
+  tc::testing::make_mvtec_placeholder_tree(reference_dir() / "mvtec_ad_layout.csv",
                                            tmp / "mvtec");
   // SPEC 1.5: totals (good + injected) for seeds 01..05.
   const std::map<std::string, std::vector<int>> totals = {
@@ -276,7 +276,7 @@ TEST(NltOfficial, MvtecAllVariantsGiveSpecTotals) {
 TEST(NltOfficial, VisaSeed01GivesSpecCounts) {
   tc::testing::ScratchDir tmp;
   ASSERT_EQ(tc::testing::make_visa_placeholder_tree(
-                shared_dir() / "reference" / "visa_split_csv" / "1cls.csv", tmp / "visa"),
+                reference_dir() / "visa_split_csv" / "1cls.csv", tmp / "visa"),
             10821);
   const Counts got =
       apply_official(tmp / "visa", tmp / "pareto01", manifest_dir("visa-nlt", "pareto", 1));

@@ -67,7 +67,7 @@ cv::Mat differing(const cv::Mat& a, const cv::Mat& b) {
 }  // namespace
 
 TEST(SynthLayouts, MvtecTableEqualsTheReferenceCsv) {
-  const auto rows = read_csv(tc::testing::shared_dir() / "reference" / "mvtec_ad_layout.csv");
+  const auto rows = read_csv(tc::testing::reference_dir() / "mvtec_ad_layout.csv");
   ASSERT_EQ(rows.size(), 103u);
   // class -> (train, test good, [(defect, count)], size, channels) from the CSV.
   std::map<std::string, SynthClass> want;
@@ -113,7 +113,7 @@ TEST(SynthLayouts, MvtecTableEqualsTheReferenceCsv) {
 
 TEST(SynthLayouts, VisaTableEqualsTheSplitCsv) {
   const auto rows =
-      read_csv(tc::testing::shared_dir() / "reference" / "visa_split_csv" / "1cls.csv");
+      read_csv(tc::testing::reference_dir() / "visa_split_csv" / "1cls.csv");
   ASSERT_EQ(rows.size(), 10821u);
   std::map<std::string, int> train, anomalies;
   std::map<std::string, std::set<int>> test_normal;
@@ -354,12 +354,13 @@ TEST(SynthWrite, VisaRawTreeAndSplitCsv) {
   EXPECT_EQ(summary.images, 10821);
   EXPECT_EQ(summary.masks, 1200);
   // The split CSV has VisA's rows (the reference CSV's, up to the order of rows).
-  const auto ref = tc::testing::shared_dir() / "reference" / "visa_split_csv" / "1cls.csv";
+  const auto ref = tc::testing::reference_dir() / "visa_split_csv" / "1cls.csv";
+  ASSERT_TRUE(fs::is_regular_file(ref)) << ref << " is missing";
   auto lines = [](const fs::path& p) {
     std::ifstream in(p);
     std::vector<std::string> out;
     for (std::string l; std::getline(in, l);) out.push_back(l);
-    std::sort(out.begin() + 1, out.end());
+    if (!out.empty()) std::sort(out.begin() + 1, out.end());  // the header stays first
     return out;
   };
   EXPECT_TRUE(lines(tmp / "visa" / "split_csv" / "1cls.csv") == lines(ref));
@@ -376,7 +377,7 @@ TEST(SynthWrite, VisaRawTreeAndSplitCsv) {
     if (r[1] == "train") train_normals.insert(r[0] + "/" + fs::path(r[3]).filename().string());
   for (const std::string variant : {"pareto", "step_k1", "step_k4"}) {
     const fs::path m =
-        tc::testing::shared_dir() / "reference" / "manifest" / "visa-nlt" / variant / "seed01";
+        tc::testing::reference_dir() / "manifest" / "visa-nlt" / variant / "seed01";
     std::ifstream pruned(m / "prune_good.txt"), injected(m / "inject_defects.txt");
     int n = 0;
     for (std::string l; std::getline(pruned, l); ++n) {

@@ -93,7 +93,7 @@ TEST(VisaConvert, WritesMvtecLayoutWithBinarisedMasks) {
 TEST(VisaConvert, OfficialSplitCsvRowsMapToSpecCounts) {
   // The official CSV's own rows (no images needed): SPEC 1.3's per-object
   // split sizes follow from label/split alone, e.g. candle 900/100/100.
-  std::ifstream in(tc::testing::shared_dir() / "reference" / "visa_split_csv" / "1cls.csv");
+  std::ifstream in(tc::testing::reference_dir() / "visa_split_csv" / "1cls.csv");
   std::string line;
   std::getline(in, line);
   EXPECT_EQ(line + "\n", kHeader);

@@ -16,7 +16,7 @@ std::string error_of(const std::string& yaml, const std::vector<std::string>& ov
 TEST(Config, EveryShippedAndReferenceConfigLoads) {
   int loaded = 0;
   for (const fs::path dir : {tc::testing::fixtures_dir() / ".." / ".." / "configs",
-                             tc::testing::shared_dir() / "reference" / "configs"}) {
+                             tc::testing::reference_dir() / "configs"}) {
     for (const auto& e : fs::directory_iterator(dir)) {
       const auto cfg = tc::exp::load_config(e.path(), {});
       EXPECT_EQ(cfg.name, e.path().stem().string());
@@ -28,7 +28,7 @@ TEST(Config, EveryShippedAndReferenceConfigLoads) {
 
 TEST(Config, ReferenceValuesAreRead) {
   const auto cfg = tc::exp::load_config(
-      tc::testing::shared_dir() / "reference" / "configs" / "tailedcore_mvtec_pareto.yaml", {});
+      tc::testing::reference_dir() / "configs" / "tailedcore_mvtec_pareto.yaml", {});
   EXPECT_EQ(cfg.model.coreset_model_name, "tailedcore");
   EXPECT_EQ(cfg.model.tail_th_type, "ada_trim_min-mode");
   EXPECT_EQ(cfg.model.tail_data_augment_type, "rot30flip");

@@ -16,7 +16,7 @@ std::string error_of(const std::string& yaml, const std::vector<std::string>& ov
 
 TEST(ConfigValues, ShippedConfigsResolveLikeTheReferenceOnes) {
   const fs::path ours = tc::testing::fixtures_dir() / ".." / ".." / "configs";
-  const fs::path ref = tc::testing::shared_dir() / "reference" / "configs";
+  const fs::path ref = tc::testing::reference_dir() / "configs";
   for (const auto& [mine, theirs] : std::vector<std::pair<std::string, std::string>>{
            {"patchcore.yaml", "patchcore.yaml"},
            {"softpatch.yaml", "softpatch_mvtec.yaml"},
