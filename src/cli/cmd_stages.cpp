@@ -60,12 +60,11 @@ int cmd_tail(const Args& args) {
       "vote", po::value(&o.vote)->default_value("mode"), "mean mode none nearest")(
       "dataset", po::value(&dataset)->default_value("embeddings"), "input dataset")(
       "block-rows", po::value(&o.block_rows)->default_value(0),
-      "similarity rows per product (0: one product up to 16384 rows, else 4096)")(
+      "similarity rows per block (0: N / ranks, at most 4096; the result does not depend on it)")(
       "threads", po::value(&threads)->default_value(0), "threads per rank");
   po::variables_map vm;
   if (!parse_options(desc, args, vm)) return 0;
   return guarded(threads, [&](dist::Comm& comm) {
-    o.product_threads = core::single_rank_thread_count(threads);  // the same bits for any rank count
     const auto sel = sampling::select_tail(read_rows(in, dataset), o, comm);
     if (comm.rank() != 0) return;
     io::H5Writer w(out, "tail", io::H5Reader(in).attr_string("config_hash"));

@@ -87,8 +87,7 @@ RunSummary run_experiment(const RunOptions& opts, dist::Comm& comm) {
     if (comm.rank() == 0) io::ensure_writable_dir(feature_dir);
     comm.barrier();
     StageCache feature_cache(feature_dir, feature_hash);
-    StageContext ctx{cfg,  backbone, catalog, train, cache, feature_cache,
-                     comm, summary, core::single_rank_thread_count(opts.threads)};
+    StageContext ctx{cfg, backbone, catalog, train, cache, feature_cache, comm, summary};
     auto preds = run_backbone(ctx, opts.stop_after);
     if (summary.stopped_early) {
       if (comm.rank() == 0) core::set_log_file("");

@@ -92,7 +92,6 @@ torch::Tensor tail_stage(StageContext& ctx, const TrainFeatures& f) {
     TC_CHECK(f.embeddings.defined(), ctx.feature_cache.path("features").string(),
              ": /embeddings is missing: tailedcore needs embedding_to_extract_from: avgpool");
     auto opts = sampling::class_size_options_from_config(ctx.cfg.model.tail_th_type);
-    opts.product_threads = ctx.one_rank_threads;  // the same bits for any rank count
     auto sel = sampling::select_tail(f.embeddings, opts, ctx.comm);
     if (ctx.comm.rank() == 0) {
       io::H5Writer w(ctx.cache.path("tail"), "tail", ctx.cache.config_hash());

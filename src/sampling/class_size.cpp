@@ -12,6 +12,7 @@
 #include "tailedcore/core/check.h"
 #include "tailedcore/core/log.h"
 #include "tailedcore/dist/comm.h"
+#include "tailedcore/sampling/similarity.h"
 
 namespace tc::sampling {
 namespace {
@@ -30,8 +31,6 @@ void check_options(const ClassSizeOptions& o) {
   TC_CHECK(!(o.vote == "none" && is_scalar_threshold(o.th_type)), "vote 'none' exists only with "
            "adaptive thresholds (the reference's adaptive_class_size), not with ", o.th_type);
   TC_CHECK(o.block_rows >= 0, "block_rows = ", o.block_rows, ": expected >= 1, or 0 for the default");
-  TC_CHECK(o.product_threads >= 0, "product_threads = ", o.product_threads,
-           ": expected >= 1, or 0 for the caller's thread count");
 }
 
 // The first index of the largest value (numpy/torch argmax), NaN winning as in numpy.
@@ -107,23 +106,11 @@ float double_max_step_threshold(const std::vector<float>& q) {
 
 }  // namespace
 
-// Rows are always computed in the same globally aligned blocks whatever the
-// rank count, and with the same thread count, so every rank count sees the
-// same bits (a float32 product's rounding depends on its shape and thread
-// count, and a last-bit change can move a quantised threshold).
-at::Tensor similarity_rows(const at::Tensor& xn, int64_t begin, int64_t count, int threads) {
-  struct ThreadCount {
-    int caller = at::get_num_threads();
-    explicit ThreadCount(int n) { at::set_num_threads(n); }
-    ~ThreadCount() { at::set_num_threads(caller); }
-  } scoped(threads);
-  return xn.narrow(0, begin, count).mm(xn.t()).contiguous();
-}
-
-int64_t similarity_block_rows(const ClassSizeOptions& opts, int64_t n) {
-  constexpr int64_t kWholeProductRows = 16384, kBlockRowsBeyond = 4096;
+int64_t similarity_block_rows(const ClassSizeOptions& opts, int64_t n, int ranks) {
+  constexpr int64_t kMaxBlockRows = 4096;
   if (opts.block_rows > 0) return std::min(opts.block_rows, n);
-  return n <= kWholeProductRows ? n : kBlockRowsBeyond;
+  const int64_t per_rank = (n + ranks - 1) / std::max(ranks, 1);
+  return std::max<int64_t>(1, std::min(kMaxBlockRows, per_rank));
 }
 
 ClassSizeOptions class_size_options_from_config(const std::string& tail_th_type) {
@@ -265,11 +252,11 @@ TailSelection select_tail(const at::Tensor& embeddings, const ClassSizeOptions& 
   TC_CHECK(embeddings.dim() == 2 && embeddings.size(0) >= 1, "class sizes need [N, E] embeddings: got ",
            embeddings.sizes());
   const int64_t N = embeddings.size(0);
-  const auto x = embeddings.to(torch::kFloat32);
-  const auto xn = (x / x.norm(2, 1, true).clamp_min(1e-12)).contiguous();  // F.normalize
-  // Whole blocks of rows per rank (see similarity_rows).
-  const int64_t B = similarity_block_rows(opts, N);
-  const int product_threads = opts.product_threads > 0 ? opts.product_threads : at::get_num_threads();
+  const auto xn = normalized_rows(embeddings);  // F.normalize, with a machine-independent norm
+  // Whole blocks of rows per rank. The entries do not depend on the blocks
+  // (ExactSimilarity), so blocks only set memory and the work per rank.
+  const ExactSimilarity similarity(xn);
+  const int64_t B = similarity_block_rows(opts, N, comm.size());
   const int64_t blocks = (N + B - 1) / B;
   const auto my_blocks = dist::shard_range(blocks, comm.rank(), comm.size());
   const int64_t row_begin = std::min(N, my_blocks.begin * B), row_end = std::min(N, my_blocks.end * B);
@@ -277,7 +264,7 @@ TailSelection select_tail(const at::Tensor& embeddings, const ClassSizeOptions& 
   const auto for_each_block = [&](const std::function<void(int64_t, int64_t, const torch::Tensor&)>& fn) {
     for (int64_t s = row_begin; s < row_end; s += B) {
       const int64_t c = std::min(B, N - s);
-      fn(s, c, similarity_rows(xn, s, c, product_threads));
+      fn(s, c, similarity.rows(s, c));
     }
   };
 

@@ -6,6 +6,7 @@
 
 #include "tailedcore/core/check.h"
 #include "tailedcore/dist/comm.h"
+#include "tailedcore/sampling/similarity.h"
 
 namespace tc::sampling {
 
@@ -34,8 +35,8 @@ at::Tensor patchwise_class_sizes(const at::Tensor& features, int64_t patches_per
   auto local = torch::empty({mine.size(), N}, torch::kFloat32);
   for (int64_t p = mine.begin; p < mine.end; ++p) {
     const auto x = per_position.select(1, p);                               // [N, C], strided
-    const auto xn = x / x.norm(2, 1, true).clamp_min(1e-12);                 // F.normalize
-    const auto sim = xn.mm(xn.t());                                          // one N x N product
+    const auto xn = normalized_rows(x);                                      // F.normalize
+    const auto sim = ExactSimilarity(xn).rows(0, N);                          // N x N, exact-rounded
     const float th = scalar_threshold(sim, th_type, /*within=*/true);
     const auto mask = sim >= th;
     const auto count_map = mask.to(torch::kInt64) * mask.sum(1, true);      // M_ij * r_i

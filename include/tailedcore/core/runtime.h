@@ -24,9 +24,7 @@ std::string host_name();
 int default_thread_count();
 
 /// The threads a run of ONE rank would use for a request of n: n if n > 0,
-/// else TAILEDCORE_THREADS if set, else this node's cores. Work whose last
-/// bits depend on its thread count (a float32 matrix product) runs with this
-/// count, so that a run gives the same numbers for any rank count.
+/// else TAILEDCORE_THREADS if set, else this node's cores.
 int single_rank_thread_count(int n = 0);
 
 /// Sets LibTorch's intra-op threads and OpenMP's to n (n <= 0: default_thread_count()).

@@ -31,7 +31,6 @@ struct StageContext {
   StageCache& feature_cache;   // features shared by every run with the same feature settings
   dist::Comm& comm;
   RunSummary& summary;
-  int one_rank_threads = 1;    // core::single_rank_thread_count of the run's request
 };
 
 /// Scores of one test class (on rank 0 after the scores stage; empty elsewhere).

@@ -4,11 +4,12 @@
 // (<= max_K) form the tail.
 //
 // Contract (distributed): collective over comm; every rank passes the same
-// full embeddings [N, E]. The similarity is computed in globally aligned
-// blocks of block_rows rows, whole blocks per rank; per-row thresholds and
+// full embeddings [N, E]. The similarity (ExactSimilarity: every entry the
+// float32 rounding of the exact dot product, the same on every machine) is
+// computed in blocks of rows, whole blocks per rank; per-row thresholds and
 // counts are all-gathered; each rank tallies its rows' votes per column and
 // one all-reduce sums the (integer) tallies. No rank holds N x N; the result
-// is identical for any number of ranks.
+// is identical for any number of ranks, threads, block size or BLAS kernel.
 #pragma once
 
 #include <cstdint>
@@ -26,26 +27,15 @@ namespace tc::sampling {
 struct ClassSizeOptions {
   std::string th_type = "trim_min";  // symmin symavg indep half_min trim_min truncate_min max_step double_max_step
   std::string vote = "mode";         // mean mode none nearest
-  int64_t block_rows = 0;            // similarity rows per product; 0: see similarity_block_rows
-  int product_threads = 0;           // threads of each product; 0: the caller's (see similarity_rows)
+  int64_t block_rows = 0;            // similarity rows per block; 0: see similarity_block_rows
   double percentile = 0.15;          // predict_max_K's percentile rule
 };
 
-/// Rows per similarity product for N embeddings. An explicit block_rows is
-/// used as given (>= N: one product). 0, the default: one N x N product -- the
-/// reference's own, bit for bit with the same BLAS and thread count -- up to
-/// 16,384 rows (1 GiB of float32; every official noisy long-tail set is
-/// smaller), and blocks of 4,096 rows beyond, which bound memory at
-/// O(N x 4096) but round differently from one product (the BLAS's rounding
-/// depends on the product's shape), so a quantised threshold may move.
-int64_t similarity_block_rows(const ClassSizeOptions& opts, int64_t n);
-
-/// Similarity rows [begin, begin + count) of the row-normalised xn against all
-/// its rows, [count, N] float32, computed with `threads` threads whatever the
-/// caller's count: a float32 product's last bits depend on its thread count,
-/// and the rank count sets threads per rank, so runs pin it (product_threads =
-/// core::single_rank_thread_count) to give the same bits for any rank count.
-at::Tensor similarity_rows(const at::Tensor& xn, int64_t begin, int64_t count, int threads);
+/// Similarity rows per block for N embeddings over `ranks` ranks. An explicit
+/// block_rows is used as given (>= N: one block). 0, the default: N / ranks
+/// rounded up, at most 4,096 (memory O(N x 4096) per rank). Blocks change
+/// neither the entries nor the result, only memory and the work per rank.
+int64_t similarity_block_rows(const ClassSizeOptions& opts, int64_t n, int ranks = 1);
 
 /// The config's tail_th_type: "ada_trim_min-mode" -> trim_min + mode,
 /// "symmin" -> symmin + mean, "double_max_step" -> double_max_step + none.

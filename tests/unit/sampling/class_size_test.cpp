@@ -76,52 +76,62 @@ TEST(ClassSize, EdgeCasesDoNotCrash) {
   EXPECT_EQ(class_size_options_from_config("ada_trim_min-mode").vote, "mode");
 }
 
-TEST(ClassSize, BlockSizeDoesNotChangeTrimMinResults) {
+// The similarity's entries do not depend on the blocks (ExactSimilarity), so
+// neither does any threshold rule's result: bit for bit, for every rule.
+TEST(ClassSize, BlockSizeDoesNotChangeTheResult) {
   torch::manual_seed(4);
   auto x = torch::cat({torch::rand({1, 32}).repeat({70, 1}) + 0.2 * torch::rand({70, 32}),
                        torch::rand({1, 32}).repeat({9, 1}) + 0.2 * torch::rand({9, 32})});
   auto comm = tc::dist::make_self_comm();
-  ClassSizeOptions whole, blocked;
-  blocked.block_rows = 16;
-  const auto a = select_tail(x, whole, *comm), b = select_tail(x, blocked, *comm);
-  EXPECT_TRUE(torch::equal(a.tail_indices, b.tail_indices));
+  for (const auto& [th, vote] : std::vector<std::pair<std::string, std::string>>{
+           {"trim_min", "mode"}, {"double_max_step", "none"}, {"max_step", "mean"},
+           {"trim_min", "nearest"}, {"symmin", "mean"}}) {
+    ClassSizeOptions whole, blocked;
+    whole.th_type = blocked.th_type = th;
+    whole.vote = blocked.vote = vote;
+    blocked.block_rows = 16;
+    const auto a = select_tail(x, whole, *comm), b = select_tail(x, blocked, *comm);
+    EXPECT_TRUE(torch::equal(a.class_sizes.nan_to_num(-1), b.class_sizes.nan_to_num(-1))) << th;
+    EXPECT_TRUE(torch::equal(a.tail_indices, b.tail_indices)) << th;
+  }
 }
 
 }  // namespace
 
-TEST(ClassSize, DefaultBlockIsOneProductUpTo16384Rows) {
+TEST(ClassSize, DefaultBlockSplitsTheRowsOverTheRanksUpTo4096) {
   ClassSizeOptions o;  // block_rows 0
   EXPECT_EQ(similarity_block_rows(o, 1), 1);
-  EXPECT_EQ(similarity_block_rows(o, 4294), 4294);  // VisA's largest official variant: one product
-  EXPECT_EQ(similarity_block_rows(o, 16384), 16384);
-  EXPECT_EQ(similarity_block_rows(o, 16385), 4096);
+  EXPECT_EQ(similarity_block_rows(o, 4294), 4096);
+  EXPECT_EQ(similarity_block_rows(o, 811, 3), 271);
+  EXPECT_EQ(similarity_block_rows(o, 2, 3), 1);
   o.block_rows = 512;
   EXPECT_EQ(similarity_block_rows(o, 300), 300);
-  EXPECT_EQ(similarity_block_rows(o, 3000), 512);
+  EXPECT_EQ(similarity_block_rows(o, 3000, 2), 512);
   o.block_rows = -1;
   auto comm = tc::dist::make_self_comm();
   EXPECT_THROW(select_tail(torch::rand({4, 3}), o, *comm), tc::Error);
 }
 
-// The product's bits depend on the BLAS's thread count (here 1 against 2
-// threads differ in about 1 % of the entries); similarity_rows pins it, so the
-// caller's count -- which the rank count sets -- does not matter.
-TEST(ClassSize, SimilarityBitsDoNotDependOnTheCallersThreads) {
+// What the float32 BLAS product would give depends on the thread count
+// (printed); the class sizes do not.
+TEST(ClassSize, ResultDoesNotDependOnTheCallersThreads) {
   torch::manual_seed(5);
   const auto x = torch::relu(torch::randn({300, 2048}) + 0.5);
   const auto xn = (x / x.norm(2, 1, true)).contiguous();
+  auto comm = tc::dist::make_self_comm();
+  ClassSizeOptions o;
+  o.th_type = "double_max_step";  // the rule most sensitive to a last bit
+  o.vote = "none";
   const int saved = at::get_num_threads();
-  at::set_num_threads(2);
-  const auto two_threads = xn.mm(xn.t());
-  const auto pinned_from_two = similarity_rows(xn, 0, 300, 2);
   at::set_num_threads(1);
   const auto one_thread = xn.mm(xn.t());
-  const auto pinned_from_one = similarity_rows(xn, 0, 300, 2);
-  EXPECT_EQ(at::get_num_threads(), 1);  // the caller's count comes back
+  const auto a = select_tail(x, o, *comm);
+  at::set_num_threads(2);
+  const auto two_threads = xn.mm(xn.t());
+  const auto b = select_tail(x, o, *comm);
   at::set_num_threads(saved);
-  EXPECT_TRUE(torch::equal(pinned_from_one, pinned_from_two));
-  EXPECT_TRUE(torch::equal(pinned_from_two, two_threads));
-  std::printf("1 against 2 BLAS threads: %lld of %lld entries differ\n",
+  EXPECT_TRUE(torch::equal(a.class_sizes, b.class_sizes));
+  std::printf("float32 BLAS, 1 against 2 threads: %lld of %lld entries differ\n",
               static_cast<long long>((one_thread != two_threads).sum().item<int64_t>()),
               static_cast<long long>(one_thread.numel()));
 }

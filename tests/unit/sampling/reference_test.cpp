@@ -26,6 +26,8 @@ bool same_sizes(const torch::Tensor& a, const torch::Tensor& b) {
          torch::equal(a.nan_to_num(-1), b.nan_to_num(-1));
 }
 
+// The official code with its self-similarity function replaced by the
+// exact-rounded one (make_sampling_fixtures.py): identical on every machine.
 TEST(ReferenceClassSizes, IdenticalClassSizesAndTailSets) {
   auto comm = tc::dist::make_self_comm();
   int cases = 0;
@@ -38,7 +40,7 @@ TEST(ReferenceClassSizes, IdenticalClassSizesAndTailSets) {
       ClassSizeOptions o;
       o.th_type = th;
       o.vote = vote;
-      o.block_rows = 4096;  // one product, as the reference
+      o.block_rows = 4096;
       const auto got = select_tail(reference().read(g + "embeddings"), o, *comm);
       const auto want = reference().read(g + "class_sizes");
       EXPECT_TRUE(same_sizes(got.class_sizes, want)) << g << "\nours " << got.class_sizes
