@@ -95,9 +95,9 @@ at::Tensor ExactSimilarity::rows(int64_t begin, int64_t count) const {
   const double u = std::ldexp(1.0, -53);
   const double gamma = static_cast<double>(e_) * u / (1 - static_cast<double>(e_) * u);
   const double scale = 2 * gamma;
-  // float64 products in chunks of rows (at most 128 MiB): their bits do not
+  // float64 products in chunks of rows (at most 32 MiB): their bits do not
   // matter, only the bound does, so the chunking is free.
-  const int64_t chunk = std::max<int64_t>(1, (int64_t{1} << 24) / std::max<int64_t>(n_, 1));
+  const int64_t chunk = std::max<int64_t>(1, (int64_t{1} << 22) / std::max<int64_t>(n_, 1));
   const float* x32 = x32_.data_ptr<float>();
   float* o = out.data_ptr<float>();
   std::atomic<int64_t> recomputed{0};

@@ -135,7 +135,8 @@ with tempfile.TemporaryDirectory() as tmp:
             cs_exact, tail_exact = official_sizes(x, th, vote, exact_similarity.compute_self_sim)
             cs_ours, tail_ours = ours(x, th, vote, tmp)
             t_off, t_exact = row_thresholds(s_off, th), row_thresholds(s_exact, th)
-            th_rows = "n/a (one scalar)" if t_off is None else str(int((t_off != t_exact).sum()))
+            th_rows = ("n/a (one scalar)" if t_off is None else
+                       str(int((np.nan_to_num(t_off, nan=-9) != np.nan_to_num(t_exact, nan=-9)).sum())))
             # The rows whose neighbour set {j: S_ij >= th_i} differs: a BLAS
             # last bit moved an entry across the row's threshold, or moved the
             # threshold itself (a quantisation level k/N) past an entry.

@@ -30,7 +30,7 @@ inline OfficialRun run_official(const std::string& src_root, const std::string& 
                                 const at::Tensor& x, int threads, int reps,
                                 const std::map<std::string, int64_t>& attrs = {}) {
   namespace fs = std::filesystem;
-  const fs::path script = fs::path(__FILE__).parent_path() / "official_baseline.py";
+  const fs::path script = fs::path(TC_BENCH_DIR) / "official_baseline.py";
   const std::string stem = "/tmp/official_" + task + "_" + std::to_string(getpid());
   {
     io::H5Writer in(stem + "_in.h5", "bench_input", "");
