@@ -27,7 +27,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import types
 
 import h5py
 import numpy as np
@@ -42,15 +41,10 @@ ap.add_argument("--threads", type=int, default=2)
 args = ap.parse_args()
 torch.set_num_threads(args.threads)
 
-for name in ["cv2", "pandas", "tabulate", "matplotlib", "matplotlib.pyplot", "tqdm", "yaml"]:
-    try:
-        __import__(name)
-    except ImportError:
-        mod = types.ModuleType(name)
-        mod.tqdm = lambda x=None, *a, **k: x
-        mod.tabulate = lambda *a, **k: ""
-        sys.modules[name] = mod
-sys.path[:0] = [args.official_src, os.path.join(here, "..", "fixtures", "sampling")]
+sys.path.insert(0, os.path.join(here, "..", "fixtures", "sampling"))
+import official_src  # noqa: E402
+
+official_src.add_to_path(args.official_src)
 import joblib  # noqa: E402
 from src import adaptive_class_size, class_size  # noqa: E402
 
