@@ -8,6 +8,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <random>
@@ -35,6 +36,13 @@ class Reliability : public ::testing::Test {
     const auto r = run_cli("synth --layout small --size 48 --seed 0 --dest " + pristine().string());
     ASSERT_EQ(r.exit_code, 0) << r.output;
     for (const char* cls : {"grain", "mesh", "speckle", "stripes"}) fs::remove_all(pristine() / cls);
+    // 16 training images per class: seconds per run, and kill points in every stage.
+    for (const char* cls : {"checker", "disc"}) {
+      std::vector<fs::path> train;
+      for (const auto& e : fs::directory_iterator(pristine() / cls / "train" / "good")) train.push_back(e.path());
+      std::sort(train.begin(), train.end());
+      for (size_t i = 16; i < train.size(); ++i) fs::remove(train[i]);
+    }
   }
   static void TearDownTestSuite() { delete dir_; }
   static fs::path pristine() { return *dir_ / "tiny"; }
@@ -249,7 +257,7 @@ TEST_F(Reliability, TemporariesOfDeadRunsAreRemovedAndASecondRunWaitsForTheFirst
   // The first run in the background; the second starts once the first holds the lock.
   const fs::path log_a = *dir_ / "lock_a.log";
   run_command("(" + tc::testing::cli_path().string() + " " + run_args(data, "patchcore", "lock") + " > " +
-              log_a.string() + " 2>&1; echo exit=$? >> " + log_a.string() + ") &");
+              log_a.string() + " 2>&1; echo exit=$? >> " + log_a.string() + ") > /dev/null 2>&1 &");
   for (int i = 0; i < 600 && !contains(read_or_empty(log_a), "stage features ..."); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   const auto b = run(data, "patchcore", "lock");
