@@ -73,8 +73,9 @@ auto guarded(const fs::path& path, const std::string& what, F&& f) -> decltype(f
   try {
     return f();
   } catch (const H5::Exception& e) {
-    TC_FAIL(path.string(), ": HDF5 error ", what, " (", e.getDetailMsg(),
-            "): the file is damaged, or not written by tailedcore");
+    const bool writing = what.rfind("writing", 0) == 0 || what.rfind("closing", 0) == 0;
+    TC_FAIL(path.string(), ": HDF5 error ", what, " (", e.getDetailMsg(), "): ",
+            writing ? "is the disk full?" : "the file is damaged, or not written by tailedcore");
   }
 }
 
@@ -228,14 +229,10 @@ void H5Writer::write_strings(const std::string& name, const std::vector<std::str
     type.setCset(H5T_CSET_UTF8);
     hsize_t n = values.size();
     H5::DataSpace space(1, &n);
-    H5::DSetCreatPropList props;
-    if (n > 0) {
-      const hsize_t chunk = std::min<hsize_t>(n, 4096);
-      props.setChunk(1, &chunk);
-      props.setFletcher32();  // the string references; a damaged heap fails on read
-    }
-    H5::DataSet ds = impl_->file.createDataSet(name, type, space, props, H5::DSetAccPropList::DEFAULT,
-                                               intermediate_groups());
+    // No checksum here: HDF5 allows no filter on variable-length strings
+    // (damage there fails the read of the heap, which guarded() reports).
+    H5::DataSet ds = impl_->file.createDataSet(name, type, space, H5::DSetCreatPropList::DEFAULT,
+                                               H5::DSetAccPropList::DEFAULT, intermediate_groups());
     std::vector<const char*> ptrs;
     ptrs.reserve(values.size());
     for (const auto& s : values) ptrs.push_back(s.c_str());

@@ -8,7 +8,7 @@
 // destroyed without commit() (an exception, a crash) removes its temporary
 // file, so no half-written artifact is ever left under the final name.
 // Every file gets root attributes `stage`, `config_hash`, `tailedcore_version`.
-// Chunked datasets carry Fletcher-32 checksums, so damage is a read error,
+// Numeric datasets carry Fletcher-32 checksums, so damage is a read error,
 // and every HDF5 failure is a tc::Error of one line naming the file.
 #pragma once
 
