@@ -20,6 +20,18 @@ void ensure_writable_dir(const fs::path& dir) {
   TC_CHECK(access(dir.c_str(), W_OK) == 0, "output folder ", dir.string(), " is not writable");
 }
 
+std::string host_name() {
+  char host[256] = {0};
+  if (gethostname(host, sizeof host - 1) != 0 || !host[0]) return "localhost";
+  return host;
+}
+
+fs::path temporary_path(const fs::path& path) {
+  fs::path tmp = path;
+  tmp += ".tmp-" + std::to_string(getpid()) + "@" + host_name();
+  return tmp;
+}
+
 void check_output_file(const fs::path& path) {
   TC_CHECK(!path.empty(), "--out is empty: expected a file name");
   TC_CHECK(!fs::is_directory(path), path.string(), ": is a folder: expected a file name");
@@ -56,8 +68,7 @@ void check_dest_apart_from_source(const fs::path& source, const fs::path& dest) 
 
 void write_text_atomic(const fs::path& path, const std::string& content) {
   if (path.has_parent_path()) ensure_writable_dir(path.parent_path());
-  fs::path tmp = path;
-  tmp += ".tmp-" + std::to_string(getpid());
+  const fs::path tmp = temporary_path(path);
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     TC_CHECK(out.good(), path.string(), ": cannot open for writing");

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "tailedcore/core/check.h"
+#include "tailedcore/io/files.h"
 
 namespace tc::io {
 namespace fs = std::filesystem;
@@ -131,8 +132,7 @@ H5Writer::H5Writer(fs::path path, const std::string& stage, const std::string& c
            " (", ec.message(), ")");
   TC_CHECK(access(dir.c_str(), W_OK) == 0, path_.string(), ": output folder ", dir.string(),
            " is not writable");
-  impl_->tmp = path_;
-  impl_->tmp += ".tmp-" + std::to_string(getpid());
+  impl_->tmp = temporary_path(path_);
   try {
     impl_->file = H5::H5File(impl_->tmp.string(), H5F_ACC_TRUNC);
   } catch (const H5::Exception& e) {

@@ -12,6 +12,7 @@
 
 #include "tailedcore/core/check.h"
 #include "tailedcore/core/log.h"
+#include "tailedcore/io/files.h"
 
 namespace tc::io {
 namespace fs = std::filesystem;
@@ -44,19 +45,25 @@ RunLock::~RunLock() {
 int remove_stale_temporaries(const fs::path& dir, bool locked, int min_age_s) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return 0;
-  const std::string self = std::to_string(::getpid());
+  const std::string self = std::to_string(::getpid()), here = host_name();
   int removed = 0;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
     const auto at = name.rfind(".tmp-");
     if (at == std::string::npos || !e.is_regular_file(ec)) continue;
-    const std::string pid = name.substr(at + 5);
-    if (pid.empty() || pid.size() > 9 || pid.find_first_not_of("0123456789") != std::string::npos || pid == self)
-      continue;
+    // "<pid>@<host>" (temporary_path), or a bare "<pid>" of this host.
+    const std::string tag = name.substr(at + 5);
+    const auto sep = tag.find('@');
+    const std::string pid = tag.substr(0, sep), host = sep == std::string::npos ? here : tag.substr(sep + 1);
+    if (pid.empty() || pid.size() > 9 || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (pid == self && host == here) continue;
     if (!locked) {
-      const bool alive = ::kill(static_cast<pid_t>(std::stol(pid)), 0) == 0 || errno == EPERM;
-      const auto age = fs::file_time_type::clock::now() - fs::last_write_time(e.path(), ec);
-      if (alive || ec || age < std::chrono::seconds(min_age_s)) continue;
+      // A folder shared by concurrent runs: a writer on this host is gone when
+      // its pid is; one on another host cannot be asked, so only old files go.
+      const bool gone = host == here ? !(::kill(static_cast<pid_t>(std::stol(pid)), 0) == 0 || errno == EPERM)
+                                     : fs::file_time_type::clock::now() - fs::last_write_time(e.path(), ec) >
+                                           std::chrono::seconds(min_age_s);
+      if (!gone || ec) continue;
     }
     if (fs::remove(e.path(), ec)) {
       ++removed;

@@ -6,7 +6,12 @@
 
 namespace tc::io {
 
-/// Writes `content` to "<path>.tmp-<pid>" and renames it into place.
+/// "<path>.tmp-<pid>@<host>": where a file is written before its rename, named
+/// so that a later run can tell whether its writer is gone (run_lock.h).
+std::filesystem::path temporary_path(const std::filesystem::path& path);
+std::string host_name();
+
+/// Writes `content` to temporary_path(path) and renames it into place.
 void write_text_atomic(const std::filesystem::path& path, const std::string& content);
 std::string read_text(const std::filesystem::path& path);
 

@@ -4,7 +4,7 @@
 // (h5py's '<f2'); strings are variable-length UTF-8. Names may contain '/':
 // intermediate groups are created ("bottle/image_scores").
 //
-// H5Writer writes to "<path>.tmp-<pid>" and renames on commit(); a writer
+// H5Writer writes to "<path>.tmp-<pid>@<host>" and renames on commit(); a writer
 // destroyed without commit() (an exception, a crash) removes its temporary
 // file, so no half-written artifact is ever left under the final name.
 // Every file gets root attributes `stage`, `config_hash`, `tailedcore_version`.
