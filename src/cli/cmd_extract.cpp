@@ -31,6 +31,7 @@ int cmd_extract(const Args& args) {
   TC_CHECK(split == "train" || split == "test", "--split '", split, "': expected train or test");
   TC_CHECK(split == "train" || !cls.empty(), "--split test needs --class NAME");
   auto world = dist::init_world(nullptr, nullptr);
+  io::check_output_file(out);  // before the work, not after it
   return dist::run_guarded(*world, [&] {
     core::set_thread_count(threads);
     const auto cfg = exp::load_config(config, overrides);

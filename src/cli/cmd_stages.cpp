@@ -11,6 +11,8 @@
 #include "tailedcore/core/check.h"
 #include "tailedcore/core/runtime.h"
 #include "tailedcore/dist/world.h"
+#include "tailedcore/io/feature_rows.h"
+#include "tailedcore/io/files.h"
 #include "tailedcore/io/hdf5.h"
 #include "tailedcore/models/memory_bank.h"
 #include "tailedcore/sampling/class_size.h"
@@ -27,7 +29,9 @@ namespace {
 torch::Tensor read_rows(const std::string& in, const std::string& dataset) {
   io::H5Reader r(in);
   r.expect_shape(dataset, {-1, -1});
-  return r.read(dataset).to(torch::kFloat32);
+  auto rows = r.read(dataset).to(torch::kFloat32);
+  io::check_finite_file_rows(r, dataset, rows);
+  return rows;
 }
 
 int64_t patches_per_image(const std::string& in) {
@@ -64,6 +68,7 @@ int cmd_tail(const Args& args) {
       "threads", po::value(&threads)->default_value(0), "threads per rank");
   po::variables_map vm;
   if (!parse_options(desc, args, vm)) return 0;
+  io::check_output_file(out);  // before the work, not after it
   return guarded(threads, [&](dist::Comm& comm) {
     const auto sel = sampling::select_tail(read_rows(in, dataset), o, comm);
     if (comm.rank() != 0) return;
@@ -96,6 +101,7 @@ int cmd_lof(const Args& args) {
       "threads", po::value(&threads)->default_value(0), "threads per rank");
   po::variables_map vm;
   if (!parse_options(desc, args, vm)) return 0;
+  io::check_output_file(out);  // before the work, not after it
   return guarded(threads, [&](dist::Comm& comm) {
     const auto rows = read_rows(in, dataset);
     const auto res = tailed_th_type.empty()
@@ -125,6 +131,7 @@ int cmd_coreset(const Args& args) {
       "threads", po::value(&threads)->default_value(0), "threads per rank");
   po::variables_map vm;
   if (!parse_options(desc, args, vm)) return 0;
+  io::check_output_file(out);  // before the work, not after it
   return guarded(threads, [&](dist::Comm& comm) {
     // The rows are read in blocks and projected as read: the 1024-d bank is
     // never held whole (models::greedy_bank_from_file).

@@ -66,6 +66,13 @@ void set_log_file(const std::string& path) {
   TC_CHECK(path.empty() || g_file, path, ": cannot open the log file for appending");
 }
 
+void log_to_file(LogLevel level, const std::string& message) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  if (!g_file) return;
+  std::fprintf(g_file, "[%s] %s\n", level_name(level), message.c_str());
+  std::fflush(g_file);
+}
+
 void log_line(LogLevel level, const std::string& message) {
   std::lock_guard<std::mutex> lock(g_mutex);
   if (g_file) {

@@ -1,6 +1,7 @@
 #include "tailedcore/data/catalog.h"
 
 #include <algorithm>
+#include <map>
 
 #include "tailedcore/core/check.h"
 
@@ -25,6 +26,50 @@ std::vector<std::string> sorted_subdirs(const fs::path& dir) {
   std::sort(out.begin(), out.end());
   return out;
 }
+
+namespace {
+
+// The image stem a mask stem belongs to: "<stem>_mask" (MVTec, converted VisA)
+// or the bare "<stem>".
+std::string mask_stem_to_image(const std::string& mask_stem) {
+  const std::string suffix = "_mask";
+  if (mask_stem.size() > suffix.size() &&
+      mask_stem.compare(mask_stem.size() - suffix.size(), suffix.size(), suffix) == 0)
+    return mask_stem.substr(0, mask_stem.size() - suffix.size());
+  return mask_stem;
+}
+
+// The mask of each test image of one defect, by name: test/<defect>/<stem>.*
+// pairs with ground_truth/<defect>/<stem>_mask.* (or <stem>.*). On a
+// well-formed tree this is the reference's pairing by sorted index (SPEC 1.1);
+// a missing image or mask no longer shifts every later pair.
+std::vector<fs::path> pair_masks(const std::vector<fs::path>& images, const fs::path& gdir) {
+  std::map<std::string, fs::path> by_stem;  // image stem -> mask
+  if (fs::is_directory(gdir))
+    for (const auto& m : sorted_files(gdir)) {
+      const std::string stem = mask_stem_to_image(m.stem().string());
+      const auto [it, fresh] = by_stem.emplace(stem, m);
+      TC_CHECK(fresh, m.string(), ": a second mask for test image '", stem, "' (the first is ",
+               it->second.string(), "): expected one mask per image");
+    }
+  std::vector<fs::path> out;
+  for (const auto& img : images) {
+    const auto it = by_stem.find(img.stem().string());
+    TC_CHECK(it != by_stem.end(), img.string(), ": no mask: expected ",
+             (gdir / (img.stem().string() + "_mask.png")).string());
+    out.push_back(it->second);
+    by_stem.erase(it);
+  }
+  if (!by_stem.empty()) {
+    const auto& [stem, mask] = *by_stem.begin();
+    const fs::path tdir = gdir.parent_path().parent_path() / "test" / gdir.filename();
+    TC_FAIL(mask.string(), ": mask without a test image: expected ", (tdir / stem).string(), ".* (",
+            by_stem.size(), " such mask(s) in ", gdir.string(), ")");
+  }
+  return out;
+}
+
+}  // namespace
 
 Catalog Catalog::scan(const fs::path& root) {
   TC_CHECK(fs::is_directory(root), root.string(), ": data folder does not exist");
@@ -55,14 +100,15 @@ Catalog Catalog::scan(const fs::path& root) {
         continue;
       }
       const fs::path gdir = cdir / "ground_truth" / cat;
-      const auto masks = fs::is_directory(gdir) ? sorted_files(gdir) : std::vector<fs::path>{};
-      for (size_t i = 0; i < images.size(); ++i) {
-        TC_CHECK(i < masks.size(), images[i].string(), ": no mask: expected ",
-                 (gdir / (images[i].stem().string() + "_mask.png")).string(), " (", gdir.string(),
-                 " has ", masks.size(), " masks for ", images.size(), " images)");
+      const auto masks = pair_masks(images, gdir);
+      for (size_t i = 0; i < images.size(); ++i)
         test.push_back({images[i].string(), cls, cat, masks[i].string(), true});
-      }
     }
+    // A defect folder of masks whose test folder is gone: every mask is an orphan.
+    const fs::path gt = cdir / "ground_truth";
+    if (fs::is_directory(gt))
+      for (const auto& cat : sorted_subdirs(gt))
+        if (cat != "good" && !fs::is_directory(tdir / cat)) pair_masks({}, gt / cat);
   }
   TC_CHECK(!c.classes_.empty(), root.string(),
            ": no class folders: expected <class>/train/good and <class>/test/<category>");

@@ -69,6 +69,7 @@ std::vector<std::string> read_manifest(const fs::path& path) {
 void apply_nlt(const fs::path& source, const fs::path& dest, const fs::path& prune_manifest,
                const fs::path& noisy_manifest, const NltApplyOptions& opts) {
   TC_CHECK(fs::is_directory(source), source.string(), ": source data folder does not exist");
+  io::check_dest_apart_from_source(source, dest);
   TC_CHECK(!fs::exists(dest) || opts.force, dest.string(), ": already exists (pass --force to replace it)");
   const auto prune = read_manifest(prune_manifest);
   const auto inject = read_manifest(noisy_manifest);

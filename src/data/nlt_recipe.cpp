@@ -174,6 +174,7 @@ std::string nlt_counts_csv(const std::vector<ClassCounts>& counts) {
 
 NltManifests build_nlt_variant(const fs::path& source, const fs::path& dest,
                                const NltRecipe& recipe, const NltApplyOptions& apply) {
+  io::check_dest_apart_from_source(source, dest);
   TC_CHECK(!fs::exists(dest) || apply.force, dest.string(),
            ": already exists (pass --force to replace it)");
   const NltManifests m = draw_nlt_manifests(source, recipe);

@@ -70,6 +70,7 @@ int64_t convert_rows(std::istream& in, const fs::path& source, const fs::path& s
 int64_t convert_visa(const fs::path& source, const fs::path& split_csv, const fs::path& dest,
                      bool force) {
   TC_CHECK(fs::is_directory(source), source.string(), ": VisA folder does not exist");
+  io::check_dest_apart_from_source(source, dest);
   TC_CHECK(!fs::exists(dest) || force, dest.string(),
            ": already exists (pass --force to replace it)");
   std::istringstream in(io::read_text(split_csv));

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "tailedcore/core/check.h"
+#include "tailedcore/core/finite.h"
 #include "tailedcore/io/files.h"
 
 namespace tc::eval {
@@ -22,6 +23,10 @@ Sorted sort_descending(const at::Tensor& scores, const at::Tensor& labels) {
   TC_CHECK(scores.numel() == labels.numel(), "metrics: ", scores.numel(), " scores but ",
            labels.numel(), " labels");
   const auto s = scores.flatten().to(torch::kFloat32).contiguous();
+  // A NaN has no place in a ranking (and would end no run of ties).
+  const int64_t bad = core::first_nonfinite_row(s);
+  TC_CHECK(bad < 0, "metrics: score ", bad, " of ", s.numel(), " is ", s[bad].item<float>(),
+           ": expected finite scores");
   const auto [vals, order] = s.sort(/*stable=*/true, /*dim=*/0, /*descending=*/true);
   const auto l = labels.flatten().to(torch::kUInt8).index_select(0, order).contiguous();
   Sorted out;
@@ -42,7 +47,8 @@ double auroc(const at::Tensor& scores, const at::Tensor& labels) {
   for (size_t i = 0; i < s.scores.size();) {
     double dtp = 0, dfp = 0;
     size_t j = i;
-    for (; j < s.scores.size() && s.scores[j] == s.scores[i]; ++j) (s.labels[j] ? dtp : dfp) += 1;
+    do (s.labels[j] ? dtp : dfp) += 1;  // j = i always counts: no NaN can stall the walk
+    while (++j < s.scores.size() && s.scores[j] == s.scores[i]);
     area += dfp * (tp + dtp / 2);
     tp += dtp;
     fp += dfp;
@@ -59,7 +65,8 @@ double f1_max(const at::Tensor& scores, const at::Tensor& labels) {
   double tp = 0, fp = 0, best = 0;
   for (size_t i = 0; i < s.scores.size();) {
     size_t j = i;
-    for (; j < s.scores.size() && s.scores[j] == s.scores[i]; ++j) (s.labels[j] ? tp : fp) += 1;
+    do (s.labels[j] ? tp : fp) += 1;  // j = i always counts: no NaN can stall the walk
+    while (++j < s.scores.size() && s.scores[j] == s.scores[i]);
     const double precision = tp / (tp + fp), recall = tp / pos;
     if (tp > 0) best = std::max(best, 2 * precision * recall / (precision + recall));
     i = j;
@@ -71,6 +78,9 @@ double aupro(const at::Tensor& maps_in, const at::Tensor& masks_in, double max_f
   TC_CHECK(maps_in.sizes() == masks_in.sizes() && maps_in.dim() == 3, "aupro: maps ",
            maps_in.sizes(), " and masks ", masks_in.sizes(), " must both be [n, H, W]");
   const auto maps = maps_in.to(torch::kFloat32).contiguous();
+  const int64_t bad = core::first_nonfinite_row(maps);
+  TC_CHECK(bad < 0, "aupro: anomaly map ", bad, " of ", maps.size(0),
+           " has a NaN or Inf value: expected finite scores");
   const auto masks = masks_in.to(torch::kUInt8).contiguous();
   const int64_t n = maps.size(0), H = maps.size(1), W = maps.size(2), P = n * H * W;
   // Per pixel: how much it moves the FPR (normal pixels) or the PRO (region pixels).
@@ -103,11 +113,11 @@ double aupro(const at::Tensor& maps_in, const at::Tensor& masks_in, double max_f
   double fpr = 0, pro = 0, area = 0, prev_fpr = 0, prev_pro = 0;
   for (int64_t i = 0; i < P;) {
     int64_t j = i;
-    for (; j < P && v[j] == v[i]; ++j) {
+    do {  // j = i always counts: no NaN can stall the walk
       const int32_t r = region[o[j]];
       if (r < 0) fpr += 1.0 / normal;
       else pro += 1.0 / (region_size[r] * regions);
-    }
+    } while (++j < P && v[j] == v[i]);
     if (fpr >= max_fpr) {
       // Interpolate the segment to max_fpr and stop.
       const double t = fpr > prev_fpr ? (max_fpr - prev_fpr) / (fpr - prev_fpr) : 0.0;

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "tailedcore/core/check.h"
 
@@ -19,10 +20,55 @@ void ensure_writable_dir(const fs::path& dir) {
   TC_CHECK(access(dir.c_str(), W_OK) == 0, "output folder ", dir.string(), " is not writable");
 }
 
+std::string host_name() {
+  char host[256] = {0};
+  if (gethostname(host, sizeof host - 1) != 0 || !host[0]) return "localhost";
+  return host;
+}
+
+fs::path temporary_path(const fs::path& path) {
+  fs::path tmp = path;
+  tmp += ".tmp-" + std::to_string(getpid()) + "@" + host_name();
+  return tmp;
+}
+
+void check_output_file(const fs::path& path) {
+  TC_CHECK(!path.empty(), "--out is empty: expected a file name");
+  TC_CHECK(!fs::is_directory(path), path.string(), ": is a folder: expected a file name");
+  ensure_writable_dir(path.has_parent_path() ? path.parent_path() : fs::path("."));
+}
+
+fs::path canonical_path(const fs::path& p) {
+  std::error_code ec;
+  fs::path r = fs::weakly_canonical(fs::absolute(p), ec);
+  if (ec) r = fs::absolute(p).lexically_normal();
+  if (!r.has_filename() && r.has_parent_path() && r != r.root_path()) r = r.parent_path();
+  return r;
+}
+
+namespace {
+
+// True when `inner` is `outer` or lies below it.
+bool within(const fs::path& inner, const fs::path& outer) {
+  auto i = inner.begin();
+  for (auto o = outer.begin(); o != outer.end(); ++o, ++i)
+    if (i == inner.end() || *i != *o) return false;
+  return true;
+}
+
+}  // namespace
+
+void check_dest_apart_from_source(const fs::path& source, const fs::path& dest) {
+  const fs::path s = canonical_path(source), d = canonical_path(dest);
+  TC_CHECK(!within(d, s), "--dest ", dest.string(), " is ", d == s ? "the source" : "inside the source", " ",
+           source.string(), ": expected a folder outside it (--force would replace the source)");
+  TC_CHECK(!within(s, d), "--dest ", dest.string(), " holds the source ", source.string(),
+           ": expected a folder outside it (--force would delete the source)");
+}
+
 void write_text_atomic(const fs::path& path, const std::string& content) {
   if (path.has_parent_path()) ensure_writable_dir(path.parent_path());
-  fs::path tmp = path;
-  tmp += ".tmp-" + std::to_string(getpid());
+  const fs::path tmp = temporary_path(path);
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     TC_CHECK(out.good(), path.string(), ": cannot open for writing");
@@ -57,15 +103,39 @@ fs::path create_run_dir(const fs::path& root, const std::string& dataset, const 
   return dir;
 }
 
-std::string hash_text(const std::string& text) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
+namespace {
+
+constexpr uint64_t kFnvOffset = 1469598103934665603ull, kFnvPrime = 1099511628211ull;
+
+uint64_t fnv1a(uint64_t h, const char* data, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    h ^= static_cast<unsigned char>(data[i]);
+    h *= kFnvPrime;
   }
+  return h;
+}
+
+std::string hex16(uint64_t h) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
   return buf;
+}
+
+}  // namespace
+
+std::string hash_text(const std::string& text) { return hex16(fnv1a(kFnvOffset, text.data(), text.size())); }
+
+std::string hash_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  TC_CHECK(in.good(), path.string(), ": cannot open for reading (missing or unreadable)");
+  std::vector<char> buf(1 << 20);
+  uint64_t h = kFnvOffset;
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    h = fnv1a(h, buf.data(), static_cast<size_t>(in.gcount()));
+  }
+  TC_CHECK(in.eof(), path.string(), ": read failed");
+  return hex16(h);
 }
 
 }  // namespace tc::io

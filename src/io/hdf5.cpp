@@ -4,9 +4,11 @@
 #include <unistd.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "tailedcore/core/check.h"
+#include "tailedcore/io/files.h"
 
 namespace tc::io {
 namespace fs = std::filesystem;
@@ -64,6 +66,20 @@ std::string shape_str(const std::vector<int64_t>& s) {
   return os.str();
 }
 
+// Every HDF5 call of the reader and the writer runs inside this: the C++ API's
+// exceptions derive from no std::exception (uncaught, they end the process
+// with "terminate called"), so each becomes one line naming the file.
+template <class F>
+auto guarded(const fs::path& path, const std::string& what, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const H5::Exception& e) {
+    const bool writing = what.rfind("writing", 0) == 0 || what.rfind("closing", 0) == 0;
+    TC_FAIL(path.string(), ": HDF5 error ", what, " (", e.getDetailMsg(), "): ",
+            writing ? "is the disk full?" : "the file is damaged, or not written by tailedcore");
+  }
+}
+
 H5::LinkCreatPropList intermediate_groups() {
   H5::LinkCreatPropList p;
   H5Pset_create_intermediate_group(p.getId(), 1);
@@ -116,8 +132,7 @@ H5Writer::H5Writer(fs::path path, const std::string& stage, const std::string& c
            " (", ec.message(), ")");
   TC_CHECK(access(dir.c_str(), W_OK) == 0, path_.string(), ": output folder ", dir.string(),
            " is not writable");
-  impl_->tmp = path_;
-  impl_->tmp += ".tmp-" + std::to_string(getpid());
+  impl_->tmp = temporary_path(path_);
   try {
     impl_->file = H5::H5File(impl_->tmp.string(), H5F_ACC_TRUNC);
   } catch (const H5::Exception& e) {
@@ -153,7 +168,12 @@ void H5Writer::create(const std::string& name, DType dtype, const std::vector<in
   chunk[0] = std::max<hsize_t>(1, std::min<hsize_t>(std::max<hsize_t>(dims[0], 1), (1u << 20) / row_bytes));
   bool any_zero = false;
   for (auto d : dims) any_zero |= d == 0;
-  if (!any_zero) props.setChunk(static_cast<int>(chunk.size()), chunk.data());
+  if (!any_zero) {
+    props.setChunk(static_cast<int>(chunk.size()), chunk.data());
+    // A checksum per chunk: a damaged artifact fails to read instead of
+    // returning garbage, so the stage cache can recompute it.
+    props.setFletcher32();
+  }
   try {
     impl_->file.createDataSet(name, file_type(dtype), space, props, H5::DSetAccPropList::DEFAULT,
                               intermediate_groups());
@@ -164,33 +184,35 @@ void H5Writer::create(const std::string& name, DType dtype, const std::vector<in
 
 void H5Writer::write_rows(const std::string& name, int64_t first_row, const at::Tensor& rows_in) {
   TC_CHECK(impl_->open, path_.string(), ": write after commit");
-  H5::DataSet ds = impl_->file.openDataSet(name);
-  H5::DataSpace fspace = ds.getSpace();
-  const int rank = fspace.getSimpleExtentNdims();
-  std::vector<hsize_t> dims(rank);
-  fspace.getSimpleExtentDims(dims.data());
-  H5::DataType ftype = ds.getDataType();
-  DType want = DType::kFloat32;
-  if (ftype.getClass() == H5T_FLOAT)
-    want = ftype.getSize() == 2 ? DType::kFloat16 : ftype.getSize() == 8 ? DType::kFloat64 : DType::kFloat32;
-  else if (ftype.getClass() == H5T_INTEGER) want = ftype.getSize() == 1 ? DType::kUInt8 : DType::kInt64;
-  torch::Tensor rows = rows_in.to(torch::kCPU, scalar_type(want)).contiguous();
-  if (rows.dim() == rank - 1) rows = rows.unsqueeze(0);
-  TC_CHECK(rows.dim() == rank, path_.string(), ": rows for /", name, " have rank ", rows.dim(),
-           ": expected ", rank);
-  for (int i = 1; i < rank; ++i)
-    TC_CHECK(static_cast<hsize_t>(rows.size(i)) == dims[i], path_.string(), ": rows for /", name,
-             " have shape ", rows.sizes(), ": expected trailing dims to match the dataset");
-  const hsize_t n = rows.size(0);
-  TC_CHECK(first_row >= 0 && first_row + n <= dims[0], path_.string(), ": rows [", first_row, ", ",
-           first_row + n, ") of /", name, " exceed its ", dims[0], " rows");
-  if (n == 0) return;
-  std::vector<hsize_t> start(rank, 0), count(dims);
-  start[0] = first_row;
-  count[0] = n;
-  fspace.selectHyperslab(H5S_SELECT_SET, count.data(), start.data());
-  H5::DataSpace mspace(rank, count.data());
-  ds.write(rows.data_ptr(), file_type(want), mspace, fspace);
+  guarded(path_, "writing /" + name, [&] {
+    H5::DataSet ds = impl_->file.openDataSet(name);
+    H5::DataSpace fspace = ds.getSpace();
+    const int rank = fspace.getSimpleExtentNdims();
+    std::vector<hsize_t> dims(rank);
+    fspace.getSimpleExtentDims(dims.data());
+    H5::DataType ftype = ds.getDataType();
+    DType want = DType::kFloat32;
+    if (ftype.getClass() == H5T_FLOAT)
+      want = ftype.getSize() == 2 ? DType::kFloat16 : ftype.getSize() == 8 ? DType::kFloat64 : DType::kFloat32;
+    else if (ftype.getClass() == H5T_INTEGER) want = ftype.getSize() == 1 ? DType::kUInt8 : DType::kInt64;
+    torch::Tensor rows = rows_in.to(torch::kCPU, scalar_type(want)).contiguous();
+    if (rows.dim() == rank - 1) rows = rows.unsqueeze(0);
+    TC_CHECK(rows.dim() == rank, path_.string(), ": rows for /", name, " have rank ", rows.dim(),
+             ": expected ", rank);
+    for (int i = 1; i < rank; ++i)
+      TC_CHECK(static_cast<hsize_t>(rows.size(i)) == dims[i], path_.string(), ": rows for /", name,
+               " have shape ", rows.sizes(), ": expected trailing dims to match the dataset");
+    const hsize_t n = rows.size(0);
+    TC_CHECK(first_row >= 0 && first_row + n <= dims[0], path_.string(), ": rows [", first_row, ", ",
+             first_row + n, ") of /", name, " exceed its ", dims[0], " rows");
+    if (n == 0) return;
+    std::vector<hsize_t> start(rank, 0), count(dims);
+    start[0] = first_row;
+    count[0] = n;
+    fspace.selectHyperslab(H5S_SELECT_SET, count.data(), start.data());
+    H5::DataSpace mspace(rank, count.data());
+    ds.write(rows.data_ptr(), file_type(want), mspace, fspace);
+  });
 }
 
 void H5Writer::write(const std::string& name, const at::Tensor& tensor) {
@@ -202,48 +224,58 @@ void H5Writer::write(const std::string& name, const at::Tensor& tensor) {
 
 void H5Writer::write_strings(const std::string& name, const std::vector<std::string>& values) {
   TC_CHECK(impl_->open, path_.string(), ": write after commit");
-  H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
-  type.setCset(H5T_CSET_UTF8);
-  hsize_t n = values.size();
-  H5::DataSpace space(1, &n);
-  H5::DataSet ds = impl_->file.createDataSet(name, type, space, H5::DSetCreatPropList::DEFAULT,
-                                             H5::DSetAccPropList::DEFAULT, intermediate_groups());
-  std::vector<const char*> ptrs;
-  ptrs.reserve(values.size());
-  for (const auto& s : values) ptrs.push_back(s.c_str());
-  if (n > 0) ds.write(ptrs.data(), type);
+  guarded(path_, "writing /" + name, [&] {
+    H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
+    type.setCset(H5T_CSET_UTF8);
+    hsize_t n = values.size();
+    H5::DataSpace space(1, &n);
+    // No checksum here: HDF5 allows no filter on variable-length strings
+    // (damage there fails the read of the heap, which guarded() reports).
+    H5::DataSet ds = impl_->file.createDataSet(name, type, space, H5::DSetCreatPropList::DEFAULT,
+                                               H5::DSetAccPropList::DEFAULT, intermediate_groups());
+    std::vector<const char*> ptrs;
+    ptrs.reserve(values.size());
+    for (const auto& s : values) ptrs.push_back(s.c_str());
+    if (n > 0) ds.write(ptrs.data(), type);
+  });
 }
 
 void H5Writer::set_attr(const std::string& key, const std::string& value, const std::string& dataset) {
-  H5::DataSet holder;
-  H5::H5Object& owner = attr_owner(impl_->file, dataset, holder);
-  H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
-  type.setCset(H5T_CSET_UTF8);
-  if (owner.attrExists(key)) owner.removeAttr(key);
-  H5::Attribute a = owner.createAttribute(key, type, H5::DataSpace(H5S_SCALAR));
-  const char* p = value.c_str();
-  a.write(type, &p);
+  guarded(path_, "writing attribute '" + key + "'", [&] {
+    H5::DataSet holder;
+    H5::H5Object& owner = attr_owner(impl_->file, dataset, holder);
+    H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
+    type.setCset(H5T_CSET_UTF8);
+    if (owner.attrExists(key)) owner.removeAttr(key);
+    H5::Attribute a = owner.createAttribute(key, type, H5::DataSpace(H5S_SCALAR));
+    const char* p = value.c_str();
+    a.write(type, &p);
+  });
 }
 
 void H5Writer::set_attr(const std::string& key, int64_t value, const std::string& dataset) {
-  H5::DataSet holder;
-  H5::H5Object& owner = attr_owner(impl_->file, dataset, holder);
-  if (owner.attrExists(key)) owner.removeAttr(key);
-  owner.createAttribute(key, H5::PredType::STD_I64LE, H5::DataSpace(H5S_SCALAR))
-      .write(H5::PredType::NATIVE_INT64, &value);
+  guarded(path_, "writing attribute '" + key + "'", [&] {
+    H5::DataSet holder;
+    H5::H5Object& owner = attr_owner(impl_->file, dataset, holder);
+    if (owner.attrExists(key)) owner.removeAttr(key);
+    owner.createAttribute(key, H5::PredType::STD_I64LE, H5::DataSpace(H5S_SCALAR))
+        .write(H5::PredType::NATIVE_INT64, &value);
+  });
 }
 
 void H5Writer::set_attr(const std::string& key, double value, const std::string& dataset) {
-  H5::DataSet holder;
-  H5::H5Object& owner = attr_owner(impl_->file, dataset, holder);
-  if (owner.attrExists(key)) owner.removeAttr(key);
-  owner.createAttribute(key, H5::PredType::IEEE_F64LE, H5::DataSpace(H5S_SCALAR))
-      .write(H5::PredType::NATIVE_DOUBLE, &value);
+  guarded(path_, "writing attribute '" + key + "'", [&] {
+    H5::DataSet holder;
+    H5::H5Object& owner = attr_owner(impl_->file, dataset, holder);
+    if (owner.attrExists(key)) owner.removeAttr(key);
+    owner.createAttribute(key, H5::PredType::IEEE_F64LE, H5::DataSpace(H5S_SCALAR))
+        .write(H5::PredType::NATIVE_DOUBLE, &value);
+  });
 }
 
 void H5Writer::commit() {
   TC_CHECK(impl_->open, path_.string(), ": committed twice");
-  impl_->file.close();
+  guarded(path_, "closing the file", [&] { impl_->file.close(); });
   impl_->open = false;
   std::error_code ec;
   fs::rename(impl_->tmp, path_, ec);
@@ -273,39 +305,45 @@ H5Reader::H5Reader(fs::path path) : path_(std::move(path)), impl_(std::make_uniq
 H5Reader::~H5Reader() = default;
 
 bool H5Reader::has(const std::string& name) const {
-  // Walk the path so that a missing intermediate group is "absent", not an error.
-  std::string prefix;
-  std::stringstream ss(name);
-  std::string part;
-  while (std::getline(ss, part, '/')) {
-    if (part.empty()) continue;
-    prefix += "/" + part;
-    if (!impl_->file.nameExists(prefix)) return false;
-  }
-  return !prefix.empty();
+  return guarded(path_, "looking up /" + name, [&] {
+    // Walk the path so that a missing intermediate group is "absent", not an error.
+    std::string prefix;
+    std::stringstream ss(name);
+    std::string part;
+    while (std::getline(ss, part, '/')) {
+      if (part.empty()) continue;
+      prefix += "/" + part;
+      if (!impl_->file.nameExists(prefix)) return false;
+    }
+    return !prefix.empty();
+  });
 }
 
 std::vector<int64_t> H5Reader::shape(const std::string& name) const {
-  TC_CHECK(has(name), path_.string(), ": dataset /", name, " is missing");
-  H5::DataSpace space = impl_->file.openDataSet(name).getSpace();
-  std::vector<hsize_t> dims(space.getSimpleExtentNdims());
-  space.getSimpleExtentDims(dims.data());
-  return std::vector<int64_t>(dims.begin(), dims.end());
+  return guarded(path_, "reading the shape of /" + name, [&] {
+    TC_CHECK(has(name), path_.string(), ": dataset /", name, " is missing");
+    H5::DataSpace space = impl_->file.openDataSet(name).getSpace();
+    std::vector<hsize_t> dims(space.getSimpleExtentNdims());
+    space.getSimpleExtentDims(dims.data());
+    return std::vector<int64_t>(dims.begin(), dims.end());
+  });
 }
 
 DType H5Reader::dtype(const std::string& name) const {
-  TC_CHECK(has(name), path_.string(), ": dataset /", name, " is missing");
-  H5::DataType t = impl_->file.openDataSet(name).getDataType();
-  if (t.getClass() == H5T_FLOAT) {
-    if (t.getSize() == 4) return DType::kFloat32;
-    if (t.getSize() == 2) return DType::kFloat16;
-    if (t.getSize() == 8) return DType::kFloat64;
-  } else if (t.getClass() == H5T_INTEGER) {
-    if (t.getSize() == 8) return DType::kInt64;
-    if (t.getSize() == 1) return DType::kUInt8;
-  }
-  TC_FAIL(path_.string(), ": dataset /", name,
-          " has an unsupported type: expected float32, float16, float64, int64 or uint8");
+  return guarded(path_, "reading the type of /" + name, [&] {
+    TC_CHECK(has(name), path_.string(), ": dataset /", name, " is missing");
+    H5::DataType t = impl_->file.openDataSet(name).getDataType();
+    if (t.getClass() == H5T_FLOAT) {
+      if (t.getSize() == 4) return DType::kFloat32;
+      if (t.getSize() == 2) return DType::kFloat16;
+      if (t.getSize() == 8) return DType::kFloat64;
+    } else if (t.getClass() == H5T_INTEGER) {
+      if (t.getSize() == 8) return DType::kInt64;
+      if (t.getSize() == 1) return DType::kUInt8;
+    }
+    TC_FAIL(path_.string(), ": dataset /", name,
+            " has an unsupported type: expected float32, float16, float64, int64 or uint8");
+  });
 }
 
 at::Tensor H5Reader::read(const std::string& name) const {
@@ -315,72 +353,130 @@ at::Tensor H5Reader::read(const std::string& name) const {
 }
 
 at::Tensor H5Reader::read_rows(const std::string& name, int64_t first, int64_t count) const {
-  const auto dims = shape(name);
-  const DType dt = dtype(name);
-  TC_CHECK(!dims.empty() && first >= 0 && count >= 0 && first + count <= dims[0], path_.string(),
-           ": rows [", first, ", ", first + count, ") of /", name, " are outside its ",
-           dims.empty() ? 0 : dims[0], " rows");
-  std::vector<int64_t> out_shape(dims);
-  out_shape[0] = count;
-  torch::Tensor out = torch::empty(out_shape, scalar_type(dt));
-  if (out.numel() == 0) return out;
-  H5::DataSet ds = impl_->file.openDataSet(name);
-  H5::DataSpace fspace = ds.getSpace();
-  std::vector<hsize_t> start(dims.size(), 0), cnt(out_shape.begin(), out_shape.end());
-  start[0] = first;
-  fspace.selectHyperslab(H5S_SELECT_SET, cnt.data(), start.data());
-  H5::DataSpace mspace(static_cast<int>(cnt.size()), cnt.data());
-  ds.read(out.data_ptr(), file_type(dt), mspace, fspace);
-  return out;
+  return guarded(path_, "reading /" + name, [&] {
+    const auto dims = shape(name);
+    const DType dt = dtype(name);
+    TC_CHECK(!dims.empty() && first >= 0 && count >= 0 && first + count <= dims[0], path_.string(),
+             ": rows [", first, ", ", first + count, ") of /", name, " are outside its ",
+             dims.empty() ? 0 : dims[0], " rows");
+    std::vector<int64_t> out_shape(dims);
+    out_shape[0] = count;
+    torch::Tensor out = torch::empty(out_shape, scalar_type(dt));
+    if (out.numel() == 0) return out;
+    H5::DataSet ds = impl_->file.openDataSet(name);
+    H5::DataSpace fspace = ds.getSpace();
+    std::vector<hsize_t> start(dims.size(), 0), cnt(out_shape.begin(), out_shape.end());
+    start[0] = first;
+    fspace.selectHyperslab(H5S_SELECT_SET, cnt.data(), start.data());
+    H5::DataSpace mspace(static_cast<int>(cnt.size()), cnt.data());
+    ds.read(out.data_ptr(), file_type(dt), mspace, fspace);
+    return out;
+  });
 }
 
 std::vector<std::string> H5Reader::read_strings(const std::string& name) const {
-  const auto dims = shape(name);
-  TC_CHECK(dims.size() == 1, path_.string(), ": dataset /", name, " must be a 1-d string list");
-  H5::DataSet ds = impl_->file.openDataSet(name);
-  TC_CHECK(ds.getDataType().getClass() == H5T_STRING, path_.string(), ": dataset /", name,
-           " holds no strings");
-  H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
-  type.setCset(H5T_CSET_UTF8);
-  std::vector<char*> ptrs(dims[0], nullptr);
-  if (!ptrs.empty()) ds.read(ptrs.data(), type);
-  std::vector<std::string> out;
-  out.reserve(ptrs.size());
-  for (char* p : ptrs) {
-    out.emplace_back(p ? p : "");
-    free(p);
-  }
-  return out;
+  return guarded(path_, "reading /" + name, [&] {
+    const auto dims = shape(name);
+    TC_CHECK(dims.size() == 1, path_.string(), ": dataset /", name, " must be a 1-d string list");
+    H5::DataSet ds = impl_->file.openDataSet(name);
+    TC_CHECK(ds.getDataType().getClass() == H5T_STRING, path_.string(), ": dataset /", name,
+             " holds no strings");
+    H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
+    type.setCset(H5T_CSET_UTF8);
+    std::vector<char*> ptrs(dims[0], nullptr);
+    if (!ptrs.empty()) ds.read(ptrs.data(), type);
+    std::vector<std::string> out;
+    out.reserve(ptrs.size());
+    for (char* p : ptrs) {
+      out.emplace_back(p ? p : "");
+      free(p);
+    }
+    return out;
+  });
 }
 
 bool H5Reader::has_attr(const std::string& key, const std::string& dataset) const {
-  if (dataset.empty()) return impl_->file.attrExists(key);
-  return has(dataset) && impl_->file.openDataSet(dataset).attrExists(key);
+  return guarded(path_, "looking up attribute '" + key + "'", [&] {
+    if (dataset.empty()) return impl_->file.attrExists(key);
+    return has(dataset) && impl_->file.openDataSet(dataset).attrExists(key);
+  });
 }
 
 std::string H5Reader::attr_string(const std::string& key, const std::string& dataset) const {
-  TC_CHECK(has_attr(key, dataset), path_.string(), ": attribute '", key, "' is missing");
-  H5::DataSet holder;
-  H5::Attribute a = attr_owner(impl_->file, dataset, holder).openAttribute(key);
-  std::string value;
-  a.read(a.getStrType(), value);
-  return value;
+  return guarded(path_, "reading attribute '" + key + "'", [&] {
+    TC_CHECK(has_attr(key, dataset), path_.string(), ": attribute '", key, "' is missing");
+    H5::DataSet holder;
+    H5::Attribute a = attr_owner(impl_->file, dataset, holder).openAttribute(key);
+    std::string value;
+    a.read(a.getStrType(), value);
+    return value;
+  });
 }
 
 int64_t H5Reader::attr_int(const std::string& key, const std::string& dataset) const {
-  TC_CHECK(has_attr(key, dataset), path_.string(), ": attribute '", key, "' is missing");
-  H5::DataSet holder;
-  int64_t v = 0;
-  attr_owner(impl_->file, dataset, holder).openAttribute(key).read(H5::PredType::NATIVE_INT64, &v);
-  return v;
+  return guarded(path_, "reading attribute '" + key + "'", [&] {
+    TC_CHECK(has_attr(key, dataset), path_.string(), ": attribute '", key, "' is missing");
+    H5::DataSet holder;
+    int64_t v = 0;
+    attr_owner(impl_->file, dataset, holder).openAttribute(key).read(H5::PredType::NATIVE_INT64, &v);
+    return v;
+  });
 }
 
 double H5Reader::attr_double(const std::string& key, const std::string& dataset) const {
-  TC_CHECK(has_attr(key, dataset), path_.string(), ": attribute '", key, "' is missing");
-  H5::DataSet holder;
-  double v = 0;
-  attr_owner(impl_->file, dataset, holder).openAttribute(key).read(H5::PredType::NATIVE_DOUBLE, &v);
-  return v;
+  return guarded(path_, "reading attribute '" + key + "'", [&] {
+    TC_CHECK(has_attr(key, dataset), path_.string(), ": attribute '", key, "' is missing");
+    H5::DataSet holder;
+    double v = 0;
+    attr_owner(impl_->file, dataset, holder).openAttribute(key).read(H5::PredType::NATIVE_DOUBLE, &v);
+    return v;
+  });
+}
+
+namespace {
+
+void collect_datasets(H5::Group& group, const std::string& prefix, std::vector<std::string>& out) {
+  for (hsize_t i = 0, n = group.getNumObjs(); i < n; ++i) {
+    const std::string name = group.getObjnameByIdx(i);
+    const std::string path = prefix.empty() ? name : prefix + "/" + name;
+    const H5O_type_t type = group.childObjType(name);
+    if (type == H5O_TYPE_DATASET) {
+      out.push_back(path);
+    } else if (type == H5O_TYPE_GROUP) {
+      H5::Group sub = group.openGroup(name);
+      collect_datasets(sub, path, out);
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> H5Reader::datasets() const {
+  return guarded(path_, "listing its datasets", [&] {
+    std::vector<std::string> out;
+    H5::Group root = impl_->file.openGroup("/");
+    collect_datasets(root, "", out);
+    std::sort(out.begin(), out.end());
+    return out;
+  });
+}
+
+void H5Reader::verify() const {
+  for (const auto& name : datasets()) {
+    const bool strings = guarded(path_, "reading the type of /" + name, [&] {
+      return impl_->file.openDataSet(name).getDataType().getClass() == H5T_STRING;
+    });
+    if (strings) {
+      read_strings(name);
+      continue;
+    }
+    const auto dims = shape(name);
+    if (dims.empty()) continue;
+    int64_t row_values = 1;
+    for (size_t i = 1; i < dims.size(); ++i) row_values *= std::max<int64_t>(dims[i], 1);
+    const int64_t block = std::max<int64_t>(1, (int64_t{1} << 24) / row_values);  // ~64 MB of float32
+    for (int64_t r = 0; r < dims[0]; r += block) read_rows(name, r, std::min(block, dims[0] - r));
+  }
 }
 
 void H5Reader::expect_shape(const std::string& name, const std::vector<int64_t>& want) const {

@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "tailedcore/core/check.h"
+#include "tailedcore/io/feature_rows.h"
 #include "tailedcore/io/hdf5.h"
 #include "tailedcore/sampling/coreset.h"
 #include "tailedcore/sampling/projection.h"
@@ -149,7 +150,11 @@ MemoryBank greedy_bank_from_file(const std::filesystem::path& path, const std::s
   TC_CHECK(shape.size() == 2, path.string(), ": /", dataset, " must be [rows, dim]");
   return greedy_bank_blockwise(
       path.string() + " /" + dataset, shape[0], shape[1],
-      [&](int64_t first, int64_t count) { return r.read_rows(dataset, first, count).to(torch::kFloat32); },
+      [&](int64_t first, int64_t count) {
+        auto rows = r.read_rows(dataset, first, count).to(torch::kFloat32);
+        io::check_finite_file_rows(r, dataset, rows, first);  // a NaN row would fill the bank
+        return rows;
+      },
       opts, comm, subset, block_rows);
 }
 

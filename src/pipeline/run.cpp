@@ -2,17 +2,23 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
+#include <memory>
 #include <map>
 
 #include "tailedcore/core/check.h"
+#include "tailedcore/core/finite.h"
 #include "tailedcore/core/log.h"
 #include "tailedcore/core/runtime.h"
 #include "tailedcore/data/catalog.h"
+#include "tailedcore/data/input_check.h"
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/exp/config.h"
 #include "tailedcore/io/files.h"
 #include "tailedcore/io/hdf5.h"
+#include "tailedcore/io/run_lock.h"
+#include "tailedcore/pipeline/inputs.h"
 #include "tailedcore/pipeline/report.h"
 #include "tailedcore/pipeline/stage_cache.h"
 #include "tailedcore/pipeline/stages.h"
@@ -39,36 +45,108 @@ std::string feature_settings(const exp::Config& cfg, const std::string& backbone
   return s;
 }
 
+// Scores enter the metrics here: a NaN would end no tie of a ranking.
+void check_finite_predictions(const ClassPredictions& p, const fs::path& file) {
+  const auto name = [&](int64_t i) {
+    return "image " + (i < static_cast<int64_t>(p.image_paths.size()) ? p.image_paths[i] : std::to_string(i));
+  };
+  core::check_finite_rows(p.image_scores, 1, name, file.string() + " /" + p.class_name + "/image_scores");
+  core::check_finite_rows(p.maps, 1, name, file.string() + " /" + p.class_name + "/anomaly_maps");
+}
+
+
+// A run id or data set name becomes one folder level under --out.
+void check_folder_name(const std::string& name, const std::string& what) {
+  TC_CHECK(!name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos &&
+               name.find('\\') == std::string::npos,
+           what, " '", name, "' is not a folder name: expected a name without '/' (not . or ..)");
+}
+
+// Before any work: the options that need no data.
+void check_options(const RunOptions& opts) {
+  if (!opts.run_id.empty()) check_folder_name(opts.run_id, "--run-id");
+  if (!opts.dataset_name.empty()) check_folder_name(opts.dataset_name, "--dataset-name");
+  if (!opts.stop_after.empty()) {
+    const auto& names = stage_names();
+    std::string known;
+    for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+    TC_CHECK(std::find(names.begin(), names.end(), opts.stop_after) != names.end(), "--stop-after '",
+             opts.stop_after, "' is not a stage: expected one of ", known);
+  }
+}
+
+// The input listing of a cache folder against the one kept there by the last
+// run: the log says which inputs changed (the cache key already covers them).
+void record_inputs(const fs::path& dir, const InputListing& inputs) {
+  const fs::path file = dir / "inputs.txt";
+  if (fs::exists(file)) {
+    const auto change = describe_input_changes(io::read_text(file), inputs.text);
+    if (!change.empty())
+      core::log_warn(dir.string(), ": ", change, " since its last run: the stages that read them are recomputed");
+  }
+  io::write_text_atomic(file, inputs.text);
+}
+
+RunSummary run_in_folder(const RunOptions& opts, const exp::Config& cfg, const fs::path& data_dir,
+                         const std::string& dataset, const std::string& hash, int threads,
+                         RunSummary& summary, dist::Comm& comm);
+
 }  // namespace
 
 RunSummary run_experiment(const RunOptions& opts, dist::Comm& comm) {
+  check_options(opts);
   const int threads = core::set_thread_count(opts.threads);
   const exp::Config cfg = exp::load_config(opts.config_path, opts.overrides);
   core::seed_everything(static_cast<uint64_t>(cfg.seed));
-  const auto catalog = data::Catalog::scan(opts.data_dir);
-  const auto train = catalog.train_pool();
-  TC_CHECK(!train.empty(), opts.data_dir.string(), ": the training set is empty");
+  TC_CHECK(fs::is_directory(opts.data_dir), opts.data_dir.string(), ": data folder does not exist");
 
-  const std::string dataset =
-      opts.dataset_name.empty() ? fs::absolute(opts.data_dir).lexically_normal().filename().string()
-                                : opts.dataset_name;
+  // One data set, one spelling: "data/", "./data" and a symlink to it are the same run.
+  const fs::path data_dir = io::canonical_path(opts.data_dir);
+  const std::string dataset = opts.dataset_name.empty() ? data_dir.filename().string() : opts.dataset_name;
   const std::string config_yaml = exp::to_yaml(cfg);
   const std::string hash =
-      io::hash_text(config_yaml + "\ndata: " + fs::absolute(opts.data_dir).lexically_normal().string() +
-                    "\nversion: " + TAILEDCORE_VERSION);
+      io::hash_text(config_yaml + "\ndata: " + data_dir.string() + "\nversion: " + TAILEDCORE_VERSION);
   const std::string run_id = opts.run_id.empty() ? hash : opts.run_id;
   RunSummary summary;
   summary.model = cfg.model.coreset_model_name;
   summary.run_dir = opts.out_root / dataset / cfg.name / run_id;
+  std::unique_ptr<io::RunLock> lock;
   if (comm.rank() == 0) {
     io::ensure_writable_dir(summary.run_dir);
+    lock = std::make_unique<io::RunLock>(summary.run_dir);  // before run.log: no interleaved logs
+    io::remove_stale_temporaries(summary.run_dir, /*locked=*/true);
     io::write_text_atomic(summary.run_dir / "config.yaml", config_yaml);
     core::set_log_file((summary.run_dir / "run.log").string());
   }
+  try {
+    return run_in_folder(opts, cfg, data_dir, dataset, hash, threads, summary, comm);
+  } catch (const std::exception& e) {
+    // main() prints the error; the log keeps it too, as its last line.
+    core::log_to_file(core::LogLevel::kError, std::string("run failed: ") + e.what());
+    if (comm.rank() == 0) core::set_log_file("");
+    throw;
+  }
+}
+
+namespace {
+
+RunSummary run_in_folder(const RunOptions& opts, const exp::Config& cfg, const fs::path& data_dir,
+                         const std::string& dataset, const std::string& hash, int threads,
+                         RunSummary& summary, dist::Comm& comm) {
   comm.barrier();
+  // Everything checkable about the inputs, before the first stage (and in run.log).
+  const auto catalog = data::Catalog::scan(opts.data_dir);
+  const auto train = catalog.train_pool();
+  TC_CHECK(!train.empty(), opts.data_dir.string(), ": the training set is empty");
+  data::check_run_inputs(catalog);  // test folders and mask sizes
   core::log_info("run ", summary.run_dir.string(), ": ", cfg.model.coreset_model_name, " on ",
                  train.size(), " training images, ", catalog.classes().size(), " classes, ",
                  comm.size(), " rank(s) x ", threads, " thread(s)");
+  // The cache key: the run's settings and every input file (size, mtime) and
+  // the weights' digest, so a changed input is recomputed.
+  const auto inputs = list_inputs(catalog, cfg.model.backbone_weights);
+  if (comm.rank() == 0) record_inputs(summary.run_dir, inputs);
+  const std::string stage_key = io::hash_text(hash + "\ninputs: " + inputs.hash);
 
   // One bank per backbone; per-class scores are min-max normalised and averaged (SPEC 5.5).
   const bool several = cfg.model.backbone_names.size() > 1;
@@ -76,23 +154,29 @@ RunSummary run_experiment(const RunOptions& opts, dist::Comm& comm) {
   for (const auto& backbone : cfg.model.backbone_names) {
     const fs::path dir = several ? summary.run_dir / backbone : summary.run_dir;
     if (comm.rank() == 0) io::ensure_writable_dir(dir);
+    if (comm.rank() == 0 && several) io::remove_stale_temporaries(dir, /*locked=*/true);
     comm.barrier();
-    StageCache cache(dir, hash);
+    StageCache cache(dir, stage_key);
     // Features depend on fewer settings than the run: runs that share them (PatchCore,
     // SoftPatch and TailedCore on one data set) share one extraction.
-    const std::string feature_hash = io::hash_text(
-        feature_settings(cfg, backbone) + "\ndata: " +
-        fs::absolute(opts.data_dir).lexically_normal().string() + "\nversion: " + TAILEDCORE_VERSION);
+    const std::string feature_hash = io::hash_text(feature_settings(cfg, backbone) + "\ndata: " +
+                                                   data_dir.string() + "\nversion: " + TAILEDCORE_VERSION);
     const fs::path feature_dir = opts.out_root / dataset / "features" / (backbone + "-" + feature_hash);
-    if (comm.rank() == 0) io::ensure_writable_dir(feature_dir);
+    if (comm.rank() == 0) {
+      io::ensure_writable_dir(feature_dir);
+      // Shared by concurrent runs: only old files of processes gone from this host.
+      io::remove_stale_temporaries(feature_dir, /*locked=*/false);
+      record_inputs(feature_dir, inputs);
+    }
     comm.barrier();
-    StageCache feature_cache(feature_dir, feature_hash);
+    StageCache feature_cache(feature_dir, io::hash_text(feature_hash + "\ninputs: " + inputs.hash));
     StageContext ctx{cfg, backbone, catalog, train, cache, feature_cache, comm, summary};
     auto preds = run_backbone(ctx, opts.stop_after);
     if (summary.stopped_early) {
       if (comm.rank() == 0) core::set_log_file("");
       return summary;
     }
+    for (const auto& p : preds) check_finite_predictions(p, cache.path("scores"));
     accumulate_predictions(combined, preds, cfg.model.backbone_names.size());
   }
 
@@ -105,5 +189,7 @@ RunSummary run_experiment(const RunOptions& opts, dist::Comm& comm) {
   if (comm.rank() == 0) core::set_log_file("");
   return summary;
 }
+
+}  // namespace
 
 }  // namespace tc::pipeline

@@ -15,7 +15,12 @@ bool StageCache::done(const std::string& stage) const {
   if (!std::filesystem::exists(p)) return false;
   try {
     io::H5Reader r(p);
-    if (r.has_attr("config_hash") && r.attr_string("config_hash") == hash_) return true;
+    if (r.has_attr("config_hash") && r.attr_string("config_hash") == hash_) {
+      // Every chunk read and checksummed: a file damaged in the middle (it still
+      // opens) is recomputed here rather than failing, or lying, when loaded.
+      r.verify();
+      return true;
+    }
     core::log_warn(p.string(), " was made with another config: recomputing ", stage);
   } catch (const std::exception& e) {
     core::log_warn(p.string(), " is unreadable (", e.what(), "): recomputing ", stage);

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <exception>
+
 #include "tailedcore/core/check.h"
 #include "tailedcore/core/log.h"
 #include "tailedcore/data/augment.h"
@@ -13,6 +15,7 @@
 #include "tailedcore/exp/config.h"
 #include "tailedcore/features/backbone.h"
 #include "tailedcore/features/embedder.h"
+#include "tailedcore/io/feature_rows.h"
 #include "tailedcore/io/hdf5.h"
 #include "tailedcore/models/memory_bank.h"
 #include "tailedcore/models/scorer.h"
@@ -27,12 +30,19 @@
 namespace tc::pipeline {
 
 StageTimer::StageTimer(RunSummary& summary, std::string name)
-    : summary_(summary), name_(std::move(name)), start_(std::chrono::steady_clock::now()) {
+    : summary_(summary),
+      name_(std::move(name)),
+      start_(std::chrono::steady_clock::now()),
+      exceptions_(std::uncaught_exceptions()) {
   core::log_info("stage ", name_, " ...");
 }
 
 StageTimer::~StageTimer() {
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  if (std::uncaught_exceptions() > exceptions_) {  // unwinding: the stage did not finish
+    core::log_error("stage ", name_, " failed after ", s, " s");
+    return;
+  }
   summary_.stage_seconds.emplace_back(name_, s);
   core::log_info("stage ", name_, " done in ", s, " s");
 }
@@ -78,7 +88,11 @@ TrainFeatures load_features(const StageCache& cache) {
   io::H5Reader r(cache.path("features"));
   TrainFeatures f;
   f.patches = r.read("features").to(torch::kFloat32);
-  if (r.has("embeddings")) f.embeddings = r.read("embeddings").to(torch::kFloat32);
+  io::check_finite_file_rows(r, "features", f.patches);  // before any stage sees a NaN row
+  if (r.has("embeddings")) {
+    f.embeddings = r.read("embeddings").to(torch::kFloat32);
+    io::check_finite_file_rows(r, "embeddings", f.embeddings);
+  }
   f.h = r.attr_int("feature_h");
   f.w = r.attr_int("feature_w");
   return f;
@@ -307,6 +321,11 @@ bool stop_here(StageContext& ctx, const std::string& stage, const std::string& s
 }
 
 }  // namespace
+
+const std::vector<std::string>& stage_names() {
+  static const std::vector<std::string> names = {"features", "tail", "lof", "tail_features", "coreset", "scores"};
+  return names;
+}
 
 std::vector<ClassPredictions> run_backbone(StageContext& ctx, const std::string& stop_after) {
   FeatureSource source(ctx.cfg, ctx.backbone, ctx.train, ctx.comm);

@@ -1,5 +1,8 @@
 #include "tailedcore/pipeline/sweep.h"
 
+#include <torch/torch.h>
+
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <iomanip>
@@ -76,56 +79,114 @@ std::vector<PlannedRun> plan_sweep(const SweepOptions& opts) {
   TC_CHECK(!opts.data_dirs.empty(), "sweep: no data folder given (--data)");
   TC_CHECK(!opts.seeds.empty(), "sweep: no seed given (--seeds)");
   std::vector<PlannedRun> plan;
+  // One data set, one spelling ("v1/" and "./v1" are one data set, run once).
+  std::vector<fs::path> data;
+  for (const auto& d : opts.data_dirs) {
+    const auto c = io::canonical_path(d);
+    if (std::find(data.begin(), data.end(), c) == data.end()) data.push_back(c);
+    else core::log_warn("sweep: --data ", d.string(), " is ", c.string(), " again: run once");
+  }
   for (const auto& c : opts.configs)
-    for (const auto& d : opts.data_dirs)
+    for (const auto& d : data)
       for (int64_t s : opts.seeds) plan.push_back({c, d, s});
   return plan;
 }
 
-fs::path run_sweep(const SweepOptions& opts, dist::Comm& world) {
+namespace {
+
+// Folder names of the data sets under --out: the canonical folder's name,
+// with a digest of its path when two different data sets share that name.
+std::map<fs::path, std::string> dataset_names(const std::vector<fs::path>& dirs) {
+  std::map<std::string, std::vector<fs::path>> by_name;
+  for (const auto& d : dirs) {
+    auto& v = by_name[d.filename().string()];
+    if (std::find(v.begin(), v.end(), d) == v.end()) v.push_back(d);
+  }
+  std::map<fs::path, std::string> out;
+  for (const auto& [name, paths] : by_name)
+    for (const auto& p : paths)
+      out[p] = paths.size() == 1 ? name : name + "-" + io::hash_text(p.string()).substr(0, 8);
+  return out;
+}
+
+constexpr const char* kFailedMarker = "failed.txt";  // a failed run's error line
+
+}  // namespace
+
+SweepResult run_sweep(const SweepOptions& opts, dist::Comm& world) {
   TC_CHECK(opts.group_size >= 1 && world.size() % opts.group_size == 0, "--group-size ",
            opts.group_size, " must divide the number of ranks (", world.size(), ")");
   const auto plan = plan_sweep(opts);
+  std::vector<fs::path> dirs;
+  for (const auto& r : plan) dirs.push_back(r.data_dir);
+  const auto names = dataset_names(dirs);
   const int groups = world.size() / opts.group_size;
   const int group = world.rank() / opts.group_size;
   auto comm = world.split(group, world.rank());
   core::log_info("sweep: ", plan.size(), " runs over ", groups, " group(s) of ", opts.group_size,
                  " rank(s)");
-  std::vector<std::pair<std::string, fs::path>> finished;
+  std::vector<SweepRunRecord> records;
   for (size_t i = 0; i < plan.size(); ++i) {
     RunOptions ro;
     ro.config_path = plan[i].config;
     ro.data_dir = plan[i].data_dir;
+    ro.dataset_name = names.at(plan[i].data_dir);
     ro.overrides = opts.overrides;
     ro.overrides.push_back("seed=" + std::to_string(plan[i].seed));
     ro.out_root = opts.out_root;
     ro.run_id = plan[i].run_id();
     ro.threads = opts.threads;
     ro.pictures_per_class = 0;
+    const fs::path run_dir = opts.out_root / ro.dataset_name / plan[i].config.stem().string() / ro.run_id;
     if (static_cast<int>(i % groups) == group) {
       core::log_info("sweep run ", i + 1, "/", plan.size(), ": ", plan[i].config.stem().string(),
                      " on ", plan[i].data_dir.string(), " seed ", plan[i].seed);
-      run_experiment(ro, *comm);
+      try {
+        run_experiment(ro, *comm);
+        if (comm->rank() == 0) fs::remove(run_dir / kFailedMarker);
+      } catch (const std::exception& e) {
+        // A failure on some ranks of a group only would leave the others in a
+        // collective: a multi-rank group ends the job as any run does.
+        if (comm->size() > 1) throw;
+        core::log_error("sweep run ", i + 1, "/", plan.size(), " failed: ", e.what());
+        io::write_text_atomic(run_dir / kFailedMarker, std::string(e.what()) + "\n");
+        // A run that failed before opening its log (e.g. a config error) gets one.
+        if (!fs::exists(run_dir / "run.log"))
+          std::ofstream(run_dir / "run.log") << "[ERROR] run failed: " << e.what() << "\n";
+      }
     }
-    const auto data_name = fs::absolute(plan[i].data_dir).lexically_normal().filename().string();
-    finished.emplace_back(plan[i].config.stem().string(),
-                          opts.out_root / data_name / plan[i].config.stem().string() / ro.run_id /
-                              "metrics.csv");
+    records.push_back({plan[i].config.stem().string(), plan[i].data_dir.string(), plan[i].seed, run_dir});
   }
   world.barrier();
-  const fs::path dir = opts.out_root / "sweep";
-  if (world.rank() == 0) write_sweep_summary(dir, finished);
-  world.barrier();
-  return dir;
+  SweepResult result;
+  result.dir = opts.out_root / "sweep";
+  if (world.rank() == 0) result.failed = write_sweep_summary(result.dir, records);
+  result.failed = world.allreduce(torch::tensor({result.failed}), dist::ReduceOp::kMax).item<int64_t>();
+  return result;
 }
 
-void write_sweep_summary(const fs::path& dir,
-                         const std::vector<std::pair<std::string, fs::path>>& runs) {
+int64_t write_sweep_summary(const fs::path& dir, const std::vector<SweepRunRecord>& runs) {
   std::map<std::string, std::vector<Table>> by_config;
   std::vector<std::string> config_order;
-  for (const auto& [config, path] : runs) {
-    if (!by_config.count(config)) config_order.push_back(config);
-    by_config[config].push_back(read_metrics_csv(path));
+  std::vector<std::pair<const SweepRunRecord*, std::string>> failures;  // run, error line
+  for (const auto& r : runs) {
+    std::string error;
+    if (fs::exists(r.run_dir / kFailedMarker)) {
+      error = io::read_text(r.run_dir / kFailedMarker);
+      while (!error.empty() && error.back() == '\n') error.pop_back();
+    } else if (!fs::exists(r.run_dir / "metrics.csv")) {
+      error = (r.run_dir / "metrics.csv").string() + " is missing";
+    } else {
+      try {
+        auto table = read_metrics_csv(r.run_dir / "metrics.csv");
+        if (!by_config.count(r.config)) config_order.push_back(r.config);
+        by_config[r.config].push_back(std::move(table));
+        continue;
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+    }
+    failures.emplace_back(&r, error);
   }
   std::ostringstream csv, md;
   csv << "config,class,metric,mean,std,runs\n";
@@ -155,9 +216,24 @@ void write_sweep_summary(const fs::path& dir,
       md << "\n";
     }
   }
+  if (!failures.empty()) {
+    md << "\n## Failed runs (" << failures.size() << " of " << runs.size() << ")\n\n"
+       << "| config | data | seed | error | log |\n|---|---|---|---|---|\n";
+    for (const auto& [r, error] : failures) {
+      std::string cell = error;
+      for (auto& c : cell)
+        if (c == '|' || c == '\n') c = ' ';
+      md << "| " << r->config << " | " << r->data << " | " << r->seed << " | " << cell << " | "
+         << (r->run_dir / "run.log").string() << " |\n";
+    }
+  }
   io::write_text_atomic(dir / "summary.csv", csv.str());
   io::write_text_atomic(dir / "summary.md", md.str());
   core::log_info("sweep summary: ", (dir / "summary.md").string());
+  if (!failures.empty())
+    core::log_error("sweep: ", failures.size(), " of ", runs.size(), " runs failed (listed in ",
+                    (dir / "summary.md").string(), ")");
+  return static_cast<int64_t>(failures.size());
 }
 
 }  // namespace tc::pipeline

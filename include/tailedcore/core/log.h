@@ -25,6 +25,8 @@ bool log_enabled(LogLevel level);
 void log_line(LogLevel level, const std::string& message);
 /// Also appends every printed line to `path` (a run's run.log); "" stops.
 void set_log_file(const std::string& path);
+/// A line for the log file only (the fatal error, which main() prints itself).
+void log_to_file(LogLevel level, const std::string& message);
 
 template <class... Parts>
 void log_debug(const Parts&... p) {

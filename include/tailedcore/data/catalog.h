@@ -24,7 +24,8 @@ class Catalog {
  public:
   /// Fails with one line naming the folder when the root is missing or has no
   /// class, a class folder is empty, a class's train/good is missing or empty,
-  /// or a defect image has no mask. A non-empty folder without train/ and
+  /// a defect image has no mask, or a mask has no test image (or two masks
+  /// name one image). A non-empty folder without train/ and
   /// test/ (e.g. the manifest folder `nlt make` writes) is not a class.
   static Catalog scan(const std::filesystem::path& root);
 
@@ -33,8 +34,9 @@ class Catalog {
   /// Every class's train/good merged: class order, then file order.
   std::vector<ImageRecord> train_pool() const;
   std::vector<ImageRecord> train_set(const std::string& cls) const;
-  /// Category folders sorted, files sorted; masks paired by index with the
-  /// sorted files of ground_truth/<defect>/ (names are not matched, as the reference).
+  /// Category folders sorted, files sorted; each defect image test/<d>/<stem>.*
+  /// paired by name with ground_truth/<d>/<stem>_mask.* (or <stem>.*): the
+  /// reference pairs by sorted index, which is the same on a well-formed tree.
   std::vector<ImageRecord> test_set(const std::string& cls) const;
 
  private:

@@ -6,12 +6,30 @@
 
 namespace tc::io {
 
-/// Writes `content` to "<path>.tmp-<pid>" and renames it into place.
+/// "<path>.tmp-<pid>@<host>": where a file is written before its rename, named
+/// so that a later run can tell whether its writer is gone (run_lock.h).
+std::filesystem::path temporary_path(const std::filesystem::path& path);
+std::string host_name();
+
+/// Writes `content` to temporary_path(path) and renames it into place.
 void write_text_atomic(const std::filesystem::path& path, const std::string& content);
 std::string read_text(const std::filesystem::path& path);
 
 /// Creates `dir` (and parents) and checks it is writable; the error names the folder.
 void ensure_writable_dir(const std::filesystem::path& dir);
+
+/// Before a command computes anything: `path` can be written (its folder is
+/// created and writable, and it is not itself a folder).
+void check_output_file(const std::filesystem::path& path);
+
+/// `p` absolute, with symlinks, "." and ".." resolved (as far as it exists)
+/// and no trailing separator: one folder, one spelling.
+std::filesystem::path canonical_path(const std::filesystem::path& p);
+
+/// A data set command's destination (nlt make/apply, visa convert) must be
+/// neither the source, inside it, nor above it, whatever the spelling
+/// (symlinks, "..", a trailing '/'): fails with one line before any work.
+void check_dest_apart_from_source(const std::filesystem::path& source, const std::filesystem::path& dest);
 
 /// results/<dataset>/<config>/<run_id>/, created and checked writable.
 std::filesystem::path create_run_dir(const std::filesystem::path& root, const std::string& dataset,
@@ -19,5 +37,7 @@ std::filesystem::path create_run_dir(const std::filesystem::path& root, const st
 
 /// 16 hex digits (64-bit FNV-1a) of `text`: the key of cached stage artifacts.
 std::string hash_text(const std::string& text);
+/// The same hash of a file's bytes (read in 1 MiB blocks): weights digests.
+std::string hash_file(const std::filesystem::path& path);
 
 }  // namespace tc::io

@@ -4,10 +4,12 @@
 // (h5py's '<f2'); strings are variable-length UTF-8. Names may contain '/':
 // intermediate groups are created ("bottle/image_scores").
 //
-// H5Writer writes to "<path>.tmp-<pid>" and renames on commit(); a writer
+// H5Writer writes to "<path>.tmp-<pid>@<host>" and renames on commit(); a writer
 // destroyed without commit() (an exception, a crash) removes its temporary
 // file, so no half-written artifact is ever left under the final name.
 // Every file gets root attributes `stage`, `config_hash`, `tailedcore_version`.
+// Numeric datasets carry Fletcher-32 checksums, so damage is a read error,
+// and every HDF5 failure is a tc::Error of one line naming the file.
 #pragma once
 
 #include <cstdint>
@@ -84,6 +86,12 @@ class H5Reader {
   /// Fails naming the file and dataset unless its rank is `rank` and every
   /// non-negative entry of `dims` matches (-1 = any size).
   void expect_shape(const std::string& name, const std::vector<int64_t>& dims) const;
+
+  /// Every dataset's path ("bottle/image_scores"), sorted.
+  std::vector<std::string> datasets() const;
+  /// Reads every dataset through (chunk checksums included): fails with one
+  /// line naming the file and the dataset when any part cannot be read.
+  void verify() const;
 
   const std::filesystem::path& path() const { return path_; }
 

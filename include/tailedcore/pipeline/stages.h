@@ -43,6 +43,9 @@ struct ClassPredictions {
   std::vector<std::string> image_paths;
 };
 
+/// The stage names `--stop-after` accepts, in run order.
+const std::vector<std::string>& stage_names();
+
 /// Runs (or loads) every stage for ctx.backbone; returns per-class predictions.
 /// Sets ctx.summary.stopped_early when `stop_after` names a finished stage.
 std::vector<ClassPredictions> run_backbone(StageContext& ctx, const std::string& stop_after);
@@ -52,7 +55,8 @@ std::vector<ClassPredictions> run_backbone(StageContext& ctx, const std::string&
 void accumulate_predictions(std::vector<ClassPredictions>& into,
                             const std::vector<ClassPredictions>& add, size_t backbones);
 
-/// Logs a stage's start and end and records its wall time in the summary.
+/// Logs a stage's start and end and records its wall time in the summary;
+/// a stage left by an exception is logged as failed.
 class StageTimer {
  public:
   StageTimer(RunSummary& summary, std::string name);
@@ -62,6 +66,7 @@ class StageTimer {
   RunSummary& summary_;
   std::string name_;
   std::chrono::steady_clock::time_point start_;
+  int exceptions_;  // std::uncaught_exceptions() at the start: a failed stage is not "done"
 };
 
 }  // namespace tc::pipeline

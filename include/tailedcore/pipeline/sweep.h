@@ -28,7 +28,7 @@ struct SweepOptions {
   int threads = 0;
 };
 
-struct PlannedRun {
+struct PlannedRun {  // data_dir canonical (io::canonical_path)
   std::filesystem::path config;
   std::filesystem::path data_dir;
   int64_t seed = 0;
@@ -38,13 +38,28 @@ struct PlannedRun {
 /// Every (config, data, seed) in that nesting order.
 std::vector<PlannedRun> plan_sweep(const SweepOptions& opts);
 
-/// Runs the sweep; returns the summary folder (<out>/sweep).
-std::filesystem::path run_sweep(const SweepOptions& opts, dist::Comm& world);
+struct SweepResult {
+  std::filesystem::path dir;  // <out>/sweep
+  int64_t failed = 0;         // runs without a result
+};
+
+/// Runs the sweep. A run that fails (with one-rank groups) is recorded in its
+/// run folder (failed.txt: the error line) and the others go on; the summary
+/// lists it. With groups of several ranks a failure ends the job, as a run's.
+SweepResult run_sweep(const SweepOptions& opts, dist::Comm& world);
+
+/// One planned run: what it was, and its folder.
+struct SweepRunRecord {
+  std::string config;
+  std::string data;
+  int64_t seed = 0;
+  std::filesystem::path run_dir;
+};
 
 /// Reads the metrics.csv of finished runs and writes <dir>/summary.csv and
 /// summary.md: per config, per class and overall, mean +- std (sample std) of
-/// every metric over the runs.
-void write_sweep_summary(const std::filesystem::path& dir,
-                         const std::vector<std::pair<std::string, std::filesystem::path>>& runs);
+/// every metric over the runs, then the failed runs (error line, log path).
+/// Returns how many runs failed.
+int64_t write_sweep_summary(const std::filesystem::path& dir, const std::vector<SweepRunRecord>& runs);
 
 }  // namespace tc::pipeline

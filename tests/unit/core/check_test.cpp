@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
+#include <torch/torch.h>
 
 #include <algorithm>
 #include <thread>
 
 #include "tailedcore/core/check.h"
+#include "tailedcore/core/finite.h"
 #include "tailedcore/core/log.h"
 #include "tailedcore/core/runtime.h"
 
@@ -85,3 +87,29 @@ TEST(Runtime, SingleRankThreadCountIgnoresTheRankCount) {
 }
 
 }  // namespace
+
+TEST(Finite, FirstNonFiniteRowFindsNanAndInfAcrossBlocks) {
+  auto rows = torch::zeros({5, 3});
+  EXPECT_EQ(tc::core::first_nonfinite_row(rows), -1);
+  rows[3][1] = NAN;
+  EXPECT_EQ(tc::core::first_nonfinite_row(rows), 3);
+  rows[1][2] = -INFINITY;
+  EXPECT_EQ(tc::core::first_nonfinite_row(rows), 1);
+  EXPECT_EQ(tc::core::first_nonfinite_row(torch::zeros({4}, torch::kInt64)), -1);
+  auto maps = torch::zeros({3, 4, 4}, torch::kFloat16);  // rows are the first dim, any rank
+  maps[2][3][3] = INFINITY;
+  EXPECT_EQ(tc::core::first_nonfinite_row(maps), 2);
+}
+
+TEST(Finite, CheckNamesTheItemOfTheBadRow) {
+  auto rows = torch::zeros({6, 2});  // 3 images x 2 patch rows
+  rows[5][0] = NAN;
+  try {
+    tc::core::check_finite_rows(rows, 2, [](int64_t i) { return "image img" + std::to_string(i); },
+                                "features.h5");
+    FAIL() << "no throw";
+  } catch (const tc::Error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("features.h5: image img2 has a NaN or Inf value (row 5)", 0), 0u)
+        << e.what();
+  }
+}

@@ -9,6 +9,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "tailedcore/core/check.h"
+#include "tailedcore/data/input_check.h"
 #include "tailedcore/data/loader.h"
 #include "testing.h"
 
@@ -122,21 +123,49 @@ TEST(BatchLoader, MaskOfAnotherSizeAndTruncatedImagesAreErrorsNamingTheFiles) {
   EXPECT_NE(t.find("train/good/000.png: cannot decode image"), std::string::npos) << t;
 }
 
-// Masks are paired by index with the sorted ground_truth files, not by name (SPEC 1.1).
-TEST(Catalog, MasksPairByIndexNotByName) {
+// Masks pair with test images by name (<stem>_mask.png or <stem>.png): a
+// deleted image or mask is an error naming the file, never a shifted pairing.
+TEST(Catalog, MasksPairByNameAndOrphansAreErrors) {
   tc::testing::TempDir tmp;
   make_class(tmp.path(), "bottle");
   png(tmp / "bottle/test/crack/007.png", 32);
-  fs::rename(tmp / "bottle/ground_truth/crack/000_mask.png",
-             tmp / "bottle/ground_truth/crack/b.png");
-  png(tmp / "bottle/ground_truth/crack/a.png", 32, 0, 1);
-  const auto test = Catalog::scan(tmp.path()).test_set("bottle");
+  png(tmp / "bottle/ground_truth/crack/007.png", 32, 0, 1);  // the bare-stem spelling
+  png(tmp / "bottle/test/crack/001.png", 32);
+  png(tmp / "bottle/ground_truth/crack/001_mask.png", 32, 0, 1);
+  auto test = Catalog::scan(tmp.path()).test_set("bottle");
+  ASSERT_EQ(test.size(), 4u);
+  EXPECT_EQ(fs::path(test[0].mask_path).filename(), "000_mask.png");
+  EXPECT_EQ(fs::path(test[1].mask_path).filename(), "001_mask.png");
+  EXPECT_EQ(fs::path(test[2].mask_path).filename(), "007.png");
+  EXPECT_EQ(test[3].mask_path, "");
+  // The case: image 000 deleted, its mask kept. Index pairing would
+  // have scored 001 against 000_mask; by name, 000_mask is an orphan.
+  fs::remove(tmp / "bottle/test/crack/000.png");
+  auto e = error_of([&] { Catalog::scan(tmp.path()); });
+  EXPECT_NE(e.find("ground_truth/crack/000_mask.png: mask without a test image: expected "),
+            std::string::npos) << e;
+  EXPECT_NE(e.find("bottle/test/crack/000.*"), std::string::npos) << e;
+  // Its mask deleted too, the tree is consistent again.
+  fs::remove(tmp / "bottle/ground_truth/crack/000_mask.png");
+  test = Catalog::scan(tmp.path()).test_set("bottle");
   ASSERT_EQ(test.size(), 3u);
-  EXPECT_EQ(fs::path(test[0].path).filename(), "000.png");
-  EXPECT_EQ(fs::path(test[0].mask_path).filename(), "a.png");
-  EXPECT_EQ(fs::path(test[1].path).filename(), "007.png");
-  EXPECT_EQ(fs::path(test[1].mask_path).filename(), "b.png");
-  EXPECT_EQ(test[2].mask_path, "");
+  EXPECT_EQ(fs::path(test[0].path).filename(), "001.png");
+  EXPECT_EQ(fs::path(test[0].mask_path).filename(), "001_mask.png");
+  // A missing mask names the image itself and the mask it expected.
+  fs::remove(tmp / "bottle/ground_truth/crack/001_mask.png");
+  e = error_of([&] { Catalog::scan(tmp.path()); });
+  EXPECT_NE(e.find("test/crack/001.png: no mask: expected "), std::string::npos) << e;
+  EXPECT_NE(e.find("ground_truth/crack/001_mask.png"), std::string::npos) << e;
+  png(tmp / "bottle/ground_truth/crack/001_mask.png", 32, 0, 1);
+  // Masks of a defect folder that has no test folder.
+  png(tmp / "bottle/ground_truth/scratch/000_mask.png", 32, 0, 1);
+  e = error_of([&] { Catalog::scan(tmp.path()); });
+  EXPECT_NE(e.find("ground_truth/scratch/000_mask.png: mask without a test image"), std::string::npos) << e;
+  fs::remove_all(tmp / "bottle/ground_truth/scratch");
+  // Two masks naming one image.
+  png(tmp / "bottle/ground_truth/crack/001.png", 32, 0, 1);
+  e = error_of([&] { Catalog::scan(tmp.path()); });
+  EXPECT_NE(e.find("a second mask for test image '001'"), std::string::npos) << e;
 }
 
 // Many records, several workers, a batch size that does not divide them: the
@@ -192,6 +221,39 @@ TEST(BatchLoader, CropLargerThanResizeIsAnError) {
   const auto e = error_of([&] { loader.next(); });
   EXPECT_NE(e.find("a.png"), std::string::npos) << e;
   EXPECT_NE(e.find("smaller than the crop 20"), std::string::npos) << e;
+}
+
+}  // namespace
+
+namespace {
+
+TEST(InputCheck, ImageSizeFromHeadersMatchesDecoding) {
+  tc::testing::TempDir tmp;
+  cv::Mat img(23, 41, CV_8UC3, cv::Scalar(10, 20, 30));
+  for (const char* name : {"a.png", "a.jpg", "a.bmp"}) {
+    ASSERT_TRUE(cv::imwrite((tmp / name).string(), img));
+    EXPECT_EQ(image_size((tmp / name).string()), (std::pair<int, int>{41, 23})) << name;
+  }
+  std::ofstream(tmp / "bad.png") << "not an image";
+  EXPECT_NE(error_of([&] { image_size((tmp / "bad.png").string()); }).find("bad.png: cannot decode image"),
+            std::string::npos);
+}
+
+// Mask sizes and test folders are checked before the first stage, not when
+// the test set is extracted after every training stage.
+TEST(InputCheck, MaskSizesAndEmptyTestSetsFailBeforeAnyStage) {
+  tc::testing::TempDir tmp;
+  make_class(tmp.path(), "bottle");
+  EXPECT_NO_THROW(check_run_inputs(Catalog::scan(tmp.path())));
+  make_class(tmp.path(), "cable", /*mask_side=*/40);
+  auto e = error_of([&] { check_run_inputs(Catalog::scan(tmp.path())); });
+  EXPECT_NE(e.find("cable/ground_truth/crack/000_mask.png: mask is 40x40 but its image"), std::string::npos) << e;
+  fs::remove_all(tmp / "cable");
+  make_class(tmp.path(), "cable");
+  fs::remove_all(tmp / "cable/test");
+  fs::remove_all(tmp / "cable/ground_truth");
+  e = error_of([&] { check_run_inputs(Catalog::scan(tmp.path())); });
+  EXPECT_NE(e.find("cable/test: no test images"), std::string::npos) << e;
 }
 
 }  // namespace

@@ -73,3 +73,23 @@ TEST(Visualize, WritesThreePanels) {
 }
 
 }  // namespace
+
+// A NaN score once stalled the tie walk of auroc / f1_max forever; now every
+// metric refuses non-finite input with one line.
+TEST(Metrics, NonFiniteScoresAreAnErrorNotAHang) {
+  const auto labels = torch::tensor({0, 1, 0, 1}, torch::kUInt8);
+  const auto nan_scores = torch::tensor({0.1f, NAN, 0.3f, 0.9f});
+  EXPECT_NE(tc::testing::error_of([&] { auroc(nan_scores, labels); }).find("score 1 of 4 is nan"),
+            std::string::npos);
+  EXPECT_NE(tc::testing::error_of([&] { f1_max(nan_scores, labels); }).find("expected finite"),
+            std::string::npos);
+  EXPECT_NE(tc::testing::error_of([&] { auroc(torch::tensor({INFINITY, 0.f, 1.f, 2.f}), labels) ; })
+                .find("is inf"),
+            std::string::npos);
+  auto maps = torch::rand({2, 8, 8});
+  auto masks = torch::zeros({2, 8, 8}, torch::kUInt8);
+  masks[1].narrow(0, 2, 3).fill_(1);
+  maps[1][4][4] = NAN;
+  EXPECT_NE(tc::testing::error_of([&] { aupro(maps, masks); }).find("anomaly map 1 of 2"),
+            std::string::npos);
+}

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <fstream>
+
 #include "tailedcore/core/check.h"
 #include "tailedcore/io/files.h"
 #include "tailedcore/io/hdf5.h"
@@ -103,6 +105,56 @@ TEST(Files, UnwritableOutputFolderIsAClearError) {
   EXPECT_NE(tc::io::hash_text("abc"), tc::io::hash_text("abd"));
   auto run = tc::io::create_run_dir(tmp.path(), "mvtec", "patchcore", "r1");
   EXPECT_TRUE(fs::is_directory(run));
+}
+
+}  // namespace
+
+namespace {
+
+// Overwrites `bytes` bytes in the middle of a file with a pattern (the issue's
+// damaged scores.h5 that still opens).
+void damage_middle(const fs::path& p, size_t bytes) {
+  const auto size = fs::file_size(p);
+  std::fstream f(p, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(static_cast<std::streamoff>(size / 2 - std::min(size / 2, bytes / 2)));
+  const std::string junk(std::min<size_t>(bytes, size / 2), '\x5a');
+  f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+}
+
+// A file damaged inside its data is a one-line tc::Error naming the file
+// (Fletcher-32 chunk checksums), never an H5 exception that ends the process.
+TEST(Hdf5, DamagedFileThatStillOpensIsAnErrorNamingIt) {
+  tc::testing::TempDir tmp;
+  const fs::path p = tmp / "scores.h5";
+  {
+    H5Writer w(p, "scores", "h");
+    w.write("bottle/anomaly_maps", torch::rand({40, 64, 64}).to(torch::kFloat16));
+    w.write("bottle/image_scores", torch::rand({40}));
+    std::vector<std::string> names;
+    for (int i = 0; i < 40; ++i) names.push_back("bottle/test/good/" + std::to_string(i) + ".png");
+    w.write_strings("bottle/image_paths", names);
+    w.commit();
+  }
+  {
+    H5Reader intact(p);
+    EXPECT_EQ(intact.datasets(),
+              (std::vector<std::string>{"bottle/anomaly_maps", "bottle/image_paths", "bottle/image_scores"}));
+    EXPECT_NO_THROW(intact.verify());
+  }
+  damage_middle(p, 100 * 1024);
+  const auto e = tc::testing::error_of([&] {
+    H5Reader r(p);
+    r.verify();
+  });
+  EXPECT_EQ(e.rfind(p.string() + ": HDF5 error reading /bottle/anomaly_maps", 0), 0u) << e;
+  EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+  // Damage in the metadata (the whole second half): still one line naming the file.
+  damage_middle(p, 1 << 30);
+  const auto m = tc::testing::error_of([&] {
+    H5Reader r(p);
+    r.verify();
+  });
+  EXPECT_EQ(m.rfind(p.string() + ": ", 0), 0u) << m;
 }
 
 }  // namespace

@@ -1,0 +1,21 @@
+// What a run can check about its data before the first stage (so a bad tree
+// fails in a second, not after the training stages): every class has test
+// images, and every mask has the size of its image (read from the file
+// headers, no decoding).
+#pragma once
+
+#include <string>
+#include <utility>
+
+namespace tc::data {
+
+class Catalog;
+
+/// (width, height) of an image file: from the header for PNG and JPEG, else by
+/// decoding. Fails with one line naming the file when it cannot be read.
+std::pair<int, int> image_size(const std::string& path);
+
+/// Fails with one line naming the folder or file at fault.
+void check_run_inputs(const Catalog& catalog);
+
+}  // namespace tc::data
