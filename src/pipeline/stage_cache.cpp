@@ -21,7 +21,7 @@ bool StageCache::done(const std::string& stage) const {
       r.verify();
       return true;
     }
-    core::log_warn(p.string(), " was made with another config: recomputing ", stage);
+    core::log_warn(p.string(), " was made with another config or other inputs: recomputing ", stage);
   } catch (const std::exception& e) {
     core::log_warn(p.string(), " is unreadable (", e.what(), "): recomputing ", stage);
   }

@@ -14,7 +14,8 @@ class StageCache {
   StageCache(std::filesystem::path dir, std::string config_hash);
   /// The artifact path of a stage ("features" -> <dir>/features.h5).
   std::filesystem::path path(const std::string& stage) const;
-  /// True when the artifact exists and was made with this config hash.
+  /// True when the artifact exists, was made with this key (config and inputs)
+  /// and reads through (io::H5Reader::verify); else logs why and returns false.
   bool done(const std::string& stage) const;
   const std::string& config_hash() const { return hash_; }
   const std::filesystem::path& dir() const { return dir_; }
