@@ -33,8 +33,11 @@ fresh folder per run, so the first class trains and the others load it, as
 main.py does. The official code draws an unseeded projection and first
 centre, so banks differ; metrics are expected to agree within a tolerance.
 
-Each side runs in its own process; wall time is that process's, peak RSS its
-largest process's (ru_maxrss of the process tree).
+Each side runs in its own process, the official first, then ours, config by
+config; wall time is that process's (start-up included), CPU time its
+process tree's user + system time, peak RSS its largest process's (ru_maxrss).
+Every `tailedcore run` gets a fresh results root, so none reuses the features
+another config extracted.
 """
 import argparse
 import csv
@@ -66,10 +69,11 @@ def thread_env(threads):
 
 
 def timed(cmd, env, log_path):
-    """Runs cmd; returns (wall seconds, peak RSS MiB of its process tree, rc)."""
+    """Runs cmd; returns (wall s, CPU s, peak RSS MiB of its process tree, rc)."""
     wrapper = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
                "rc = subprocess.call(sys.argv[1:]); w = time.perf_counter() - t; "
-               "print('E2E_TIMING', w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, rc)")
+               "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+               "print('E2E_TIMING', w, u.ru_utime + u.ru_stime, u.ru_maxrss / 1024, rc)")
     with open(log_path, "w") as log:
         out = subprocess.run([sys.executable, "-c", wrapper] + cmd, env=env, stdout=subprocess.PIPE,
                              stderr=log, text=True)
@@ -79,8 +83,8 @@ def timed(cmd, env, log_path):
         log.write("\n".join(l for l in lines if not l.startswith("E2E_TIMING")) + "\n")
     if not timing:
         raise SystemExit(f"end_to_end.py: {' '.join(cmd)} left no timing; see {log_path}")
-    _, wall, rss, rc = timing[-1].split()
-    return float(wall), float(rss), int(rc)
+    _, wall, cpu, rss, rc = timing[-1].split()
+    return float(wall), float(cpu), float(rss), int(rc)
 
 
 def train_images(tree):
@@ -224,14 +228,15 @@ def official_main(args):
 # ---- ours ----------------------------------------------------------------------
 
 def ours(args, config, work):
-    out = os.path.join(work, "results")
+    # A fresh results root per config: no run reuses another's cached features.
+    out = os.path.join(work, "results_" + config)
     cmd = [args.tailedcore, "run", "-c", os.path.join(args.repo, "configs", config + ".yaml"),
            "--data", args.data, "--out", out, "--run-id", "e2e", "--threads", str(args.threads),
            "--set", f"model.backbone_weights={os.path.abspath(args.weights)}",
            "--set", f"data.resize={args.resize}", "--set", f"data.imagesize={args.imagesize}",
            "--set", f"data.inputsize={args.imagesize}"] + sum([["--set", s] for s in args.set], [])
     log = os.path.join(work, f"ours_{config}.log")
-    wall, rss, rc = timed(cmd, thread_env(args.threads), log)
+    wall, cpu, rss, rc = timed(cmd, thread_env(args.threads), log)
     if rc != 0:
         raise SystemExit(f"end_to_end.py: tailedcore run failed (rc {rc}); see {log}")
     run_dir = os.path.join(out, os.path.basename(os.path.normpath(args.data)), config, "e2e")
@@ -247,7 +252,7 @@ def ours(args, config, work):
             m = re.search(r"stage (\S+) done in ([0-9.eE+-]+) s", line)
             if m:
                 stages[m.group(1)] = stages.get(m.group(1), 0.0) + float(m.group(2))
-    return {"classes": classes, "stages": stages, "wall_s": wall, "peak_mib": rss}
+    return {"classes": classes, "stages": stages, "wall_s": wall, "cpu_s": cpu, "peak_mib": rss}
 
 
 def official(args, config, work):
@@ -257,12 +262,12 @@ def official(args, config, work):
            "--threads", str(args.threads), "--resize", str(args.resize), "--imagesize", str(args.imagesize),
            "--batch-size", str(args.batch_size), "--json-out", json_out]
     log = os.path.join(work, f"official_{config}.log")
-    wall, rss, rc = timed(cmd, thread_env(args.threads), log)
+    wall, cpu, rss, rc = timed(cmd, thread_env(args.threads), log)
     if rc != 0:
         raise SystemExit(f"end_to_end.py: the official pipeline failed (rc {rc}); see {log}")
     with open(json_out) as f:
         res = json.load(f)
-    res.update(wall_s=wall, peak_mib=rss)
+    res.update(wall_s=wall, cpu_s=cpu, peak_mib=rss)
     return res
 
 
@@ -278,11 +283,12 @@ def table(args, results, load_note):
             di, dp = o["image_auroc"] - c["image_auroc"], o["pixel_auroc"] - c["pixel_auroc"]
             lines.append(f"| {config} | {c['class']} | {c['image_auroc']:.2f} / {c['pixel_auroc']:.2f} | "
                          f"{o['image_auroc']:.2f} / {o['pixel_auroc']:.2f} | {di:+.2f} / {dp:+.2f} |")
-    lines += ["", "| config | official wall (s) | ours wall (s) | speed-up | official peak RSS (MiB) | ours (MiB) |",
-              "|---|---|---|---|---|---|"]
+    lines += ["", "| config | official wall (s) | ours wall (s) | speed-up | official CPU (s) | ours CPU (s) | "
+                  "official peak RSS (MiB) | ours (MiB) |", "|---|---|---|---|---|---|---|---|"]
     for config, (off, our) in results.items():
         lines.append(f"| {config} | {off['wall_s']:.1f} | {our['wall_s']:.1f} | "
-                     f"{off['wall_s'] / our['wall_s']:.2f}x | {off['peak_mib']:.0f} | {our['peak_mib']:.0f} |")
+                     f"{off['wall_s'] / our['wall_s']:.2f}x | {off['cpu_s']:.1f} | {our['cpu_s']:.1f} | "
+                     f"{off['peak_mib']:.0f} | {our['peak_mib']:.0f} |")
     lines += ["", "| config | official stages (s) | ours stages (s) |", "|---|---|---|"]
     for config, (off, our) in results.items():
         fmt = lambda st: ", ".join(f"{k} {v:.1f}" for k, v in st.items())
