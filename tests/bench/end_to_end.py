@@ -165,6 +165,8 @@ def official_main(args):
 
     config = utils.load_config_args(os.path.join(args.official_src, "configs",
                                                  OFFICIAL_CONFIG[args.config] + ".yaml"))
+    if args.seed is not None:
+        config.seed = args.seed
     config.data.resize = args.resize
     config.data.imagesize = args.imagesize
     config.data.inputsize = args.imagesize
@@ -234,7 +236,8 @@ def ours(args, config, work):
            "--data", args.data, "--out", out, "--run-id", "e2e", "--threads", str(args.threads),
            "--set", f"model.backbone_weights={os.path.abspath(args.weights)}",
            "--set", f"data.resize={args.resize}", "--set", f"data.imagesize={args.imagesize}",
-           "--set", f"data.inputsize={args.imagesize}"] + sum([["--set", s] for s in args.set], [])
+           "--set", f"data.inputsize={args.imagesize}"] + sum([["--set", s] for s in args.set], []) + \
+        (["--set", f"seed={args.seed}"] if args.seed is not None else [])
     log = os.path.join(work, f"ours_{config}.log")
     wall, cpu, rss, rc = timed(cmd, thread_env(args.threads), log)
     if rc != 0:
@@ -260,7 +263,8 @@ def official(args, config, work):
     cmd = [sys.executable, os.path.abspath(__file__), "--official-run", "--config", config,
            "--official-src", args.official_src, "--data", args.data, "--weights", args.weights,
            "--threads", str(args.threads), "--resize", str(args.resize), "--imagesize", str(args.imagesize),
-           "--batch-size", str(args.batch_size), "--json-out", json_out]
+           "--batch-size", str(args.batch_size), "--json-out", json_out] + \
+        (["--seed", str(args.seed)] if args.seed is not None else [])
     log = os.path.join(work, f"official_{config}.log")
     wall, cpu, rss, rc = timed(cmd, thread_env(args.threads), log)
     if rc != 0:
@@ -310,6 +314,8 @@ def main():
     p.add_argument("--imagesize", type=int, default=224)
     p.add_argument("--batch-size", type=int, default=128, help="the official loaders' batch (main.py's default)")
     p.add_argument("--set", action="append", default=[], help="extra --set for tailedcore run")
+    p.add_argument("--seed", type=int, default=None,
+                   help="both pipelines' seed (the official: config.seed, given to utils.set_seed; ours: --set seed)")
     p.add_argument("--load-note", default="", help="machine conditions, written into the table")
     p.add_argument("--report", default="", help="append the table to this Markdown file")
     p.add_argument("--keep", default="", help="keep logs and runs in this folder")
