@@ -146,8 +146,11 @@ class TorchvisionResNet final : public Backbone {
  public:
   explicit TorchvisionResNet(const BackboneOptions& o) : net_(arch_of(o.name), o.base_width) {
     name_ = o.name;
-    init_like_torchvision(net_, o.seed);
-    if (!o.weights_path.empty()) load_torchscript(o.weights_path);
+    // Loaded weights replace every parameter and buffer (load_torchscript
+    // checks), so the random init (kaiming over 69 M parameters for
+    // wideresnet50) runs only without them.
+    if (o.weights_path.empty()) init_like_torchvision(net_, o.seed);
+    else load_torchscript(o.weights_path);
     net_->eval();
   }
 

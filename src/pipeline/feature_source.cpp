@@ -136,9 +136,13 @@ void FeatureSource::tail_views(const std::vector<data::ImageRecord>& train,
                                dist::Comm& comm,
                                const std::function<void(const at::Tensor&)>& sink) {
   const auto views = data::view_sequence(spec);
-  // Work units in the reference's order: (training batch, view); each holds the
-  // tail images of that batch. Round t gives unit t * ranks + r to rank r, and
-  // one gather puts the round's rows in unit order.
+  const int64_t nv = static_cast<int64_t>(views.size());
+  // Rows in the reference's order: (training batch, view, image, patch). The
+  // tail images of one training batch form a group; a work unit is a run of
+  // consecutive views of one group, as many as fill one batch of
+  // data.batch_size images (a group of 2 tail images and batch 32: 16 views a
+  // forward pass, not 2 images). Round t gives unit t * ranks + r to rank r,
+  // and one gather puts the round's rows in unit order.
   std::vector<std::vector<int64_t>> groups;
   auto acc = tail_indices.accessor<int64_t, 1>();
   for (int64_t i = 0; i < acc.size(0); ++i) {
@@ -146,8 +150,16 @@ void FeatureSource::tail_views(const std::vector<data::ImageRecord>& train,
       groups.emplace_back();
     groups.back().push_back(acc[i]);
   }
-  const int64_t units = static_cast<int64_t>(groups.size() * views.size());
-  const int64_t ranks = comm.size(), rounds = (units + ranks - 1) / ranks;
+  struct Unit {
+    int64_t group, first_view, views;
+  };
+  std::vector<Unit> units;
+  for (int64_t g = 0; g < static_cast<int64_t>(groups.size()); ++g) {
+    const int64_t per = std::max<int64_t>(1, cfg_.data.batch_size / static_cast<int64_t>(groups[g].size()));
+    for (int64_t v = 0; v < nv; v += per) units.push_back({g, v, std::min(per, nv - v)});
+  }
+  const int64_t ranks = comm.size(), n_units = static_cast<int64_t>(units.size());
+  const int64_t rounds = (n_units + ranks - 1) / ranks;
   data::TransformOptions source_tf = transform_;
   if (spec.from_uncropped) source_tf.crop = 0;
   auto& emb = embedder(false);
@@ -157,19 +169,21 @@ void FeatureSource::tail_views(const std::vector<data::ImageRecord>& train,
   for (int64_t round = 0; round < rounds; ++round) {
     const int64_t u = round * ranks + comm.rank();
     std::vector<torch::Tensor> out;
-    if (u < units) {
-      const int64_t g = u / static_cast<int64_t>(views.size());
-      const auto [angle, flip] = views[u % views.size()];
-      if (g != loaded_group) {
+    if (u < n_units) {
+      const auto& unit = units[u];
+      if (unit.group != loaded_group) {
         std::vector<torch::Tensor> imgs;
-        for (int64_t idx : groups[g]) imgs.push_back(data::load_image(train[idx].path, source_tf));
+        for (int64_t idx : groups[unit.group]) imgs.push_back(data::load_image(train[idx].path, source_tf));
         images = torch::stack(imgs);
-        loaded_group = g;
+        loaded_group = unit.group;
       }
-      const auto view = data::make_view(images, spec, angle, flip, transform_.crop);
-      for (int64_t s = 0; s < view.size(0); s += cfg_.data.batch_size)
+      std::vector<torch::Tensor> unit_views;
+      for (int64_t v = unit.first_view; v < unit.first_view + unit.views; ++v)
+        unit_views.push_back(data::make_view(images, spec, views[v].first, views[v].second, transform_.crop));
+      const auto batch = torch::cat(unit_views);  // view-major, then image
+      for (int64_t s = 0; s < batch.size(0); s += cfg_.data.batch_size)
         out.push_back(
-            emb.embed(view.narrow(0, s, std::min(cfg_.data.batch_size, view.size(0) - s))).patches);
+            emb.embed(batch.narrow(0, s, std::min(cfg_.data.batch_size, batch.size(0) - s))).patches);
     }
     const auto local = out.empty() ? torch::empty({0, patch_dim()}) : torch::cat(out);
     sink(comm.allgatherv(local));

@@ -20,6 +20,7 @@
 #include "tailedcore/models/memory_bank.h"
 #include "tailedcore/models/scorer.h"
 #include "tailedcore/pipeline/feature_source.h"
+#include "tailedcore/pipeline/scores_file.h"
 #include "tailedcore/pipeline/stage_cache.h"
 #include "tailedcore/sampling/class_size.h"
 #include "tailedcore/sampling/coreset.h"
@@ -215,16 +216,7 @@ std::vector<ClassPredictions> load_scores(const StageCache& cache,
                                           const std::vector<std::string>& classes) {
   io::H5Reader r(cache.path("scores"));
   std::vector<ClassPredictions> out;
-  for (const auto& c : classes) {
-    ClassPredictions p;
-    p.class_name = c;
-    p.image_scores = r.read(c + "/image_scores");
-    p.maps = r.read(c + "/anomaly_maps").to(torch::kFloat32);
-    p.labels = r.read(c + "/labels");
-    p.masks = r.read(c + "/gt_masks");
-    p.image_paths = r.read_strings(c + "/image_paths");
-    out.push_back(std::move(p));
-  }
+  for (const auto& c : classes) out.push_back(read_class_predictions(r, c));
   return out;
 }
 
@@ -298,16 +290,16 @@ void scores_stage(StageContext& ctx) {
     const auto masks = test.read_rows(cls + "/gt_masks", mine.begin, mine.size());
     auto patch_scores = patches.size(0) ? scorer.score_patches(patches) : torch::empty({0});
     auto pred = models::to_predictions(patch_scores, mine.size(), h, wd, masks.size(1), masks.size(2));
-    auto image_scores = ctx.comm.allgatherv(pred.image_scores);
-    auto maps = ctx.comm.allgatherv(pred.maps.to(torch::kFloat16));
+    ClassPredictions all;
+    all.class_name = cls;
+    all.image_scores = ctx.comm.allgatherv(pred.image_scores);
+    all.maps = ctx.comm.allgatherv(pred.maps);  // float32: the metrics' input (scores_file.h)
     if (!w) continue;
-    torch::Tensor labels = torch::empty({n}, torch::kUInt8);
-    for (int64_t i = 0; i < n; ++i) labels[i] = records[i].is_anomaly ? 1 : 0;
-    w->write(cls + "/image_scores", image_scores);
-    w->write(cls + "/anomaly_maps", maps);
-    w->write(cls + "/labels", labels);
-    w->write(cls + "/gt_masks", test.read(cls + "/gt_masks"));
-    w->write_strings(cls + "/image_paths", test.read_strings(cls + "/image_paths"));
+    all.labels = torch::empty({n}, torch::kUInt8);
+    for (int64_t i = 0; i < n; ++i) all.labels[i] = records[i].is_anomaly ? 1 : 0;
+    all.masks = test.read(cls + "/gt_masks");
+    all.image_paths = test.read_strings(cls + "/image_paths");
+    write_class_predictions(*w, all);
   }
   if (w) w->commit();
   ctx.comm.barrier();

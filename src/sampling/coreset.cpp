@@ -2,6 +2,9 @@
 
 #include <torch/torch.h>
 
+#include <omp.h>
+
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -10,6 +13,7 @@
 #include "tailedcore/core/progress.h"
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/sampling/greedy_kernel.h"
+#include "tailedcore/sampling/greedy_team.h"
 #include "tailedcore/sampling/projection.h"
 
 namespace tc::sampling {
@@ -24,11 +28,11 @@ int64_t first_centre(int64_t n, const CoresetOptions& opts) {
 }
 
 BlockMax update_min_distances(const float* rows, int64_t b, int64_t d, const float* centre,
-                              float* min_dist) {
+                              float* min_dist, int threads) {
   // One fused pass (distance, running minimum, arg-max): the step is bound by
   // memory bandwidth. Distances are summed in torch::norm's order, so a near
   // tie resolves as the reference's tensor loop does.
-  return update_min_distances_torch_order(rows, b, d, centre, min_dist);
+  return update_min_distances_torch_order(rows, b, d, centre, min_dist, threads);
 }
 
 at::Tensor greedy_coreset(const at::Tensor& features, const CoresetOptions& opts, dist::Comm& comm) {
@@ -50,6 +54,9 @@ at::Tensor greedy_coreset(const at::Tensor& features, const CoresetOptions& opts
   auto out = torch::empty({m}, torch::kInt64);
   auto sel = out.accessor<int64_t, 1>();
   sel[0] = first_centre(n, opts);
+  // Each step's team size from measured step times (greedy_team.h): on a
+  // loaded machine a team waits for its descheduled thread at every step.
+  GreedyTeam team(omp_get_max_threads(), mine.size() * d);
   core::Progress progress("greedy coreset", m);
   progress.advance();
   for (int64_t step = 1; step < m; ++step) {
@@ -64,8 +71,11 @@ at::Tensor greedy_coreset(const at::Tensor& features, const CoresetOptions& opts
     torch::Tensor centre = owner == comm.rank() ? local[last - mine.begin].clone()
                                                 : torch::empty({d}, torch::kFloat32);
     centre = comm.broadcast(centre, owner).contiguous();
+    const int threads = team.next();
+    const auto t0 = std::chrono::steady_clock::now();
     const BlockMax bm = update_min_distances(local.data_ptr<float>(), mine.size(), d,
-                                             centre.data_ptr<float>(), min_dist.data());
+                                             centre.data_ptr<float>(), min_dist.data(), threads);
+    team.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     const auto [value, index] =
         comm.max_loc(bm.index >= 0 ? bm.value : -std::numeric_limits<double>::infinity(),
                      bm.index >= 0 ? mine.begin + bm.index : std::numeric_limits<int64_t>::max());

@@ -15,7 +15,8 @@
 // distance, running minimum and arg-max; eight rows share each centre load
 // (eight independent FMA chains) and their lane sums are done in one vector
 // after a transpose; OpenMP splits the rows into one contiguous range per
-// thread (ranges are multiples of 8 rows).
+// thread (ranges are multiples of 8 rows). The caller picks the team size
+// (GreedyTeam: one thread when a loaded machine makes the team slower).
 #include <omp.h>
 
 #include <cmath>
@@ -27,6 +28,7 @@
 #endif
 
 #include "tailedcore/sampling/greedy_kernel.h"
+#include "tailedcore/sampling/greedy_team.h"
 
 namespace tc::sampling {
 namespace {
@@ -190,16 +192,17 @@ void update_range(const float* rows, int64_t begin, int64_t end, int64_t d, cons
 }  // namespace
 
 BlockMax update_min_distances_torch_order(const float* rows, int64_t b, int64_t d,
-                                          const float* centre, float* min_dist) {
+                                          const float* centre, float* min_dist, int threads) {
   BlockMax best{-std::numeric_limits<float>::infinity(), -1};
   if (b <= 0) return best;
+  if (threads <= 0) threads = omp_get_max_threads();
   // Small blocks are not worth waking the thread team.
-  const bool parallel = b * d >= (int64_t{1} << 16) && omp_get_max_threads() > 1;
+  const bool parallel = b * d >= GreedyTeam::kMinParallelWork && threads > 1;
   if (!parallel) {
     update_range(rows, 0, b, d, centre, min_dist, best);
     return best.index >= 0 ? best : BlockMax{min_dist[0], 0};
   }
-#pragma omp parallel
+#pragma omp parallel num_threads(threads)
   {
     const int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
     // Contiguous ranges in thread order, multiples of 8 rows.

@@ -92,7 +92,7 @@ std::vector<int64_t> kernel_loop(const torch::Tensor& x, int64_t first, int64_t 
   const float* rows = x.data_ptr<float>();
   for (int64_t s = 1; s <= steps; ++s) {
     const auto best =
-        kernel(rows, x.size(0), x.size(1), rows + sel.back() * x.size(1), mind.data());
+        kernel(rows, x.size(0), x.size(1), rows + sel.back() * x.size(1), mind.data(), 0);
     sel.push_back(best.index);
   }
   return sel;

@@ -54,8 +54,10 @@ class FeatureSource {
   Extracted test_features(const std::vector<data::ImageRecord>& records, dist::Comm& comm);
   /// Patch features of the augmented views of the tail images (SPEC 5.2 order:
   /// training batch of 128, angle, flip, image, patch). Computed in rounds of
-  /// one (batch, view) unit per rank; each round's rows, gathered in that
-  /// order, go to `sink` on every rank, so no rank holds more than one round.
+  /// one unit per rank (consecutive views of one training batch's tail images,
+  /// up to data.batch_size images: one forward pass); each round's rows,
+  /// gathered in that order, go to `sink` on every rank, so no rank holds
+  /// more than one round.
   void tail_views(const std::vector<data::ImageRecord>& train, const at::Tensor& tail_indices,
                   const data::AugmentSpec& spec, dist::Comm& comm,
                   const std::function<void(const at::Tensor&)>& sink);

@@ -39,7 +39,9 @@ struct BlockMax {
   float value;
   int64_t index;  // within the block; -1 for an empty block
 };
+/// `threads`: the OpenMP team (<= 0: the caller's team size); the result
+/// does not depend on it.
 BlockMax update_min_distances(const float* rows, int64_t b, int64_t d, const float* centre,
-                              float* min_dist);
+                              float* min_dist, int threads = 0);
 
 }  // namespace tc::sampling

@@ -15,8 +15,9 @@ namespace tc::sampling {
 /// rows [b, d] float32 contiguous, centre [d], min_dist [b] (updated in place:
 /// min(min_dist[i], ||rows[i] - centre||_2)). Returns the block's largest
 /// min_dist and its row (the first of equals; index -1 only when b == 0).
-/// Parallel over rows with OpenMP (the calling thread's team size).
+/// Parallel over rows with OpenMP: `threads` threads (<= 0: the calling
+/// thread's team size); the result does not depend on the team size.
 BlockMax update_min_distances_torch_order(const float* rows, int64_t b, int64_t d,
-                                          const float* centre, float* min_dist);
+                                          const float* centre, float* min_dist, int threads = 0);
 
 }  // namespace tc::sampling

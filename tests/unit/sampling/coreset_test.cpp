@@ -41,7 +41,7 @@ std::vector<int64_t> kernel_greedy(const torch::Tensor& p, int64_t first, int64_
   for (int64_t s = 1; s < m; ++s) {
     const auto c = rows[sel.back()].contiguous();
     const auto best = kernel(rows.data_ptr<float>(), rows.size(0), rows.size(1),
-                             c.data_ptr<float>(), mind.data());
+                             c.data_ptr<float>(), mind.data(), 0);  // 0: the caller's team
     sel.push_back(best.index);
   }
   return sel;
