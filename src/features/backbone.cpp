@@ -144,16 +144,13 @@ class TorchvisionResNet final : public ModuleBackbone {
     net_->eval();
   }
 
-  std::map<std::string, at::Tensor> forward(const at::Tensor& images,
-                                            const std::vector<std::string>& taps) override {
-    torch::NoGradGuard ng;
-    return net_->forward(images, taps);
-  }
-
   int64_t embedding_dim() const override { return net_->embedding_dim; }
 
  protected:
   nn::Module& net() override { return *net_; }
+  std::map<std::string, at::Tensor> run_taps(const at::Tensor& x, const std::vector<std::string>& taps) override {
+    return net_->forward(x, taps);
+  }
   void run_all(const at::Tensor& x) override { net_->forward(x, {"layer4"}); }
 
  private:

@@ -24,6 +24,12 @@ std::string join_names(const std::vector<std::string>& v, size_t max) {
   return os.str();
 }
 
+std::map<std::string, at::Tensor> ModuleBackbone::forward(const at::Tensor& images,
+                                                          const std::vector<std::string>& taps) {
+  torch::NoGradGuard ng;
+  return run_taps(images, taps);
+}
+
 std::map<std::string, at::Tensor> ModuleBackbone::state() {
   std::map<std::string, at::Tensor> s;
   for (const auto& p : net().named_parameters()) s[p.key()] = p.value();

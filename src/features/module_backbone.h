@@ -30,12 +30,16 @@ const std::vector<std::string>& efficientnet_lite0_taps();
 
 class ModuleBackbone : public Backbone {
  public:
+  /// Without autograd: run_taps of the subclass.
+  std::map<std::string, at::Tensor> forward(const at::Tensor& images,
+                                            const std::vector<std::string>& taps) override;
   std::map<std::string, at::Tensor> state() override;
   void load_torchscript(const std::string& path) override;
   void recalibrate_batchnorm(const std::vector<at::Tensor>& batches) override;
 
  protected:
   virtual torch::nn::Module& net() = 0;
+  virtual std::map<std::string, at::Tensor> run_taps(const at::Tensor& x, const std::vector<std::string>& taps) = 0;
   /// The whole network on `x`, every BatchNorm included (for recalibration).
   virtual void run_all(const at::Tensor& x) = 0;
 };
