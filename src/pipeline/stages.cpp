@@ -198,23 +198,6 @@ void coreset_stage(StageContext& ctx, const TrainFeatures& f, const LofScores* l
 
 // ---- stage: scores ----------------------------------------------------------------
 
-std::vector<ClassPredictions> load_scores(const StageCache& cache,
-                                          const std::vector<std::string>& classes) {
-  io::H5Reader r(cache.path("scores"));
-  std::vector<ClassPredictions> out;
-  for (const auto& c : classes) {
-    ClassPredictions p;
-    p.class_name = c;
-    p.image_scores = r.read(c + "/image_scores");
-    p.maps = r.read(c + "/anomaly_maps").to(torch::kFloat32);
-    p.labels = r.read(c + "/labels");
-    p.masks = r.read(c + "/gt_masks");
-    p.image_paths = r.read_strings(c + "/image_paths");
-    out.push_back(std::move(p));
-  }
-  return out;
-}
-
 void test_features_stage(StageContext& ctx, FeatureSource& source) {
   if (ctx.feature_cache.done("test_features")) return;
   StageTimer t(ctx.summary, "test_features");
@@ -309,6 +292,23 @@ bool stop_here(StageContext& ctx, const std::string& stage, const std::string& s
 
 }  // namespace
 
+std::vector<ClassPredictions> read_scores(const std::filesystem::path& scores_h5,
+                                          const std::vector<std::string>& classes) {
+  io::H5Reader r(scores_h5);
+  std::vector<ClassPredictions> out;
+  for (const auto& c : classes) {
+    ClassPredictions p;
+    p.class_name = c;
+    p.image_scores = r.read(c + "/image_scores");
+    p.maps = r.read(c + "/anomaly_maps").to(torch::kFloat32);
+    p.labels = r.read(c + "/labels");
+    p.masks = r.read(c + "/gt_masks");
+    p.image_paths = r.read_strings(c + "/image_paths");
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
 std::vector<ClassPredictions> run_backbone(StageContext& ctx, const std::string& stop_after) {
   FeatureSource source(ctx.cfg, ctx.backbone, ctx.train, ctx.comm);
   const bool tail_branch = wants_tail_branch(ctx.cfg);
@@ -360,7 +360,7 @@ std::vector<ClassPredictions> run_backbone(StageContext& ctx, const std::string&
   scores_stage(ctx);
   if (stop_here(ctx, "scores", stop_after)) return {};
   if (ctx.comm.rank() != 0) return {};
-  return load_scores(ctx.cache, ctx.catalog.classes());
+  return read_scores(ctx.cache.path("scores"), ctx.catalog.classes());
 }
 
 void accumulate_predictions(std::vector<ClassPredictions>& into,

@@ -44,6 +44,10 @@ struct ClassPredictions {
   std::vector<std::string> image_paths;
 };
 
+/// The predictions stored in a scores.h5 for `classes` (maps as float32).
+std::vector<ClassPredictions> read_scores(const std::filesystem::path& scores_h5,
+                                          const std::vector<std::string>& classes);
+
 /// Runs (or loads) every stage for ctx.backbone; returns per-class predictions.
 /// Sets ctx.summary.stopped_early when `stop_after` names a finished stage.
 std::vector<ClassPredictions> run_backbone(StageContext& ctx, const std::string& stop_after);
