@@ -16,7 +16,7 @@ using tc::testing::run_cli;
 
 namespace {
 
-// Small images (96 -> 84 crop, a 21 x 21 patch grid from layer1) keep each run to seconds.
+// Small images (96 -> 84 crop, an 11 x 11 patch grid from the quickstart's stride-8 tap) keep each run to seconds.
 const std::string kSmall = " --set data.resize=96 --set data.imagesize=84 --set data.inputsize=84";
 
 class RunTest : public ::testing::Test {
