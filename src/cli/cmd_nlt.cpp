@@ -30,14 +30,15 @@ int cmd_nlt(const Args& args) {
         "force", po::bool_switch(&o.force), "replace an existing dest");
     po::variables_map vm;
     if (!parse_options(desc, rest, vm)) return 0;
-    TC_CHECK(variant.empty() != (prune.empty() && noisy.empty()),
+    TC_CHECK(variant.empty() || (prune.empty() && noisy.empty()),
              "nlt apply: expected --variant NAME or --prune-manifest F --noisy-manifest F (not both)");
     if (!variant.empty()) {
       const auto m = data::variant_manifests(reference, variant);
       prune = m.prune_good.string();
       noisy = m.inject_defects.string();
     }
-    TC_CHECK(!prune.empty() && !noisy.empty(), "nlt apply: --prune-manifest and --noisy-manifest go together");
+    TC_CHECK(!prune.empty(), "the option '--prune-manifest' is required (or --variant NAME)");
+    TC_CHECK(!noisy.empty(), "the option '--noisy-manifest' is required (or --variant NAME)");
     data::apply_nlt(source, dest, prune, noisy, o);
     return 0;
   }
