@@ -28,6 +28,7 @@ SYNTH_SIZE=${SYNTH_SIZE:-128}
 LAUNCH=()
 if [ "$RANKS" -gt 1 ]; then LAUNCH=(mpirun -np "$RANKS" --oversubscribe --bind-to none); fi
 
+mkdir -p "$OUT"
 start=$(date +%s)
 if [ -z "${DATA_SOURCE:-}" ]; then
   DATA_SOURCE=data/synth-mvtec-$SYNTH_SIZE
