@@ -33,6 +33,7 @@ TempDir::~TempDir() {
 
 fs::path fixtures_dir() { return TC_FIXTURES_DIR; }
 fs::path reference_dir() { return TC_REFERENCE_DIR; }
+fs::path weights_dir() { return TC_WEIGHTS_DIR; }
 fs::path cli_path() { return TC_CLI_PATH; }
 
 CommandResult run_command(const std::string& command_line) {

@@ -24,6 +24,7 @@ class TempDir {
 
 std::filesystem::path fixtures_dir();   // tests/fixtures
 std::filesystem::path reference_dir();  // reference/: the official manifests, split CSVs, layout, configs
+std::filesystem::path weights_dir();    // weights/: the pretrained backbones launch/setup.sh converts
 std::filesystem::path cli_path();       // the built tailedcore executable
 
 struct CommandResult {

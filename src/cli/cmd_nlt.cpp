@@ -4,6 +4,7 @@
 #include "options.h"
 #include "tailedcore/core/check.h"
 #include "tailedcore/data/nlt.h"
+#include "tailedcore/data/nlt_variant.h"
 
 namespace po = boost::program_options;
 
@@ -15,17 +16,29 @@ int cmd_nlt(const Args& args) {
   const Args rest(args.begin() + 1, args.end());
   std::string source, dest;
   if (args[0] == "apply") {
-    std::string prune, noisy;
+    std::string prune, noisy, variant, reference = TC_DEFAULT_REFERENCE_DIR;
     data::NltApplyOptions o;
-    po::options_description desc("tailedcore nlt apply: build a variant from official manifests");
+    po::options_description desc(
+        "tailedcore nlt apply: build a variant from official manifests (--variant NAME, or both manifest files)");
     desc.add_options()("help,h", "this help")("source", po::value(&source)->required(), "MVTec-format source")(
         "dest", po::value(&dest)->required(), "output folder")(
-        "prune-manifest", po::value(&prune)->required(), "prune_good.txt")(
-        "noisy-manifest", po::value(&noisy)->required(), "inject_defects.txt")(
+        "variant", po::value(&variant), "official variant: mvtec|visa / pareto|step_k1|step_k4 / seed01..seed05")(
+        "reference", po::value(&reference)->default_value(reference), "folder holding manifest/ (for --variant)")(
+        "prune-manifest", po::value(&prune), "prune_good.txt")(
+        "noisy-manifest", po::value(&noisy), "inject_defects.txt")(
         "symlink", po::bool_switch(&o.symlink), "link files instead of copying")(
         "force", po::bool_switch(&o.force), "replace an existing dest");
     po::variables_map vm;
     if (!parse_options(desc, rest, vm)) return 0;
+    TC_CHECK(variant.empty() || (prune.empty() && noisy.empty()),
+             "nlt apply: expected --variant NAME or --prune-manifest F --noisy-manifest F (not both)");
+    if (!variant.empty()) {
+      const auto m = data::variant_manifests(reference, variant);
+      prune = m.prune_good.string();
+      noisy = m.inject_defects.string();
+    }
+    TC_CHECK(!prune.empty(), "the option '--prune-manifest' is required (or --variant NAME)");
+    TC_CHECK(!noisy.empty(), "the option '--noisy-manifest' is required (or --variant NAME)");
     data::apply_nlt(source, dest, prune, noisy, o);
     return 0;
   }

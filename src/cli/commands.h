@@ -20,5 +20,6 @@ int cmd_extract(const Args& args);
 int cmd_tail(const Args& args);
 int cmd_lof(const Args& args);
 int cmd_coreset(const Args& args);
+int cmd_compare(const Args& args);
 
 }  // namespace tc::cli

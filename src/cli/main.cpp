@@ -32,6 +32,7 @@ const std::map<std::string, Command>& commands() {
       {"tail", {cmd_tail, "class sizes and tail images (tail.h5)"}},
       {"lof", {cmd_lof, "patch-wise LOF noise scores (lof.h5)"}},
       {"coreset", {cmd_coreset, "greedy k-center memory bank (coreset.h5)"}},
+      {"compare", {cmd_compare, "several runs side by side: AUROC table and charts, class sizes, anomaly maps"}},
   };
   return table;
 }

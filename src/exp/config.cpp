@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "tailedcore/core/check.h"
+#include "tailedcore/features/backbone.h"
 #include "tailedcore/io/files.h"
 
 namespace tc::exp {
@@ -65,6 +66,7 @@ const std::map<std::string, Setter>& setters() {
       {"model.greedy_proj_dim", [](Config& c, const YAML::Node& n, const std::string& w) { c.model.greedy_proj_dim = as<int64_t>(n, w, "an integer"); }},
       {"model.faiss_k_neighbor", [](Config& c, const YAML::Node& n, const std::string& w) { c.model.faiss_k_neighbor = as<int64_t>(n, w, "an integer"); }},
       {"model.backbone_weights", [](Config& c, const YAML::Node& n, const std::string& w) { c.model.backbone_weights = as_name(n, w); }},
+      {"model.target_embed_dimension", [](Config& c, const YAML::Node& n, const std::string& w) { c.model.target_embed_dimension = as<int64_t>(n, w, "an integer"); }},
       {"model.lof_k", [](Config& c, const YAML::Node& n, const std::string& w) { c.model.lof_k = as<int64_t>(n, w, "an integer"); }},
       {"model.lof_keep", [](Config& c, const YAML::Node& n, const std::string& w) { c.model.lof_keep = as<double>(n, w, "a number"); }},
       {"model.feature_dtype", [](Config& c, const YAML::Node& n, const std::string& w) { c.model.feature_dtype = as_name(n, w); }},
@@ -123,6 +125,8 @@ void validate(const Config& c, const std::string& source) {
            c.model.greedy_proj_dim, ": expected >= 0 (0 = no projection)");
   TC_CHECK(c.model.faiss_k_neighbor >= 1, where("model.faiss_k_neighbor"), " = ",
            c.model.faiss_k_neighbor, ": expected >= 1");
+  TC_CHECK(c.model.target_embed_dimension >= 1, where("model.target_embed_dimension"), " = ",
+           c.model.target_embed_dimension, ": expected >= 1");
   TC_CHECK(c.model.lof_k >= 1, where("model.lof_k"), " = ", c.model.lof_k, ": expected >= 1");
   TC_CHECK(c.model.lof_keep > 0 && c.model.lof_keep <= 1, where("model.lof_keep"), " = ",
            c.model.lof_keep, ": expected a quantile in (0, 1]");
@@ -132,13 +136,20 @@ void validate(const Config& c, const std::string& source) {
   TC_CHECK(c.data.batch_size >= 1, where("data.batch_size"), " = ", c.data.batch_size, ": expected >= 1");
   TC_CHECK(c.data.workers >= 1, where("data.workers"), " = ", c.data.workers, ": expected >= 1");
   TC_CHECK(!c.model.backbone_names.empty(), where("model.backbone_names"), ": expected at least one backbone");
-  for (const auto& b : c.model.backbone_names)
-    check_choice(b, {"resnet18", "resnet50", "wideresnet50"}, where("model.backbone_names"));
   TC_CHECK(!c.model.layers_to_extract.empty(), where("model.layers_to_extract"), ": expected at least one layer");
-  for (const auto& l : c.model.layers_to_extract)
-    check_choice(l, {"layer1", "layer2", "layer3", "layer4"}, where("model.layers_to_extract"));
-  check_choice(c.model.embedding_to_extract_from, {"", "avgpool", "layer1", "layer2", "layer3", "layer4"},
-               where("model.embedding_to_extract_from"));
+  for (const auto& b : c.model.backbone_names) {
+    check_choice(b, features::backbone_names(), where("model.backbone_names"));
+    auto taps = features::backbone_taps(b);
+    if (taps.empty()) {  // torchscript: its module names the taps; they are checked on the first batch
+      TC_CHECK(!c.model.backbone_weights.empty(), where("model.backbone_weights"),
+               ": backbone torchscript needs a TorchScript file");
+      continue;
+    }
+    std::vector<std::string> maps(taps.begin(), taps.end() - 1);  // every tap but avgpool
+    for (const auto& l : c.model.layers_to_extract) check_choice(l, maps, where("model.layers_to_extract"));
+    taps.insert(taps.begin(), "");
+    check_choice(c.model.embedding_to_extract_from, taps, where("model.embedding_to_extract_from"));
+  }
   check_choice(c.model.coreset_model_name, {"patchcore", "softpatch", "tailedcore"},
                where("model.coreset_model_name"));
   check_choice(c.model.tail_th_type, {"", "ada_trim_min-mode", "symmin", "double_max_step"},
@@ -158,7 +169,7 @@ std::vector<std::string> config_keys() {
 }
 
 Config parse_config(const std::string& yaml_text, const std::vector<std::string>& overrides,
-                    const std::string& source_name) {
+                    const std::string& source_name, const std::filesystem::path& base_dir) {
   Config cfg;
   YAML::Node root;
   try {
@@ -170,6 +181,11 @@ Config parse_config(const std::string& yaml_text, const std::vector<std::string>
     TC_CHECK(root.IsMap(), source_name, ": expected a mapping of keys at the top level");
     walk(cfg, root, "", source_name);
   }
+  // A relative weights path in a file is relative to the file (configs/quickstart.yaml
+  // names ../weights/...), so a run finds it from any folder; --set values stay as given.
+  const std::filesystem::path weights(cfg.model.backbone_weights);
+  if (!base_dir.empty() && !weights.empty() && weights.is_relative())
+    cfg.model.backbone_weights = (base_dir / weights).lexically_normal().string();
   for (const auto& o : overrides) {
     const auto eq = o.find('=');
     TC_CHECK(eq != std::string::npos && eq > 0, "--set '", o, "': expected key=value");
@@ -187,7 +203,8 @@ Config parse_config(const std::string& yaml_text, const std::vector<std::string>
 
 Config load_config(const std::filesystem::path& yaml, const std::vector<std::string>& overrides) {
   TC_CHECK(std::filesystem::is_regular_file(yaml), yaml.string(), ": config file does not exist");
-  Config cfg = parse_config(io::read_text(yaml), overrides, yaml.string());
+  Config cfg = parse_config(io::read_text(yaml), overrides, yaml.string(),
+                            std::filesystem::absolute(yaml).parent_path());
   cfg.name = yaml.stem().string();
   return cfg;
 }
@@ -223,6 +240,7 @@ std::string to_yaml(const Config& c) {
   out << YAML::Key << "greedy_proj_dim" << YAML::Value << c.model.greedy_proj_dim;
   out << YAML::Key << "faiss_k_neighbor" << YAML::Value << c.model.faiss_k_neighbor;
   out << YAML::Key << "backbone_weights" << YAML::Value; name(c.model.backbone_weights);
+  out << YAML::Key << "target_embed_dimension" << YAML::Value << c.model.target_embed_dimension;
   out << YAML::Key << "lof_k" << YAML::Value << c.model.lof_k;
   out << YAML::Key << "lof_keep" << YAML::Value << c.model.lof_keep;
   out << YAML::Key << "feature_dtype" << YAML::Value << c.model.feature_dtype;

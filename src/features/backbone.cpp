@@ -5,10 +5,10 @@
 
 #include <algorithm>
 #include <set>
-#include <sstream>
 
 #include "tailedcore/core/check.h"
 #include "tailedcore/core/log.h"
+#include "module_backbone.h"
 
 namespace tc::features {
 namespace {
@@ -72,7 +72,7 @@ Arch arch_of(const std::string& name) {
   if (name == "resnet18") return {false, {2, 2, 2, 2}, 64};
   if (name == "resnet50") return {true, {3, 4, 6, 3}, 64};
   if (name == "wideresnet50") return {true, {3, 4, 6, 3}, 128};
-  TC_FAIL("backbone '", name, "' is unknown: expected resnet18, resnet50 or wideresnet50");
+  TC_FAIL("backbone '", name, "' is unknown: expected resnet18, resnet50, wideresnet50, efficientnet_lite0 or torchscript");
 }
 
 const std::vector<std::string> kStages = {"layer1", "layer2", "layer3", "layer4", "avgpool"};
@@ -135,14 +135,7 @@ void init_like_torchvision(ResNet& net, uint64_t seed) {
   }
 }
 
-std::string join(const std::vector<std::string>& v, size_t max = 8) {
-  std::ostringstream os;
-  for (size_t i = 0; i < v.size() && i < max; ++i) os << (i ? ", " : "") << v[i];
-  if (v.size() > max) os << " (+" << v.size() - max << " more)";
-  return os.str();
-}
-
-class TorchvisionResNet final : public Backbone {
+class TorchvisionResNet final : public ModuleBackbone {
  public:
   explicit TorchvisionResNet(const BackboneOptions& o) : net_(arch_of(o.name), o.base_width) {
     name_ = o.name;
@@ -154,68 +147,14 @@ class TorchvisionResNet final : public Backbone {
     net_->eval();
   }
 
-  std::map<std::string, at::Tensor> forward(const at::Tensor& images,
-                                            const std::vector<std::string>& taps) override {
-    torch::NoGradGuard ng;
-    return net_->forward(images, taps);
-  }
-
   int64_t embedding_dim() const override { return net_->embedding_dim; }
 
-  std::map<std::string, at::Tensor> state() override {
-    std::map<std::string, at::Tensor> s;
-    for (const auto& p : net_->named_parameters()) s[p.key()] = p.value();
-    for (const auto& b : net_->named_buffers()) s[b.key()] = b.value();
-    return s;
+ protected:
+  nn::Module& net() override { return *net_; }
+  std::map<std::string, at::Tensor> run_taps(const at::Tensor& x, const std::vector<std::string>& taps) override {
+    return net_->forward(x, taps);
   }
-
-  void load_torchscript(const std::string& path) override {
-    torch::jit::script::Module m;
-    try {
-      m = torch::jit::load(path);
-    } catch (const std::exception& e) {
-      std::string msg = e.what();
-      msg = msg.substr(0, msg.find('\n'));
-      TC_FAIL(path, ": not a loadable TorchScript file (", msg, ")");
-    }
-    std::map<std::string, torch::Tensor> theirs;
-    for (const auto& p : m.named_parameters()) theirs[p.name] = p.value;
-    for (const auto& b : m.named_buffers()) theirs[b.name] = b.value;
-    auto ours = state();
-    std::vector<std::string> missing, unexpected, mismatched;
-    for (const auto& [k, v] : ours) {
-      const auto it = theirs.find(k);
-      if (it == theirs.end()) missing.push_back(k);
-      else if (it->second.sizes() != v.sizes()) {
-        std::ostringstream os;
-        os << k << " " << it->second.sizes() << " (expected " << v.sizes() << ")";
-        mismatched.push_back(os.str());
-      }
-    }
-    for (const auto& [k, _] : theirs)
-      if (!ours.count(k)) unexpected.push_back(k);
-    TC_CHECK(missing.empty() && unexpected.empty() && mismatched.empty(), path,
-             ": weights do not fit ", name_, ": missing [", join(missing), "], unexpected [",
-             join(unexpected), "], wrong shape [", join(mismatched), "]");
-    torch::NoGradGuard ng;
-    for (auto& [k, v] : ours) v.copy_(theirs.at(k).to(v.dtype()));
-    core::log_info("backbone ", name_, ": loaded ", ours.size(), " tensors from ", path);
-  }
-
-  void recalibrate_batchnorm(const std::vector<at::Tensor>& batches) override {
-    torch::NoGradGuard ng;
-    std::vector<nn::BatchNorm2dImpl*> bns;
-    for (auto& m : net_->modules(false))
-      if (auto* b = m->as<nn::BatchNorm2dImpl>()) {
-        b->options.momentum(c10::nullopt);  // cumulative average over all batches
-        b->reset_running_stats();
-        bns.push_back(b);
-      }
-    net_->train();
-    for (const auto& x : batches) net_->forward(x, {"layer4"});
-    net_->eval();
-    for (auto* b : bns) b->options.momentum(0.1);
-  }
+  void run_all(const at::Tensor& x) override { net_->forward(x, {"layer4"}); }
 
  private:
   ResNet net_;
@@ -223,8 +162,29 @@ class TorchvisionResNet final : public Backbone {
 
 }  // namespace
 
+std::unique_ptr<Backbone> make_resnet(const BackboneOptions& o) {
+  return std::make_unique<TorchvisionResNet>(o);
+}
+
+const std::vector<std::string>& resnet_taps() { return kStages; }
+
+const std::vector<std::string>& backbone_names() {
+  static const std::vector<std::string> names = {"resnet18", "resnet50", "wideresnet50",
+                                                 "efficientnet_lite0", "torchscript"};
+  return names;
+}
+
+std::vector<std::string> backbone_taps(const std::string& name) {
+  if (name == "efficientnet_lite0") return efficientnet_lite0_taps();
+  if (name == "torchscript") return {};
+  arch_of(name);  // an unknown name fails here
+  return resnet_taps();
+}
+
 std::unique_ptr<Backbone> Backbone::create(const BackboneOptions& opts) {
-  return std::make_unique<TorchvisionResNet>(opts);
+  if (opts.name == "efficientnet_lite0") return make_efficientnet_lite0(opts);
+  if (opts.name == "torchscript") return make_torchscript_backbone(opts);
+  return make_resnet(opts);
 }
 
 void recalibrate_batchnorm(Backbone& backbone, const std::vector<at::Tensor>& batches) {

@@ -21,9 +21,6 @@ constexpr int64_t kReferenceBatch = 128;
 // Images used to re-estimate BatchNorm statistics of a random-weight backbone.
 constexpr int64_t kRecalibrationImages = 64;
 
-// Width of a patch feature (the embedder's target_dim), for ranks with no rows.
-int64_t patch_dim() { return features::EmbedderOptions().target_dim; }
-
 std::vector<data::ImageRecord> slice(const std::vector<data::ImageRecord>& v, dist::Range r) {
   return {v.begin() + r.begin, v.begin() + r.end};
 }
@@ -71,6 +68,7 @@ features::PatchEmbedder& FeatureSource::embedder(bool with_embeddings) {
   if (!embedder_ || embedder_global_ != with_embeddings) {
     features::EmbedderOptions eo;
     eo.layers = cfg_.model.layers_to_extract;
+    eo.target_dim = cfg_.model.target_embed_dimension;
     eo.global_embedding = with_embeddings;
     if (!cfg_.model.embedding_to_extract_from.empty()) eo.global_layer = cfg_.model.embedding_to_extract_from;
     embedder_ = std::make_unique<features::PatchEmbedder>(*backbone_, eo);
@@ -102,7 +100,7 @@ Extracted FeatureSource::extract_block(const std::vector<data::ImageRecord>& rec
   auto hw = comm_.allreduce(torch::tensor({out.h, out.w}), dist::ReduceOp::kMax);
   out.h = hw[0].item<int64_t>();
   out.w = hw[1].item<int64_t>();
-  out.patches = patches.empty() ? torch::empty({0, patch_dim()}) : torch::cat(patches);
+  out.patches = patches.empty() ? torch::empty({0, cfg_.model.target_embed_dimension}) : torch::cat(patches);
   if (with_embeddings) {
     // Ranks without images need the embedding width for the gather.
     const int64_t local_dim = embeddings.empty() ? 0 : embeddings[0].size(1);
@@ -185,7 +183,7 @@ void FeatureSource::tail_views(const std::vector<data::ImageRecord>& train,
         out.push_back(
             emb.embed(batch.narrow(0, s, std::min(cfg_.data.batch_size, batch.size(0) - s))).patches);
     }
-    const auto local = out.empty() ? torch::empty({0, patch_dim()}) : torch::cat(out);
+    const auto local = out.empty() ? torch::empty({0, cfg_.model.target_embed_dimension}) : torch::cat(out);
     sink(comm.allgatherv(local));
     progress.advance();
   }

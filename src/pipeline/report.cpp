@@ -16,14 +16,14 @@
 namespace tc::pipeline {
 namespace fs = std::filesystem;
 
-namespace {
-
-std::string fmt(double v, int digits = 2) {
+std::string format_number(double v, int digits) {
   if (std::isnan(v)) return "nan";
   std::ostringstream os;
   os << std::fixed << std::setprecision(digits) << v;
   return os.str();
 }
+
+namespace {
 
 std::string file_stem_of(const std::string& path) {
   const fs::path p(path);
@@ -91,8 +91,8 @@ void write_results(RunSummary& summary, const std::vector<ClassPredictions>& pre
   summary.mean_pixel_auroc = mean_of(summary.classes, &ClassRow::pixel_auroc, -1);
   eval::write_metrics_csv(summary.run_dir / "metrics.csv", metrics);
   io::write_text_atomic(summary.run_dir / "report.md", markdown_report(summary));
-  core::log_info("mean image AUROC ", fmt(summary.mean_image_auroc), ", pixel AUROC ",
-                 fmt(summary.mean_pixel_auroc), "; results in ", summary.run_dir.string());
+  core::log_info("mean image AUROC ", format_number(summary.mean_image_auroc), ", pixel AUROC ",
+                 format_number(summary.mean_pixel_auroc), "; results in ", summary.run_dir.string());
 }
 
 std::string markdown_report(const RunSummary& s) {
@@ -102,25 +102,25 @@ std::string markdown_report(const RunSummary& s) {
   md << "|---|---|---|---|---|---|---|---|\n";
   for (const auto& r : s.classes)
     md << "| " << r.class_name << " | " << r.train_images << " | " << (r.tail_class ? "yes" : "")
-       << " | " << fmt(r.image_auroc) << " | " << fmt(r.pixel_auroc) << " | " << fmt(r.aupro)
-       << " | " << fmt(r.image_f1_max) << " | " << fmt(r.pixel_f1_max) << " |\n";
-  md << "| **mean** | | | **" << fmt(s.mean_image_auroc) << "** | **" << fmt(s.mean_pixel_auroc)
-     << "** | " << fmt(mean_of(s.classes, &ClassRow::aupro, -1)) << " | | |\n\n";
+       << " | " << format_number(r.image_auroc) << " | " << format_number(r.pixel_auroc) << " | " << format_number(r.aupro)
+       << " | " << format_number(r.image_f1_max) << " | " << format_number(r.pixel_f1_max) << " |\n";
+  md << "| **mean** | | | **" << format_number(s.mean_image_auroc) << "** | **" << format_number(s.mean_pixel_auroc)
+     << "** | " << format_number(mean_of(s.classes, &ClassRow::aupro, -1)) << " | | |\n\n";
   md << "Tail classes (at most " << kTailClassMaxImages << " training images): image AUROC "
-     << fmt(mean_of(s.classes, &ClassRow::image_auroc, 1)) << ", pixel AUROC "
-     << fmt(mean_of(s.classes, &ClassRow::pixel_auroc, 1)) << ". Head classes: image AUROC "
-     << fmt(mean_of(s.classes, &ClassRow::image_auroc, 0)) << ", pixel AUROC "
-     << fmt(mean_of(s.classes, &ClassRow::pixel_auroc, 0)) << ".\n\n";
+     << format_number(mean_of(s.classes, &ClassRow::image_auroc, 1)) << ", pixel AUROC "
+     << format_number(mean_of(s.classes, &ClassRow::pixel_auroc, 1)) << ". Head classes: image AUROC "
+     << format_number(mean_of(s.classes, &ClassRow::image_auroc, 0)) << ", pixel AUROC "
+     << format_number(mean_of(s.classes, &ClassRow::pixel_auroc, 0)) << ".\n\n";
   if (s.tail_selected >= 0) {
     const double precision = s.tail_selected ? double(s.tail_true_positives) / s.tail_selected : NAN;
     const double recall = s.tail_truth ? double(s.tail_true_positives) / s.tail_truth : NAN;
     md << "Tail selection: " << s.tail_selected << " images selected, " << s.tail_true_positives
-       << " of the " << s.tail_truth << " tail-class images: precision " << fmt(precision, 3)
-       << ", recall " << fmt(recall, 3) << ".\n\n";
+       << " of the " << s.tail_truth << " tail-class images: precision " << format_number(precision, 3)
+       << ", recall " << format_number(recall, 3) << ".\n\n";
   }
   md << "Stage wall times: ";
   for (size_t i = 0; i < s.stage_seconds.size(); ++i)
-    md << (i ? ", " : "") << s.stage_seconds[i].first << " " << fmt(s.stage_seconds[i].second, 1) << " s";
+    md << (i ? ", " : "") << s.stage_seconds[i].first << " " << format_number(s.stage_seconds[i].second, 1) << " s";
   md << "\n\nPictures (image | ground truth | anomaly map): `pictures/<class>/`.\n";
   return md.str();
 }

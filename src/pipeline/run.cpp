@@ -41,7 +41,8 @@ std::string feature_settings(const exp::Config& cfg, const std::string& backbone
                   "\nimagesize: " + std::to_string(cfg.data.imagesize) + "\nlayers:";
   for (const auto& l : cfg.model.layers_to_extract) s += " " + l;
   s += "\nseed: " + std::to_string(cfg.seed) + "\nfeature_dtype: " + cfg.model.feature_dtype +
-       "\nembedding: " + cfg.model.embedding_to_extract_from;
+       "\nembedding: " + cfg.model.embedding_to_extract_from +
+       "\ndim: " + std::to_string(cfg.model.target_embed_dimension);
   return s;
 }
 

@@ -212,14 +212,6 @@ void coreset_stage(StageContext& ctx, const TrainFeatures& f, const LofScores* l
 
 // ---- stage: scores ----------------------------------------------------------------
 
-std::vector<ClassPredictions> load_scores(const StageCache& cache,
-                                          const std::vector<std::string>& classes) {
-  io::H5Reader r(cache.path("scores"));
-  std::vector<ClassPredictions> out;
-  for (const auto& c : classes) out.push_back(read_class_predictions(r, c));
-  return out;
-}
-
 void test_features_stage(StageContext& ctx, FeatureSource& source) {
   if (ctx.feature_cache.done("test_features")) return;
   StageTimer t(ctx.summary, "test_features");
@@ -319,6 +311,14 @@ const std::vector<std::string>& stage_names() {
   return names;
 }
 
+std::vector<ClassPredictions> read_scores(const std::filesystem::path& scores_h5,
+                                          const std::vector<std::string>& classes) {
+  io::H5Reader r(scores_h5);
+  std::vector<ClassPredictions> out;
+  for (const auto& c : classes) out.push_back(read_class_predictions(r, c));
+  return out;
+}
+
 std::vector<ClassPredictions> run_backbone(StageContext& ctx, const std::string& stop_after) {
   FeatureSource source(ctx.cfg, ctx.backbone, ctx.train, ctx.comm);
   const bool tail_branch = wants_tail_branch(ctx.cfg);
@@ -370,7 +370,7 @@ std::vector<ClassPredictions> run_backbone(StageContext& ctx, const std::string&
   scores_stage(ctx);
   if (stop_here(ctx, "scores", stop_after)) return {};
   if (ctx.comm.rank() != 0) return {};
-  return load_scores(ctx.cache, ctx.catalog.classes());
+  return read_scores(ctx.cache.path("scores"), ctx.catalog.classes());
 }
 
 void accumulate_predictions(std::vector<ClassPredictions>& into,

@@ -16,7 +16,7 @@ using tc::testing::run_cli;
 
 namespace {
 
-// Small images (96 -> 84 crop, a 21 x 21 patch grid from layer1) keep each run to seconds.
+// Small images (96 -> 84 crop, an 11 x 11 patch grid from the quickstart's stride-8 tap) keep each run to seconds.
 const std::string kSmall = " --set data.resize=96 --set data.imagesize=84 --set data.inputsize=84";
 
 class RunTest : public ::testing::Test {
@@ -135,10 +135,11 @@ TEST_F(RunTest, StageCommandsRunOnCachedFeatures) {
                           " --out " + (*dir_ / "features.h5").string());
   ASSERT_EQ(ex.exit_code, 0) << ex.output;
   tc::io::H5Reader f(*dir_ / "features.h5");
-  EXPECT_EQ(f.shape("features")[1], 1024);
-  EXPECT_EQ(f.attr_int("feature_h"), 21);
+  // The quickstart: 512-d patches on EfficientNet-Lite0's stride-8 grid (84 px -> 11 x 11).
+  EXPECT_EQ(f.shape("features")[1], 512);
+  EXPECT_EQ(f.attr_int("feature_h"), 11);
   const int64_t n = f.shape("embeddings")[0];
-  EXPECT_EQ(f.shape("features")[0], n * 441);
+  EXPECT_EQ(f.shape("features")[0], n * 121);
   EXPECT_EQ(static_cast<int64_t>(f.read_strings("image_paths").size()), n);
   const auto in = " --in " + (*dir_ / "features.h5").string();
   ASSERT_EQ(run_cli("tail" + in + " --out " + (*dir_ / "tail.h5").string()).exit_code, 0);
@@ -150,7 +151,7 @@ TEST_F(RunTest, StageCommandsRunOnCachedFeatures) {
                           " --ratio 0.05 --proj-dim 0 --start-index 3 --weights " + (*dir_ / "lof.h5").string());
   ASSERT_EQ(cs.exit_code, 0) << cs.output;
   tc::io::H5Reader c(*dir_ / "coreset.h5");
-  EXPECT_EQ(c.shape("coreset")[1], 1024);
+  EXPECT_EQ(c.shape("coreset")[1], 512);
   EXPECT_EQ(c.shape("weights")[0], c.shape("coreset")[0]);
   EXPECT_TRUE(tc::io::H5Reader(*dir_ / "tail.h5").has("tail_indices"));
 }

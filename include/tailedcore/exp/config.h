@@ -31,6 +31,7 @@ struct ModelConfig {
   int64_t faiss_k_neighbor = 1;   // honoured (the reference ignores it and uses 1)
   // Ours:
   std::string backbone_weights;            // TorchScript file; "" = seeded random init
+  int64_t target_embed_dimension = 1024;   // patch feature width (PatchCore's pretrain_ and target_embed_dimension)
   int64_t lof_k = 6;
   double lof_keep = 0.85;
   std::string feature_dtype = "float32";   // float32 | float16 (stored features)
@@ -45,9 +46,11 @@ struct Config {
 };
 
 Config load_config(const std::filesystem::path& yaml, const std::vector<std::string>& overrides);
-/// `source_name` names the text in errors (a file path).
+/// `source_name` names the text in errors (a file path); a relative
+/// model.backbone_weights in the text is taken relative to `base_dir` when given
+/// (load_config: the file's folder), never one given as an override.
 Config parse_config(const std::string& yaml_text, const std::vector<std::string>& overrides,
-                    const std::string& source_name);
+                    const std::string& source_name, const std::filesystem::path& base_dir = {});
 /// The resolved config in a stable key order (its hash keys the stage cache).
 std::string to_yaml(const Config& cfg);
 /// Every valid key path ("model.greedy_ratio").

@@ -1,8 +1,16 @@
-// ResNet-18, ResNet-50 and WideResNet-50-2 with torchvision's architecture and
-// parameter/buffer names ("layer2.0.downsample.1.running_mean"), run in
-// inference mode. Weights come from a TorchScript file exported from
-// torchvision (launch/export_backbone.py), matched by name and shape; without
-// one they are initialised from the seed as torchvision does (kaiming).
+// The backbones, run in inference mode:
+// - resnet18, resnet50, wideresnet50: torchvision's architecture and
+//   parameter/buffer names ("layer2.0.downsample.1.running_mean"); taps
+//   layer1..layer4, avgpool. Weights from a TorchScript file exported from
+//   torchvision (launch/export_backbone.py);
+// - efficientnet_lite0: the PyTorch port's names ("_blocks.4._bn2.running_var");
+//   taps stage1..stage7 (stage3: stride 8, 40 channels; stage5: stride 16, 112
+//   channels), head (1280 channels, stride 32) and avgpool (the head's mean).
+//   ImageNet weights: launch/convert_efficientnet_lite0.py, run by setup.sh;
+// - torchscript: any TorchScript module the user exports whose forward returns
+//   Dict[str, Tensor] of named maps; the taps are its keys, named in the config.
+// LibTorch-defined backbones load weights by name and shape; without weights
+// they are initialised from the seed (kaiming for the ResNets, as torchvision).
 #pragma once
 
 #include <cstdint>
@@ -16,8 +24,8 @@
 namespace tc::features {
 
 struct BackboneOptions {
-  std::string name = "wideresnet50";  // resnet18 | resnet50 | wideresnet50
-  std::string weights_path;           // TorchScript file; "" = seeded random init
+  std::string name = "wideresnet50";  // one of backbone_names()
+  std::string weights_path;           // TorchScript file; "" = seeded random init (not for torchscript)
   uint64_t seed = 0;
   int64_t base_width = 64;            // channels of conv1 (64 in torchvision; tests use less)
 };
@@ -28,11 +36,12 @@ class Backbone {
   virtual ~Backbone() = default;
 
   /// images [B, 3, H, W] float32 normalised -> the requested taps
-  /// ("layer1".."layer4" [B, C, h, w], "avgpool" [B, E]); the forward stops
-  /// after the deepest tap.
+  /// ([B, C, h, w] maps, "avgpool" [B, E]); the forward stops after the
+  /// deepest tap (a torchscript module runs whole).
   virtual std::map<std::string, at::Tensor> forward(const at::Tensor& images,
                                                     const std::vector<std::string>& taps) = 0;
-  /// Channels of the avgpool output (512 for resnet18, 2048 for the others).
+  /// Channels of the avgpool output (512 for resnet18, 1280 for
+  /// efficientnet_lite0, 2048 for the others; -1 for torchscript: unknown).
   virtual int64_t embedding_dim() const = 0;
   /// Every parameter and buffer by torchvision name.
   virtual std::map<std::string, at::Tensor> state() = 0;
@@ -47,6 +56,12 @@ class Backbone {
  protected:
   std::string name_;
 };
+
+/// Every backbone name Backbone::create knows.
+const std::vector<std::string>& backbone_names();
+/// The taps `name` offers; empty for "torchscript" (whatever its module returns).
+/// An unknown name is an error.
+std::vector<std::string> backbone_taps(const std::string& name);
 
 /// Re-estimates BatchNorm statistics (see Backbone::recalibrate_batchnorm).
 void recalibrate_batchnorm(Backbone& backbone, const std::vector<at::Tensor>& batches);

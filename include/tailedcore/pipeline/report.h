@@ -18,6 +18,9 @@ void write_results(RunSummary& summary, const std::vector<ClassPredictions>& pre
                    const std::map<std::string, int64_t>& train_counts, const exp::Config& cfg,
                    int64_t pictures_per_class);
 
+/// v with `digits` decimals; "nan" for NaN (the reports' numbers).
+std::string format_number(double v, int digits = 2);
+
 /// The summary as a Markdown report (also used by the main job for several runs).
 std::string markdown_report(const RunSummary& summary);
 

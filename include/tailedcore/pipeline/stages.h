@@ -46,6 +46,10 @@ struct ClassPredictions {
 /// The stage names `--stop-after` accepts, in run order.
 const std::vector<std::string>& stage_names();
 
+/// The predictions stored in a scores.h5 for `classes` (maps as float32).
+std::vector<ClassPredictions> read_scores(const std::filesystem::path& scores_h5,
+                                          const std::vector<std::string>& classes);
+
 /// Runs (or loads) every stage for ctx.backbone; returns per-class predictions.
 /// Sets ctx.summary.stopped_early when `stop_after` names a finished stage.
 std::vector<ClassPredictions> run_backbone(StageContext& ctx, const std::string& stop_after);

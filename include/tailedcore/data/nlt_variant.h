@@ -1,0 +1,24 @@
+// The official noisy long-tail variants by name: "mvtec/pareto/seed01" is
+// reference/manifest/mvtecad-nlt/pareto/seed01/{prune_good.txt,
+// inject_defects.txt}. Datasets mvtec | visa, profiles pareto | step_k1 |
+// step_k4, seeds seed01..seed05 (the official release, shipped in reference/).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace tc::data {
+
+struct NltManifests {
+  std::filesystem::path prune_good, inject_defects;
+};
+
+/// The manifests of `variant` under `reference_dir`; a malformed name or a
+/// missing file is an error naming the expected parts / the file.
+NltManifests variant_manifests(const std::filesystem::path& reference_dir, const std::string& variant);
+
+/// Every official variant name, in a fixed order (dataset, profile, seed).
+std::vector<std::string> variant_names();
+
+}  // namespace tc::data
