@@ -6,9 +6,11 @@
 #include "tailedcore/core/runtime.h"
 #include "tailedcore/data/catalog.h"
 #include "tailedcore/dist/world.h"
-#include "tailedcore/exp/config.h"
+#include "tailedcore/exp/plan.h"
 #include "tailedcore/io/files.h"
+#include "tailedcore/pipeline/cache_keys.h"
 #include "tailedcore/pipeline/feature_source.h"
+#include "tailedcore/pipeline/inputs.h"
 
 namespace po = boost::program_options;
 
@@ -35,15 +37,19 @@ int cmd_extract(const Args& args) {
   return dist::run_guarded(*world, [&] {
     core::set_thread_count(threads);
     const auto cfg = exp::load_config(config, overrides);
+    const auto plan = exp::make_plan(cfg);
     const auto catalog = data::Catalog::scan(data);
     const auto train = catalog.train_pool();
     const auto records = split == "train" ? train : catalog.test_set(cls);
-    const auto backbone = cfg.model.backbone_names.front();
-    pipeline::FeatureSource source(cfg, backbone, train, *world);
+    const auto backbone = plan.backbones.front();
+    // The run's feature key: this file is what a run on this data caches as features.h5.
+    const auto key = pipeline::cache_keys(cfg, backbone, io::canonical_path(data),
+                                          pipeline::list_inputs(catalog, cfg.model.backbone_weights).hash)
+                         .features;
+    pipeline::FeatureSource source(plan, backbone, train, *world);
     const auto ex = source.train_features(records, /*with_embeddings=*/true, *world);
     if (world->rank() == 0) {
-      pipeline::write_features_h5(out, io::hash_text(exp::to_yaml(cfg)), ex, records,
-                                  cfg.model.feature_dtype, backbone);
+      pipeline::write_features(out, key, ex, records, plan.feature_dtype, backbone);
       std::printf("%s: %lld images, %lld x %lld features\n", out.c_str(),
                   static_cast<long long>(records.size()), static_cast<long long>(ex.patches.size(0)),
                   static_cast<long long>(ex.patches.size(1)));

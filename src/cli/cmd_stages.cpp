@@ -11,10 +11,10 @@
 #include "tailedcore/core/check.h"
 #include "tailedcore/core/runtime.h"
 #include "tailedcore/dist/world.h"
-#include "tailedcore/io/feature_rows.h"
 #include "tailedcore/io/files.h"
 #include "tailedcore/io/hdf5.h"
 #include "tailedcore/models/memory_bank.h"
+#include "tailedcore/pipeline/artifacts.h"
 #include "tailedcore/sampling/class_size.h"
 #include "tailedcore/sampling/coreset.h"
 #include "tailedcore/sampling/lof.h"
@@ -24,22 +24,6 @@ namespace po = boost::program_options;
 
 namespace tc::cli {
 namespace {
-
-// The input rows: --dataset (default /features, or /embeddings for tail) as float32.
-torch::Tensor read_rows(const std::string& in, const std::string& dataset) {
-  io::H5Reader r(in);
-  r.expect_shape(dataset, {-1, -1});
-  auto rows = r.read(dataset).to(torch::kFloat32);
-  io::check_finite_file_rows(r, dataset, rows);
-  return rows;
-}
-
-int64_t patches_per_image(const std::string& in) {
-  io::H5Reader r(in);
-  TC_CHECK(r.has_attr("feature_h") && r.has_attr("feature_w"), in,
-           ": attributes feature_h and feature_w are missing: expected a features.h5 from `tailedcore extract`");
-  return r.attr_int("feature_h") * r.attr_int("feature_w");
-}
 
 template <class Body>
 int guarded(int threads, Body body) {
@@ -70,15 +54,9 @@ int cmd_tail(const Args& args) {
   if (!parse_options(desc, args, vm)) return 0;
   io::check_output_file(out);  // before the work, not after it
   return guarded(threads, [&](dist::Comm& comm) {
-    const auto sel = sampling::select_tail(read_rows(in, dataset), o, comm);
+    const auto sel = sampling::select_tail(pipeline::read_features(in, dataset).patches, o, comm);
     if (comm.rank() != 0) return;
-    io::H5Writer w(out, "tail", io::H5Reader(in).attr_string("config_hash"));
-    w.write("class_sizes", sel.class_sizes);
-    w.write("tail_indices", sel.tail_indices);
-    w.set_attr("th_type", o.th_type);
-    w.set_attr("vote_type", o.vote);
-    w.set_attr("max_k", sel.max_k);
-    w.commit();
+    pipeline::write_tail(out, io::H5Reader(in).attr_string("config_hash"), sel, o);
     std::printf("%s: %lld of %lld images in the tail (max_K %lld)\n", out.c_str(),
                 static_cast<long long>(sel.tail_indices.size(0)),
                 static_cast<long long>(sel.class_sizes.size(0)), static_cast<long long>(sel.max_k));
@@ -103,15 +81,16 @@ int cmd_lof(const Args& args) {
   if (!parse_options(desc, args, vm)) return 0;
   io::check_output_file(out);  // before the work, not after it
   return guarded(threads, [&](dist::Comm& comm) {
-    const auto rows = read_rows(in, dataset);
-    const auto res = tailed_th_type.empty()
-                         ? sampling::patchwise_lof(rows, patches_per_image(in), o, comm)
-                         : sampling::tailed_lof(rows, patches_per_image(in), o, tailed_th_type, comm);
+    const int64_t per_image = pipeline::patches_per_image(in, "lof (one LOF per patch position)");
+    const auto rows = pipeline::read_features(in, dataset).patches;
+    const models::NoiseScores res =
+        tailed_th_type.empty()
+            ? models::NoiseScores{sampling::patchwise_lof(rows, per_image, o, comm), "lof"}
+            : models::NoiseScores{sampling::tailed_lof(rows, per_image, o, tailed_th_type, comm), "tailed_lof"};
     if (comm.rank() != 0) return;
-    sampling::save_lof(out, res, tailed_th_type.empty() ? "lof" : "tailed_lof",
-                       io::H5Reader(in).attr_string("config_hash"));
+    pipeline::write_lof(out, io::H5Reader(in).attr_string("config_hash"), res);
     std::printf("%s: %lld of %lld patches kept\n", out.c_str(),
-                static_cast<long long>(res.kept_indices.size(0)), static_cast<long long>(res.scores.size(0)));
+                static_cast<long long>(res.lof.kept_indices.size(0)), static_cast<long long>(res.lof.scores.size(0)));
   });
 }
 
@@ -137,18 +116,15 @@ int cmd_coreset(const Args& args) {
     // never held whole (models::greedy_bank_from_file).
     torch::Tensor kept, scores;
     if (!weights.empty()) {
-      io::H5Reader lof(weights);
-      kept = lof.read("kept_indices");
-      scores = lof.read("lof_scores");
-      const int64_t rows = io::H5Reader(in).shape(dataset).at(0);
-      TC_CHECK(scores.size(0) == rows, weights, ": /lof_scores has ", scores.size(0),
-               " rows: expected ", rows, " (the rows of ", in, ")");
+      const auto lof = pipeline::read_lof(weights, io::H5Reader(in).shape(dataset).at(0));
+      kept = lof.kept_indices;
+      scores = lof.scores;
     }
     auto bank = models::greedy_bank_from_file(in, dataset, o, comm, kept);
     if (comm.rank() != 0) return;
     if (scores.defined()) bank.weights = scores.index_select(0, bank.source_rows);
-    models::save_bank(out, bank, weights.empty() ? "patchcore" : "softpatch",
-                      io::H5Reader(in).attr_string("config_hash"));
+    pipeline::write_bank(out, io::H5Reader(in).attr_string("config_hash"), bank,
+                         weights.empty() ? "patchcore" : "softpatch");
     std::printf("%s: %lld of %lld rows\n", out.c_str(), static_cast<long long>(bank.rows()),
                 static_cast<long long>(kept.defined() ? kept.size(0) : io::H5Reader(in).shape(dataset).at(0)));
   });

@@ -14,9 +14,6 @@
 namespace tc::exp {
 namespace {
 
-// One table from key path to a setter: parsing YAML and `--set` share it.
-using Setter = std::function<void(Config&, const YAML::Node&, const std::string& where)>;
-
 template <class T>
 T as(const YAML::Node& n, const std::string& where, const char* type) {
   try {
@@ -47,34 +44,98 @@ void check_choice(const std::string& value, const std::vector<std::string>& know
   TC_FAIL(where, ": '", value, "' is unknown: expected one of ", list);
 }
 
-const std::map<std::string, Setter>& setters() {
-  static const std::map<std::string, Setter> table = {
-      {"seed", [](Config& c, const YAML::Node& n, const std::string& w) { c.seed = as<int64_t>(n, w, "an integer"); }},
-      {"data.resize", [](Config& c, const YAML::Node& n, const std::string& w) { c.data.resize = as<int64_t>(n, w, "an integer"); }},
-      {"data.imagesize", [](Config& c, const YAML::Node& n, const std::string& w) { c.data.imagesize = as<int64_t>(n, w, "an integer"); }},
-      {"data.inputsize", [](Config& c, const YAML::Node& n, const std::string& w) { c.data.inputsize = as<int64_t>(n, w, "an integer"); }},
-      {"data.batch_size", [](Config& c, const YAML::Node& n, const std::string& w) { c.data.batch_size = as<int64_t>(n, w, "an integer"); }},
-      {"data.workers", [](Config& c, const YAML::Node& n, const std::string& w) { c.data.workers = as<int64_t>(n, w, "an integer"); }},
-      {"model.backbone_names", [](Config& c, const YAML::Node& n, const std::string& w) { c.model.backbone_names = as_list(n, w); }},
-      {"model.layers_to_extract", [](Config& c, const YAML::Node& n, const std::string& w) { c.model.layers_to_extract = as_list(n, w); }},
-      {"model.embedding_to_extract_from", [](Config& c, const YAML::Node& n, const std::string& w) { c.model.embedding_to_extract_from = as_name(n, w); }},
-      {"model.coreset_model_name", [](Config& c, const YAML::Node& n, const std::string& w) { c.model.coreset_model_name = as_name(n, w); }},
-      {"model.tail_th_type", [](Config& c, const YAML::Node& n, const std::string& w) { c.model.tail_th_type = as_name(n, w); }},
-      {"model.tail_data_augment_type", [](Config& c, const YAML::Node& n, const std::string& w) { c.model.tail_data_augment_type = as_name(n, w); }},
-      {"model.tail_lof", [](Config& c, const YAML::Node& n, const std::string& w) { c.model.tail_lof = as<bool>(n, w, "true or false"); }},
-      {"model.greedy_ratio", [](Config& c, const YAML::Node& n, const std::string& w) { c.model.greedy_ratio = as<double>(n, w, "a number"); }},
-      {"model.greedy_proj_dim", [](Config& c, const YAML::Node& n, const std::string& w) { c.model.greedy_proj_dim = as<int64_t>(n, w, "an integer"); }},
-      {"model.faiss_k_neighbor", [](Config& c, const YAML::Node& n, const std::string& w) { c.model.faiss_k_neighbor = as<int64_t>(n, w, "an integer"); }},
-      {"model.backbone_weights", [](Config& c, const YAML::Node& n, const std::string& w) { c.model.backbone_weights = as_name(n, w); }},
-      {"model.target_embed_dimension", [](Config& c, const YAML::Node& n, const std::string& w) { c.model.target_embed_dimension = as<int64_t>(n, w, "an integer"); }},
-      {"model.lof_k", [](Config& c, const YAML::Node& n, const std::string& w) { c.model.lof_k = as<int64_t>(n, w, "an integer"); }},
-      {"model.lof_keep", [](Config& c, const YAML::Node& n, const std::string& w) { c.model.lof_keep = as<double>(n, w, "a number"); }},
-      {"model.feature_dtype", [](Config& c, const YAML::Node& n, const std::string& w) { c.model.feature_dtype = as_name(n, w); }},
-      {"model.index", [](Config& c, const YAML::Node& n, const std::string& w) { c.model.index = as_name(n, w); }},
+// One table, one line per key: how it is read (YAML and `--set` alike) and
+// written back (to_yaml, in this order: the order is part of the run hash).
+struct Field {
+  std::string key;
+  std::function<void(Config&, const YAML::Node&, const std::string& where)> read;
+  std::function<void(const Config&, YAML::Emitter&)> write;  // empty: accepted, never written
+};
+
+template <class T>
+struct Codec;
+template <>
+struct Codec<int64_t> {
+  static int64_t read(const YAML::Node& n, const std::string& w) { return as<int64_t>(n, w, "an integer"); }
+  static void write(YAML::Emitter& e, int64_t v) { e << v; }
+};
+template <>
+struct Codec<double> {
+  static double read(const YAML::Node& n, const std::string& w) { return as<double>(n, w, "a number"); }
+  static void write(YAML::Emitter& e, double v) { e << v; }
+};
+template <>
+struct Codec<bool> {
+  static bool read(const YAML::Node& n, const std::string& w) { return as<bool>(n, w, "true or false"); }
+  static void write(YAML::Emitter& e, bool v) { e << v; }
+};
+template <>
+struct Codec<std::string> {  // names: null, ~ and None mean "" (the reference's None)
+  static std::string read(const YAML::Node& n, const std::string& w) { return as_name(n, w); }
+  static void write(YAML::Emitter& e, const std::string& v) {
+    if (v.empty()) e << YAML::Null; else e << v;
+  }
+};
+template <>
+struct Codec<std::vector<std::string>> {
+  static std::vector<std::string> read(const YAML::Node& n, const std::string& w) { return as_list(n, w); }
+  static void write(YAML::Emitter& e, const std::vector<std::string>& v) {
+    e << YAML::Flow << YAML::BeginSeq;
+    for (const auto& s : v) e << s;
+    e << YAML::EndSeq;
+  }
+};
+
+template <class T>
+Field field(std::string key, T Config::*member) {
+  return {std::move(key), [member](Config& c, const YAML::Node& n, const std::string& w) { c.*member = Codec<T>::read(n, w); },
+          [member](const Config& c, YAML::Emitter& e) { Codec<T>::write(e, c.*member); }};
+}
+template <class Section, class T>
+Field field(std::string key, Section Config::*section, T Section::*member) {
+  return {std::move(key),
+          [section, member](Config& c, const YAML::Node& n, const std::string& w) { c.*section.*member = Codec<T>::read(n, w); },
+          [section, member](const Config& c, YAML::Emitter& e) { Codec<T>::write(e, c.*section.*member); }};
+}
+
+const std::vector<Field>& fields() {
+  using D = DataConfig;
+  using M = ModelConfig;
+  constexpr auto data = &Config::data;
+  constexpr auto model = &Config::model;
+  static const std::vector<Field> table = {
+      field("seed", &Config::seed),
+      field("data.resize", data, &D::resize),
+      field("data.imagesize", data, &D::imagesize),
+      field("data.inputsize", data, &D::inputsize),
+      field("data.batch_size", data, &D::batch_size),
+      field("data.workers", data, &D::workers),
+      field("model.backbone_names", model, &M::backbone_names),
+      field("model.layers_to_extract", model, &M::layers_to_extract),
+      field("model.embedding_to_extract_from", model, &M::embedding_to_extract_from),
+      field("model.coreset_model_name", model, &M::coreset_model_name),
+      field("model.tail_th_type", model, &M::tail_th_type),
+      field("model.tail_data_augment_type", model, &M::tail_data_augment_type),
+      field("model.tail_lof", model, &M::tail_lof),
+      field("model.greedy_ratio", model, &M::greedy_ratio),
+      field("model.greedy_proj_dim", model, &M::greedy_proj_dim),
+      field("model.faiss_k_neighbor", model, &M::faiss_k_neighbor),
+      field("model.backbone_weights", model, &M::backbone_weights),
+      field("model.target_embed_dimension", model, &M::target_embed_dimension),
+      field("model.lof_k", model, &M::lof_k),
+      field("model.lof_keep", model, &M::lof_keep),
+      field("model.feature_dtype", model, &M::feature_dtype),
+      field("model.index", model, &M::index),
       // The reference's optional, unused key (SPEC 7): accepted and ignored.
-      {"model.train_mode", [](Config&, const YAML::Node&, const std::string&) {}},
+      {"model.train_mode", [](Config&, const YAML::Node&, const std::string&) {}, nullptr},
   };
   return table;
+}
+
+const Field* find_field(const std::string& key) {
+  for (const auto& f : fields())
+    if (f.key == key) return &f;
+  return nullptr;
 }
 
 size_t edit_distance(const std::string& a, const std::string& b) {
@@ -92,18 +153,17 @@ size_t edit_distance(const std::string& a, const std::string& b) {
 std::string closest_key(const std::string& key) {
   std::string best;
   size_t best_d = SIZE_MAX;
-  for (const auto& [k, _] : setters()) {
-    const size_t d = edit_distance(key, k);
-    if (d < best_d) best_d = d, best = k;
+  for (const auto& f : fields()) {
+    const size_t d = edit_distance(key, f.key);
+    if (d < best_d) best_d = d, best = f.key;
   }
   return best;
 }
 
 void apply(Config& cfg, const std::string& key, const YAML::Node& value, const std::string& source) {
-  const auto it = setters().find(key);
-  TC_CHECK(it != setters().end(), source, ": unknown key '", key, "' (did you mean '",
-           closest_key(key), "'?)");
-  it->second(cfg, value, source + ": " + key);
+  const Field* f = find_field(key);
+  TC_CHECK(f != nullptr, source, ": unknown key '", key, "' (did you mean '", closest_key(key), "'?)");
+  f->read(cfg, value, source + ": " + key);
 }
 
 void walk(Config& cfg, const YAML::Node& node, const std::string& prefix, const std::string& source) {
@@ -150,8 +210,7 @@ void validate(const Config& c, const std::string& source) {
     taps.insert(taps.begin(), "");
     check_choice(c.model.embedding_to_extract_from, taps, where("model.embedding_to_extract_from"));
   }
-  check_choice(c.model.coreset_model_name, {"patchcore", "softpatch", "tailedcore"},
-               where("model.coreset_model_name"));
+  // model.coreset_model_name: models::make_method, the one place methods are named.
   check_choice(c.model.tail_th_type, {"", "ada_trim_min-mode", "symmin", "double_max_step"},
                where("model.tail_th_type"));
   check_choice(c.model.tail_data_augment_type, {"", "rot15flip", "rot30flip", "rot45flip", "rotflip"},
@@ -164,7 +223,7 @@ void validate(const Config& c, const std::string& source) {
 
 std::vector<std::string> config_keys() {
   std::vector<std::string> keys;
-  for (const auto& [k, _] : setters()) keys.push_back(k);
+  for (const auto& f : fields()) keys.push_back(f.key);
   return keys;
 }
 
@@ -211,41 +270,22 @@ Config load_config(const std::filesystem::path& yaml, const std::vector<std::str
 
 std::string to_yaml(const Config& c) {
   YAML::Emitter out;
-  const auto list = [&](const std::vector<std::string>& v) {
-    out << YAML::Flow << YAML::BeginSeq;
-    for (const auto& s : v) out << s;
-    out << YAML::EndSeq;
-  };
-  const auto name = [&](const std::string& s) {
-    if (s.empty()) out << YAML::Null; else out << s;
-  };
   out << YAML::BeginMap;
-  out << YAML::Key << "seed" << YAML::Value << c.seed;
-  out << YAML::Key << "data" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "resize" << YAML::Value << c.data.resize;
-  out << YAML::Key << "imagesize" << YAML::Value << c.data.imagesize;
-  out << YAML::Key << "inputsize" << YAML::Value << c.data.inputsize;
-  out << YAML::Key << "batch_size" << YAML::Value << c.data.batch_size;
-  out << YAML::Key << "workers" << YAML::Value << c.data.workers;
+  std::string section;  // the open section ("data", "model") or ""
+  for (const auto& f : fields()) {
+    if (!f.write) continue;
+    const auto dot = f.key.find('.');
+    const std::string sec = dot == std::string::npos ? "" : f.key.substr(0, dot);
+    if (sec != section) {
+      if (!section.empty()) out << YAML::EndMap;
+      if (!sec.empty()) out << YAML::Key << sec << YAML::Value << YAML::BeginMap;
+      section = sec;
+    }
+    out << YAML::Key << f.key.substr(dot == std::string::npos ? 0 : dot + 1) << YAML::Value;
+    f.write(c, out);
+  }
+  if (!section.empty()) out << YAML::EndMap;
   out << YAML::EndMap;
-  out << YAML::Key << "model" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "backbone_names" << YAML::Value; list(c.model.backbone_names);
-  out << YAML::Key << "layers_to_extract" << YAML::Value; list(c.model.layers_to_extract);
-  out << YAML::Key << "embedding_to_extract_from" << YAML::Value; name(c.model.embedding_to_extract_from);
-  out << YAML::Key << "coreset_model_name" << YAML::Value << c.model.coreset_model_name;
-  out << YAML::Key << "tail_th_type" << YAML::Value; name(c.model.tail_th_type);
-  out << YAML::Key << "tail_data_augment_type" << YAML::Value; name(c.model.tail_data_augment_type);
-  out << YAML::Key << "tail_lof" << YAML::Value << c.model.tail_lof;
-  out << YAML::Key << "greedy_ratio" << YAML::Value << c.model.greedy_ratio;
-  out << YAML::Key << "greedy_proj_dim" << YAML::Value << c.model.greedy_proj_dim;
-  out << YAML::Key << "faiss_k_neighbor" << YAML::Value << c.model.faiss_k_neighbor;
-  out << YAML::Key << "backbone_weights" << YAML::Value; name(c.model.backbone_weights);
-  out << YAML::Key << "target_embed_dimension" << YAML::Value << c.model.target_embed_dimension;
-  out << YAML::Key << "lof_k" << YAML::Value << c.model.lof_k;
-  out << YAML::Key << "lof_keep" << YAML::Value << c.model.lof_keep;
-  out << YAML::Key << "feature_dtype" << YAML::Value << c.model.feature_dtype;
-  out << YAML::Key << "index" << YAML::Value << c.model.index;
-  out << YAML::EndMap << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }
 

@@ -3,7 +3,6 @@
 #include <torch/torch.h>
 
 #include "tailedcore/core/check.h"
-#include "tailedcore/eval/anomaly_map.h"
 
 namespace tc::models {
 
@@ -15,17 +14,6 @@ at::Tensor Scorer::score_patches(const at::Tensor& patches) const {
   torch::Tensor d = found.distances;  // [n, k] squared L2
   if (bank_.weights.defined()) d = d * bank_.weights.index_select(0, found.indices.flatten()).view_as(d);
   return d.mean(1);
-}
-
-Predictions to_predictions(const at::Tensor& patch_scores, int64_t n, int64_t h, int64_t w,
-                           int64_t out_h, int64_t out_w) {
-  TC_CHECK(patch_scores.numel() == n * h * w, "patch scores hold ", patch_scores.numel(),
-           " values: expected ", n, " images x ", h, " x ", w);
-  const auto grid = patch_scores.view({n, h, w}).to(torch::kFloat32);
-  Predictions p;
-  p.image_scores = std::get<0>(grid.flatten(1).max(1));
-  p.maps = eval::patch_scores_to_maps(grid, out_h, out_w);
-  return p;
 }
 
 }  // namespace tc::models

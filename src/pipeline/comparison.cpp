@@ -11,12 +11,12 @@
 #include "tailedcore/data/transforms.h"
 #include "tailedcore/eval/charts.h"
 #include "tailedcore/eval/metrics.h"
-#include "tailedcore/exp/config.h"
+#include "tailedcore/exp/plan.h"
 #include "tailedcore/io/files.h"
 #include "tailedcore/io/hdf5.h"
 #include "tailedcore/pipeline/report.h"
 #include "tailedcore/pipeline/run.h"
-#include "tailedcore/pipeline/stages.h"
+#include "tailedcore/pipeline/artifacts.h"
 
 namespace tc::pipeline {
 namespace fs = std::filesystem;
@@ -25,9 +25,9 @@ namespace {
 
 std::string fmt(double v, int digits = 2) { return format_number(v, digits); }
 
-struct Method {
+struct MethodRun {
   std::string name;
-  std::vector<ClassPredictions> preds;            // in catalog class order
+  std::vector<models::ClassPredictions> preds;            // in catalog class order
   std::vector<double> image_auroc, pixel_auroc;   // x100, per class
 };
 
@@ -58,14 +58,13 @@ std::string write_comparison(const ComparisonOptions& opts) {
   const auto catalog = data::Catalog::scan(opts.data_dir);
   const auto train = catalog.train_pool();
   const auto& classes = catalog.classes();
-  std::map<std::string, int64_t> counts;
-  for (const auto& r : train) ++counts[r.class_name];
+  auto counts = data::images_per_class(train);
   std::vector<bool> tail;
   for (const auto& c : classes) tail.push_back(counts[c] <= kTailClassMaxImages);
 
-  std::vector<Method> methods;
+  std::vector<MethodRun> methods;
   for (size_t i = 0; i < opts.runs.size(); ++i) {
-    Method m;
+    MethodRun m;
     m.name = opts.names.empty() ? opts.runs[i].filename().string() : opts.names[i];
     m.preds = read_scores(opts.runs[i] / "scores.h5", classes);
     for (const auto& p : m.preds) {
@@ -105,7 +104,7 @@ std::string write_comparison(const ComparisonOptions& opts) {
 
   // Charts.
   const auto chart = [&](const std::string& file, const std::string& what,
-                         std::vector<double> Method::*field) {
+                         std::vector<double> MethodRun::*field) {
     std::vector<eval::BarSeries> series;
     double lo = 100;
     for (const auto& m : methods) {
@@ -117,8 +116,8 @@ std::string write_comparison(const ComparisonOptions& opts) {
     eval::write_bar_chart(opts.out_dir / "charts" / file, what + " per class", classes, series, lo, 100,
                           what, tail, "* tail class");
   };
-  chart("image_auroc.png", "image AUROC", &Method::image_auroc);
-  chart("pixel_auroc.png", "pixel AUROC", &Method::pixel_auroc);
+  chart("image_auroc.png", "image AUROC", &MethodRun::image_auroc);
+  chart("pixel_auroc.png", "pixel AUROC", &MethodRun::pixel_auroc);
   md << "\n![image AUROC per class](charts/image_auroc.png)\n\n![pixel AUROC per class](charts/pixel_auroc.png)\n";
 
   // What TailedCore does: its class-size estimate per training image against the truth.
@@ -132,33 +131,25 @@ std::string write_comparison(const ComparisonOptions& opts) {
     std::vector<bool> selected(train.size(), false);
     for (int64_t k = 0; k < tail_idx.numel(); ++k) selected[tail_idx[k].item<int64_t>()] = true;
     eval::ScatterGroup sel{"selected as tail", {}, {}}, rest{"not selected", {}, {}};
-    int64_t hits = 0, truth = 0;
     for (size_t k = 0; k < train.size(); ++k) {
-      const double t = static_cast<double>(counts[train[k].class_name]);
       auto& g = selected[k] ? sel : rest;
-      g.x.push_back(t);
+      g.x.push_back(static_cast<double>(counts[train[k].class_name]));
       g.y.push_back(sizes[k].item<double>());
-      const bool is_tail = t <= kTailClassMaxImages;
-      truth += is_tail;
-      hits += is_tail && selected[k];
     }
+    const auto score = score_tail_selection(train, tail_idx);
     const std::string file = "class_sizes_" + methods[i].name + ".png";
     eval::write_scatter_log2(opts.out_dir / "charts" / file,
                              methods[i].name + ": estimated class size per training image", "true class size",
                              "estimated class size", {sel, rest});
-    const int64_t n_sel = tail_idx.numel();
     md << "\n## " << methods[i].name << ": class sizes\n\n"
        << "Each training image's estimated class size against its class's true size (log2 axes; the grey line"
-       << " is y = x). " << n_sel << " images selected as tail, " << hits << " of the " << truth
-       << " tail-class images: precision " << fmt(n_sel ? double(hits) / n_sel : NAN, 3) << ", recall "
-       << fmt(truth ? double(hits) / truth : NAN, 3) << ".\n\n![class sizes](charts/" << file << ")\n";
+       << " is y = x). " << score.selected << " images selected as tail, " << score.hits << " of the "
+       << score.truth << " tail-class images: precision " << fmt(score.precision(), 3) << ", recall "
+       << fmt(score.recall(), 3) << ".\n\n![class sizes](charts/" << file << ")\n";
   }
 
   // Anomaly maps, the methods side by side for the same image.
-  const auto cfg = exp::load_config(opts.runs[0] / "config.yaml", {});
-  data::TransformOptions tf;
-  tf.resize = cfg.data.resize;
-  tf.crop = cfg.data.imagesize;
+  const auto tf = exp::make_plan(exp::load_config(opts.runs[0] / "config.yaml", {})).transform;
   md << "\n## Anomaly maps\n\nImage, ground truth (red outline), then each method's map over the image with its"
      << " image score; each method's colour scale spans its own map values over the class (the black tick"
      << " on the bar: the image score).\n\n";

@@ -8,10 +8,9 @@
 #include "tailedcore/data/catalog.h"
 #include "tailedcore/data/loader.h"
 #include "tailedcore/dist/comm.h"
-#include "tailedcore/exp/config.h"
+#include "tailedcore/exp/plan.h"
 #include "tailedcore/features/backbone.h"
 #include "tailedcore/features/embedder.h"
-#include "tailedcore/io/hdf5.h"
 
 namespace tc::pipeline {
 namespace {
@@ -27,21 +26,15 @@ std::vector<data::ImageRecord> slice(const std::vector<data::ImageRecord>& v, di
 
 }  // namespace
 
-FeatureSource::FeatureSource(const exp::Config& cfg, std::string backbone,
+FeatureSource::FeatureSource(const exp::Plan& plan, std::string backbone,
                              const std::vector<data::ImageRecord>& train, dist::Comm& comm)
-    : cfg_(cfg), backbone_name_(std::move(backbone)), train_(train), comm_(comm) {
-  transform_.resize = cfg.data.resize;
-  transform_.crop = cfg.data.imagesize;
-}
+    : plan_(plan), backbone_name_(std::move(backbone)), train_(train), comm_(comm) {}
 
 FeatureSource::~FeatureSource() = default;
 
 features::PatchEmbedder& FeatureSource::embedder(bool with_embeddings) {
   if (!backbone_) {
-    features::BackboneOptions bo;
-    bo.name = backbone_name_;
-    bo.weights_path = cfg_.model.backbone_weights;
-    bo.seed = static_cast<uint64_t>(cfg_.seed);
+    const auto bo = plan_.backbone(backbone_name_);
     backbone_ = features::Backbone::create(bo);
     if (bo.weights_path.empty()) {
       // Random weights collapse the global embeddings (DESIGN.md hazard); BatchNorm
@@ -52,7 +45,7 @@ features::PatchEmbedder& FeatureSource::embedder(bool with_embeddings) {
       const int64_t take = std::min(n, kRecalibrationImages);
       std::vector<torch::Tensor> imgs;
       for (int64_t i = 0; i < take; ++i) {
-        imgs.push_back(data::load_image(train_[i * n / take].path, transform_));
+        imgs.push_back(data::load_image(train_[i * n / take].path, plan_.transform));
         if (static_cast<int64_t>(imgs.size()) == 16 || i + 1 == take) {
           batches.push_back(torch::stack(imgs));
           imgs.clear();
@@ -66,25 +59,22 @@ features::PatchEmbedder& FeatureSource::embedder(bool with_embeddings) {
     }
   }
   if (!embedder_ || embedder_global_ != with_embeddings) {
-    features::EmbedderOptions eo;
-    eo.layers = cfg_.model.layers_to_extract;
-    eo.target_dim = cfg_.model.target_embed_dimension;
+    auto eo = plan_.embedder;
     eo.global_embedding = with_embeddings;
-    if (!cfg_.model.embedding_to_extract_from.empty()) eo.global_layer = cfg_.model.embedding_to_extract_from;
     embedder_ = std::make_unique<features::PatchEmbedder>(*backbone_, eo);
     embedder_global_ = with_embeddings;
   }
   return *embedder_;
 }
 
-Extracted FeatureSource::extract_block(const std::vector<data::ImageRecord>& records,
+FeatureSet FeatureSource::extract_block(const std::vector<data::ImageRecord>& records,
                                        bool with_embeddings, bool with_masks, const char* label) {
   auto& emb = embedder(with_embeddings);
   std::vector<torch::Tensor> patches, embeddings, masks;
-  Extracted out;
+  FeatureSet out;
   if (!records.empty()) {
-    data::BatchLoader loader(records, transform_, cfg_.data.batch_size, with_masks,
-                             static_cast<int>(cfg_.data.workers));
+    data::BatchLoader loader(records, plan_.transform, plan_.batch_size, with_masks,
+                             static_cast<int>(plan_.workers));
     core::Progress progress(label, static_cast<int64_t>(records.size()));
     while (auto batch = loader.next()) {
       auto o = emb.embed(batch->images);
@@ -100,7 +90,7 @@ Extracted FeatureSource::extract_block(const std::vector<data::ImageRecord>& rec
   auto hw = comm_.allreduce(torch::tensor({out.h, out.w}), dist::ReduceOp::kMax);
   out.h = hw[0].item<int64_t>();
   out.w = hw[1].item<int64_t>();
-  out.patches = patches.empty() ? torch::empty({0, cfg_.model.target_embed_dimension}) : torch::cat(patches);
+  out.patches = patches.empty() ? torch::empty({0, plan_.embedder.target_dim}) : torch::cat(patches);
   if (with_embeddings) {
     // Ranks without images need the embedding width for the gather.
     const int64_t local_dim = embeddings.empty() ? 0 : embeddings[0].size(1);
@@ -108,22 +98,22 @@ Extracted FeatureSource::extract_block(const std::vector<data::ImageRecord>& rec
     out.embeddings = embeddings.empty() ? torch::empty({0, edim}) : torch::cat(embeddings);
   }
   if (with_masks)
-    out.masks = masks.empty() ? torch::empty({0, transform_.crop, transform_.crop}, torch::kUInt8)
+    out.masks = masks.empty() ? torch::empty({0, plan_.transform.crop, plan_.transform.crop}, torch::kUInt8)
                               : torch::cat(masks);
   return out;
 }
 
-Extracted FeatureSource::train_features(const std::vector<data::ImageRecord>& records,
+FeatureSet FeatureSource::train_features(const std::vector<data::ImageRecord>& records,
                                         bool with_embeddings, dist::Comm& comm) {
   const auto mine = slice(records, dist::shard_range(records.size(), comm.rank(), comm.size()));
-  Extracted local = extract_block(mine, with_embeddings, false, "extract train");
-  Extracted all = local;
+  FeatureSet local = extract_block(mine, with_embeddings, false, "extract train");
+  FeatureSet all = local;
   all.patches = comm.allgatherv(local.patches);
   if (with_embeddings) all.embeddings = comm.allgatherv(local.embeddings);
   return all;
 }
 
-Extracted FeatureSource::test_features(const std::vector<data::ImageRecord>& records,
+FeatureSet FeatureSource::test_features(const std::vector<data::ImageRecord>& records,
                                        dist::Comm& comm) {
   const auto mine = slice(records, dist::shard_range(records.size(), comm.rank(), comm.size()));
   return extract_block(mine, false, true, "extract test");
@@ -153,12 +143,12 @@ void FeatureSource::tail_views(const std::vector<data::ImageRecord>& train,
   };
   std::vector<Unit> units;
   for (int64_t g = 0; g < static_cast<int64_t>(groups.size()); ++g) {
-    const int64_t per = std::max<int64_t>(1, cfg_.data.batch_size / static_cast<int64_t>(groups[g].size()));
+    const int64_t per = std::max<int64_t>(1, plan_.batch_size / static_cast<int64_t>(groups[g].size()));
     for (int64_t v = 0; v < nv; v += per) units.push_back({g, v, std::min(per, nv - v)});
   }
   const int64_t ranks = comm.size(), n_units = static_cast<int64_t>(units.size());
   const int64_t rounds = (n_units + ranks - 1) / ranks;
-  data::TransformOptions source_tf = transform_;
+  data::TransformOptions source_tf = plan_.transform;
   if (spec.from_uncropped) source_tf.crop = 0;
   auto& emb = embedder(false);
   core::Progress progress("tail views", rounds);
@@ -177,36 +167,16 @@ void FeatureSource::tail_views(const std::vector<data::ImageRecord>& train,
       }
       std::vector<torch::Tensor> unit_views;
       for (int64_t v = unit.first_view; v < unit.first_view + unit.views; ++v)
-        unit_views.push_back(data::make_view(images, spec, views[v].first, views[v].second, transform_.crop));
+        unit_views.push_back(data::make_view(images, spec, views[v].first, views[v].second, plan_.transform.crop));
       const auto batch = torch::cat(unit_views);  // view-major, then image
-      for (int64_t s = 0; s < batch.size(0); s += cfg_.data.batch_size)
+      for (int64_t s = 0; s < batch.size(0); s += plan_.batch_size)
         out.push_back(
-            emb.embed(batch.narrow(0, s, std::min(cfg_.data.batch_size, batch.size(0) - s))).patches);
+            emb.embed(batch.narrow(0, s, std::min(plan_.batch_size, batch.size(0) - s))).patches);
     }
-    const auto local = out.empty() ? torch::empty({0, cfg_.model.target_embed_dimension}) : torch::cat(out);
+    const auto local = out.empty() ? torch::empty({0, plan_.embedder.target_dim}) : torch::cat(out);
     sink(comm.allgatherv(local));
     progress.advance();
   }
-}
-
-void write_features_h5(const std::filesystem::path& path, const std::string& config_hash,
-                       const Extracted& ex, const std::vector<data::ImageRecord>& records,
-                       const std::string& dtype, const std::string& backbone) {
-  io::H5Writer w(path, "features", config_hash);
-  w.create("features", io::parse_dtype(dtype), {ex.patches.size(0), ex.patches.size(1)});
-  w.write_rows("features", 0, ex.patches);
-  if (ex.embeddings.defined()) w.write("embeddings", ex.embeddings);
-  std::vector<std::string> paths, classes;
-  for (const auto& r : records) {
-    paths.push_back(r.path);
-    classes.push_back(r.class_name);
-  }
-  w.write_strings("image_paths", paths);
-  w.write_strings("class_names", classes);
-  w.set_attr("feature_h", ex.h);
-  w.set_attr("feature_w", ex.w);
-  w.set_attr("backbone", backbone);
-  w.commit();
 }
 
 }  // namespace tc::pipeline

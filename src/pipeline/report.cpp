@@ -10,7 +10,7 @@
 #include "tailedcore/data/transforms.h"
 #include "tailedcore/eval/metrics.h"
 #include "tailedcore/eval/visualize.h"
-#include "tailedcore/exp/config.h"
+#include "tailedcore/data/catalog.h"
 #include "tailedcore/io/files.h"
 
 namespace tc::pipeline {
@@ -30,12 +30,9 @@ std::string file_stem_of(const std::string& path) {
   return p.parent_path().filename().string() + "_" + p.stem().string();
 }
 
-void write_pictures(const RunSummary& summary, const ClassPredictions& p, const exp::Config& cfg,
-                    int64_t per_class) {
+void write_pictures(const RunSummary& summary, const models::ClassPredictions& p,
+                    const data::TransformOptions& tf, int64_t per_class) {
   if (per_class <= 0) return;
-  data::TransformOptions tf;
-  tf.resize = cfg.data.resize;
-  tf.crop = cfg.data.imagesize;
   const double vmin = p.maps.min().item<double>(), vmax = p.maps.max().item<double>();
   // Anomalous images first (what the model should find), then a good one.
   std::vector<int64_t> chosen;
@@ -66,8 +63,34 @@ double mean_of(const std::vector<ClassRow>& rows, double ClassRow::*field, int o
 
 }  // namespace
 
-void write_results(RunSummary& summary, const std::vector<ClassPredictions>& predictions,
-                   const std::map<std::string, int64_t>& train_counts, const exp::Config& cfg,
+TailScore score_tail_selection(const std::vector<data::ImageRecord>& train, const at::Tensor& tail) {
+  const auto counts = data::images_per_class(train);
+  std::vector<bool> selected(train.size(), false);
+  const auto idx = tail.to(torch::kInt64).contiguous();
+  const auto acc = idx.accessor<int64_t, 1>();
+  for (int64_t i = 0; i < acc.size(0); ++i) selected[acc[i]] = true;
+  TailScore t;
+  t.selected = acc.size(0);
+  for (size_t i = 0; i < train.size(); ++i) {
+    const bool is_tail = counts.at(train[i].class_name) <= kTailClassMaxImages;
+    t.truth += is_tail;
+    t.hits += is_tail && selected[i];
+  }
+  return t;
+}
+
+void record_tail_selection(RunSummary& summary, const std::vector<data::ImageRecord>& train,
+                           const at::Tensor& tail) {
+  const auto t = score_tail_selection(train, tail);
+  summary.tail_selected = t.selected;
+  summary.tail_truth = t.truth;
+  summary.tail_true_positives = t.hits;
+  core::log_info("tail: ", t.selected, " images selected; ", t.hits, " of ", t.truth,
+                 " images of tail classes (<= ", kTailClassMaxImages, " training images)");
+}
+
+void write_results(RunSummary& summary, const std::vector<models::ClassPredictions>& predictions,
+                   const std::map<std::string, int64_t>& train_counts, const data::TransformOptions& transform,
                    int64_t pictures_per_class) {
   std::vector<eval::ClassMetrics> metrics;
   summary.classes.clear();
@@ -85,7 +108,7 @@ void write_results(RunSummary& summary, const std::vector<ClassPredictions>& pre
     row.image_f1_max = m.image_f1_max;
     row.pixel_f1_max = m.pixel_f1_max;
     summary.classes.push_back(row);
-    write_pictures(summary, p, cfg, pictures_per_class);
+    write_pictures(summary, p, transform, pictures_per_class);
   }
   summary.mean_image_auroc = mean_of(summary.classes, &ClassRow::image_auroc, -1);
   summary.mean_pixel_auroc = mean_of(summary.classes, &ClassRow::pixel_auroc, -1);
@@ -112,8 +135,8 @@ std::string markdown_report(const RunSummary& s) {
      << format_number(mean_of(s.classes, &ClassRow::image_auroc, 0)) << ", pixel AUROC "
      << format_number(mean_of(s.classes, &ClassRow::pixel_auroc, 0)) << ".\n\n";
   if (s.tail_selected >= 0) {
-    const double precision = s.tail_selected ? double(s.tail_true_positives) / s.tail_selected : NAN;
-    const double recall = s.tail_truth ? double(s.tail_true_positives) / s.tail_truth : NAN;
+    const TailScore t{s.tail_selected, s.tail_truth, s.tail_true_positives};
+    const double precision = t.precision(), recall = t.recall();
     md << "Tail selection: " << s.tail_selected << " images selected, " << s.tail_true_positives
        << " of the " << s.tail_truth << " tail-class images: precision " << format_number(precision, 3)
        << ", recall " << format_number(recall, 3) << ".\n\n";

@@ -14,40 +14,25 @@
 #include "tailedcore/data/catalog.h"
 #include "tailedcore/data/input_check.h"
 #include "tailedcore/dist/comm.h"
-#include "tailedcore/exp/config.h"
+#include "tailedcore/exp/plan.h"
+#include "tailedcore/models/method.h"
+#include "tailedcore/pipeline/cache_keys.h"
+#include "tailedcore/pipeline/feature_source.h"
 #include "tailedcore/io/files.h"
 #include "tailedcore/io/hdf5.h"
 #include "tailedcore/io/run_lock.h"
 #include "tailedcore/pipeline/inputs.h"
 #include "tailedcore/pipeline/report.h"
 #include "tailedcore/pipeline/stage_cache.h"
-#include "tailedcore/pipeline/stages.h"
+#include "tailedcore/pipeline/stage.h"
 
 namespace tc::pipeline {
 namespace fs = std::filesystem;
 
 namespace {
 
-std::map<std::string, int64_t> train_counts(const std::vector<data::ImageRecord>& train) {
-  std::map<std::string, int64_t> counts;
-  for (const auto& r : train) ++counts[r.class_name];
-  return counts;
-}
-
-// The config keys that change extracted features.
-std::string feature_settings(const exp::Config& cfg, const std::string& backbone) {
-  std::string s = "backbone: " + backbone + "\nweights: " + cfg.model.backbone_weights +
-                  "\nresize: " + std::to_string(cfg.data.resize) +
-                  "\nimagesize: " + std::to_string(cfg.data.imagesize) + "\nlayers:";
-  for (const auto& l : cfg.model.layers_to_extract) s += " " + l;
-  s += "\nseed: " + std::to_string(cfg.seed) + "\nfeature_dtype: " + cfg.model.feature_dtype +
-       "\nembedding: " + cfg.model.embedding_to_extract_from +
-       "\ndim: " + std::to_string(cfg.model.target_embed_dimension);
-  return s;
-}
-
 // Scores enter the metrics here: a NaN would end no tie of a ranking.
-void check_finite_predictions(const ClassPredictions& p, const fs::path& file) {
+void check_finite_predictions(const models::ClassPredictions& p, const fs::path& file) {
   const auto name = [&](int64_t i) {
     return "image " + (i < static_cast<int64_t>(p.image_paths.size()) ? p.image_paths[i] : std::to_string(i));
   };
@@ -67,13 +52,7 @@ void check_folder_name(const std::string& name, const std::string& what) {
 void check_options(const RunOptions& opts) {
   if (!opts.run_id.empty()) check_folder_name(opts.run_id, "--run-id");
   if (!opts.dataset_name.empty()) check_folder_name(opts.dataset_name, "--dataset-name");
-  if (!opts.stop_after.empty()) {
-    const auto& names = stage_names();
-    std::string known;
-    for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
-    TC_CHECK(std::find(names.begin(), names.end(), opts.stop_after) != names.end(), "--stop-after '",
-             opts.stop_after, "' is not a stage: expected one of ", known);
-  }
+  if (!opts.stop_after.empty()) models::parse_stage(opts.stop_after, "--stop-after");
 }
 
 // The input listing of a cache folder against the one kept there by the last
@@ -88,9 +67,8 @@ void record_inputs(const fs::path& dir, const InputListing& inputs) {
   io::write_text_atomic(file, inputs.text);
 }
 
-RunSummary run_in_folder(const RunOptions& opts, const exp::Config& cfg, const fs::path& data_dir,
-                         const std::string& dataset, const std::string& hash, int threads,
-                         RunSummary& summary, dist::Comm& comm);
+RunSummary run_in_folder(const RunOptions& opts, const exp::Plan& plan, const models::Method& method,
+                         const fs::path& data_dir, int threads, RunSummary& summary, dist::Comm& comm);
 
 }  // namespace
 
@@ -98,6 +76,8 @@ RunSummary run_experiment(const RunOptions& opts, dist::Comm& comm) {
   check_options(opts);
   const int threads = core::set_thread_count(opts.threads);
   const exp::Config cfg = exp::load_config(opts.config_path, opts.overrides);
+  const exp::Plan plan = exp::make_plan(cfg);
+  const auto method = models::make_method(plan.method, opts.config_path.string() + ": model.coreset_model_name");
   core::seed_everything(static_cast<uint64_t>(cfg.seed));
   TC_CHECK(fs::is_directory(opts.data_dir), opts.data_dir.string(), ": data folder does not exist");
 
@@ -105,11 +85,10 @@ RunSummary run_experiment(const RunOptions& opts, dist::Comm& comm) {
   const fs::path data_dir = io::canonical_path(opts.data_dir);
   const std::string dataset = opts.dataset_name.empty() ? data_dir.filename().string() : opts.dataset_name;
   const std::string config_yaml = exp::to_yaml(cfg);
-  const std::string hash =
-      io::hash_text(config_yaml + "\ndata: " + data_dir.string() + "\nversion: " + TAILEDCORE_VERSION);
-  const std::string run_id = opts.run_id.empty() ? hash : opts.run_id;
+  const std::string run_id =
+      opts.run_id.empty() ? cache_keys(cfg, plan.backbones.front(), data_dir, "").run_id : opts.run_id;
   RunSummary summary;
-  summary.model = cfg.model.coreset_model_name;
+  summary.model = method->name();
   summary.run_dir = opts.out_root / dataset / cfg.name / run_id;
   std::unique_ptr<io::RunLock> lock;
   if (comm.rank() == 0) {
@@ -120,7 +99,7 @@ RunSummary run_experiment(const RunOptions& opts, dist::Comm& comm) {
     core::set_log_file((summary.run_dir / "run.log").string());
   }
   try {
-    return run_in_folder(opts, cfg, data_dir, dataset, hash, threads, summary, comm);
+    return run_in_folder(opts, plan, *method, data_dir, threads, summary, comm);
   } catch (const std::exception& e) {
     // main() prints the error; the log keeps it too, as its last line.
     core::log_to_file(core::LogLevel::kError, std::string("run failed: ") + e.what());
@@ -131,38 +110,36 @@ RunSummary run_experiment(const RunOptions& opts, dist::Comm& comm) {
 
 namespace {
 
-RunSummary run_in_folder(const RunOptions& opts, const exp::Config& cfg, const fs::path& data_dir,
-                         const std::string& dataset, const std::string& hash, int threads,
-                         RunSummary& summary, dist::Comm& comm) {
+RunSummary run_in_folder(const RunOptions& opts, const exp::Plan& plan, const models::Method& method,
+                         const fs::path& data_dir, int threads, RunSummary& summary, dist::Comm& comm) {
   comm.barrier();
   // Everything checkable about the inputs, before the first stage (and in run.log).
   const auto catalog = data::Catalog::scan(opts.data_dir);
   const auto train = catalog.train_pool();
   TC_CHECK(!train.empty(), opts.data_dir.string(), ": the training set is empty");
   data::check_run_inputs(catalog);  // test folders and mask sizes
-  core::log_info("run ", summary.run_dir.string(), ": ", cfg.model.coreset_model_name, " on ",
-                 train.size(), " training images, ", catalog.classes().size(), " classes, ",
-                 comm.size(), " rank(s) x ", threads, " thread(s)");
-  // The cache key: the run's settings and every input file (size, mtime) and
-  // the weights' digest, so a changed input is recomputed.
-  const auto inputs = list_inputs(catalog, cfg.model.backbone_weights);
+  core::log_info("run ", summary.run_dir.string(), ": ", method.name(), " on ", train.size(),
+                 " training images, ", catalog.classes().size(), " classes, ", comm.size(), " rank(s) x ",
+                 threads, " thread(s)");
+  // The cache keys cover every input file (size, mtime) and the weights'
+  // digest, so a changed input is recomputed.
+  const auto inputs = list_inputs(catalog, plan.config.model.backbone_weights);
   if (comm.rank() == 0) record_inputs(summary.run_dir, inputs);
-  const std::string stage_key = io::hash_text(hash + "\ninputs: " + inputs.hash);
+  const fs::path dataset_dir = summary.run_dir.parent_path().parent_path();  // <out>/<dataset>
 
   // One bank per backbone; per-class scores are min-max normalised and averaged (SPEC 5.5).
-  const bool several = cfg.model.backbone_names.size() > 1;
-  std::vector<ClassPredictions> combined;
-  for (const auto& backbone : cfg.model.backbone_names) {
+  const bool several = plan.backbones.size() > 1;
+  std::vector<models::ClassPredictions> combined;
+  for (const auto& backbone : plan.backbones) {
+    const auto keys = cache_keys(plan.config, backbone, data_dir, inputs.hash);
     const fs::path dir = several ? summary.run_dir / backbone : summary.run_dir;
     if (comm.rank() == 0) io::ensure_writable_dir(dir);
     if (comm.rank() == 0 && several) io::remove_stale_temporaries(dir, /*locked=*/true);
     comm.barrier();
-    StageCache cache(dir, stage_key);
+    StageCache cache(dir, keys.run);
     // Features depend on fewer settings than the run: runs that share them (PatchCore,
     // SoftPatch and TailedCore on one data set) share one extraction.
-    const std::string feature_hash = io::hash_text(feature_settings(cfg, backbone) + "\ndata: " +
-                                                   data_dir.string() + "\nversion: " + TAILEDCORE_VERSION);
-    const fs::path feature_dir = opts.out_root / dataset / "features" / (backbone + "-" + feature_hash);
+    const fs::path feature_dir = dataset_dir / "features" / keys.feature_dir;
     if (comm.rank() == 0) {
       io::ensure_writable_dir(feature_dir);
       // Shared by concurrent runs: only old files of processes gone from this host.
@@ -170,21 +147,21 @@ RunSummary run_in_folder(const RunOptions& opts, const exp::Config& cfg, const f
       record_inputs(feature_dir, inputs);
     }
     comm.barrier();
-    StageCache feature_cache(feature_dir, io::hash_text(feature_hash + "\ninputs: " + inputs.hash));
-    StageContext ctx{cfg, backbone, catalog, train, cache, feature_cache, comm, summary};
-    auto preds = run_backbone(ctx, opts.stop_after);
+    StageCache feature_cache(feature_dir, keys.features);
+    FeatureSource source(plan, backbone, train, comm);
+    StageContext ctx{plan, method, backbone, catalog, train, cache, feature_cache, source, comm, summary, {}, {}, {}};
+    auto preds = run_stages(ctx, opts.stop_after);
     if (summary.stopped_early) {
       if (comm.rank() == 0) core::set_log_file("");
       return summary;
     }
     for (const auto& p : preds) check_finite_predictions(p, cache.path("scores"));
-    accumulate_predictions(combined, preds, cfg.model.backbone_names.size());
+    models::accumulate_backbone(combined, preds, plan.backbones.size());
   }
 
   if (comm.rank() == 0) {
     StageTimer t(summary, "metrics");
-    const auto counts = train_counts(train);
-    write_results(summary, combined, counts, cfg, opts.pictures_per_class);
+    write_results(summary, combined, data::images_per_class(train), plan.transform, opts.pictures_per_class);
   }
   comm.barrier();
   if (comm.rank() == 0) core::set_log_file("");

@@ -84,7 +84,7 @@ TEST_F(RunTest, EveryModelRunsEndToEndAndLeavesEveryArtifact) {
     tc::io::H5Reader scores(dir / "scores.h5");
     EXPECT_EQ(scores.attr_string("stage"), "scores");
     EXPECT_EQ(scores.shape("disc/anomaly_maps"), (std::vector<int64_t>{20, 84, 84}));
-    // float32: the metrics are computed from these raw squared distances (scores_file.h).
+    // float32: the metrics are computed from these raw squared distances (pipeline/artifacts.h).
     EXPECT_EQ(scores.dtype("disc/anomaly_maps"), tc::io::DType::kFloat32);
     EXPECT_EQ(scores.shape("disc/gt_masks"), (std::vector<int64_t>{20, 84, 84}));
   }

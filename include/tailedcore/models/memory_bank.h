@@ -1,4 +1,5 @@
-// The memory bank a model scores against, and its HDF5 artifact (coreset.h5).
+// The memory bank a model scores against, and how a greedy coreset fills it
+// (its artifact, coreset.h5, is in pipeline/artifacts.h).
 #pragma once
 
 #include <cstdint>
@@ -25,12 +26,6 @@ struct MemoryBank {
 
   int64_t rows() const { return features.defined() ? features.size(0) : 0; }
 };
-
-/// coreset.h5: /coreset [M, D], /coreset_indices int64 [M], /weights [M] when
-/// present; attrs tail_rows, model.
-void save_bank(const std::filesystem::path& path, const MemoryBank& bank, const std::string& model,
-               const std::string& config_hash);
-MemoryBank load_bank(const std::filesystem::path& path);
 
 /// Concatenates a tail bank and a head bank, tail first (SPEC 5.1 step 4).
 MemoryBank merge_banks(const MemoryBank& tail, const MemoryBank& head);

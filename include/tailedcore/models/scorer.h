@@ -1,4 +1,4 @@
-// Patch scores against a memory bank, image scores and anomaly maps (SPEC 5.4).
+// Patch scores against a memory bank (SPEC 5.4).
 #pragma once
 
 #include <cstdint>
@@ -25,15 +25,5 @@ class Scorer {
   MemoryBank bank_;
   std::unique_ptr<index::NearestNeighbors> nn_;
 };
-
-struct Predictions {
-  at::Tensor image_scores;  // [n] float32: max patch score of each image
-  at::Tensor maps;          // [n, H, W] float32 anomaly maps
-};
-
-/// patch_scores [n * h * w] in image-major, row-major order -> image scores
-/// and maps upsampled to out_h x out_w and Gaussian-smoothed (sigma 4).
-Predictions to_predictions(const at::Tensor& patch_scores, int64_t n, int64_t h, int64_t w,
-                           int64_t out_h, int64_t out_w);
 
 }  // namespace tc::models

@@ -17,6 +17,7 @@
 
 #include "tailedcore/data/augment.h"
 #include "tailedcore/data/transforms.h"
+#include "tailedcore/pipeline/artifacts.h"
 
 namespace tc::data {
 struct ImageRecord;
@@ -25,7 +26,7 @@ namespace tc::dist {
 class Comm;
 }
 namespace tc::exp {
-struct Config;
+struct Plan;
 }
 namespace tc::features {
 class Backbone;
@@ -34,24 +35,17 @@ class PatchEmbedder;
 
 namespace tc::pipeline {
 
-struct Extracted {
-  at::Tensor patches;     // [N * h * w, D] float32
-  at::Tensor embeddings;  // [N, E] float32, or undefined
-  at::Tensor masks;       // [N, H, W] uint8, test sets only
-  int64_t h = 0, w = 0;
-};
-
 class FeatureSource {
  public:
-  FeatureSource(const exp::Config& cfg, std::string backbone,
+  FeatureSource(const exp::Plan& plan, std::string backbone,
                 const std::vector<data::ImageRecord>& train, dist::Comm& comm);
   ~FeatureSource();
 
   /// Patch features (and global embeddings) of `records`, gathered on every rank.
-  Extracted train_features(const std::vector<data::ImageRecord>& records, bool with_embeddings,
+  FeatureSet train_features(const std::vector<data::ImageRecord>& records, bool with_embeddings,
                            dist::Comm& comm);
   /// This rank's block of a test set: patches and masks (not gathered).
-  Extracted test_features(const std::vector<data::ImageRecord>& records, dist::Comm& comm);
+  FeatureSet test_features(const std::vector<data::ImageRecord>& records, dist::Comm& comm);
   /// Patch features of the augmented views of the tail images (SPEC 5.2 order:
   /// training batch of 128, angle, flip, image, patch). Computed in rounds of
   /// one unit per rank (consecutive views of one training batch's tail images,
@@ -64,24 +58,16 @@ class FeatureSource {
 
  private:
   features::PatchEmbedder& embedder(bool with_embeddings);
-  Extracted extract_block(const std::vector<data::ImageRecord>& records, bool with_embeddings,
+  FeatureSet extract_block(const std::vector<data::ImageRecord>& records, bool with_embeddings,
                           bool with_masks, const char* label);
 
-  const exp::Config& cfg_;
+  const exp::Plan& plan_;
   std::string backbone_name_;
   const std::vector<data::ImageRecord>& train_;
   dist::Comm& comm_;
-  data::TransformOptions transform_;
   std::unique_ptr<features::Backbone> backbone_;
   std::unique_ptr<features::PatchEmbedder> embedder_;
   bool embedder_global_ = false;
 };
-
-/// features.h5 (DESIGN.md "Artifacts"): /features [rows, D] in `dtype`
-/// (float32 | float16), /embeddings when present, /image_paths, /class_names,
-/// attrs feature_h, feature_w, backbone. Atomic.
-void write_features_h5(const std::filesystem::path& path, const std::string& config_hash,
-                       const Extracted& ex, const std::vector<data::ImageRecord>& records,
-                       const std::string& dtype, const std::string& backbone);
 
 }  // namespace tc::pipeline

@@ -2,20 +2,43 @@
 // Markdown report separating tail classes from head classes.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
 
+#include <ATen/core/Tensor.h>
+
+#include "tailedcore/models/predictions.h"
 #include "tailedcore/pipeline/run.h"
-#include "tailedcore/pipeline/stages.h"
+
+namespace tc::data {
+struct ImageRecord;
+struct TransformOptions;
+}
 
 namespace tc::pipeline {
 
+/// A tail selection against the truth: the images of classes with at most
+/// kTailClassMaxImages training images.
+struct TailScore {
+  int64_t selected = 0, truth = 0, hits = 0;  // hits: selected images of tail classes
+  double precision() const { return selected ? double(hits) / selected : NAN; }
+  double recall() const { return truth ? double(hits) / truth : NAN; }
+};
+TailScore score_tail_selection(const std::vector<data::ImageRecord>& train, const at::Tensor& tail);
+
+/// The tail selection against the truth (images of classes with at most
+/// kTailClassMaxImages training images) into the summary and the log.
+void record_tail_selection(RunSummary& summary, const std::vector<data::ImageRecord>& train,
+                           const at::Tensor& tail);
+
 /// Rank 0 only: evaluates every class, fills summary.classes and the means,
-/// and writes metrics.csv, pictures/<class>/*.png and report.md in summary.run_dir.
-void write_results(RunSummary& summary, const std::vector<ClassPredictions>& predictions,
-                   const std::map<std::string, int64_t>& train_counts, const exp::Config& cfg,
+/// and writes metrics.csv, pictures/<class>/*.png (test images under
+/// `transform`) and report.md in summary.run_dir.
+void write_results(RunSummary& summary, const std::vector<models::ClassPredictions>& predictions,
+                   const std::map<std::string, int64_t>& train_counts, const data::TransformOptions& transform,
                    int64_t pictures_per_class);
 
 /// v with `digits` decimals; "nan" for NaN (the reports' numbers).

@@ -43,9 +43,4 @@ at::Tensor local_outlier_factor(const at::Tensor& x, int64_t k);
 /// Indices (ascending) of scores strictly below torch.quantile(scores, q).
 at::Tensor keep_below_quantile(const at::Tensor& scores, double q);
 
-/// lof.h5 (DESIGN "Artifacts"): /lof_scores, /kept_indices; attr filter =
-/// "lof" or "tailed_lof" (the scores are then TailedLOF's products).
-void save_lof(const std::filesystem::path& path, const LofResult& result, const std::string& filter,
-              const std::string& config_hash);
-
 }  // namespace tc::sampling

@@ -56,9 +56,8 @@ TEST(Config, OverridesApplyAndAreChecked) {
 
 TEST(Config, TypeAndChoiceErrorsNameKeyAndValue) {
   EXPECT_NE(error_of("seed: abc\n").find("c.yaml: seed: value 'abc' is not an integer"), std::string::npos);
-  const auto e = error_of("model:\n  coreset_model_name: fastcore\n");
-  EXPECT_NE(e.find("'fastcore' is unknown: expected one of patchcore, softpatch, tailedcore"),
-            std::string::npos) << e;
+  const auto e = error_of("model:\n  index: hnsw\n");
+  EXPECT_NE(e.find("c.yaml: model.index: 'hnsw' is unknown: expected one of flat, ivf"), std::string::npos) << e;
   EXPECT_NE(error_of("model: [1, 2\n").find("not valid YAML"), std::string::npos);
 }
 

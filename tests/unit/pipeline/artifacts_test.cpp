@@ -6,12 +6,12 @@
 
 #include "tailedcore/eval/metrics.h"
 #include "tailedcore/io/hdf5.h"
-#include "tailedcore/pipeline/scores_file.h"
+#include "tailedcore/pipeline/artifacts.h"
 #include "testing.h"
 
 namespace {
 
-using tc::pipeline::ClassPredictions;
+using tc::models::ClassPredictions;
 
 // Two 8 x 8 images: image 0 normal, image 1 all defect. Normal pixels hold
 // 70000 + 2j, defect pixels 70001 + 2j (j = 0..63): every value overflows

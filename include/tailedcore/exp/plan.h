@@ -1,0 +1,53 @@
+// The config resolved once into the options of every component a run builds:
+// the one place where config keys become component settings (no stage reads
+// the raw config for them).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tailedcore/data/augment.h"
+#include "tailedcore/data/transforms.h"
+#include "tailedcore/exp/config.h"
+#include "tailedcore/features/backbone.h"
+#include "tailedcore/features/embedder.h"
+#include "tailedcore/index/nearest.h"
+#include "tailedcore/io/hdf5.h"
+#include "tailedcore/sampling/class_size.h"
+#include "tailedcore/sampling/coreset.h"
+#include "tailedcore/sampling/lof.h"
+
+namespace tc::exp {
+
+struct Plan {
+  Config config;  // what it was resolved from (config.yaml, the run key)
+  std::string method;  // model.coreset_model_name: models::make_method checks it
+
+  // Images and features.
+  data::TransformOptions transform;
+  int64_t batch_size = 32, workers = 2;
+  std::vector<std::string> backbones;
+  features::EmbedderOptions embedder;  // global_embedding off: the stage asks for it
+  io::DType feature_dtype = io::DType::kFloat32;
+
+  // The tail branch (TailedCore): empty tail_rule = none.
+  std::string tail_rule;                 // the config's tail_th_type
+  sampling::ClassSizeOptions class_size; // resolved from tail_rule when set
+  data::AugmentSpec tail_augment;
+  bool tail_lof = false;                 // TailedLOF instead of LOF
+
+  // Noise filter, coresets, search. Each random draw has its own seed.
+  sampling::LofOptions lof;
+  sampling::CoresetOptions head_coreset, tail_coreset;
+  index::IndexOptions index;
+
+  /// The options of backbone `name` (one of `backbones`).
+  features::BackboneOptions backbone(const std::string& name) const;
+  bool random_weights() const { return config.model.backbone_weights.empty(); }
+};
+
+/// A validated config (parse_config / load_config) as a plan.
+Plan make_plan(const Config& cfg);
+
+}  // namespace tc::exp

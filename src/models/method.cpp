@@ -1,0 +1,95 @@
+#include "tailedcore/models/method.h"
+
+#include <algorithm>
+#include <functional>
+#include <utility>
+
+#include "tailedcore/core/check.h"
+#include "tailedcore/exp/plan.h"
+#include "tailedcore/models/scorer.h"
+
+namespace tc::models {
+
+// The methods (one file each).
+std::unique_ptr<Method> make_patchcore();
+std::unique_ptr<Method> make_softpatch();
+std::unique_ptr<Method> make_tailedcore();
+
+namespace {
+
+using Factory = std::function<std::unique_ptr<Method>()>;
+
+// The registry: a method's config name and its factory.
+const std::vector<std::pair<std::string, Factory>>& registry() {
+  static const std::vector<std::pair<std::string, Factory>> methods = {
+      {"patchcore", make_patchcore},
+      {"softpatch", make_softpatch},
+      {"tailedcore", make_tailedcore},
+  };
+  return methods;
+}
+
+const std::vector<std::pair<StageId, std::string>>& stage_table() {
+  static const std::vector<std::pair<StageId, std::string>> table = {
+      {StageId::kFeatures, "features"},   {StageId::kTail, "tail"},
+      {StageId::kLof, "lof"},             {StageId::kTailFeatures, "tail_features"},
+      {StageId::kCoreset, "coreset"},     {StageId::kTestFeatures, "test_features"},
+      {StageId::kScores, "scores"},
+  };
+  return table;
+}
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string s;
+  for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
+
+}  // namespace
+
+const std::string& stage_name(StageId id) {
+  for (const auto& [s, name] : stage_table())
+    if (s == id) return name;
+  TC_FAIL("stage id ", static_cast<int>(id), " has no name");
+}
+
+const std::vector<StageId>& all_stages() {
+  static const std::vector<StageId> ids = [] {
+    std::vector<StageId> v;
+    for (const auto& [s, _] : stage_table()) v.push_back(s);
+    return v;
+  }();
+  return ids;
+}
+
+StageId parse_stage(const std::string& name, const std::string& where) {
+  std::vector<std::string> names;
+  for (const auto& [s, n] : stage_table()) {
+    if (n == name) return s;
+    names.push_back(n);
+  }
+  TC_FAIL(where, " '", name, "' is not a stage: expected one of ", joined(names));
+}
+
+NoiseScores Method::noise_scores(const at::Tensor& patches, int64_t patches_per_image,
+                                 const exp::Plan& plan, dist::Comm& comm) const {
+  return {sampling::patchwise_lof(patches, patches_per_image, plan.lof, comm), "lof"};
+}
+
+std::unique_ptr<Scorer> Method::scorer(MemoryBank bank, const exp::Plan& plan) const {
+  return std::make_unique<Scorer>(std::move(bank), plan.index);
+}
+
+std::unique_ptr<Method> make_method(const std::string& name, const std::string& where) {
+  for (const auto& [n, make] : registry())
+    if (n == name) return make();
+  TC_FAIL(where, ": '", name, "' is unknown: expected one of ", joined(method_names()));
+}
+
+std::vector<std::string> method_names() {
+  std::vector<std::string> names;
+  for (const auto& [n, _] : registry()) names.push_back(n);
+  return names;
+}
+
+}  // namespace tc::models

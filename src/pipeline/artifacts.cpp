@@ -1,0 +1,205 @@
+#include "tailedcore/pipeline/artifacts.h"
+
+#include <torch/torch.h>
+
+#include "tailedcore/core/check.h"
+#include "tailedcore/data/augment.h"
+#include "tailedcore/data/catalog.h"
+#include "tailedcore/io/feature_rows.h"
+#include "tailedcore/sampling/class_size.h"
+
+namespace tc::pipeline {
+namespace fs = std::filesystem;
+
+void write_features(const fs::path& path, const std::string& key, const FeatureSet& f,
+                    const std::vector<data::ImageRecord>& records, io::DType dtype,
+                    const std::string& backbone) {
+  io::H5Writer w(path, "features", key);
+  w.create("features", dtype, {f.patches.size(0), f.patches.size(1)});
+  w.write_rows("features", 0, f.patches);
+  if (f.embeddings.defined()) w.write("embeddings", f.embeddings);
+  std::vector<std::string> paths, classes;
+  for (const auto& r : records) {
+    paths.push_back(r.path);
+    classes.push_back(r.class_name);
+  }
+  w.write_strings("image_paths", paths);
+  w.write_strings("class_names", classes);
+  w.set_attr("feature_h", f.h);
+  w.set_attr("feature_w", f.w);
+  w.set_attr("backbone", backbone);
+  w.commit();
+}
+
+FeatureSet read_features(const fs::path& path, const std::string& dataset) {
+  io::H5Reader r(path);
+  r.expect_shape(dataset, {-1, -1});
+  FeatureSet f;
+  f.patches = r.read(dataset).to(torch::kFloat32);
+  io::check_finite_file_rows(r, dataset, f.patches);  // before any stage sees a NaN row
+  if (dataset != "embeddings" && r.has("embeddings")) {
+    r.expect_shape("embeddings", {-1, -1});
+    f.embeddings = r.read("embeddings").to(torch::kFloat32);
+    io::check_finite_file_rows(r, "embeddings", f.embeddings);
+  }
+  if (r.has_attr("feature_h") && r.has_attr("feature_w")) {
+    f.h = r.attr_int("feature_h");
+    f.w = r.attr_int("feature_w");
+  }
+  return f;
+}
+
+int64_t patches_per_image(const fs::path& path, const std::string& what) {
+  io::H5Reader r(path);
+  TC_CHECK(r.has_attr("feature_h") && r.has_attr("feature_w"), path.string(),
+           ": attributes feature_h and feature_w are missing: ", what,
+           " needs the patch grid (rows are image-major, h x w patches per image)");
+  const int64_t p = r.attr_int("feature_h") * r.attr_int("feature_w");
+  TC_CHECK(p > 0, path.string(), ": feature_h x feature_w = ", p, ": expected > 0");
+  return p;
+}
+
+void write_tail(const fs::path& path, const std::string& key, const sampling::TailSelection& sel,
+                const sampling::ClassSizeOptions& opts) {
+  io::H5Writer w(path, "tail", key);
+  w.write("class_sizes", sel.class_sizes);
+  w.write("tail_indices", sel.tail_indices.numel() ? sel.tail_indices : torch::empty({0}, torch::kInt64));
+  w.set_attr("th_type", opts.th_type);
+  w.set_attr("vote_type", opts.vote);
+  w.set_attr("max_k", sel.max_k);
+  w.commit();
+}
+
+at::Tensor read_tail_indices(const fs::path& path) {
+  io::H5Reader r(path);
+  r.expect_shape("tail_indices", {-1});
+  return r.read("tail_indices").to(torch::kInt64);
+}
+
+void write_lof(const fs::path& path, const std::string& key, const models::NoiseScores& s) {
+  io::H5Writer w(path, "lof", key);
+  w.write("lof_scores", s.lof.scores);
+  w.write("kept_indices", s.lof.kept_indices);
+  w.set_attr("filter", s.filter);
+  w.commit();
+}
+
+sampling::LofResult read_lof(const fs::path& path, int64_t rows) {
+  io::H5Reader r(path);
+  r.expect_shape("lof_scores", {rows});
+  r.expect_shape("kept_indices", {-1});
+  return {r.read("lof_scores").to(torch::kFloat32), r.read("kept_indices").to(torch::kInt64)};
+}
+
+TailFeaturesWriter::TailFeaturesWriter(const fs::path& path, const std::string& key, int64_t rows, int64_t dim)
+    : w_(path, "tail_features", key), rows_(rows) {
+  w_.create("features", io::DType::kFloat32, {rows, dim});
+}
+
+void TailFeaturesWriter::append(const at::Tensor& rows) {
+  if (rows.size(0) == 0) return;
+  TC_ASSERT(written_ + rows.size(0) <= rows_, "tail features: more rows than the ", rows_, " planned");
+  w_.write_rows("features", written_, rows);
+  written_ += rows.size(0);
+}
+
+void TailFeaturesWriter::commit(const at::Tensor& tail_indices, const data::AugmentSpec& augment) {
+  TC_ASSERT(written_ == rows_, "tail features: ", written_, " rows written, expected ", rows_);
+  w_.write("tail_indices", tail_indices);
+  w_.set_attr("augment", augment.name);
+  w_.set_attr("views_per_image", augment.views());
+  w_.commit();
+}
+
+void write_bank(const fs::path& path, const std::string& key, const models::MemoryBank& bank,
+                const std::string& method) {
+  TC_CHECK(bank.rows() > 0, path.string(), ": refusing to save an empty memory bank");
+  io::H5Writer w(path, "coreset", key);
+  w.write("coreset", bank.features.to(torch::kFloat32));
+  w.write("coreset_indices", bank.source_rows.to(torch::kInt64));
+  if (bank.weights.defined()) w.write("weights", bank.weights.to(torch::kFloat32));
+  w.set_attr("tail_rows", bank.tail_rows);
+  w.set_attr("model", method);
+  w.commit();
+}
+
+models::MemoryBank read_bank(const fs::path& path) {
+  io::H5Reader r(path);
+  r.expect_shape("coreset", {-1, -1});
+  models::MemoryBank bank;
+  bank.features = r.read("coreset").to(torch::kFloat32);
+  const int64_t m = bank.features.size(0);
+  r.expect_shape("coreset_indices", {m});
+  bank.source_rows = r.read("coreset_indices");
+  if (r.has("weights")) {
+    r.expect_shape("weights", {m});
+    bank.weights = r.read("weights").to(torch::kFloat32);
+  }
+  bank.tail_rows = r.has_attr("tail_rows") ? r.attr_int("tail_rows") : 0;
+  return bank;
+}
+
+TestFeaturesWriter::TestFeaturesWriter(const fs::path& path, const std::string& key, io::DType dtype)
+    : w_(path, "test_features", key), dtype_(dtype) {}
+
+void TestFeaturesWriter::add_class(const std::string& cls, const FeatureSet& f,
+                                   const std::vector<std::string>& image_paths) {
+  w_.create(cls + "/features", dtype_, {f.patches.size(0), f.patches.size(1)});
+  w_.write_rows(cls + "/features", 0, f.patches);
+  w_.write(cls + "/gt_masks", f.masks);
+  w_.write_strings(cls + "/image_paths", image_paths);
+}
+
+void TestFeaturesWriter::commit(int64_t h, int64_t w) {
+  w_.set_attr("feature_h", h);
+  w_.set_attr("feature_w", w);
+  w_.commit();
+}
+
+TestFeaturesReader::TestFeaturesReader(const fs::path& path)
+    : r_(path), h_(r_.attr_int("feature_h")), w_(r_.attr_int("feature_w")) {}
+
+FeatureSet TestFeaturesReader::images(const std::string& cls, int64_t first, int64_t count) const {
+  FeatureSet f;
+  f.h = h_;
+  f.w = w_;
+  f.patches = r_.read_rows(cls + "/features", first * h_ * w_, count * h_ * w_).to(torch::kFloat32);
+  f.masks = r_.read_rows(cls + "/gt_masks", first, count);
+  return f;
+}
+
+int64_t TestFeaturesReader::images_of(const std::string& cls) const { return r_.shape(cls + "/gt_masks").at(0); }
+at::Tensor TestFeaturesReader::masks(const std::string& cls) const { return r_.read(cls + "/gt_masks"); }
+std::vector<std::string> TestFeaturesReader::image_paths(const std::string& cls) const {
+  return r_.read_strings(cls + "/image_paths");
+}
+
+void write_class_predictions(io::H5Writer& w, const models::ClassPredictions& p) {
+  const auto& c = p.class_name;
+  w.write(c + "/image_scores", p.image_scores.to(torch::kFloat32).contiguous());
+  w.write(c + "/anomaly_maps", p.maps.to(torch::kFloat32).contiguous());
+  w.write(c + "/labels", p.labels.to(torch::kUInt8).contiguous());
+  w.write(c + "/gt_masks", p.masks.to(torch::kUInt8).contiguous());
+  w.write_strings(c + "/image_paths", p.image_paths);
+}
+
+models::ClassPredictions read_class_predictions(const io::H5Reader& r, const std::string& class_name) {
+  const auto& c = class_name;
+  models::ClassPredictions p;
+  p.class_name = c;
+  p.image_scores = r.read(c + "/image_scores").to(torch::kFloat32);
+  p.maps = r.read(c + "/anomaly_maps").to(torch::kFloat32);
+  p.labels = r.read(c + "/labels");
+  p.masks = r.read(c + "/gt_masks");
+  p.image_paths = r.read_strings(c + "/image_paths");
+  return p;
+}
+
+std::vector<models::ClassPredictions> read_scores(const fs::path& path, const std::vector<std::string>& classes) {
+  io::H5Reader r(path);
+  std::vector<models::ClassPredictions> out;
+  for (const auto& c : classes) out.push_back(read_class_predictions(r, c));
+  return out;
+}
+
+}  // namespace tc::pipeline

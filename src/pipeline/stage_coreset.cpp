@@ -1,0 +1,34 @@
+// Stage coreset: the method fits its memory bank from the stages before
+// (coreset.h5).
+#include <algorithm>
+
+#include "tailedcore/dist/comm.h"
+#include "tailedcore/pipeline/stage.h"
+#include "tailedcore/pipeline/stage_cache.h"
+
+namespace tc::pipeline {
+namespace {
+
+const std::string& name() { return models::stage_name(models::StageId::kCoreset); }
+
+bool runs(const StageContext& ctx, models::StageId id) {
+  const auto ids = ctx.method.stages(ctx.plan);
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+void run(StageContext& ctx) {
+  models::FitInputs in;
+  in.patches = ctx.train_features.patches;
+  in.patches_per_image = ctx.train_features.per_image();
+  if (runs(ctx, models::StageId::kLof)) in.lof = &ctx.lof;
+  if (runs(ctx, models::StageId::kTailFeatures))
+    in.tail_features = ctx.cache.path(models::stage_name(models::StageId::kTailFeatures));
+  const auto bank = ctx.method.fit(in, ctx.plan, ctx.comm);
+  if (ctx.comm.rank() == 0) write_bank(ctx.cache.path(name()), ctx.cache.config_hash(), bank, ctx.method.name());
+}
+
+}  // namespace
+
+Stage coreset_stage() { return {models::StageId::kCoreset, {models::StageId::kFeatures}, false, run, nullptr}; }
+
+}  // namespace tc::pipeline
