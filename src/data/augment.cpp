@@ -25,14 +25,24 @@ torch::Tensor center_crop(const torch::Tensor& x, int64_t crop) {
 
 }  // namespace
 
+const core::NameTable<AugmentType>& augment_types() {
+  static const core::NameTable<AugmentType> table({{AugmentType::kNone, ""},
+                                                   {AugmentType::kRot15Flip, "rot15flip"},
+                                                   {AugmentType::kRot30Flip, "rot30flip"},
+                                                   {AugmentType::kRot45Flip, "rot45flip"},
+                                                   {AugmentType::kRotFlip, "rotflip"}});
+  return table;
+}
+
 AugmentSpec augment_spec(const std::string& name) {
-  if (name.empty()) return {};
-  if (name == "rot15flip") return {name, 15, true};
-  if (name == "rot30flip") return {name, 30, true};
-  if (name == "rot45flip") return {name, 45, true};
-  if (name == "rotflip") return {name, 90, false};
-  TC_FAIL("tail_data_augment_type '", name,
-          "' is unknown: expected null, rot15flip, rot30flip, rot45flip or rotflip");
+  switch (augment_types().parse(name, "tail_data_augment_type")) {
+    case AugmentType::kNone: return {};
+    case AugmentType::kRot15Flip: return {name, 15, true};
+    case AugmentType::kRot30Flip: return {name, 30, true};
+    case AugmentType::kRot45Flip: return {name, 45, true};
+    case AugmentType::kRotFlip: return {name, 90, false};
+  }
+  return {};
 }
 
 std::vector<std::pair<int64_t, bool>> view_sequence(const AugmentSpec& spec) {

@@ -8,7 +8,11 @@
 #include <sstream>
 
 #include "tailedcore/core/check.h"
+#include "tailedcore/core/names.h"
+#include "tailedcore/data/augment.h"
 #include "tailedcore/features/backbone.h"
+#include "tailedcore/index/nearest.h"
+#include "tailedcore/io/hdf5.h"
 #include "tailedcore/io/files.h"
 
 namespace tc::exp {
@@ -39,9 +43,7 @@ std::vector<std::string> as_list(const YAML::Node& n, const std::string& where) 
 void check_choice(const std::string& value, const std::vector<std::string>& known,
                   const std::string& where) {
   if (std::find(known.begin(), known.end(), value) != known.end()) return;
-  std::string list;
-  for (const auto& k : known) list += (list.empty() ? "" : ", ") + (k.empty() ? std::string("null") : k);
-  TC_FAIL(where, ": '", value, "' is unknown: expected one of ", list);
+  TC_FAIL(where, ": '", value, "' is unknown: expected one of ", core::join_names(known));
 }
 
 // One table, one line per key: how it is read (YAML and `--set` alike) and
@@ -213,10 +215,9 @@ void validate(const Config& c, const std::string& source) {
   // model.coreset_model_name: models::make_method, the one place methods are named.
   check_choice(c.model.tail_th_type, {"", "ada_trim_min-mode", "symmin", "double_max_step"},
                where("model.tail_th_type"));
-  check_choice(c.model.tail_data_augment_type, {"", "rot15flip", "rot30flip", "rot45flip", "rotflip"},
-               where("model.tail_data_augment_type"));
-  check_choice(c.model.feature_dtype, {"float32", "float16"}, where("model.feature_dtype"));
-  check_choice(c.model.index, {"flat", "ivf"}, where("model.index"));
+  data::augment_types().parse(c.model.tail_data_augment_type, where("model.tail_data_augment_type"));
+  io::feature_dtypes().parse(c.model.feature_dtype, where("model.feature_dtype"));
+  index::index_types().parse(c.model.index, where("model.index"));
 }
 
 }  // namespace

@@ -41,7 +41,7 @@ Plan make_plan(const Config& cfg) {
   p.embedder.layers = m.layers_to_extract;
   p.embedder.target_dim = m.target_embed_dimension;
   if (!m.embedding_to_extract_from.empty()) p.embedder.global_layer = m.embedding_to_extract_from;
-  p.feature_dtype = io::parse_dtype(m.feature_dtype);
+  p.feature_dtype = io::feature_dtypes().parse(m.feature_dtype, "model.feature_dtype");
 
   p.tail_rule = m.tail_th_type;
   if (!p.tail_rule.empty()) p.class_size = sampling::class_size_options_from_config(p.tail_rule);
@@ -54,7 +54,7 @@ Plan make_plan(const Config& cfg) {
   p.lof.seed = stream_seed(cfg, kLofStream);
   p.head_coreset = coreset_options(cfg, kHeadGreedyStream);
   p.tail_coreset = coreset_options(cfg, kTailGreedyStream);
-  p.index.type = m.index;
+  p.index.type = index::index_types().parse(m.index, "model.index");
   p.index.k = m.faiss_k_neighbor;
   p.index.seed = static_cast<uint64_t>(cfg.seed);
   return p;

@@ -28,6 +28,11 @@ torch::Tensor as_float_rows(const at::Tensor& t, const char* what) {
 
 }  // namespace
 
+const core::NameTable<IndexType>& index_types() {
+  static const core::NameTable<IndexType> table({{IndexType::kFlat, "flat"}, {IndexType::kIvf, "ivf"}});
+  return table;
+}
+
 NearestNeighbors::NearestNeighbors(const at::Tensor& bank_in, const IndexOptions& opts)
     : impl_(std::make_unique<Impl>()) {
   const torch::Tensor bank = as_float_rows(bank_in, "memory bank");
@@ -36,9 +41,9 @@ NearestNeighbors::NearestNeighbors(const at::Tensor& bank_in, const IndexOptions
   TC_CHECK(opts.k >= 1, "faiss_k_neighbor = ", opts.k, ": expected >= 1");
   impl_->k = std::min<int64_t>(opts.k, m);
   impl_->query_batch = std::max<int64_t>(1, opts.query_batch);
-  if (opts.type == "flat") {
+  if (opts.type == IndexType::kFlat) {
     impl_->index = std::make_unique<faiss::IndexFlatL2>(d);
-  } else if (opts.type == "ivf") {
+  } else {
     int64_t lists = opts.ivf_lists > 0 ? opts.ivf_lists
                                        : std::max<int64_t>(1, 4 * static_cast<int64_t>(std::sqrt(m)));
     lists = std::min(lists, m);
@@ -48,8 +53,6 @@ NearestNeighbors::NearestNeighbors(const at::Tensor& bank_in, const IndexOptions
     ivf->cp.seed = static_cast<int>(opts.seed);
     ivf->train(m, bank.data_ptr<float>());
     impl_->index = std::move(ivf);
-  } else {
-    TC_FAIL("index type '", opts.type, "' is unknown: expected flat or ivf");
   }
   impl_->index->add(m, bank.data_ptr<float>());
 }
@@ -78,7 +81,7 @@ int64_t NearestNeighbors::k() const { return impl_->k; }
 
 double recall_at_1(const at::Tensor& bank, const at::Tensor& queries, const IndexOptions& opts) {
   IndexOptions exact = opts;
-  exact.type = "flat";
+  exact.type = IndexType::kFlat;
   exact.k = 1;
   IndexOptions approx = opts;
   approx.k = 1;

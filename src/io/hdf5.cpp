@@ -94,25 +94,22 @@ H5::H5Object& attr_owner(H5::H5File& file, const std::string& dataset, H5::DataS
 
 }  // namespace
 
-DType parse_dtype(const std::string& name) {
-  if (name == "float32") return DType::kFloat32;
-  if (name == "float16") return DType::kFloat16;
-  if (name == "float64") return DType::kFloat64;
-  if (name == "int64") return DType::kInt64;
-  if (name == "uint8") return DType::kUInt8;
-  TC_FAIL("dtype '", name, "' is unknown: expected float32, float16, float64, int64 or uint8");
+const core::NameTable<DType>& dtypes() {
+  static const core::NameTable<DType> table({{DType::kFloat32, "float32"},
+                                             {DType::kFloat16, "float16"},
+                                             {DType::kFloat64, "float64"},
+                                             {DType::kInt64, "int64"},
+                                             {DType::kUInt8, "uint8"}});
+  return table;
 }
 
-std::string dtype_name(DType d) {
-  switch (d) {
-    case DType::kFloat32: return "float32";
-    case DType::kFloat16: return "float16";
-    case DType::kFloat64: return "float64";
-    case DType::kInt64: return "int64";
-    case DType::kUInt8: return "uint8";
-  }
-  return "?";
+const core::NameTable<DType>& feature_dtypes() {
+  static const core::NameTable<DType> table({{DType::kFloat32, "float32"}, {DType::kFloat16, "float16"}});
+  return table;
 }
+
+DType parse_dtype(const std::string& name) { return dtypes().parse(name, "dtype"); }
+std::string dtype_name(DType d) { return dtypes().name(d); }
 
 // ---------------------------------------------------------------- writer ----
 

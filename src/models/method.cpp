@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "tailedcore/core/check.h"
+#include "tailedcore/core/names.h"
 #include "tailedcore/exp/plan.h"
 #include "tailedcore/models/scorer.h"
 
@@ -29,46 +30,32 @@ const std::vector<std::pair<std::string, Factory>>& registry() {
   return methods;
 }
 
-const std::vector<std::pair<StageId, std::string>>& stage_table() {
-  static const std::vector<std::pair<StageId, std::string>> table = {
-      {StageId::kFeatures, "features"},   {StageId::kTail, "tail"},
-      {StageId::kLof, "lof"},             {StageId::kTailFeatures, "tail_features"},
-      {StageId::kCoreset, "coreset"},     {StageId::kTestFeatures, "test_features"},
+const core::NameTable<StageId>& stage_names() {
+  static const core::NameTable<StageId> table({
+      {StageId::kFeatures, "features"},
+      {StageId::kTail, "tail"},
+      {StageId::kLof, "lof"},
+      {StageId::kTailFeatures, "tail_features"},
+      {StageId::kCoreset, "coreset"},
+      {StageId::kTestFeatures, "test_features"},
       {StageId::kScores, "scores"},
-  };
+  });
   return table;
-}
-
-std::string joined(const std::vector<std::string>& names) {
-  std::string s;
-  for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
-  return s;
 }
 
 }  // namespace
 
-const std::string& stage_name(StageId id) {
-  for (const auto& [s, name] : stage_table())
-    if (s == id) return name;
-  TC_FAIL("stage id ", static_cast<int>(id), " has no name");
-}
+const std::string& stage_name(StageId id) { return stage_names().name(id); }
 
 const std::vector<StageId>& all_stages() {
-  static const std::vector<StageId> ids = [] {
-    std::vector<StageId> v;
-    for (const auto& [s, _] : stage_table()) v.push_back(s);
-    return v;
-  }();
+  static const std::vector<StageId> ids = stage_names().values();
   return ids;
 }
 
 StageId parse_stage(const std::string& name, const std::string& where) {
-  std::vector<std::string> names;
-  for (const auto& [s, n] : stage_table()) {
-    if (n == name) return s;
-    names.push_back(n);
-  }
-  TC_FAIL(where, " '", name, "' is not a stage: expected one of ", joined(names));
+  TC_CHECK(stage_names().has(name), where, " '", name, "' is not a stage: expected one of ",
+           core::join_names(stage_names().names()));
+  return stage_names().parse(name, where);
 }
 
 NoiseScores Method::noise_scores(const at::Tensor& patches, int64_t patches_per_image,
@@ -83,7 +70,7 @@ std::unique_ptr<Scorer> Method::scorer(MemoryBank bank, const exp::Plan& plan) c
 std::unique_ptr<Method> make_method(const std::string& name, const std::string& where) {
   for (const auto& [n, make] : registry())
     if (n == name) return make();
-  TC_FAIL(where, ": '", name, "' is unknown: expected one of ", joined(method_names()));
+  TC_FAIL(where, ": '", name, "' is unknown: expected one of ", core::join_names(method_names()));
 }
 
 std::vector<std::string> method_names() {

@@ -42,7 +42,7 @@ void run(StageContext& ctx) {
   if (ctx.comm.rank() == 0)
     w = std::make_unique<io::H5Writer>(ctx.cache.path(models::stage_name(StageId::kScores)), "scores",
                                        ctx.cache.config_hash());
-  if (w && ctx.plan.index.type == "ivf") record_ivf_recall(ctx, *scorer, test, *w);
+  if (w && ctx.plan.index.type == index::IndexType::kIvf) record_ivf_recall(ctx, *scorer, test, *w);
   for (const auto& cls : ctx.catalog.classes()) {
     const auto records = ctx.catalog.test_set(cls);
     const int64_t n = static_cast<int64_t>(records.size());

@@ -14,6 +14,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include "tailedcore/core/names.h"
+
 namespace tc::data {
 
 struct AugmentSpec {
@@ -24,7 +26,11 @@ struct AugmentSpec {
   int64_t views() const { return angle_step > 0 ? 360 / angle_step * 2 - 1 : 0; }
 };
 
-/// "" | rot15flip | rot30flip | rot45flip | rotflip; anything else is an error listing these.
+enum class AugmentType { kNone, kRot15Flip, kRot30Flip, kRot45Flip, kRotFlip };
+/// "" (none) | rot15flip | rot30flip | rot45flip | rotflip (config tail_data_augment_type).
+const core::NameTable<AugmentType>& augment_types();
+
+/// The spec of a name of augment_types(); anything else is an error listing them.
 AugmentSpec augment_spec(const std::string& name);
 
 /// The (angle, flip) pairs in the reference's order: angle outer, flip inner, identity skipped.

@@ -11,14 +11,21 @@
 
 #include <ATen/core/Tensor.h>
 
+#include "tailedcore/core/names.h"
+
 namespace tc::dist {
 class Comm;
 }
 
 namespace tc::index {
 
+/// flat: exact; ivf: approximate, for banks too large for exact search.
+enum class IndexType { kFlat, kIvf };
+/// "flat", "ivf" (config model.index).
+const core::NameTable<IndexType>& index_types();
+
 struct IndexOptions {
-  std::string type = "flat";   // flat (exact) | ivf (approximate, for banks too large for exact search)
+  IndexType type = IndexType::kFlat;
   int64_t k = 1;               // neighbours per query (config faiss_k_neighbor)
   int64_t ivf_lists = 0;       // IVF cells; 0 = about 4 * sqrt(bank rows)
   int64_t ivf_probe = 8;       // cells visited per query

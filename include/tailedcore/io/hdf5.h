@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "tailedcore/core/names.h"
+
 namespace at {
 class Tensor;
 }
@@ -27,6 +29,9 @@ namespace tc::io {
 enum class DType { kFloat32, kFloat16, kFloat64, kInt64, kUInt8 };
 
 /// "float32" | "float16" | "float64" | "int64" | "uint8".
+const core::NameTable<DType>& dtypes();
+/// The dtypes features may be stored in: "float32" | "float16" (config model.feature_dtype).
+const core::NameTable<DType>& feature_dtypes();
 DType parse_dtype(const std::string& name);
 std::string dtype_name(DType d);
 

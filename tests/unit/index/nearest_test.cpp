@@ -4,6 +4,7 @@
 #include "tailedcore/core/check.h"
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/index/nearest.h"
+#include "testing.h"
 
 using tc::index::IndexOptions;
 using tc::index::NearestNeighbors;
@@ -41,8 +42,8 @@ TEST(NearestNeighbors, KIsClampedToTheBankAndDimensionIsChecked) {
   EXPECT_EQ(nn.k(), 2);
   EXPECT_THROW(nn.search(torch::zeros({1, 3})), tc::Error);
   EXPECT_THROW(NearestNeighbors(torch::zeros({0, 4}), IndexOptions{}), tc::Error);
-  opts.type = "hnsw";
-  EXPECT_THROW(NearestNeighbors(bank, opts), tc::Error);
+  EXPECT_EQ(tc::testing::error_of([] { tc::index::index_types().parse("hnsw", "model.index"); }),
+            "model.index: 'hnsw' is unknown: expected one of flat, ivf");
 }
 
 TEST(NearestNeighbors, IvfRecallIsHighOnClusteredData) {
@@ -51,7 +52,7 @@ TEST(NearestNeighbors, IvfRecallIsHighOnClusteredData) {
   auto bank = centres.repeat({100, 1}) + torch::randn({2000, 8}) * 0.1;
   auto queries = centres.repeat({5, 1}) + torch::randn({100, 8}) * 0.1;
   IndexOptions opts;
-  opts.type = "ivf";
+  opts.type = tc::index::IndexType::kIvf;
   opts.ivf_lists = 20;
   opts.ivf_probe = 4;
   EXPECT_GE(tc::index::recall_at_1(bank, queries, opts), 0.9);
