@@ -40,8 +40,7 @@ LofResult patchwise_lof(const at::Tensor& features, int64_t patches_per_image, c
 /// negated: x [B, N, D] is B independent sets; returns [B, N] float64.
 at::Tensor local_outlier_factor(const at::Tensor& x, int64_t k);
 
-/// Indices (ascending) of scores strictly below torch.quantile(scores as
-/// float32, q), for any number of scores (linear_quantile).
+/// Indices (ascending) of scores strictly below torch.quantile(scores, q).
 at::Tensor keep_below_quantile(const at::Tensor& scores, double q);
 
 /// lof.h5 (DESIGN "Artifacts"): /lof_scores, /kept_indices; attr filter =
