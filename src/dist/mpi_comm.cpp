@@ -62,14 +62,20 @@ class MpiComm final : public Comm {
     TC_CHECK(in.dim() >= 1, "MpiComm::allgatherv needs rank >= 1 tensors");
     int64_t row_elems = 1;
     for (int64_t d = 1; d < in.dim(); ++d) row_elems *= in.size(d);
-    int64_t n = in.size(0);
-    std::vector<int64_t> rows(size_);
-    check_mpi(MPI_Allgather(&n, 1, MPI_INT64_T, rows.data(), 1, MPI_INT64_T, comm_), "MPI_Allgather");
+    // (rows, elements per row) of every rank: a rank whose rows differ (an
+    // empty block of another shape too) would make the counts disagree, so
+    // every rank fails alike here instead of in MPI.
+    const int64_t mine[2] = {in.size(0), row_elems};
+    std::vector<int64_t> shapes(2 * size_);
+    check_mpi(MPI_Allgather(mine, 2, MPI_INT64_T, shapes.data(), 2, MPI_INT64_T, comm_), "MPI_Allgather");
     std::vector<int64_t> elems(size_);
     int64_t total = 0;
     for (int r = 0; r < size_; ++r) {
-      elems[r] = rows[r] * row_elems;
-      total += rows[r];
+      TC_CHECK(shapes[2 * r + 1] == shapes[1], "MpiComm::allgatherv: rank ", r, "'s rows hold ",
+               shapes[2 * r + 1], " elements, rank 0's ", shapes[1],
+               ": expected the same shape but for dim 0 on every rank");
+      elems[r] = shapes[2 * r] * row_elems;
+      total += shapes[2 * r];
     }
     auto sizes = in.sizes().vec();
     sizes[0] = total;

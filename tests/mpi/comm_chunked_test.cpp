@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "mpi_testing.h"
+#include "testing.h"
 #include "tailedcore/core/check.h"
 #include "tailedcore/dist/mpi_comm.h"
 
@@ -129,6 +130,17 @@ TEST(CommChunked, SplitKeepsTheLimit) {
   ASSERT_EQ(got.size(0), 3 * sub->size());
   for (int r = 0; r < sub->size(); ++r)
     EXPECT_TRUE(torch::all(got.narrow(0, 3 * r, 3) == (w.rank() % 2) + 2 * r).item<bool>()) << r;
+}
+
+// An empty block must still have the others' row shape: every rank fails alike, none hangs.
+TEST(CommChunked, AllgathervOfDifferentRowShapesFailsOnEveryRank) {
+  SKIP_WITHOUT_MPI();
+  auto& w = world();
+  if (w.size() < 2) GTEST_SKIP() << "needs 2 ranks";
+  const auto in = w.rank() == 1 ? torch::empty({0, 0, 0}) : torch::rand({2, 4, 3});
+  const auto e = tc::testing::error_of([&] { w.allgatherv(in); });
+  EXPECT_NE(e.find("rank 1's rows hold 0 elements, rank 0's 12"), std::string::npos) << e;
+  w.barrier();
 }
 
 TEST(CommChunked, LimitOutsideMpiCountsIsRefused) {
