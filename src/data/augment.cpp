@@ -5,22 +5,27 @@
 #include <cmath>
 
 #include "tailedcore/core/check.h"
+#include "tailedcore/data/transforms.h"
 
 namespace tc::data {
 namespace {
 
-// Half the growth of the crop's diagonal, rounded up: ceil((sqrt(2)*224 - 224)/2) = 47.
-int64_t rotation_padding(int64_t crop) {
-  return static_cast<int64_t>(std::ceil((std::sqrt(2.0 * crop * crop) - crop) / 2.0));
+// Half the growth of an out_h x out_w view's diagonal over its side `side`, rounded
+// up: what the rotation needs around that side. ceil((sqrt(2)*224 - 224)/2) = 47
+// for the square crop.
+int64_t rotation_padding(int64_t out_h, int64_t out_w, int64_t side) {
+  const double diagonal = std::sqrt(static_cast<double>(out_h * out_h + out_w * out_w));
+  return static_cast<int64_t>(std::ceil((diagonal - side) / 2.0));
 }
 
-torch::Tensor center_crop(const torch::Tensor& x, int64_t crop) {
+torch::Tensor center_crop(const torch::Tensor& x, int64_t out_h, int64_t out_w) {
   const int64_t h = x.size(-2), w = x.size(-1);
-  TC_CHECK(h >= crop && w >= crop, "image of ", h, "x", w, " is smaller than the crop ", crop);
+  TC_CHECK(h >= out_h && w >= out_w, "image of ", h, "x", w, " is smaller than the crop ", out_h, "x",
+           out_w);
   // torchvision: int(round((size - crop) / 2)) with Python's round-half-even.
-  const int64_t top = static_cast<int64_t>(std::nearbyint((h - crop) / 2.0));
-  const int64_t left = static_cast<int64_t>(std::nearbyint((w - crop) / 2.0));
-  return x.narrow(-2, top, crop).narrow(-1, left, crop);
+  const int64_t top = static_cast<int64_t>(std::nearbyint((h - out_h) / 2.0));
+  const int64_t left = static_cast<int64_t>(std::nearbyint((w - out_w) / 2.0));
+  return x.narrow(-2, top, out_h).narrow(-1, left, out_w);
 }
 
 }  // namespace
@@ -81,19 +86,25 @@ at::Tensor rotate_nearest(const at::Tensor& image, double degrees) {
 at::Tensor make_view(const at::Tensor& image, const AugmentSpec& spec, int64_t angle, bool flip,
                      int64_t crop) {
   TC_CHECK(image.dim() == 4, "make_view expects [B, 3, H, W]: got ", image.sizes());
+  TC_CHECK(crop >= 0, "view crop ", crop, ": expected a side > 0, or kFullSize (0) for the image's size");
   torch::Tensor x = flip ? image.flip({3}) : image;
   if (!spec.from_uncropped) {
     // rotflip: quarter turns of the square crop are exact.
     TC_CHECK(angle % 90 == 0, "rotflip views need multiples of 90 degrees: got ", angle);
+    TC_CHECK(image.size(2) == image.size(3), "rotflip turns the image by quarter turns: it needs a square ",
+             "image, got ", image.size(2), "x", image.size(3), " (use rot15flip, rot30flip or rot45flip)");
     return torch::rot90(x, angle / 90, {2, 3}).contiguous();
   }
+  const int64_t out_h = crop == kFullSize ? image.size(2) : crop;
+  const int64_t out_w = crop == kFullSize ? image.size(3) : crop;
   if (angle != 0) {
-    const int64_t pad = rotation_padding(crop);
+    const int64_t pad_h = rotation_padding(out_h, out_w, out_h);
+    const int64_t pad_w = rotation_padding(out_h, out_w, out_w);
     x = torch::nn::functional::pad(
-        x, torch::nn::functional::PadFuncOptions({pad, pad, pad, pad}).mode(torch::kReplicate));
+        x, torch::nn::functional::PadFuncOptions({pad_w, pad_w, pad_h, pad_h}).mode(torch::kReplicate));
     x = rotate_nearest(x, static_cast<double>(angle));
   }
-  return center_crop(x, crop).contiguous();
+  return center_crop(x, out_h, out_w).contiguous();
 }
 
 }  // namespace tc::data

@@ -64,6 +64,18 @@ std::pair<int, int> image_size(const std::string& path) {
   return {m.cols, m.rows};
 }
 
+std::pair<int, int> common_image_size(const std::vector<std::string>& paths) {
+  TC_CHECK(!paths.empty(), "no images to take a common size of: expected at least one");
+  const auto first = image_size(paths.front());
+  for (const auto& p : paths) {
+    const auto size = image_size(p);
+    TC_CHECK(size == first, p, ": image is ", size.first, "x", size.second, " but ", paths.front(),
+             " is ", first.first, "x", first.second,
+             ": images kept at their own size must all have the same size");
+  }
+  return first;
+}
+
 void check_run_inputs(const Catalog& catalog) {
   for (const auto& cls : catalog.classes()) {
     const auto test = catalog.test_set(cls);  // fails naming <class>/test when empty

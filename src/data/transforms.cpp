@@ -188,11 +188,17 @@ cv::Mat decode_gray(const std::string& path) {
 }
 
 cv::Mat resize_and_crop(const cv::Mat& img, const TransformOptions& opts) {
-  const auto [w, h] = resized_size(img.cols, img.rows, opts.resize);
-  cv::Mat r = resize_pil_bilinear(img, w, h);
-  if (opts.crop <= 0) return r;
-  const int crop = static_cast<int>(opts.crop);
-  TC_CHECK(w >= crop && h >= crop, "resized image ", w, "x", h, " is smaller than the crop ", crop);
+  TC_CHECK(opts.resize >= 0, "resize ", opts.resize, ": expected a shorter side > 0, or kFullSize (0) for none");
+  TC_CHECK(opts.crop >= 0, "crop ", opts.crop, ": expected a side > 0, or kFullSize (0) for none");
+  cv::Mat r = img;
+  if (opts.resize != kFullSize) {
+    const auto [rw, rh] = resized_size(img.cols, img.rows, opts.resize);
+    r = resize_pil_bilinear(img, rw, rh);
+  }
+  if (opts.crop == kFullSize) return r;
+  const int crop = static_cast<int>(opts.crop), w = r.cols, h = r.rows;
+  TC_CHECK(w >= crop && h >= crop, "image ", w, "x", h, opts.resize == kFullSize ? "" : " after resizing",
+           " is smaller than the crop ", crop);
   // torchvision: int(round((size - crop) / 2.0)), Python rounds half to even.
   const int top = static_cast<int>(std::nearbyint((h - crop) / 2.0));
   const int left = static_cast<int>(std::nearbyint((w - crop) / 2.0));

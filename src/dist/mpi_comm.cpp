@@ -10,6 +10,7 @@
 
 #include "tailedcore/core/check.h"
 #include "tailedcore/core/runtime.h"
+#include "message_chunks.h"
 
 namespace tc::dist {
 namespace {
@@ -30,7 +31,9 @@ MPI_Datatype mpi_type(const torch::Tensor& t, const char* what) {
 
 class MpiComm final : public Comm {
  public:
-  explicit MpiComm(MPI_Comm comm) : comm_(comm) {
+  MpiComm(MPI_Comm comm, const MpiOptions& opts) : comm_(comm), opts_(opts) {
+    TC_CHECK_RANGE(opts_.max_message_elements, int64_t{1},
+                   int64_t{std::numeric_limits<int>::max()}, "MpiOptions::max_message_elements");
     check_mpi(MPI_Comm_rank(comm_, &rank_), "MPI_Comm_rank");
     check_mpi(MPI_Comm_size(comm_, &size_), "MPI_Comm_size");
   }
@@ -50,9 +53,7 @@ class MpiComm final : public Comm {
     if (sizes.empty()) sizes.push_back(1);
     sizes[0] *= size_;
     auto out = torch::empty(sizes, in.options());
-    check_mpi(MPI_Allgather(in.data_ptr(), static_cast<int>(in.numel()), mpi_type(in, "allgather"),
-                            out.data_ptr(), static_cast<int>(in.numel()), mpi_type(in, "allgather"), comm_),
-              "MPI_Allgather");
+    gather_blocks(in, std::vector<int64_t>(size_, in.numel()), out, "allgather");
     return out;
   }
 
@@ -61,25 +62,25 @@ class MpiComm final : public Comm {
     TC_CHECK(in.dim() >= 1, "MpiComm::allgatherv needs rank >= 1 tensors");
     int64_t row_elems = 1;
     for (int64_t d = 1; d < in.dim(); ++d) row_elems *= in.size(d);
-    int64_t n = in.size(0);
-    std::vector<int64_t> counts(size_);
-    check_mpi(MPI_Allgather(&n, 1, MPI_INT64_T, counts.data(), 1, MPI_INT64_T, comm_), "MPI_Allgather");
-    std::vector<int> recv(size_), displ(size_);
+    // (rows, elements per row) of every rank: a rank whose rows differ (an
+    // empty block of another shape too) would make the counts disagree, so
+    // every rank fails alike here instead of in MPI.
+    const int64_t mine[2] = {in.size(0), row_elems};
+    std::vector<int64_t> shapes(2 * size_);
+    check_mpi(MPI_Allgather(mine, 2, MPI_INT64_T, shapes.data(), 2, MPI_INT64_T, comm_), "MPI_Allgather");
+    std::vector<int64_t> elems(size_);
     int64_t total = 0;
     for (int r = 0; r < size_; ++r) {
-      TC_CHECK(counts[r] * row_elems < std::numeric_limits<int>::max(), "allgatherv: block of rank ",
-               r, " exceeds MPI's int count");
-      recv[r] = static_cast<int>(counts[r] * row_elems);
-      displ[r] = static_cast<int>(total * row_elems);
-      total += counts[r];
+      TC_CHECK(shapes[2 * r + 1] == shapes[1], "MpiComm::allgatherv: rank ", r, "'s rows hold ",
+               shapes[2 * r + 1], " elements, rank 0's ", shapes[1],
+               ": expected the same shape but for dim 0 on every rank");
+      elems[r] = shapes[2 * r] * row_elems;
+      total += shapes[2 * r];
     }
     auto sizes = in.sizes().vec();
     sizes[0] = total;
     auto out = torch::empty(sizes, in.options());
-    const auto type = mpi_type(in, "allgatherv");
-    check_mpi(MPI_Allgatherv(in.data_ptr(), static_cast<int>(in.numel()), type, out.data_ptr(),
-                             recv.data(), displ.data(), type, comm_),
-              "MPI_Allgatherv");
+    gather_blocks(in, elems, out, "allgatherv");
     return out;
   }
 
@@ -89,9 +90,16 @@ class MpiComm final : public Comm {
     auto in = host(t, "allreduce");
     auto out = torch::empty_like(in);
     const MPI_Op mop = op == ReduceOp::kSum ? MPI_SUM : op == ReduceOp::kMin ? MPI_MIN : MPI_MAX;
-    check_mpi(MPI_Allreduce(in.data_ptr(), out.data_ptr(), static_cast<int>(in.numel()),
-                            mpi_type(in, "allreduce"), mop, comm_),
-              "MPI_Allreduce");
+    const auto type = mpi_type(in, "allreduce");
+    // Element-wise, so pieces reduce as one call would (exactly for integers;
+    // a floating sum's order is MPI's choice, per message size as per rank count).
+    const auto* src = static_cast<const char*>(in.data_ptr());
+    auto* dst = static_cast<char*>(out.data_ptr());
+    const int64_t elem = in.element_size();
+    detail::for_each_chunk(in.numel(), opts_.max_message_elements, [&](int64_t offset, int count) {
+      check_mpi(MPI_Allreduce(src + offset * elem, dst + offset * elem, count, type, mop, comm_),
+                "MPI_Allreduce");
+    });
     return out;
   }
 
@@ -118,9 +126,7 @@ class MpiComm final : public Comm {
   at::Tensor broadcast(const at::Tensor& t, int root) override {
     TC_CHECK(root >= 0 && root < size_, "broadcast root ", root, " is not a rank of ", size_);
     auto buf = host(t, "broadcast").clone();
-    check_mpi(MPI_Bcast(buf.data_ptr(), static_cast<int>(buf.numel()), mpi_type(buf, "broadcast"),
-                        root, comm_),
-              "MPI_Bcast");
+    bcast_in_place(buf.data_ptr(), buf.numel(), mpi_type(buf, "broadcast"), buf.element_size(), root);
     return buf;
   }
 
@@ -129,7 +135,7 @@ class MpiComm final : public Comm {
   std::unique_ptr<Comm> split(int color, int key) override {
     MPI_Comm sub;
     check_mpi(MPI_Comm_split(comm_, color, key, &sub), "MPI_Comm_split");
-    return std::make_unique<MpiComm>(sub);
+    return std::make_unique<MpiComm>(sub, opts_);
   }
 
   [[noreturn]] void abort(const std::string& message, int exit_code) override {
@@ -143,12 +149,48 @@ class MpiComm final : public Comm {
   torch::Tensor host(const at::Tensor& t, const char* what) const {
     TC_CHECK(t.device().is_cpu(), "MpiComm::", what, ": tensor is on ", t.device(),
              ": MpiComm moves host tensors (use NcclComm for CUDA tensors)");
-    TC_CHECK(t.numel() < std::numeric_limits<int>::max(), "MpiComm::", what, ": ", t.numel(),
-             " elements exceed MPI's int count: split the tensor");
     return t.contiguous();
   }
 
+  /// `n` elements at `data` from `root` to every rank, in calls under the limit.
+  void bcast_in_place(void* data, int64_t n, MPI_Datatype type, int64_t elem, int root) {
+    auto* bytes = static_cast<char*>(data);
+    detail::for_each_chunk(n, opts_.max_message_elements, [&](int64_t offset, int count) {
+      check_mpi(MPI_Bcast(bytes + offset * elem, count, type, root, comm_), "MPI_Bcast");
+    });
+  }
+
+  /// Rank r's `elems[r]` elements (this rank's are `in`) land in `out`, in rank order.
+  void gather_blocks(const torch::Tensor& in, const std::vector<int64_t>& elems, torch::Tensor& out,
+                     const char* what) {
+    const auto type = mpi_type(in, what);
+    int64_t total = 0;
+    for (auto e : elems) total += e;
+    if (total <= opts_.max_message_elements) {
+      // One call: every count and displacement fits in an int.
+      std::vector<int> counts(size_), displs(size_);
+      for (int r = 0, offset = 0; r < size_; offset += counts[r], ++r) {
+        counts[r] = static_cast<int>(elems[r]);
+        displs[r] = offset;
+      }
+      check_mpi(MPI_Allgatherv(in.data_ptr(), counts[rank_], type, out.data_ptr(), counts.data(),
+                               displs.data(), type, comm_),
+                "MPI_Allgatherv");
+      return;
+    }
+    // Past the limit, displacements would overflow: each block is broadcast by
+    // its owner straight into its place, in pieces under the limit.
+    auto flat = out.view({-1});
+    int64_t offset = 0;
+    for (int r = 0; r < size_; offset += elems[r], ++r) {
+      auto block = flat.narrow(0, offset, elems[r]);
+      if (r == rank_) block.copy_(in.view({-1}));
+      bcast_in_place(block.data_ptr(), elems[r], type, in.element_size(), r);
+    }
+  }
+
   MPI_Comm comm_;
+  MpiOptions opts_;
   int rank_ = 0, size_ = 1;
 };
 
@@ -164,6 +206,8 @@ void check_mpi(int rc, const char* call) {
   TC_FAIL(call, " failed on rank ", rank, " (", core::host_name(), "): ", msg);
 }
 
-std::unique_ptr<Comm> make_mpi_comm(MPI_Comm comm) { return std::make_unique<MpiComm>(comm); }
+std::unique_ptr<Comm> make_mpi_comm(MPI_Comm comm, const MpiOptions& opts) {
+  return std::make_unique<MpiComm>(comm, opts);
+}
 
 }  // namespace tc::dist

@@ -5,6 +5,7 @@
 #include "tailedcore/core/check.h"
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/sampling/lof_blocked.h"
+#include "tailedcore/sampling/quantile.h"
 
 namespace tc::sampling {
 
@@ -31,7 +32,7 @@ at::Tensor local_outlier_factor(const at::Tensor& x_in, int64_t k) {
 }
 
 at::Tensor keep_below_quantile(const at::Tensor& scores, double q) {
-  const auto th = torch::quantile(scores.to(torch::kFloat32), q);
+  const double th = linear_quantile(scores.to(torch::kFloat32), q);
   return torch::nonzero(scores < th).flatten();
 }
 

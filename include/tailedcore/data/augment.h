@@ -37,7 +37,10 @@ AugmentSpec augment_spec(const std::string& name);
 std::vector<std::pair<int64_t, bool>> view_sequence(const AugmentSpec& spec);
 
 /// One view. `image` is [B, 3, H, W] float32 (normalised): uncropped for rot*flip,
-/// the crop for rotflip. Returns [B, 3, crop, crop].
+/// the crop for rotflip (square). Returns [B, 3, crop, crop]; crop = kFullSize
+/// (transforms.h) keeps the image's H x W, also when not square (rot*flip pad
+/// each side by what the H x W view's diagonal needs; for a square crop that
+/// is the 47 px above).
 at::Tensor make_view(const at::Tensor& image, const AugmentSpec& spec, int64_t angle, bool flip,
                      int64_t crop);
 

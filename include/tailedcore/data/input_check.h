@@ -6,6 +6,7 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace tc::data {
 
@@ -14,6 +15,12 @@ class Catalog;
 /// (width, height) of an image file: from the header for PNG and JPEG, else by
 /// decoding. Fails with one line naming the file when it cannot be read.
 std::pair<int, int> image_size(const std::string& path);
+
+/// The (width, height) every one of `paths` has (image_size: headers, no
+/// decoding): images kept at their own size (kFullSize) batch and share one
+/// patch grid only when equal. Otherwise one line naming the first image and
+/// the first of another size, with both sizes; no paths is an error too.
+std::pair<int, int> common_image_size(const std::vector<std::string>& paths);
 
 /// Fails with one line naming the folder or file at fault.
 void check_run_inputs(const Catalog& catalog);

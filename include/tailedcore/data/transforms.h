@@ -1,6 +1,8 @@
 // Image and mask transforms exactly as the reference (SPEC 1.2):
 // decode -> RGB -> Resize(shorter side) with PIL's antialiased bilinear filter
 // and its 8-bit fixed-point rounding -> CenterCrop -> /255 -> ImageNet Normalize.
+// Either step can be left out (kFullSize): with neither, an image keeps its own
+// size, which need not be square (native resolution).
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -11,9 +13,13 @@
 
 namespace tc::data {
 
+/// For TransformOptions::resize or ::crop: leave that step out, keeping the
+/// size the image has at that point.
+constexpr int64_t kFullSize = 0;
+
 struct TransformOptions {
-  int64_t resize = 256;  // shorter side after resizing
-  int64_t crop = 224;    // centre crop; 0 = none (the tail views start uncropped)
+  int64_t resize = 256;  // shorter side after resizing; kFullSize = no resize
+  int64_t crop = 224;    // square centre crop; kFullSize = none (the tail views start uncropped)
 };
 
 /// PIL's Image.resize(size, BILINEAR) on an 8-bit image of 1 or 3 channels:
@@ -34,7 +40,9 @@ cv::Mat decode_rgb(const std::string& path);
 /// Decodes a mask as one 8-bit channel.
 cv::Mat decode_gray(const std::string& path);
 
-/// Resize + centre crop of an 8-bit image (the reference's PIL steps).
+/// Resize + centre crop of an 8-bit image (the reference's PIL steps), each
+/// left out when kFullSize. A negative size, or a crop larger than the
+/// (resized) image, is a one-line error naming the sizes.
 cv::Mat resize_and_crop(const cv::Mat& img, const TransformOptions& opts);
 
 /// [3, H, W] float32, ImageNet-normalised.

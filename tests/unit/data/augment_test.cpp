@@ -3,6 +3,8 @@
 
 #include "tailedcore/core/check.h"
 #include "tailedcore/data/augment.h"
+#include "tailedcore/data/transforms.h"
+#include "testing.h"
 
 using namespace tc::data;
 
@@ -53,6 +55,30 @@ TEST(Augment, AngleZeroFlipIsTheMirroredCrop) {
   EXPECT_TRUE(torch::equal(v, x.narrow(2, 16, 224).narrow(3, 16, 224).flip({3})));
   auto q = make_view(x.narrow(2, 16, 224).narrow(3, 16, 224), augment_spec("rotflip"), 180, false, 224);
   EXPECT_TRUE(torch::equal(q, torch::rot90(x.narrow(2, 16, 224).narrow(3, 16, 224), 2, {2, 3})));
+}
+
+// Native resolution (crop = kFullSize): every view keeps the image's own,
+// non-square size, and the padding covers the rotated rectangle.
+TEST(Augment, NativeViewsKeepANonSquareSizeAndNeverShowTheFill) {
+  torch::manual_seed(3);
+  const auto x = torch::rand({2, 3, 9, 20}) + 1;  // no pixel is 0, the rotation's fill
+  const auto spec = augment_spec("rot15flip");
+  for (auto [angle, flip] : view_sequence(spec)) {
+    const auto v = make_view(x, spec, angle, flip, kFullSize);
+    ASSERT_EQ(v.sizes(), x.sizes()) << "angle " << angle;
+    EXPECT_TRUE(torch::all(v > 0).item<bool>()) << "angle " << angle << " flip " << flip;
+  }
+  EXPECT_TRUE(torch::equal(make_view(x, spec, 0, true, kFullSize), x.flip({3})));
+  EXPECT_TRUE(torch::equal(make_view(x, spec, 180, false, kFullSize), x.flip({2, 3})));
+  // A square crop of a native image is the usual view.
+  EXPECT_EQ(make_view(x, spec, 30, false, 8).sizes(), (std::vector<int64_t>{2, 3, 8, 8}));
+}
+
+TEST(Augment, QuarterTurnsOfANonSquareImageAreRefused) {
+  const auto x = torch::rand({1, 3, 5, 7});
+  const auto e = tc::testing::error_of([&] { make_view(x, augment_spec("rotflip"), 90, false, kFullSize); });
+  EXPECT_NE(e.find("needs a square image, got 5x7"), std::string::npos) << e;
+  EXPECT_THROW(make_view(x, augment_spec("rot15flip"), 15, false, -1), tc::Error);
 }
 
 }  // namespace

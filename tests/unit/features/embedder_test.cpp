@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <array>
+#include <vector>
+
 #include "tailedcore/core/check.h"
 #include "tailedcore/features/backbone.h"
 #include "tailedcore/features/embedder.h"
@@ -56,6 +59,37 @@ TEST(Embedder, MatchesTheReferenceOperationsLiterally) {
   ASSERT_EQ(ours.sizes(), want.sizes());
   const double rel = ((ours - want).abs().max() / want.abs().max()).item<double>();
   EXPECT_LT(rel, 1e-5);
+}
+
+// Non-square grids (native-resolution images): h != w everywhere, down to a
+// 2 x 3 first layer whose deeper layer (1 x 2) is resized up to it.
+TEST(Embedder, NonSquareGridsMatchTheReferenceOperations) {
+  torch::manual_seed(4);
+  for (const auto& [h, w, h3, w3] : std::vector<std::array<int64_t, 4>>{{2, 3, 1, 2}, {6, 10, 3, 5}, {9, 4, 5, 2}}) {
+    auto l2 = torch::randn({2, 16, h, w}).relu();
+    auto l3 = torch::randn({2, 32, h3, w3}).relu();
+    auto ours = embed_layer_maps({l2, l3}, 64);
+    auto want = literal_embedding({l2, l3}, 64);
+    ASSERT_EQ(ours.sizes(), (std::vector<int64_t>{2 * h * w, 64})) << h << "x" << w;
+    const double rel = ((ours - want).abs().max() / want.abs().max()).item<double>();
+    EXPECT_LT(rel, 1e-5) << h << "x" << w;
+  }
+}
+
+TEST(Embedder, NonSquareImagesGiveANonSquarePatchGrid) {
+  BackboneOptions o;
+  o.name = "resnet18";
+  o.base_width = 8;
+  auto b = Backbone::create(o);
+  EmbedderOptions eo;
+  eo.target_dim = 32;
+  PatchEmbedder embedder(*b, eo);
+  const auto images = torch::randn({2, 3, 48, 80});
+  const auto out = embedder.embed(images);
+  EXPECT_EQ(out.h, 6);  // layer2: stride 8
+  EXPECT_EQ(out.w, 10);
+  const auto maps = b->forward(images, {"layer2", "layer3"});
+  EXPECT_TRUE(torch::equal(out.patches, embed_layer_maps({maps.at("layer2"), maps.at("layer3")}, 32)));
 }
 
 TEST(Embedder, ClosedFormOfTwoLayersFromSpec) {
