@@ -76,9 +76,16 @@ std::pair<int, int> common_image_size(const std::vector<std::string>& paths) {
   return first;
 }
 
-void check_run_inputs(const Catalog& catalog) {
+void check_run_inputs(const Catalog& catalog, bool native_size) {
+  std::vector<std::string> pooled;
   for (const auto& cls : catalog.classes()) {
     const auto test = catalog.test_set(cls);  // fails naming <class>/test when empty
+    if (native_size) {
+      std::vector<std::string> paths;
+      for (const auto& r : catalog.train_set(cls)) paths.push_back(r.path), pooled.push_back(r.path);
+      for (const auto& r : test) paths.push_back(r.path);
+      common_image_size(paths);
+    }
     for (const auto& r : test) {
       if (r.mask_path.empty()) continue;
       const auto [iw, ih] = image_size(r.path);
@@ -87,6 +94,7 @@ void check_run_inputs(const Catalog& catalog) {
                " is ", iw, "x", ih, ": expected the same size");
     }
   }
+  if (native_size) common_image_size(pooled);
 }
 
 }  // namespace tc::data

@@ -10,6 +10,7 @@
 #include "tailedcore/core/check.h"
 #include "tailedcore/core/names.h"
 #include "tailedcore/data/augment.h"
+#include "tailedcore/data/transforms.h"
 #include "tailedcore/features/backbone.h"
 #include "tailedcore/index/nearest.h"
 #include "tailedcore/io/hdf5.h"
@@ -88,6 +89,25 @@ struct Codec<std::vector<std::string>> {
   }
 };
 
+// An image size: pixels, or `full` (data::kFullSize: the image's own size).
+struct SizeCodec {
+  static int64_t read(const YAML::Node& n, const std::string& w) {
+    if (n.IsScalar() && n.Scalar() == "full") return data::kFullSize;
+    const int64_t v = as<int64_t>(n, w, "a size in pixels or full");
+    TC_CHECK(v > 0, w, " = ", v, ": expected a size in pixels (> 0) or full");
+    return v;
+  }
+  static void write(YAML::Emitter& e, int64_t v) {
+    if (v == data::kFullSize) e << "full"; else e << v;
+  }
+};
+
+Field size_field(std::string key, int64_t DataConfig::*member) {
+  return {std::move(key),
+          [member](Config& c, const YAML::Node& n, const std::string& w) { c.data.*member = SizeCodec::read(n, w); },
+          [member](const Config& c, YAML::Emitter& e) { SizeCodec::write(e, c.data.*member); }};
+}
+
 template <class T>
 Field field(std::string key, T Config::*member) {
   return {std::move(key), [member](Config& c, const YAML::Node& n, const std::string& w) { c.*member = Codec<T>::read(n, w); },
@@ -107,9 +127,9 @@ const std::vector<Field>& fields() {
   constexpr auto model = &Config::model;
   static const std::vector<Field> table = {
       field("seed", &Config::seed),
-      field("data.resize", data, &D::resize),
-      field("data.imagesize", data, &D::imagesize),
-      field("data.inputsize", data, &D::inputsize),
+      size_field("data.resize", &D::resize),
+      size_field("data.imagesize", &D::imagesize),
+      size_field("data.inputsize", &D::inputsize),
       field("data.batch_size", data, &D::batch_size),
       field("data.workers", data, &D::workers),
       field("model.backbone_names", model, &M::backbone_names),
@@ -192,9 +212,9 @@ void validate(const Config& c, const std::string& source) {
   TC_CHECK(c.model.lof_k >= 1, where("model.lof_k"), " = ", c.model.lof_k, ": expected >= 1");
   TC_CHECK(c.model.lof_keep > 0 && c.model.lof_keep <= 1, where("model.lof_keep"), " = ",
            c.model.lof_keep, ": expected a quantile in (0, 1]");
-  TC_CHECK(c.data.resize > 0 && c.data.imagesize > 0 && c.data.imagesize <= c.data.resize,
-           where("data.imagesize"), " = ", c.data.imagesize, ": expected 0 < imagesize <= resize (",
-           c.data.resize, ")");
+  const bool sized = c.data.resize != data::kFullSize && c.data.imagesize != data::kFullSize;
+  TC_CHECK(!sized || c.data.imagesize <= c.data.resize, where("data.imagesize"), " = ", c.data.imagesize,
+           ": expected imagesize <= resize (", c.data.resize, ") or full");
   TC_CHECK(c.data.batch_size >= 1, where("data.batch_size"), " = ", c.data.batch_size, ": expected >= 1");
   TC_CHECK(c.data.workers >= 1, where("data.workers"), " = ", c.data.workers, ": expected >= 1");
   TC_CHECK(!c.model.backbone_names.empty(), where("model.backbone_names"), ": expected at least one backbone");

@@ -86,8 +86,10 @@ FeatureSet FeatureSource::extract_block(const std::vector<data::ImageRecord>& re
       progress.advance(batch->images.size(0));
     }
   }
-  // Ranks with no images still need the shapes for the collectives.
-  auto hw = comm_.allreduce(torch::tensor({out.h, out.w}), dist::ReduceOp::kMax);
+  // Ranks with no images still need the shapes for the collectives (masks:
+  // the images' size, which at native resolution only the images know).
+  const int64_t mask_h = masks.empty() ? 0 : masks[0].size(1), mask_w = masks.empty() ? 0 : masks[0].size(2);
+  auto hw = comm_.allreduce(torch::tensor({out.h, out.w, mask_h, mask_w}), dist::ReduceOp::kMax);
   out.h = hw[0].item<int64_t>();
   out.w = hw[1].item<int64_t>();
   out.patches = patches.empty() ? torch::empty({0, plan_.embedder.target_dim}) : torch::cat(patches);
@@ -98,7 +100,7 @@ FeatureSet FeatureSource::extract_block(const std::vector<data::ImageRecord>& re
     out.embeddings = embeddings.empty() ? torch::empty({0, edim}) : torch::cat(embeddings);
   }
   if (with_masks)
-    out.masks = masks.empty() ? torch::empty({0, plan_.transform.crop, plan_.transform.crop}, torch::kUInt8)
+    out.masks = masks.empty() ? torch::empty({0, hw[2].item<int64_t>(), hw[3].item<int64_t>()}, torch::kUInt8)
                               : torch::cat(masks);
   return out;
 }

@@ -117,7 +117,8 @@ RunSummary run_in_folder(const RunOptions& opts, const exp::Plan& plan, const mo
   const auto catalog = data::Catalog::scan(opts.data_dir);
   const auto train = catalog.train_pool();
   TC_CHECK(!train.empty(), opts.data_dir.string(), ": the training set is empty");
-  data::check_run_inputs(catalog);  // test folders and mask sizes
+  // Test folders and mask sizes; at native size (no resize, no crop), one image size.
+  data::check_run_inputs(catalog, plan.transform.resize == data::kFullSize && plan.transform.crop == data::kFullSize);
   core::log_info("run ", summary.run_dir.string(), ": ", method.name(), " on ", train.size(),
                  " training images, ", catalog.classes().size(), " classes, ", comm.size(), " rank(s) x ",
                  threads, " thread(s)");

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <opencv2/imgcodecs.hpp>
+
 #include "mpi_testing.h"
 #include "tailedcore/data/nlt.h"
 #include "tailedcore/data/synth.h"
@@ -55,6 +57,54 @@ TEST(MpiRun, TailedCoreRunIsRankInvariant) {
     EXPECT_TRUE(torch::allclose(sa.read(cls + "/image_scores"), sb.read(cls + "/image_scores"), 1e-5, 1e-6)) << cls;
     EXPECT_TRUE(torch::allclose(sa.read(cls + "/anomaly_maps").to(torch::kFloat32),
                                 sb.read(cls + "/anomaly_maps").to(torch::kFloat32), 1e-3, 1e-3)) << cls;
+  }
+  EXPECT_EQ(summary.classes.size(), 6u);
+}
+
+// Native resolution: no resize, no crop, images 48 wide and 32 high, so the
+// patch grid, LOF's positions, the views and the maps are all non-square.
+TEST(MpiRun, NativeResolutionNonSquareRunIsRankInvariant) {
+  const auto dir = tc::testing::shared_temp_dir("native");
+  const std::vector<std::string> native = {"data.resize=full", "data.imagesize=full", "data.inputsize=full",
+                                           "model.tail_data_augment_type=rot45flip", "model.greedy_ratio=0.05"};
+  const auto opts = [&](const std::string& out) {
+    auto o = options(dir, out);
+    o.overrides = native;
+    return o;
+  };
+  if (world().rank() == 0) {
+    tc::data::SynthOptions so;
+    so.size = 48;
+    so.threads = 1;
+    tc::data::generate_synthetic(dir / "small", so);
+    tc::data::NltMakeOptions no;
+    no.seed = 1;
+    tc::data::make_nlt(dir / "small", dir / "data", no);
+    for (const auto& e : fs::recursive_directory_iterator(dir / "data")) {
+      if (e.path().extension() != ".png") continue;
+      const auto img = cv::imread(e.path().string(), cv::IMREAD_UNCHANGED);
+      ASSERT_FALSE(img.empty()) << e.path();
+      const cv::Mat band = img(cv::Rect(0, 8, 48, 32)).clone();
+      fs::remove(e.path());  // a link into the source tree stays as it was
+      ASSERT_TRUE(cv::imwrite(e.path().string(), band)) << e.path();
+    }
+    auto self = tc::dist::make_self_comm();
+    tc::pipeline::run_experiment(opts("single"), *self);
+  }
+  world().barrier();
+  const auto summary = tc::pipeline::run_experiment(opts("world"), world());
+  if (world().rank() != 0) return;
+  const auto run_dir = [&](const std::string& out) { return dir / out / "data" / "quickstart" / "run"; };
+  tc::io::H5Reader ca(run_dir("single") / "coreset.h5"), cb(run_dir("world") / "coreset.h5");
+  EXPECT_TRUE(torch::equal(ca.read("coreset_indices"), cb.read("coreset_indices")));
+  tc::io::H5Reader sa(run_dir("single") / "scores.h5"), sb(run_dir("world") / "scores.h5");
+  for (const auto& cls : summary.classes) {
+    const auto maps = sa.read(cls.class_name + "/anomaly_maps");
+    EXPECT_EQ(maps.size(1), 32);
+    EXPECT_EQ(maps.size(2), 48);
+    EXPECT_TRUE(torch::allclose(sa.read(cls.class_name + "/image_scores"), sb.read(cls.class_name + "/image_scores"),
+                                1e-5, 1e-6)) << cls.class_name;
+    EXPECT_TRUE(torch::allclose(maps, sb.read(cls.class_name + "/anomaly_maps"), 1e-3, 1e-3)) << cls.class_name;
   }
   EXPECT_EQ(summary.classes.size(), 6u);
 }

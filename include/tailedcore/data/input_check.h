@@ -22,7 +22,10 @@ std::pair<int, int> image_size(const std::string& path);
 /// the first of another size, with both sizes; no paths is an error too.
 std::pair<int, int> common_image_size(const std::vector<std::string>& paths);
 
-/// Fails with one line naming the folder or file at fault.
-void check_run_inputs(const Catalog& catalog);
+/// Fails with one line naming the folder or file at fault. `native_size`: the
+/// images keep their own size (no crop), so every image of a class, and every
+/// training image of the pooled set (one patch grid for LOF's positions),
+/// must have one size; the error names two that differ.
+void check_run_inputs(const Catalog& catalog, bool native_size = false);
 
 }  // namespace tc::data

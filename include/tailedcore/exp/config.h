@@ -10,9 +10,11 @@
 
 namespace tc::exp {
 
+// Sizes: a number of pixels, or `full` (0, data::kFullSize): the image's own
+// size, so resize: full and imagesize: full keep native, possibly non-square, images.
 struct DataConfig {
-  int64_t resize = 256;     // shorter side after resizing
-  int64_t imagesize = 224;  // centre crop
+  int64_t resize = 256;     // shorter side after resizing; full = no resize
+  int64_t imagesize = 224;  // square centre crop; full = no crop
   int64_t inputsize = 224;  // reference key; equals imagesize in every reference config
   int64_t batch_size = 32;  // images per forward pass (ours)
   int64_t workers = 2;      // decode threads (ours)

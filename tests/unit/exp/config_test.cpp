@@ -69,3 +69,19 @@ TEST(Config, ResolvedYamlRoundTrips) {
 }
 
 }  // namespace
+
+TEST(Config, FullSizesMeanTheImagesOwnSize) {
+  auto cfg = parse_config("data:\n  resize: full\n  imagesize: full\n  inputsize: full\n", {}, "c");
+  EXPECT_EQ(cfg.data.resize, 0);
+  EXPECT_EQ(cfg.data.imagesize, 0);
+  EXPECT_NE(tc::exp::to_yaml(cfg).find("resize: full"), std::string::npos);
+  EXPECT_EQ(tc::exp::to_yaml(parse_config(tc::exp::to_yaml(cfg), {}, "again")), tc::exp::to_yaml(cfg));
+  // A crop from the image's own size, and a resize without a crop, are fine too.
+  EXPECT_EQ(parse_config("", {"data.resize=full", "data.imagesize=128"}, "c").data.imagesize, 128);
+  EXPECT_EQ(parse_config("", {"data.imagesize=full"}, "c").data.resize, 256);
+  EXPECT_NE(error_of("data:\n  resize: 0\n").find("c.yaml: data.resize = 0: expected a size in pixels (> 0) or full"),
+            std::string::npos);
+  EXPECT_NE(error_of("data:\n  imagesize: fullsize\n").find("is not a size in pixels or full"), std::string::npos);
+  EXPECT_NE(error_of("data:\n  resize: 64\n  imagesize: 96\n").find("expected imagesize <= resize (64) or full"),
+            std::string::npos);
+}
