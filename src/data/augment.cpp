@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "tailedcore/core/check.h"
+#include "tailedcore/data/transforms.h"
 
 namespace tc::data {
 namespace {
@@ -15,11 +16,7 @@ int64_t rotation_padding(int64_t crop) {
 }
 
 torch::Tensor center_crop(const torch::Tensor& x, int64_t crop) {
-  const int64_t h = x.size(-2), w = x.size(-1);
-  TC_CHECK(h >= crop && w >= crop, "image of ", h, "x", w, " is smaller than the crop ", crop);
-  // torchvision: int(round((size - crop) / 2)) with Python's round-half-even.
-  const int64_t top = static_cast<int64_t>(std::nearbyint((h - crop) / 2.0));
-  const int64_t left = static_cast<int64_t>(std::nearbyint((w - crop) / 2.0));
+  const auto [top, left] = center_crop_origin(x.size(-1), x.size(-2), crop);
   return x.narrow(-2, top, crop).narrow(-1, left, crop);
 }
 

@@ -124,6 +124,12 @@ std::vector<ImageRecord> Catalog::train_pool() const {
   return out;
 }
 
+std::map<std::string, int64_t> images_per_class(const std::vector<ImageRecord>& records) {
+  std::map<std::string, int64_t> counts;
+  for (const auto& r : records) ++counts[r.class_name];
+  return counts;
+}
+
 std::vector<ImageRecord> Catalog::train_set(const std::string& cls) const {
   const auto it = train_.find(cls);
   TC_CHECK(it != train_.end(), root_.string(), ": class '", cls, "' does not exist");

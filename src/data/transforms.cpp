@@ -187,16 +187,20 @@ cv::Mat decode_gray(const std::string& path) {
   return decode(path, cv::IMREAD_GRAYSCALE | cv::IMREAD_IGNORE_ORIENTATION, "mask");
 }
 
+std::pair<int64_t, int64_t> center_crop_origin(int64_t width, int64_t height, int64_t crop) {
+  TC_CHECK(width >= crop && height >= crop, "resized image ", width, "x", height, " is smaller than the crop ",
+           crop);
+  return {static_cast<int64_t>(std::nearbyint((height - crop) / 2.0)),
+          static_cast<int64_t>(std::nearbyint((width - crop) / 2.0))};
+}
+
 cv::Mat resize_and_crop(const cv::Mat& img, const TransformOptions& opts) {
   const auto [w, h] = resized_size(img.cols, img.rows, opts.resize);
   cv::Mat r = resize_pil_bilinear(img, w, h);
   if (opts.crop <= 0) return r;
+  const auto [top, left] = center_crop_origin(w, h, opts.crop);
   const int crop = static_cast<int>(opts.crop);
-  TC_CHECK(w >= crop && h >= crop, "resized image ", w, "x", h, " is smaller than the crop ", crop);
-  // torchvision: int(round((size - crop) / 2.0)), Python rounds half to even.
-  const int top = static_cast<int>(std::nearbyint((h - crop) / 2.0));
-  const int left = static_cast<int>(std::nearbyint((w - crop) / 2.0));
-  return r(cv::Rect(left, top, crop, crop)).clone();
+  return r(cv::Rect(static_cast<int>(left), static_cast<int>(top), crop, crop)).clone();
 }
 
 namespace {
@@ -240,10 +244,6 @@ at::Tensor binarize_mask(const cv::Mat& gray) {
 
 at::Tensor load_image(const std::string& path, const TransformOptions& opts) {
   return to_normalized_tensor(resize_and_crop(decode_rgb(path), opts));
-}
-
-at::Tensor load_mask(const std::string& path, const TransformOptions& opts) {
-  return binarize_mask(resize_and_crop(decode_gray(path), opts));
 }
 
 }  // namespace tc::data

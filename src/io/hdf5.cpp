@@ -8,12 +8,17 @@
 #include <sstream>
 
 #include "tailedcore/core/check.h"
+#include "tailedcore/core/names.h"
 #include "tailedcore/io/files.h"
 
 namespace tc::io {
 namespace fs = std::filesystem;
 
 namespace {
+
+constexpr core::Named<DType> kDTypes[] = {{"float32", DType::kFloat32}, {"float16", DType::kFloat16},
+                                          {"float64", DType::kFloat64}, {"int64", DType::kInt64},
+                                          {"uint8", DType::kUInt8}};
 
 // IEEE half as h5py writes it ('<f2'): HDF5 1.10 has no predefined type.
 H5::FloatType half_type() {
@@ -53,8 +58,7 @@ DType dtype_of(const torch::Tensor& t) {
     case torch::kFloat64: return DType::kFloat64;
     case torch::kInt64: return DType::kInt64;
     case torch::kUInt8: return DType::kUInt8;
-    default: TC_FAIL("cannot write a tensor of dtype ", t.scalar_type(),
-                     " to HDF5: expected float32, float16, float64, int64 or uint8");
+    default: TC_FAIL("cannot write a tensor of dtype ", t.scalar_type(), " to HDF5: expected ", core::names_of(kDTypes));
   }
 }
 
@@ -66,17 +70,35 @@ std::string shape_str(const std::vector<int64_t>& s) {
   return os.str();
 }
 
+// What went wrong, from the innermost record of HDF5's error stack ("truncated
+// file: eof = 100, ...", "file signature not found"); the exception itself
+// names only the outermost call ("H5Fopen failed").
+std::string hdf5_cause(const H5::Exception& e) {
+  std::string cause;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_UPWARD,
+      [](unsigned n, const H5E_error2_t* err, void* out) -> herr_t {
+        if (n == 0 && err->desc) *static_cast<std::string*>(out) = err->desc;
+        return 0;
+      },
+      &cause);
+  return cause.empty() ? e.getDetailMsg() : cause;
+}
+
+enum class Access { kRead, kWrite };
+
 // Every HDF5 call of the reader and the writer runs inside this: the C++ API's
 // exceptions derive from no std::exception (uncaught, they end the process
-// with "terminate called"), so each becomes one line naming the file.
+// with "terminate called"), so each becomes one line naming the file, what
+// was being done (the dataset or attribute) and what was expected.
 template <class F>
-auto guarded(const fs::path& path, const std::string& what, F&& f) -> decltype(f()) {
+auto guarded(const fs::path& path, Access access, const std::string& what, F&& f) -> decltype(f()) {
   try {
     return f();
   } catch (const H5::Exception& e) {
-    const bool writing = what.rfind("writing", 0) == 0 || what.rfind("closing", 0) == 0;
-    TC_FAIL(path.string(), ": HDF5 error ", what, " (", e.getDetailMsg(), "): ",
-            writing ? "is the disk full?" : "the file is damaged, or not written by tailedcore");
+    TC_FAIL(path.string(), ": HDF5 error ", what, " (", hdf5_cause(e), "): ",
+            access == Access::kWrite ? "expected a writable file; is the disk full?"
+                                     : "expected a complete, undamaged HDF5 file");
   }
 }
 
@@ -86,33 +108,42 @@ H5::LinkCreatPropList intermediate_groups() {
   return p;
 }
 
+std::string attr_label(const std::string& key, const std::string& dataset) {
+  return "attribute '" + key + "'" + (dataset.empty() ? "" : " of /" + dataset);
+}
+
 H5::H5Object& attr_owner(H5::H5File& file, const std::string& dataset, H5::DataSet& holder) {
   if (dataset.empty()) return file;
   holder = file.openDataSet(dataset);
   return holder;
 }
 
+// What an attribute holds, in words, for "expected ..." messages.
+const char* type_class_name(H5T_class_t c) {
+  switch (c) {
+    case H5T_STRING: return "a string";
+    case H5T_INTEGER: return "an integer";
+    case H5T_FLOAT: return "a float";
+    default: return "neither a number nor a string";
+  }
+}
+
+// The attribute, failing with one line unless its type is of one of `classes`.
+H5::Attribute typed_attribute(H5::H5File& file, const fs::path& path, const std::string& key,
+                              const std::string& dataset, H5::DataSet& holder,
+                              std::initializer_list<H5T_class_t> classes, const char* expected) {
+  H5::Attribute a = attr_owner(file, dataset, holder).openAttribute(key);
+  const H5T_class_t c = a.getTypeClass();
+  TC_CHECK(std::find(classes.begin(), classes.end(), c) != classes.end(), path.string(), ": ",
+           attr_label(key, dataset), " is ", type_class_name(c), ": expected ", expected);
+  return a;
+}
+
 }  // namespace
 
-DType parse_dtype(const std::string& name) {
-  if (name == "float32") return DType::kFloat32;
-  if (name == "float16") return DType::kFloat16;
-  if (name == "float64") return DType::kFloat64;
-  if (name == "int64") return DType::kInt64;
-  if (name == "uint8") return DType::kUInt8;
-  TC_FAIL("dtype '", name, "' is unknown: expected float32, float16, float64, int64 or uint8");
-}
+DType parse_dtype(const std::string& name) { return core::parse_name(kDTypes, "dtype", name); }
 
-std::string dtype_name(DType d) {
-  switch (d) {
-    case DType::kFloat32: return "float32";
-    case DType::kFloat16: return "float16";
-    case DType::kFloat64: return "float64";
-    case DType::kInt64: return "int64";
-    case DType::kUInt8: return "uint8";
-  }
-  return "?";
-}
+std::string dtype_name(DType d) { return core::name_of(kDTypes, d); }
 
 // ---------------------------------------------------------------- writer ----
 
@@ -133,11 +164,8 @@ H5Writer::H5Writer(fs::path path, const std::string& stage, const std::string& c
   TC_CHECK(access(dir.c_str(), W_OK) == 0, path_.string(), ": output folder ", dir.string(),
            " is not writable");
   impl_->tmp = temporary_path(path_);
-  try {
-    impl_->file = H5::H5File(impl_->tmp.string(), H5F_ACC_TRUNC);
-  } catch (const H5::Exception& e) {
-    TC_FAIL(path_.string(), ": cannot create HDF5 file (", e.getDetailMsg(), ")");
-  }
+  guarded(path_, Access::kWrite, "creating the file",
+          [&] { impl_->file = H5::H5File(impl_->tmp.string(), H5F_ACC_TRUNC); });
   impl_->open = true;
   set_attr("stage", stage);
   set_attr("config_hash", config_hash);
@@ -159,8 +187,6 @@ void H5Writer::create(const std::string& name, DType dtype, const std::vector<in
   TC_CHECK(impl_->open, path_.string(), ": write after commit");
   TC_CHECK(!shape.empty(), path_.string(), ": dataset /", name, " needs a shape");
   std::vector<hsize_t> dims(shape.begin(), shape.end());
-  H5::DataSpace space(static_cast<int>(dims.size()), dims.data());
-  H5::DSetCreatPropList props;
   // Row chunks of about 1 MiB so that streamed row blocks and partial reads stay cheap.
   std::vector<hsize_t> chunk(dims);
   hsize_t row_bytes = 4;
@@ -168,23 +194,23 @@ void H5Writer::create(const std::string& name, DType dtype, const std::vector<in
   chunk[0] = std::max<hsize_t>(1, std::min<hsize_t>(std::max<hsize_t>(dims[0], 1), (1u << 20) / row_bytes));
   bool any_zero = false;
   for (auto d : dims) any_zero |= d == 0;
-  if (!any_zero) {
-    props.setChunk(static_cast<int>(chunk.size()), chunk.data());
-    // A checksum per chunk: a damaged artifact fails to read instead of
-    // returning garbage, so the stage cache can recompute it.
-    props.setFletcher32();
-  }
-  try {
+  guarded(path_, Access::kWrite, "creating dataset /" + name, [&] {
+    H5::DataSpace space(static_cast<int>(dims.size()), dims.data());
+    H5::DSetCreatPropList props;
+    if (!any_zero) {
+      props.setChunk(static_cast<int>(chunk.size()), chunk.data());
+      // A checksum per chunk: a damaged artifact fails to read instead of
+      // returning garbage, so the stage cache can recompute it.
+      props.setFletcher32();
+    }
     impl_->file.createDataSet(name, file_type(dtype), space, props, H5::DSetAccPropList::DEFAULT,
                               intermediate_groups());
-  } catch (const H5::Exception& e) {
-    TC_FAIL(path_.string(), ": cannot create dataset /", name, " (", e.getDetailMsg(), ")");
-  }
+  });
 }
 
 void H5Writer::write_rows(const std::string& name, int64_t first_row, const at::Tensor& rows_in) {
   TC_CHECK(impl_->open, path_.string(), ": write after commit");
-  guarded(path_, "writing /" + name, [&] {
+  guarded(path_, Access::kWrite, "writing /" + name, [&] {
     H5::DataSet ds = impl_->file.openDataSet(name);
     H5::DataSpace fspace = ds.getSpace();
     const int rank = fspace.getSimpleExtentNdims();
@@ -224,7 +250,7 @@ void H5Writer::write(const std::string& name, const at::Tensor& tensor) {
 
 void H5Writer::write_strings(const std::string& name, const std::vector<std::string>& values) {
   TC_CHECK(impl_->open, path_.string(), ": write after commit");
-  guarded(path_, "writing /" + name, [&] {
+  guarded(path_, Access::kWrite, "writing /" + name, [&] {
     H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
     type.setCset(H5T_CSET_UTF8);
     hsize_t n = values.size();
@@ -241,7 +267,7 @@ void H5Writer::write_strings(const std::string& name, const std::vector<std::str
 }
 
 void H5Writer::set_attr(const std::string& key, const std::string& value, const std::string& dataset) {
-  guarded(path_, "writing attribute '" + key + "'", [&] {
+  guarded(path_, Access::kWrite, "writing " + attr_label(key, dataset), [&] {
     H5::DataSet holder;
     H5::H5Object& owner = attr_owner(impl_->file, dataset, holder);
     H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
@@ -254,7 +280,7 @@ void H5Writer::set_attr(const std::string& key, const std::string& value, const 
 }
 
 void H5Writer::set_attr(const std::string& key, int64_t value, const std::string& dataset) {
-  guarded(path_, "writing attribute '" + key + "'", [&] {
+  guarded(path_, Access::kWrite, "writing " + attr_label(key, dataset), [&] {
     H5::DataSet holder;
     H5::H5Object& owner = attr_owner(impl_->file, dataset, holder);
     if (owner.attrExists(key)) owner.removeAttr(key);
@@ -264,7 +290,7 @@ void H5Writer::set_attr(const std::string& key, int64_t value, const std::string
 }
 
 void H5Writer::set_attr(const std::string& key, double value, const std::string& dataset) {
-  guarded(path_, "writing attribute '" + key + "'", [&] {
+  guarded(path_, Access::kWrite, "writing " + attr_label(key, dataset), [&] {
     H5::DataSet holder;
     H5::H5Object& owner = attr_owner(impl_->file, dataset, holder);
     if (owner.attrExists(key)) owner.removeAttr(key);
@@ -275,14 +301,9 @@ void H5Writer::set_attr(const std::string& key, double value, const std::string&
 
 void H5Writer::commit() {
   TC_CHECK(impl_->open, path_.string(), ": committed twice");
-  guarded(path_, "closing the file", [&] { impl_->file.close(); });
+  guarded(path_, Access::kWrite, "closing the file", [&] { impl_->file.close(); });
   impl_->open = false;
-  std::error_code ec;
-  fs::rename(impl_->tmp, path_, ec);
-  if (ec) {
-    fs::remove(impl_->tmp);
-    TC_FAIL(path_.string(), ": cannot move the finished file into place (", ec.message(), ")");
-  }
+  move_into_place(impl_->tmp, path_);
 }
 
 // ---------------------------------------------------------------- reader ----
@@ -294,18 +315,18 @@ struct H5Reader::Impl {
 H5Reader::H5Reader(fs::path path) : path_(std::move(path)), impl_(std::make_unique<Impl>()) {
   H5::Exception::dontPrint();
   TC_CHECK(fs::exists(path_), path_.string(), ": file does not exist");
-  try {
-    TC_CHECK(H5::H5File::isHdf5(path_.string()), path_.string(), ": not an HDF5 file");
+  TC_CHECK(!fs::is_directory(path_), path_.string(), ": is a folder: expected an HDF5 file");
+  guarded(path_, Access::kRead, "opening the file", [&] {
+    TC_CHECK(H5::H5File::isHdf5(path_.string()), path_.string(),
+             ": not an HDF5 file (no HDF5 signature): expected an HDF5 file");
     impl_->file = H5::H5File(path_.string(), H5F_ACC_RDONLY);
-  } catch (const H5::Exception& e) {
-    TC_FAIL(path_.string(), ": cannot open as HDF5 (", e.getDetailMsg(), ")");
-  }
+  });
 }
 
 H5Reader::~H5Reader() = default;
 
 bool H5Reader::has(const std::string& name) const {
-  return guarded(path_, "looking up /" + name, [&] {
+  return guarded(path_, Access::kRead, "looking up /" + name, [&] {
     // Walk the path so that a missing intermediate group is "absent", not an error.
     std::string prefix;
     std::stringstream ss(name);
@@ -320,7 +341,7 @@ bool H5Reader::has(const std::string& name) const {
 }
 
 std::vector<int64_t> H5Reader::shape(const std::string& name) const {
-  return guarded(path_, "reading the shape of /" + name, [&] {
+  return guarded(path_, Access::kRead, "reading the shape of /" + name, [&] {
     TC_CHECK(has(name), path_.string(), ": dataset /", name, " is missing");
     H5::DataSpace space = impl_->file.openDataSet(name).getSpace();
     std::vector<hsize_t> dims(space.getSimpleExtentNdims());
@@ -330,7 +351,7 @@ std::vector<int64_t> H5Reader::shape(const std::string& name) const {
 }
 
 DType H5Reader::dtype(const std::string& name) const {
-  return guarded(path_, "reading the type of /" + name, [&] {
+  return guarded(path_, Access::kRead, "reading the type of /" + name, [&] {
     TC_CHECK(has(name), path_.string(), ": dataset /", name, " is missing");
     H5::DataType t = impl_->file.openDataSet(name).getDataType();
     if (t.getClass() == H5T_FLOAT) {
@@ -341,8 +362,7 @@ DType H5Reader::dtype(const std::string& name) const {
       if (t.getSize() == 8) return DType::kInt64;
       if (t.getSize() == 1) return DType::kUInt8;
     }
-    TC_FAIL(path_.string(), ": dataset /", name,
-            " has an unsupported type: expected float32, float16, float64, int64 or uint8");
+    TC_FAIL(path_.string(), ": dataset /", name, " has an unsupported type: expected ", core::names_of(kDTypes));
   });
 }
 
@@ -353,7 +373,7 @@ at::Tensor H5Reader::read(const std::string& name) const {
 }
 
 at::Tensor H5Reader::read_rows(const std::string& name, int64_t first, int64_t count) const {
-  return guarded(path_, "reading /" + name, [&] {
+  return guarded(path_, Access::kRead, "reading /" + name, [&] {
     const auto dims = shape(name);
     const DType dt = dtype(name);
     TC_CHECK(!dims.empty() && first >= 0 && count >= 0 && first + count <= dims[0], path_.string(),
@@ -375,7 +395,7 @@ at::Tensor H5Reader::read_rows(const std::string& name, int64_t first, int64_t c
 }
 
 std::vector<std::string> H5Reader::read_strings(const std::string& name) const {
-  return guarded(path_, "reading /" + name, [&] {
+  return guarded(path_, Access::kRead, "reading /" + name, [&] {
     const auto dims = shape(name);
     TC_CHECK(dims.size() == 1, path_.string(), ": dataset /", name, " must be a 1-d string list");
     H5::DataSet ds = impl_->file.openDataSet(name);
@@ -396,17 +416,18 @@ std::vector<std::string> H5Reader::read_strings(const std::string& name) const {
 }
 
 bool H5Reader::has_attr(const std::string& key, const std::string& dataset) const {
-  return guarded(path_, "looking up attribute '" + key + "'", [&] {
+  return guarded(path_, Access::kRead, "looking up " + attr_label(key, dataset), [&] {
     if (dataset.empty()) return impl_->file.attrExists(key);
     return has(dataset) && impl_->file.openDataSet(dataset).attrExists(key);
   });
 }
 
 std::string H5Reader::attr_string(const std::string& key, const std::string& dataset) const {
-  return guarded(path_, "reading attribute '" + key + "'", [&] {
-    TC_CHECK(has_attr(key, dataset), path_.string(), ": attribute '", key, "' is missing");
+  const std::string label = attr_label(key, dataset);
+  TC_CHECK(has_attr(key, dataset), path_.string(), ": ", label, " is missing");
+  return guarded(path_, Access::kRead, "reading " + label, [&] {
     H5::DataSet holder;
-    H5::Attribute a = attr_owner(impl_->file, dataset, holder).openAttribute(key);
+    H5::Attribute a = typed_attribute(impl_->file, path_, key, dataset, holder, {H5T_STRING}, "a string");
     std::string value;
     a.read(a.getStrType(), value);
     return value;
@@ -414,21 +435,25 @@ std::string H5Reader::attr_string(const std::string& key, const std::string& dat
 }
 
 int64_t H5Reader::attr_int(const std::string& key, const std::string& dataset) const {
-  return guarded(path_, "reading attribute '" + key + "'", [&] {
-    TC_CHECK(has_attr(key, dataset), path_.string(), ": attribute '", key, "' is missing");
+  const std::string label = attr_label(key, dataset);
+  TC_CHECK(has_attr(key, dataset), path_.string(), ": ", label, " is missing");
+  return guarded(path_, Access::kRead, "reading " + label, [&] {
     H5::DataSet holder;
     int64_t v = 0;
-    attr_owner(impl_->file, dataset, holder).openAttribute(key).read(H5::PredType::NATIVE_INT64, &v);
+    typed_attribute(impl_->file, path_, key, dataset, holder, {H5T_INTEGER}, "an integer")
+        .read(H5::PredType::NATIVE_INT64, &v);
     return v;
   });
 }
 
 double H5Reader::attr_double(const std::string& key, const std::string& dataset) const {
-  return guarded(path_, "reading attribute '" + key + "'", [&] {
-    TC_CHECK(has_attr(key, dataset), path_.string(), ": attribute '", key, "' is missing");
+  const std::string label = attr_label(key, dataset);
+  TC_CHECK(has_attr(key, dataset), path_.string(), ": ", label, " is missing");
+  return guarded(path_, Access::kRead, "reading " + label, [&] {
     H5::DataSet holder;
     double v = 0;
-    attr_owner(impl_->file, dataset, holder).openAttribute(key).read(H5::PredType::NATIVE_DOUBLE, &v);
+    typed_attribute(impl_->file, path_, key, dataset, holder, {H5T_FLOAT, H5T_INTEGER}, "a number")
+        .read(H5::PredType::NATIVE_DOUBLE, &v);
     return v;
   });
 }
@@ -452,7 +477,7 @@ void collect_datasets(H5::Group& group, const std::string& prefix, std::vector<s
 }  // namespace
 
 std::vector<std::string> H5Reader::datasets() const {
-  return guarded(path_, "listing its datasets", [&] {
+  return guarded(path_, Access::kRead, "listing its datasets", [&] {
     std::vector<std::string> out;
     H5::Group root = impl_->file.openGroup("/");
     collect_datasets(root, "", out);
@@ -463,7 +488,7 @@ std::vector<std::string> H5Reader::datasets() const {
 
 void H5Reader::verify() const {
   for (const auto& name : datasets()) {
-    const bool strings = guarded(path_, "reading the type of /" + name, [&] {
+    const bool strings = guarded(path_, Access::kRead, "reading the type of /" + name, [&] {
       return impl_->file.openDataSet(name).getDataType().getClass() == H5T_STRING;
     });
     if (strings) {

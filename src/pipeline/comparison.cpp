@@ -58,8 +58,7 @@ std::string write_comparison(const ComparisonOptions& opts) {
   const auto catalog = data::Catalog::scan(opts.data_dir);
   const auto train = catalog.train_pool();
   const auto& classes = catalog.classes();
-  std::map<std::string, int64_t> counts;
-  for (const auto& r : train) ++counts[r.class_name];
+  auto counts = data::images_per_class(train);
   std::vector<bool> tail;
   for (const auto& c : classes) tail.push_back(counts[c] <= kTailClassMaxImages);
 

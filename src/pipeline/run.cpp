@@ -28,12 +28,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::map<std::string, int64_t> train_counts(const std::vector<data::ImageRecord>& train) {
-  std::map<std::string, int64_t> counts;
-  for (const auto& r : train) ++counts[r.class_name];
-  return counts;
-}
-
 // The config keys that change extracted features.
 std::string feature_settings(const exp::Config& cfg, const std::string& backbone) {
   std::string s = "backbone: " + backbone + "\nweights: " + cfg.model.backbone_weights +
@@ -183,7 +177,7 @@ RunSummary run_in_folder(const RunOptions& opts, const exp::Config& cfg, const f
 
   if (comm.rank() == 0) {
     StageTimer t(summary, "metrics");
-    const auto counts = train_counts(train);
+    const auto counts = data::images_per_class(train);
     write_results(summary, combined, counts, cfg, opts.pictures_per_class);
   }
   comm.barrier();

@@ -334,11 +334,7 @@ std::vector<ClassPredictions> run_backbone(StageContext& ctx, const std::string&
   torch::Tensor tail;
   if (tail_branch) {
     tail = tail_stage(ctx, f);
-    const auto counts = [&] {
-      std::map<std::string, int64_t> c;
-      for (const auto& r : ctx.train) ++c[r.class_name];
-      return c;
-    }();
+    const auto counts = data::images_per_class(ctx.train);
     int64_t truth = 0, hits = 0;
     auto acc = tail.accessor<int64_t, 1>();
     std::vector<bool> selected(ctx.train.size(), false);

@@ -5,6 +5,7 @@
 // training index of an image is its position in train_pool() (SPEC 1.1).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -44,6 +45,9 @@ class Catalog {
   std::vector<std::string> classes_;
   std::map<std::string, std::vector<ImageRecord>> train_, test_;
 };
+
+/// How many of `records` each class holds (e.g. a training pool's class sizes).
+std::map<std::string, int64_t> images_per_class(const std::vector<ImageRecord>& records);
 
 /// The regular files of a folder, sorted by name (hidden files skipped).
 std::vector<std::filesystem::path> sorted_files(const std::filesystem::path& dir);
