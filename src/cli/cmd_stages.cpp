@@ -3,6 +3,9 @@
 //   tailedcore lof     --in features.h5 --out lof.h5 [--k 6] [--keep 0.85] [--proj-dim 128]
 //   tailedcore coreset --in features.h5 --out coreset.h5 --ratio 0.1 [--proj-dim 128|0]
 //                      [--start-index I] [--seed S] [--weights lof.h5]
+// The input may come from anywhere (h5py): only its datasets are needed, and
+// feature_h/feature_w where patch positions matter (lof); our attributes are
+// written, never required.
 #include <torch/torch.h>
 
 #include <cstdio>
@@ -19,6 +22,8 @@
 #include "tailedcore/sampling/coreset.h"
 #include "tailedcore/sampling/lof.h"
 #include "tailedcore/sampling/tailed_lof.h"
+#include "tailedcore/sampling/thresholds.h"
+#include "tailedcore/sampling/votes.h"
 
 namespace po = boost::program_options;
 
@@ -37,8 +42,18 @@ torch::Tensor read_rows(const std::string& in, const std::string& dataset) {
 int64_t patches_per_image(const std::string& in) {
   io::H5Reader r(in);
   TC_CHECK(r.has_attr("feature_h") && r.has_attr("feature_w"), in,
-           ": attributes feature_h and feature_w are missing: expected a features.h5 from `tailedcore extract`");
+           ": attributes feature_h and feature_w are missing: expected the patch grid as root attributes "
+           "(integers; the rows of each image are feature_h * feature_w consecutive positions)");
   return r.attr_int("feature_h") * r.attr_int("feature_w");
+}
+
+// The config_hash an output carries: the input's, so the stage chain keeps
+// its provenance; for a file made elsewhere (no config_hash, e.g. by h5py)
+// "external-" and the digest of its bytes, which no run's config hash equals.
+std::string provenance_hash(const std::string& in) {
+  io::H5Reader r(in);
+  if (r.has_attr("config_hash")) return r.attr_string("config_hash");
+  return "external-" + io::hash_file(in);
 }
 
 template <class Body>
@@ -68,11 +83,13 @@ int cmd_tail(const Args& args) {
       "threads", po::value(&threads)->default_value(0), "threads per rank");
   po::variables_map vm;
   if (!parse_options(desc, args, vm)) return 0;
-  io::check_output_file(out);  // before the work, not after it
+  sampling::parse_threshold(o.th_type);  // bad names before the work, not after it
+  sampling::parse_vote(o.vote);
+  io::check_output_file(out);
   return guarded(threads, [&](dist::Comm& comm) {
     const auto sel = sampling::select_tail(read_rows(in, dataset), o, comm);
     if (comm.rank() != 0) return;
-    io::H5Writer w(out, "tail", io::H5Reader(in).attr_string("config_hash"));
+    io::H5Writer w(out, "tail", provenance_hash(in));
     w.write("class_sizes", sel.class_sizes);
     w.write("tail_indices", sel.tail_indices);
     w.set_attr("th_type", o.th_type);
@@ -108,8 +125,7 @@ int cmd_lof(const Args& args) {
                          ? sampling::patchwise_lof(rows, patches_per_image(in), o, comm)
                          : sampling::tailed_lof(rows, patches_per_image(in), o, tailed_th_type, comm);
     if (comm.rank() != 0) return;
-    sampling::save_lof(out, res, tailed_th_type.empty() ? "lof" : "tailed_lof",
-                       io::H5Reader(in).attr_string("config_hash"));
+    sampling::save_lof(out, res, tailed_th_type.empty() ? "lof" : "tailed_lof", provenance_hash(in));
     std::printf("%s: %lld of %lld patches kept\n", out.c_str(),
                 static_cast<long long>(res.kept_indices.size(0)), static_cast<long long>(res.scores.size(0)));
   });
@@ -147,8 +163,7 @@ int cmd_coreset(const Args& args) {
     auto bank = models::greedy_bank_from_file(in, dataset, o, comm, kept);
     if (comm.rank() != 0) return;
     if (scores.defined()) bank.weights = scores.index_select(0, bank.source_rows);
-    models::save_bank(out, bank, weights.empty() ? "patchcore" : "softpatch",
-                      io::H5Reader(in).attr_string("config_hash"));
+    models::save_bank(out, bank, weights.empty() ? "patchcore" : "softpatch", provenance_hash(in));
     std::printf("%s: %lld of %lld rows\n", out.c_str(), static_cast<long long>(bank.rows()),
                 static_cast<long long>(kept.defined() ? kept.size(0) : io::H5Reader(in).shape(dataset).at(0)));
   });
