@@ -128,17 +128,6 @@ const char* type_class_name(H5T_class_t c) {
   }
 }
 
-// The attribute, failing with one line unless its type is of one of `classes`.
-H5::Attribute typed_attribute(H5::H5File& file, const fs::path& path, const std::string& key,
-                              const std::string& dataset, H5::DataSet& holder,
-                              std::initializer_list<H5T_class_t> classes, const char* expected) {
-  H5::Attribute a = attr_owner(file, dataset, holder).openAttribute(key);
-  const H5T_class_t c = a.getTypeClass();
-  TC_CHECK(std::find(classes.begin(), classes.end(), c) != classes.end(), path.string(), ": ",
-           attr_label(key, dataset), " is ", type_class_name(c), ": expected ", expected);
-  return a;
-}
-
 }  // namespace
 
 DType parse_dtype(const std::string& name) { return core::parse_name(kDTypes, "dtype", name); }
@@ -422,12 +411,28 @@ bool H5Reader::has_attr(const std::string& key, const std::string& dataset) cons
   });
 }
 
-std::string H5Reader::attr_string(const std::string& key, const std::string& dataset) const {
+namespace {
+
+// The attribute, checked present and of one of `classes`, handed to read().
+template <class Read>
+auto read_attribute(const H5Reader& r, H5::H5File& file, const std::string& key, const std::string& dataset,
+                    std::initializer_list<H5T_class_t> classes, const char* expected, Read read) {
   const std::string label = attr_label(key, dataset);
-  TC_CHECK(has_attr(key, dataset), path_.string(), ": ", label, " is missing");
-  return guarded(path_, Access::kRead, "reading " + label, [&] {
+  TC_CHECK(r.has_attr(key, dataset), r.path().string(), ": ", label, " is missing");
+  return guarded(r.path(), Access::kRead, "reading " + label, [&] {
     H5::DataSet holder;
-    H5::Attribute a = typed_attribute(impl_->file, path_, key, dataset, holder, {H5T_STRING}, "a string");
+    H5::Attribute a = attr_owner(file, dataset, holder).openAttribute(key);
+    const H5T_class_t c = a.getTypeClass();
+    TC_CHECK(std::find(classes.begin(), classes.end(), c) != classes.end(), r.path().string(), ": ", label,
+             " is ", type_class_name(c), ": expected ", expected);
+    return read(a);
+  });
+}
+
+}  // namespace
+
+std::string H5Reader::attr_string(const std::string& key, const std::string& dataset) const {
+  return read_attribute(*this, impl_->file, key, dataset, {H5T_STRING}, "a string", [](H5::Attribute& a) {
     std::string value;
     a.read(a.getStrType(), value);
     return value;
@@ -435,27 +440,20 @@ std::string H5Reader::attr_string(const std::string& key, const std::string& dat
 }
 
 int64_t H5Reader::attr_int(const std::string& key, const std::string& dataset) const {
-  const std::string label = attr_label(key, dataset);
-  TC_CHECK(has_attr(key, dataset), path_.string(), ": ", label, " is missing");
-  return guarded(path_, Access::kRead, "reading " + label, [&] {
-    H5::DataSet holder;
-    int64_t v = 0;
-    typed_attribute(impl_->file, path_, key, dataset, holder, {H5T_INTEGER}, "an integer")
-        .read(H5::PredType::NATIVE_INT64, &v);
-    return v;
+  return read_attribute(*this, impl_->file, key, dataset, {H5T_INTEGER}, "an integer", [](H5::Attribute& a) {
+    int64_t value = 0;
+    a.read(H5::PredType::NATIVE_INT64, &value);
+    return value;
   });
 }
 
 double H5Reader::attr_double(const std::string& key, const std::string& dataset) const {
-  const std::string label = attr_label(key, dataset);
-  TC_CHECK(has_attr(key, dataset), path_.string(), ": ", label, " is missing");
-  return guarded(path_, Access::kRead, "reading " + label, [&] {
-    H5::DataSet holder;
-    double v = 0;
-    typed_attribute(impl_->file, path_, key, dataset, holder, {H5T_FLOAT, H5T_INTEGER}, "a number")
-        .read(H5::PredType::NATIVE_DOUBLE, &v);
-    return v;
-  });
+  return read_attribute(*this, impl_->file, key, dataset, {H5T_FLOAT, H5T_INTEGER}, "a number",
+                        [](H5::Attribute& a) {
+                          double value = 0;
+                          a.read(H5::PredType::NATIVE_DOUBLE, &value);
+                          return value;
+                        });
 }
 
 namespace {
