@@ -14,8 +14,12 @@ at::Tensor patchwise_class_sizes(const at::Tensor& features, int64_t patches_per
   const int64_t P = patches_per_image;
   TC_CHECK(features.dim() == 2 && P >= 1 && features.size(0) % P == 0 && features.size(0) >= P,
            "patch-wise class sizes need [N * P, C] features with P = ", P, ": got ", features.sizes());
-  const Threshold rule = parse_threshold(th_type);
-  TC_CHECK(is_scalar(rule), "tail_th_type '", th_type, "' with tail_lof: the patch-wise class sizes ",
+  // Checked by name: the config's names (ada_trim_min-mode) are no threshold rules.
+  Threshold rule = Threshold::kSymmin;
+  bool scalar = false;
+  for (const Threshold t : {Threshold::kSymmin, Threshold::kSymavg, Threshold::kIndep})
+    if (th_type == threshold_name(t)) rule = t, scalar = true;
+  TC_CHECK(scalar, "tail_th_type '", th_type, "' with tail_lof: the patch-wise class sizes ",
            "exist only for symmin, symavg and indep (the reference raises NotImplementedError)");
   const int64_t N = features.size(0) / P, C = features.size(1);
   const auto per_position = features.to(torch::kFloat32).view({N, P, C});
