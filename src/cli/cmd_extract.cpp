@@ -1,5 +1,6 @@
-// tailedcore extract --data DIR --config C --out features.h5
+// tailedcore extract --data DIR --config C --out features.h5 [--backbone-weights FILE]
 #include <cstdio>
+#include <filesystem>
 
 #include "options.h"
 #include "tailedcore/core/check.h"
@@ -17,7 +18,7 @@ namespace po = boost::program_options;
 namespace tc::cli {
 
 int cmd_extract(const Args& args) {
-  std::string data, config, out, split = "train", cls;
+  std::string data, config, out, split = "train", cls, weights;
   std::vector<std::string> overrides;
   int threads = 0;
   po::options_description desc("tailedcore extract: patch features and global embeddings to HDF5");
@@ -27,11 +28,22 @@ int cmd_extract(const Args& args) {
       "split", po::value(&split)->default_value("train"), "train (the pooled training set) | test")(
       "class", po::value(&cls), "test class (with --split test)")(
       "set", po::value(&overrides)->composing(), "override a config key")(
+      "backbone-weights", po::value(&weights),
+      "TorchScript weights file (= --set model.backbone_weights=FILE; taken as given, not relative to the config)")(
       "threads", po::value(&threads)->default_value(0), "threads per rank (0: cores / local ranks)");
   po::variables_map vm;
   if (!parse_options(desc, args, vm)) return 0;
   TC_CHECK(split == "train" || split == "test", "--split '", split, "': expected train or test");
   TC_CHECK(split == "train" || !cls.empty(), "--split test needs --class NAME");
+  if (vm.count("backbone-weights")) {
+    TC_CHECK(std::filesystem::is_regular_file(weights), "--backbone-weights ", weights, ": ",
+             std::filesystem::exists(weights) ? "is not a file" : "does not exist",
+             ": expected a TorchScript weights file");
+    // Single-quoted YAML: the path stays one string whatever its characters.
+    std::string quoted;
+    for (const char c : weights) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+    overrides.push_back("model.backbone_weights='" + quoted + "'");
+  }
   auto world = dist::init_world(nullptr, nullptr);
   io::check_output_file(out);  // before the work, not after it
   return dist::run_guarded(*world, [&] {

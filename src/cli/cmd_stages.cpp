@@ -3,6 +3,9 @@
 //   tailedcore lof     --in features.h5 --out lof.h5 [--k 6] [--keep 0.85] [--proj-dim 128]
 //   tailedcore coreset --in features.h5 --out coreset.h5 --ratio 0.1 [--proj-dim 128|0]
 //                      [--start-index I] [--seed S] [--weights lof.h5]
+// The input may come from anywhere (h5py): only its datasets are needed, and
+// feature_h/feature_w where patch positions matter (lof); our attributes are
+// written, never required.
 #include <torch/torch.h>
 
 #include <cstdio>
@@ -19,11 +22,22 @@
 #include "tailedcore/sampling/coreset.h"
 #include "tailedcore/sampling/lof.h"
 #include "tailedcore/sampling/tailed_lof.h"
+#include "tailedcore/sampling/thresholds.h"
+#include "tailedcore/sampling/votes.h"
 
 namespace po = boost::program_options;
 
 namespace tc::cli {
 namespace {
+
+// The config_hash an output carries: the input's, so the stage chain keeps
+// its provenance; for a file made elsewhere (no config_hash, e.g. by h5py)
+// "external-" and the digest of its bytes, which no run's config hash equals.
+std::string provenance_hash(const std::string& in) {
+  io::H5Reader r(in);
+  if (r.has_attr("config_hash")) return r.attr_string("config_hash");
+  return "external-" + io::hash_file(in);
+}
 
 template <class Body>
 int guarded(int threads, Body body) {
@@ -52,11 +66,13 @@ int cmd_tail(const Args& args) {
       "threads", po::value(&threads)->default_value(0), "threads per rank");
   po::variables_map vm;
   if (!parse_options(desc, args, vm)) return 0;
-  io::check_output_file(out);  // before the work, not after it
+  sampling::parse_threshold(o.th_type);  // bad names before the work, not after it
+  sampling::parse_vote(o.vote);
+  io::check_output_file(out);
   return guarded(threads, [&](dist::Comm& comm) {
     const auto sel = sampling::select_tail(pipeline::read_features(in, dataset).patches, o, comm);
     if (comm.rank() != 0) return;
-    pipeline::write_tail(out, io::H5Reader(in).attr_string("config_hash"), sel, o);
+    pipeline::write_tail(out, provenance_hash(in), sel, o);
     std::printf("%s: %lld of %lld images in the tail (max_K %lld)\n", out.c_str(),
                 static_cast<long long>(sel.tail_indices.size(0)),
                 static_cast<long long>(sel.class_sizes.size(0)), static_cast<long long>(sel.max_k));
@@ -88,7 +104,7 @@ int cmd_lof(const Args& args) {
             ? models::NoiseScores{sampling::patchwise_lof(rows, per_image, o, comm), "lof"}
             : models::NoiseScores{sampling::tailed_lof(rows, per_image, o, tailed_th_type, comm), "tailed_lof"};
     if (comm.rank() != 0) return;
-    pipeline::write_lof(out, io::H5Reader(in).attr_string("config_hash"), res);
+    pipeline::write_lof(out, provenance_hash(in), res);
     std::printf("%s: %lld of %lld patches kept\n", out.c_str(),
                 static_cast<long long>(res.lof.kept_indices.size(0)), static_cast<long long>(res.lof.scores.size(0)));
   });
@@ -123,8 +139,7 @@ int cmd_coreset(const Args& args) {
     auto bank = models::greedy_bank_from_file(in, dataset, o, comm, kept);
     if (comm.rank() != 0) return;
     if (scores.defined()) bank.weights = scores.index_select(0, bank.source_rows);
-    pipeline::write_bank(out, io::H5Reader(in).attr_string("config_hash"), bank,
-                         weights.empty() ? "patchcore" : "softpatch");
+    pipeline::write_bank(out, provenance_hash(in), bank, weights.empty() ? "patchcore" : "softpatch");
     std::printf("%s: %lld of %lld rows\n", out.c_str(), static_cast<long long>(bank.rows()),
                 static_cast<long long>(kept.defined() ? kept.size(0) : io::H5Reader(in).shape(dataset).at(0)));
   });

@@ -30,7 +30,7 @@ void seed_everything(uint64_t seed) { torch::manual_seed(seed); }
 
 std::string host_name() {
   char buf[256] = {0};
-  gethostname(buf, sizeof buf - 1);
+  if (gethostname(buf, sizeof buf - 1) != 0 || !buf[0]) return "localhost";
   return buf;
 }
 

@@ -19,12 +19,7 @@ int64_t rotation_padding(int64_t out_h, int64_t out_w, int64_t side) {
 }
 
 torch::Tensor center_crop(const torch::Tensor& x, int64_t out_h, int64_t out_w) {
-  const int64_t h = x.size(-2), w = x.size(-1);
-  TC_CHECK(h >= out_h && w >= out_w, "image of ", h, "x", w, " is smaller than the crop ", out_h, "x",
-           out_w);
-  // torchvision: int(round((size - crop) / 2)) with Python's round-half-even.
-  const int64_t top = static_cast<int64_t>(std::nearbyint((h - out_h) / 2.0));
-  const int64_t left = static_cast<int64_t>(std::nearbyint((w - out_w) / 2.0));
+  const auto [top, left] = center_crop_origin(x.size(-1), x.size(-2), out_w, out_h);
   return x.narrow(-2, top, out_h).narrow(-1, left, out_w);
 }
 

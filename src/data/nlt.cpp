@@ -1,7 +1,5 @@
 #include "tailedcore/data/nlt.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <sstream>
 
@@ -71,6 +69,16 @@ void apply_nlt(const fs::path& source, const fs::path& dest, const fs::path& pru
   TC_CHECK(fs::is_directory(source), source.string(), ": source data folder does not exist");
   io::check_dest_apart_from_source(source, dest);
   TC_CHECK(!fs::exists(dest) || opts.force, dest.string(), ": already exists (pass --force to replace it)");
+  NltChanges changes;
+  io::build_folder_atomic(dest, [&](const fs::path& tmp) {
+    changes = apply_nlt_into(source, tmp, prune_manifest, noisy_manifest, opts.symlink);
+  });
+  core::log_info("nlt: ", dest.string(), ": ", changes.pruned, " training images pruned, ", changes.injected,
+                 " defect images injected");
+}
+
+NltChanges apply_nlt_into(const fs::path& source, const fs::path& dir, const fs::path& prune_manifest,
+                          const fs::path& noisy_manifest, bool symlink) {
   const auto prune = read_manifest(prune_manifest);
   const auto inject = read_manifest(noisy_manifest);
   // Validate everything before writing anything.
@@ -97,27 +105,15 @@ void apply_nlt(const fs::path& source, const fs::path& dest, const fs::path& pru
     injected.push_back(mp);
     inject_from.push_back(from);
   }
-  const fs::path tmp = dest.string() + ".tmp-" + std::to_string(getpid());
-  fs::remove_all(tmp);
-  try {
-    io::ensure_writable_dir(tmp);
-    for (const auto& cls : sorted_subdirs(source)) {
-      if (!fs::is_directory(source / cls / "train")) continue;
-      for (const char* part : {"train/good", "test", "ground_truth"})
-        if (fs::is_directory(source / cls / part)) copy_tree(source / cls / part, tmp / cls / part, opts.symlink);
-    }
-    for (const auto& p : pruned) fs::remove(tmp / p.cls / "train" / "good" / p.file);
-    for (size_t i = 0; i < injected.size(); ++i)
-      place(inject_from[i], tmp / injected[i].cls / "train" / "good" / injected[i].file, opts.symlink);
-    if (fs::exists(dest)) fs::remove_all(dest);
-    fs::rename(tmp, dest);
-  } catch (...) {
-    std::error_code ec;
-    fs::remove_all(tmp, ec);  // never leave a half-built tree behind
-    throw;
+  for (const auto& cls : sorted_subdirs(source)) {
+    if (!fs::is_directory(source / cls / "train")) continue;
+    for (const char* part : {"train/good", "test", "ground_truth"})
+      if (fs::is_directory(source / cls / part)) copy_tree(source / cls / part, dir / cls / part, symlink);
   }
-  core::log_info("nlt: ", dest.string(), ": ", prune.size(), " training images pruned, ",
-                 inject.size(), " defect images injected");
+  for (const auto& p : pruned) fs::remove(dir / p.cls / "train" / "good" / p.file);
+  for (size_t i = 0; i < injected.size(); ++i)
+    place(inject_from[i], dir / injected[i].cls / "train" / "good" / injected[i].file, symlink);
+  return {static_cast<int64_t>(pruned.size()), static_cast<int64_t>(injected.size())};
 }
 
 std::vector<ClassCounts> make_nlt(const fs::path& source, const fs::path& dest, const NltMakeOptions& opts) {

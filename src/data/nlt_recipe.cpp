@@ -1,7 +1,5 @@
 #include "tailedcore/data/nlt_recipe.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -178,30 +176,15 @@ NltManifests build_nlt_variant(const fs::path& source, const fs::path& dest,
   TC_CHECK(!fs::exists(dest) || apply.force, dest.string(),
            ": already exists (pass --force to replace it)");
   const NltManifests m = draw_nlt_manifests(source, recipe);
-  const std::string suffix = "-" + std::to_string(getpid());
-  const fs::path staging = dest.string() + ".building" + suffix;
-  const fs::path manifests = dest.string() + ".manifest" + suffix;
-  const auto cleanup = [&] {
-    std::error_code ec;
-    fs::remove_all(staging, ec);
-    fs::remove_all(manifests, ec);
-  };
-  cleanup();
-  try {
+  io::build_folder_atomic(dest, [&](const fs::path& staging) {
+    // The variant's tree and its manifest/ (which Catalog::scan skips: no train/).
+    const fs::path manifests = staging / "manifest";
     io::write_text_atomic(manifests / "prune_good.txt", join_lines(m.prune_good));
     io::write_text_atomic(manifests / "inject_defects.txt", join_lines(m.inject_defects));
     io::write_text_atomic(manifests / "counts.csv", nlt_counts_csv(m.counts));
-    NltApplyOptions staged = apply;
-    staged.force = true;
-    apply_nlt(source, staging, manifests / "prune_good.txt", manifests / "inject_defects.txt",
-              staged);
-    fs::rename(manifests, staging / "manifest");
-    if (fs::exists(dest)) fs::remove_all(dest);
-    fs::rename(staging, dest);
-  } catch (...) {
-    cleanup();
-    throw;
-  }
+    apply_nlt_into(source, staging, manifests / "prune_good.txt", manifests / "inject_defects.txt",
+                   apply.symlink);
+  });
   core::log_info("nlt make: ", dest.string(), ": profile ", recipe.profile, ", seed ", recipe.seed,
                  ", ", m.prune_good.size(), " pruned, ", m.inject_defects.size(),
                  " injected; manifests in ", (dest / "manifest").string());

@@ -21,14 +21,6 @@ std::string join(const std::vector<std::string>& v) {
 
 }  // namespace
 
-std::vector<std::string> variant_names() {
-  std::vector<std::string> out;
-  for (const auto& d : {"mvtec", "visa"})
-    for (const auto& p : kProfiles)
-      for (const auto& s : kSeeds) out.push_back(std::string(d) + "/" + p + "/" + s);
-  return out;
-}
-
 NltManifests variant_manifests(const std::filesystem::path& reference_dir, const std::string& variant) {
   std::vector<std::string> parts;
   size_t begin = 0;

@@ -1,9 +1,8 @@
 // Writing a synthetic data set: the list of files of a layout, rendered by a
 // few threads (each file depends only on its own key, so the bytes do not depend
-// on the thread count), into "<dest>.tmp-<pid>" renamed into place at the end.
+// on the thread count), into a temporary folder renamed into place at the end
+// (io::build_folder_atomic).
 #include "tailedcore/data/synth.h"
-
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -178,11 +177,8 @@ SynthSummary generate_synthetic(const fs::path& dest, const SynthOptions& option
   for (size_t ci = 0; ci < layout.classes.size(); ++ci)
     sizes.push_back(synth_image_size(layout, static_cast<int>(ci), options.size));
 
-  const fs::path tmp = dest.string() + ".tmp-" + std::to_string(getpid());
-  std::error_code ec;
-  fs::remove_all(tmp, ec);
-  try {
-    fs::create_directories(tmp);
+  SynthSummary summary;
+  io::build_folder_atomic(dest, [&](const fs::path& tmp) {
     std::vector<Job> jobs;
     std::ostringstream csv;
     for (size_t ci = 0; ci < layout.classes.size(); ++ci) {
@@ -205,18 +201,12 @@ SynthSummary generate_synthetic(const fs::path& dest, const SynthOptions& option
                    dest.string());
     run_jobs(layout, jobs, options.seed, threads);
 
-    SynthSummary summary;
     summary.dest = dest;
     summary.classes = static_cast<int>(layout.classes.size());
     summary.images = static_cast<int>(jobs.size());
     for (const auto& j : jobs) summary.masks += j.mask.empty() ? 0 : 1;
-    if (fs::exists(dest)) fs::remove_all(dest);  // only reachable with --force
-    fs::rename(tmp, dest);
-    return summary;
-  } catch (...) {
-    fs::remove_all(tmp, ec);
-    throw;
-  }
+  });  // an existing dest is replaced only with --force (checked above)
+  return summary;
 }
 
 }  // namespace tc::data

@@ -9,6 +9,7 @@
 
 #include "synth_style.h"
 #include "tailedcore/core/check.h"
+#include "tailedcore/core/hash.h"
 #include "tailedcore/data/synth.h"
 
 namespace tc::data {
@@ -44,7 +45,7 @@ int defect_kind(const std::string& name, int item) {
   if (contains_any(name, {"color", "contamination", "oil", "glue", "liquid", "stain", "print",
                           "stroke", "combined"}))
     return kStain;
-  return static_cast<int>(synth::hash_text(name) % kDefectKinds);
+  return static_cast<int>(core::fnv1a(name) % kDefectKinds);
 }
 
 double luminance(const Rgb& c) { return 0.299 * c.r + 0.587 * c.g + 0.114 * c.b; }
@@ -221,7 +222,7 @@ SynthSample render_synthetic(const SynthLayout& layout, int class_index, const s
 
   const Style style = synth::style_for(layout.name, cls.name);
   const uint64_t key =
-      synth::mix64(seed ^ synth::hash_text(layout.name + "/" + cls.name + "/" + split + "/" +
+      synth::mix64(seed ^ core::fnv1a(layout.name + "/" + cls.name + "/" + split + "/" +
                                            category + "/" + std::to_string(item)));
   Rng jitter_rng(synth::mix64(key + 1)), noise_rng(synth::mix64(key + 2)),
       fill_rng(synth::mix64(key + 3)), geometry_rng(synth::mix64(key + 4));
@@ -236,7 +237,7 @@ SynthSample render_synthetic(const SynthLayout& layout, int class_index, const s
   jitter.pv = jitter_rng.uniform(0, 64);
   jitter.gain = jitter_rng.uniform(0.94, 1.06);
   jitter.tint = {jitter_rng.uniform(-4, 4), jitter_rng.uniform(-4, 4), jitter_rng.uniform(-4, 4)};
-  const Painter painter(style, size, synth::hash_text(layout.name + "/" + cls.name), jitter);
+  const Painter painter(style, size, core::fnv1a(layout.name + "/" + cls.name), jitter);
 
   const int channels = cls.channels;
   const int type = channels == 1 ? CV_8UC1 : CV_8UC3;

@@ -6,6 +6,8 @@
 #include <iterator>
 #include <map>
 
+#include "tailedcore/core/hash.h"
+
 namespace tc::data::synth {
 
 uint64_t mix64(uint64_t z) {
@@ -24,15 +26,6 @@ double Rng::normal() {
   for (int k = 0; k < 8; ++k, bits >>= 8) sum += static_cast<int>(bits & 0xff);
   // 8 uniform bytes: mean 8 * 127.5, variance 8 * (256^2 - 1) / 12.
   return (sum - 1020.0) / 209.0223;
-}
-
-uint64_t hash_text(const std::string& text) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
 }
 
 namespace {
@@ -240,7 +233,7 @@ Style style_for(const std::string& layout, const std::string& class_name) {
   const auto it = table.find(class_name);
   if (it != table.end()) return it->second;
   // A name without a hand-made look: one of the small styles, recoloured by the hash.
-  Rng rng(hash_text(class_name));
+  Rng rng(core::fnv1a(class_name));
   auto it2 = small.begin();
   std::advance(it2, rng.below(static_cast<int>(small.size())));
   Style s = it2->second;

@@ -24,7 +24,6 @@ class Rng {
 };
 
 uint64_t mix64(uint64_t z);
-uint64_t hash_text(const std::string& text);  // 64-bit FNV-1a
 
 enum class Texture {
   kFlat,     // 0 everywhere

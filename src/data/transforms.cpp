@@ -187,6 +187,13 @@ cv::Mat decode_gray(const std::string& path) {
   return decode(path, cv::IMREAD_GRAYSCALE | cv::IMREAD_IGNORE_ORIENTATION, "mask");
 }
 
+std::pair<int64_t, int64_t> center_crop_origin(int64_t width, int64_t height, int64_t crop_w, int64_t crop_h) {
+  TC_CHECK(width >= crop_w && height >= crop_h, "image of ", width, "x", height, " is smaller than the crop ",
+           crop_w, "x", crop_h);
+  return {static_cast<int64_t>(std::nearbyint((height - crop_h) / 2.0)),
+          static_cast<int64_t>(std::nearbyint((width - crop_w) / 2.0))};
+}
+
 cv::Mat resize_and_crop(const cv::Mat& img, const TransformOptions& opts) {
   TC_CHECK(opts.resize >= 0, "resize ", opts.resize, ": expected a shorter side > 0, or kFullSize (0) for none");
   TC_CHECK(opts.crop >= 0, "crop ", opts.crop, ": expected a side > 0, or kFullSize (0) for none");
@@ -199,10 +206,8 @@ cv::Mat resize_and_crop(const cv::Mat& img, const TransformOptions& opts) {
   const int crop = static_cast<int>(opts.crop), w = r.cols, h = r.rows;
   TC_CHECK(w >= crop && h >= crop, "image ", w, "x", h, opts.resize == kFullSize ? "" : " after resizing",
            " is smaller than the crop ", crop);
-  // torchvision: int(round((size - crop) / 2.0)), Python rounds half to even.
-  const int top = static_cast<int>(std::nearbyint((h - crop) / 2.0));
-  const int left = static_cast<int>(std::nearbyint((w - crop) / 2.0));
-  return r(cv::Rect(left, top, crop, crop)).clone();
+  const auto [top, left] = center_crop_origin(w, h, crop, crop);
+  return r(cv::Rect(static_cast<int>(left), static_cast<int>(top), crop, crop)).clone();
 }
 
 namespace {
@@ -246,10 +251,6 @@ at::Tensor binarize_mask(const cv::Mat& gray) {
 
 at::Tensor load_image(const std::string& path, const TransformOptions& opts) {
   return to_normalized_tensor(resize_and_crop(decode_rgb(path), opts));
-}
-
-at::Tensor load_mask(const std::string& path, const TransformOptions& opts) {
-  return binarize_mask(resize_and_crop(decode_gray(path), opts));
 }
 
 }  // namespace tc::data

@@ -79,19 +79,8 @@ int64_t convert_visa(const fs::path& source, const fs::path& split_csv, const fs
   if (!line.empty() && line.back() == '\r') line.pop_back();
   TC_CHECK(line == "object,split,label,image,mask", split_csv.string(), ":1: header '", line,
            "': expected object,split,label,image,mask");
-  const fs::path tmp = dest.string() + ".tmp-" + std::to_string(getpid());
-  fs::remove_all(tmp);
   int64_t n = 0;
-  try {
-    io::ensure_writable_dir(tmp);
-    n = convert_rows(in, source, split_csv, tmp);
-    if (fs::exists(dest)) fs::remove_all(dest);
-    fs::rename(tmp, dest);
-  } catch (...) {
-    std::error_code ec;
-    fs::remove_all(tmp, ec);  // never leave a half-converted tree behind
-    throw;
-  }
+  io::build_folder_atomic(dest, [&](const fs::path& tmp) { n = convert_rows(in, source, split_csv, tmp); });
   core::log_info("visa: ", n, " images converted into ", dest.string());
   return n;
 }

@@ -3,18 +3,17 @@
 #include <torch/torch.h>
 #include <unistd.h>
 
-#include <cmath>
 #include <cstdio>
 #include <limits>
 #include <vector>
 
+#include "max_loc_pick.h"
 #include "tailedcore/core/check.h"
 #include "tailedcore/core/runtime.h"
 #include "message_chunks.h"
 
 namespace tc::dist {
 namespace {
-
 
 MPI_Datatype mpi_type(const torch::Tensor& t, const char* what) {
   switch (t.scalar_type()) {
@@ -104,23 +103,12 @@ class MpiComm final : public Comm {
   }
 
   std::pair<double, int64_t> max_loc(double value, int64_t index) override {
-    // All (value, index) pairs to every rank, then the same pick everywhere:
-    // the largest value, the lowest index among equals, NaN losing.
-    struct Pair {
-      double value;
-      int64_t index;
-    } mine{value, index};
-    std::vector<Pair> all(size_);
-    check_mpi(MPI_Allgather(&mine, sizeof(Pair), MPI_BYTE, all.data(), sizeof(Pair), MPI_BYTE, comm_),
+    // Every candidate to every rank, then the same pick everywhere.
+    const detail::ValueIndex mine{value, index};
+    std::vector<detail::ValueIndex> all(size_);
+    check_mpi(MPI_Allgather(&mine, sizeof mine, MPI_BYTE, all.data(), sizeof mine, MPI_BYTE, comm_),
               "MPI_Allgather");
-    Pair best{-std::numeric_limits<double>::infinity(), std::numeric_limits<int64_t>::max()};
-    bool any = false;
-    for (const auto& p : all) {
-      if (std::isnan(p.value)) continue;
-      if (!any || p.value > best.value || (p.value == best.value && p.index < best.index)) best = p;
-      any = true;
-    }
-    return {best.value, best.index};
+    return detail::pick_max_loc(all);
   }
 
   at::Tensor broadcast(const at::Tensor& t, int root) override {

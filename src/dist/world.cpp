@@ -1,7 +1,6 @@
 #include "tailedcore/dist/world.h"
 
 #include <mpi.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -32,10 +31,9 @@ void finalize_mpi() {
 
 // rank -> host -> local rank, logged once by rank 0 (what ran where).
 void log_rank_map(Comm& world) {
-  char host[64] = {0};
-  gethostname(host, sizeof host - 1);
+  const std::string host = core::host_name().substr(0, 63);  // 64 bytes a rank, NUL-terminated
   auto mine = torch::zeros({66}, torch::kUInt8);
-  std::memcpy(mine.data_ptr<uint8_t>(), host, std::strlen(host));
+  std::memcpy(mine.data_ptr<uint8_t>(), host.data(), host.size());
   mine[64] = static_cast<uint8_t>(core::local_rank());
   auto all = world.allgather(mine).view({world.size(), 66});
   if (world.rank() != 0) return;

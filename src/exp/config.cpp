@@ -14,6 +14,7 @@
 #include "tailedcore/features/backbone.h"
 #include "tailedcore/index/nearest.h"
 #include "tailedcore/io/hdf5.h"
+#include "tailedcore/sampling/class_size.h"
 #include "tailedcore/io/files.h"
 
 namespace tc::exp {
@@ -233,8 +234,7 @@ void validate(const Config& c, const std::string& source) {
     check_choice(c.model.embedding_to_extract_from, taps, where("model.embedding_to_extract_from"));
   }
   // model.coreset_model_name: models::make_method, the one place methods are named.
-  check_choice(c.model.tail_th_type, {"", "ada_trim_min-mode", "symmin", "double_max_step"},
-               where("model.tail_th_type"));
+  sampling::tail_rules().parse(c.model.tail_th_type, where("model.tail_th_type"));
   data::augment_types().parse(c.model.tail_data_augment_type, where("model.tail_data_augment_type"));
   io::feature_dtypes().parse(c.model.feature_dtype, where("model.feature_dtype"));
   index::index_types().parse(c.model.index, where("model.index"));

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "tailedcore/core/check.h"
+#include "tailedcore/core/hash.h"
+#include "tailedcore/core/runtime.h"
 
 namespace tc::io {
 namespace fs = std::filesystem;
@@ -20,15 +22,9 @@ void ensure_writable_dir(const fs::path& dir) {
   TC_CHECK(access(dir.c_str(), W_OK) == 0, "output folder ", dir.string(), " is not writable");
 }
 
-std::string host_name() {
-  char host[256] = {0};
-  if (gethostname(host, sizeof host - 1) != 0 || !host[0]) return "localhost";
-  return host;
-}
-
 fs::path temporary_path(const fs::path& path) {
   fs::path tmp = path;
-  tmp += ".tmp-" + std::to_string(getpid()) + "@" + host_name();
+  tmp += ".tmp-" + std::to_string(getpid()) + "@" + core::host_name();
   return tmp;
 }
 
@@ -80,12 +76,33 @@ void write_text_atomic(const fs::path& path, const std::string& content) {
       TC_FAIL(path.string(), ": write failed (disk full?)");
     }
   }
+  move_into_place(tmp, path);
+}
+
+void move_into_place(const fs::path& tmp, const fs::path& path) {
   std::error_code ec;
   fs::rename(tmp, path, ec);
   if (ec) {
-    fs::remove(tmp);
-    TC_FAIL(path.string(), ": cannot move the finished file into place (", ec.message(), ")");
+    std::error_code ignored;
+    const char* kind = fs::is_directory(tmp, ignored) ? "folder" : "file";
+    fs::remove_all(tmp, ignored);
+    TC_FAIL(path.string(), ": cannot move the finished ", kind, " into place (", ec.message(), ")");
   }
+}
+
+void build_folder_atomic(const fs::path& dest, const std::function<void(const fs::path& staging)>& fill) {
+  const fs::path staging = temporary_path(dest);
+  std::error_code ec;
+  fs::remove_all(staging, ec);
+  try {
+    ensure_writable_dir(staging);
+    fill(staging);
+    if (fs::exists(dest)) fs::remove_all(dest);
+  } catch (...) {
+    fs::remove_all(staging, ec);
+    throw;
+  }
+  move_into_place(staging, dest);
 }
 
 std::string read_text(const fs::path& path) {
@@ -96,24 +113,7 @@ std::string read_text(const fs::path& path) {
   return ss.str();
 }
 
-fs::path create_run_dir(const fs::path& root, const std::string& dataset, const std::string& config,
-                        const std::string& run_id) {
-  const fs::path dir = root / dataset / config / run_id;
-  ensure_writable_dir(dir);
-  return dir;
-}
-
 namespace {
-
-constexpr uint64_t kFnvOffset = 1469598103934665603ull, kFnvPrime = 1099511628211ull;
-
-uint64_t fnv1a(uint64_t h, const char* data, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    h ^= static_cast<unsigned char>(data[i]);
-    h *= kFnvPrime;
-  }
-  return h;
-}
 
 std::string hex16(uint64_t h) {
   char buf[17];
@@ -123,16 +123,16 @@ std::string hex16(uint64_t h) {
 
 }  // namespace
 
-std::string hash_text(const std::string& text) { return hex16(fnv1a(kFnvOffset, text.data(), text.size())); }
+std::string hash_text(const std::string& text) { return hex16(core::fnv1a(text)); }
 
 std::string hash_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   TC_CHECK(in.good(), path.string(), ": cannot open for reading (missing or unreadable)");
   std::vector<char> buf(1 << 20);
-  uint64_t h = kFnvOffset;
+  uint64_t h = core::kFnv1aOffsetBasis;
   while (in) {
     in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    h = fnv1a(h, buf.data(), static_cast<size_t>(in.gcount()));
+    h = core::fnv1a({buf.data(), static_cast<size_t>(in.gcount())}, h);
   }
   TC_CHECK(in.eof(), path.string(), ": read failed");
   return hex16(h);

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "tailedcore/core/check.h"
+#include "tailedcore/core/names.h"
 #include "tailedcore/io/files.h"
 
 namespace tc::io {
@@ -53,8 +54,7 @@ DType dtype_of(const torch::Tensor& t) {
     case torch::kFloat64: return DType::kFloat64;
     case torch::kInt64: return DType::kInt64;
     case torch::kUInt8: return DType::kUInt8;
-    default: TC_FAIL("cannot write a tensor of dtype ", t.scalar_type(),
-                     " to HDF5: expected float32, float16, float64, int64 or uint8");
+    default: TC_FAIL("cannot write a tensor of dtype ", t.scalar_type(), " to HDF5: expected ", core::join_names(dtypes().names()));
   }
 }
 
@@ -66,17 +66,35 @@ std::string shape_str(const std::vector<int64_t>& s) {
   return os.str();
 }
 
+// What went wrong, from the innermost record of HDF5's error stack ("truncated
+// file: eof = 100, ...", "file signature not found"); the exception itself
+// names only the outermost call ("H5Fopen failed").
+std::string hdf5_cause(const H5::Exception& e) {
+  std::string cause;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_UPWARD,
+      [](unsigned n, const H5E_error2_t* err, void* out) -> herr_t {
+        if (n == 0 && err->desc) *static_cast<std::string*>(out) = err->desc;
+        return 0;
+      },
+      &cause);
+  return cause.empty() ? e.getDetailMsg() : cause;
+}
+
+enum class Access { kRead, kWrite };
+
 // Every HDF5 call of the reader and the writer runs inside this: the C++ API's
 // exceptions derive from no std::exception (uncaught, they end the process
-// with "terminate called"), so each becomes one line naming the file.
+// with "terminate called"), so each becomes one line naming the file, what
+// was being done (the dataset or attribute) and what was expected.
 template <class F>
-auto guarded(const fs::path& path, const std::string& what, F&& f) -> decltype(f()) {
+auto guarded(const fs::path& path, Access access, const std::string& what, F&& f) -> decltype(f()) {
   try {
     return f();
   } catch (const H5::Exception& e) {
-    const bool writing = what.rfind("writing", 0) == 0 || what.rfind("closing", 0) == 0;
-    TC_FAIL(path.string(), ": HDF5 error ", what, " (", e.getDetailMsg(), "): ",
-            writing ? "is the disk full?" : "the file is damaged, or not written by tailedcore");
+    TC_FAIL(path.string(), ": HDF5 error ", what, " (", hdf5_cause(e), "): ",
+            access == Access::kWrite ? "expected a writable file; is the disk full?"
+                                     : "expected a complete, undamaged HDF5 file");
   }
 }
 
@@ -86,10 +104,24 @@ H5::LinkCreatPropList intermediate_groups() {
   return p;
 }
 
+std::string attr_label(const std::string& key, const std::string& dataset) {
+  return "attribute '" + key + "'" + (dataset.empty() ? "" : " of /" + dataset);
+}
+
 H5::H5Object& attr_owner(H5::H5File& file, const std::string& dataset, H5::DataSet& holder) {
   if (dataset.empty()) return file;
   holder = file.openDataSet(dataset);
   return holder;
+}
+
+// What an attribute holds, in words, for "expected ..." messages.
+const char* type_class_name(H5T_class_t c) {
+  switch (c) {
+    case H5T_STRING: return "a string";
+    case H5T_INTEGER: return "an integer";
+    case H5T_FLOAT: return "a float";
+    default: return "neither a number nor a string";
+  }
 }
 
 }  // namespace
@@ -130,11 +162,8 @@ H5Writer::H5Writer(fs::path path, const std::string& stage, const std::string& c
   TC_CHECK(access(dir.c_str(), W_OK) == 0, path_.string(), ": output folder ", dir.string(),
            " is not writable");
   impl_->tmp = temporary_path(path_);
-  try {
-    impl_->file = H5::H5File(impl_->tmp.string(), H5F_ACC_TRUNC);
-  } catch (const H5::Exception& e) {
-    TC_FAIL(path_.string(), ": cannot create HDF5 file (", e.getDetailMsg(), ")");
-  }
+  guarded(path_, Access::kWrite, "creating the file",
+          [&] { impl_->file = H5::H5File(impl_->tmp.string(), H5F_ACC_TRUNC); });
   impl_->open = true;
   set_attr("stage", stage);
   set_attr("config_hash", config_hash);
@@ -156,8 +185,6 @@ void H5Writer::create(const std::string& name, DType dtype, const std::vector<in
   TC_CHECK(impl_->open, path_.string(), ": write after commit");
   TC_CHECK(!shape.empty(), path_.string(), ": dataset /", name, " needs a shape");
   std::vector<hsize_t> dims(shape.begin(), shape.end());
-  H5::DataSpace space(static_cast<int>(dims.size()), dims.data());
-  H5::DSetCreatPropList props;
   // Row chunks of about 1 MiB so that streamed row blocks and partial reads stay cheap.
   std::vector<hsize_t> chunk(dims);
   hsize_t row_bytes = 4;
@@ -165,23 +192,23 @@ void H5Writer::create(const std::string& name, DType dtype, const std::vector<in
   chunk[0] = std::max<hsize_t>(1, std::min<hsize_t>(std::max<hsize_t>(dims[0], 1), (1u << 20) / row_bytes));
   bool any_zero = false;
   for (auto d : dims) any_zero |= d == 0;
-  if (!any_zero) {
-    props.setChunk(static_cast<int>(chunk.size()), chunk.data());
-    // A checksum per chunk: a damaged artifact fails to read instead of
-    // returning garbage, so the stage cache can recompute it.
-    props.setFletcher32();
-  }
-  try {
+  guarded(path_, Access::kWrite, "creating dataset /" + name, [&] {
+    H5::DataSpace space(static_cast<int>(dims.size()), dims.data());
+    H5::DSetCreatPropList props;
+    if (!any_zero) {
+      props.setChunk(static_cast<int>(chunk.size()), chunk.data());
+      // A checksum per chunk: a damaged artifact fails to read instead of
+      // returning garbage, so the stage cache can recompute it.
+      props.setFletcher32();
+    }
     impl_->file.createDataSet(name, file_type(dtype), space, props, H5::DSetAccPropList::DEFAULT,
                               intermediate_groups());
-  } catch (const H5::Exception& e) {
-    TC_FAIL(path_.string(), ": cannot create dataset /", name, " (", e.getDetailMsg(), ")");
-  }
+  });
 }
 
 void H5Writer::write_rows(const std::string& name, int64_t first_row, const at::Tensor& rows_in) {
   TC_CHECK(impl_->open, path_.string(), ": write after commit");
-  guarded(path_, "writing /" + name, [&] {
+  guarded(path_, Access::kWrite, "writing /" + name, [&] {
     H5::DataSet ds = impl_->file.openDataSet(name);
     H5::DataSpace fspace = ds.getSpace();
     const int rank = fspace.getSimpleExtentNdims();
@@ -221,7 +248,7 @@ void H5Writer::write(const std::string& name, const at::Tensor& tensor) {
 
 void H5Writer::write_strings(const std::string& name, const std::vector<std::string>& values) {
   TC_CHECK(impl_->open, path_.string(), ": write after commit");
-  guarded(path_, "writing /" + name, [&] {
+  guarded(path_, Access::kWrite, "writing /" + name, [&] {
     H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
     type.setCset(H5T_CSET_UTF8);
     hsize_t n = values.size();
@@ -238,7 +265,7 @@ void H5Writer::write_strings(const std::string& name, const std::vector<std::str
 }
 
 void H5Writer::set_attr(const std::string& key, const std::string& value, const std::string& dataset) {
-  guarded(path_, "writing attribute '" + key + "'", [&] {
+  guarded(path_, Access::kWrite, "writing " + attr_label(key, dataset), [&] {
     H5::DataSet holder;
     H5::H5Object& owner = attr_owner(impl_->file, dataset, holder);
     H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
@@ -251,7 +278,7 @@ void H5Writer::set_attr(const std::string& key, const std::string& value, const 
 }
 
 void H5Writer::set_attr(const std::string& key, int64_t value, const std::string& dataset) {
-  guarded(path_, "writing attribute '" + key + "'", [&] {
+  guarded(path_, Access::kWrite, "writing " + attr_label(key, dataset), [&] {
     H5::DataSet holder;
     H5::H5Object& owner = attr_owner(impl_->file, dataset, holder);
     if (owner.attrExists(key)) owner.removeAttr(key);
@@ -261,7 +288,7 @@ void H5Writer::set_attr(const std::string& key, int64_t value, const std::string
 }
 
 void H5Writer::set_attr(const std::string& key, double value, const std::string& dataset) {
-  guarded(path_, "writing attribute '" + key + "'", [&] {
+  guarded(path_, Access::kWrite, "writing " + attr_label(key, dataset), [&] {
     H5::DataSet holder;
     H5::H5Object& owner = attr_owner(impl_->file, dataset, holder);
     if (owner.attrExists(key)) owner.removeAttr(key);
@@ -272,14 +299,9 @@ void H5Writer::set_attr(const std::string& key, double value, const std::string&
 
 void H5Writer::commit() {
   TC_CHECK(impl_->open, path_.string(), ": committed twice");
-  guarded(path_, "closing the file", [&] { impl_->file.close(); });
+  guarded(path_, Access::kWrite, "closing the file", [&] { impl_->file.close(); });
   impl_->open = false;
-  std::error_code ec;
-  fs::rename(impl_->tmp, path_, ec);
-  if (ec) {
-    fs::remove(impl_->tmp);
-    TC_FAIL(path_.string(), ": cannot move the finished file into place (", ec.message(), ")");
-  }
+  move_into_place(impl_->tmp, path_);
 }
 
 // ---------------------------------------------------------------- reader ----
@@ -291,18 +313,18 @@ struct H5Reader::Impl {
 H5Reader::H5Reader(fs::path path) : path_(std::move(path)), impl_(std::make_unique<Impl>()) {
   H5::Exception::dontPrint();
   TC_CHECK(fs::exists(path_), path_.string(), ": file does not exist");
-  try {
-    TC_CHECK(H5::H5File::isHdf5(path_.string()), path_.string(), ": not an HDF5 file");
+  TC_CHECK(!fs::is_directory(path_), path_.string(), ": is a folder: expected an HDF5 file");
+  guarded(path_, Access::kRead, "opening the file", [&] {
+    TC_CHECK(H5::H5File::isHdf5(path_.string()), path_.string(),
+             ": not an HDF5 file (no HDF5 signature): expected an HDF5 file");
     impl_->file = H5::H5File(path_.string(), H5F_ACC_RDONLY);
-  } catch (const H5::Exception& e) {
-    TC_FAIL(path_.string(), ": cannot open as HDF5 (", e.getDetailMsg(), ")");
-  }
+  });
 }
 
 H5Reader::~H5Reader() = default;
 
 bool H5Reader::has(const std::string& name) const {
-  return guarded(path_, "looking up /" + name, [&] {
+  return guarded(path_, Access::kRead, "looking up /" + name, [&] {
     // Walk the path so that a missing intermediate group is "absent", not an error.
     std::string prefix;
     std::stringstream ss(name);
@@ -317,7 +339,7 @@ bool H5Reader::has(const std::string& name) const {
 }
 
 std::vector<int64_t> H5Reader::shape(const std::string& name) const {
-  return guarded(path_, "reading the shape of /" + name, [&] {
+  return guarded(path_, Access::kRead, "reading the shape of /" + name, [&] {
     TC_CHECK(has(name), path_.string(), ": dataset /", name, " is missing");
     H5::DataSpace space = impl_->file.openDataSet(name).getSpace();
     std::vector<hsize_t> dims(space.getSimpleExtentNdims());
@@ -327,7 +349,7 @@ std::vector<int64_t> H5Reader::shape(const std::string& name) const {
 }
 
 DType H5Reader::dtype(const std::string& name) const {
-  return guarded(path_, "reading the type of /" + name, [&] {
+  return guarded(path_, Access::kRead, "reading the type of /" + name, [&] {
     TC_CHECK(has(name), path_.string(), ": dataset /", name, " is missing");
     H5::DataType t = impl_->file.openDataSet(name).getDataType();
     if (t.getClass() == H5T_FLOAT) {
@@ -338,8 +360,7 @@ DType H5Reader::dtype(const std::string& name) const {
       if (t.getSize() == 8) return DType::kInt64;
       if (t.getSize() == 1) return DType::kUInt8;
     }
-    TC_FAIL(path_.string(), ": dataset /", name,
-            " has an unsupported type: expected float32, float16, float64, int64 or uint8");
+    TC_FAIL(path_.string(), ": dataset /", name, " has an unsupported type: expected ", core::join_names(dtypes().names()));
   });
 }
 
@@ -350,7 +371,7 @@ at::Tensor H5Reader::read(const std::string& name) const {
 }
 
 at::Tensor H5Reader::read_rows(const std::string& name, int64_t first, int64_t count) const {
-  return guarded(path_, "reading /" + name, [&] {
+  return guarded(path_, Access::kRead, "reading /" + name, [&] {
     const auto dims = shape(name);
     const DType dt = dtype(name);
     TC_CHECK(!dims.empty() && first >= 0 && count >= 0 && first + count <= dims[0], path_.string(),
@@ -372,7 +393,7 @@ at::Tensor H5Reader::read_rows(const std::string& name, int64_t first, int64_t c
 }
 
 std::vector<std::string> H5Reader::read_strings(const std::string& name) const {
-  return guarded(path_, "reading /" + name, [&] {
+  return guarded(path_, Access::kRead, "reading /" + name, [&] {
     const auto dims = shape(name);
     TC_CHECK(dims.size() == 1, path_.string(), ": dataset /", name, " must be a 1-d string list");
     H5::DataSet ds = impl_->file.openDataSet(name);
@@ -393,17 +414,34 @@ std::vector<std::string> H5Reader::read_strings(const std::string& name) const {
 }
 
 bool H5Reader::has_attr(const std::string& key, const std::string& dataset) const {
-  return guarded(path_, "looking up attribute '" + key + "'", [&] {
+  return guarded(path_, Access::kRead, "looking up " + attr_label(key, dataset), [&] {
     if (dataset.empty()) return impl_->file.attrExists(key);
     return has(dataset) && impl_->file.openDataSet(dataset).attrExists(key);
   });
 }
 
-std::string H5Reader::attr_string(const std::string& key, const std::string& dataset) const {
-  return guarded(path_, "reading attribute '" + key + "'", [&] {
-    TC_CHECK(has_attr(key, dataset), path_.string(), ": attribute '", key, "' is missing");
+namespace {
+
+// The attribute, checked present and of one of `classes`, handed to read().
+template <class Read>
+auto read_attribute(const H5Reader& r, H5::H5File& file, const std::string& key, const std::string& dataset,
+                    std::initializer_list<H5T_class_t> classes, const char* expected, Read read) {
+  const std::string label = attr_label(key, dataset);
+  TC_CHECK(r.has_attr(key, dataset), r.path().string(), ": ", label, " is missing");
+  return guarded(r.path(), Access::kRead, "reading " + label, [&] {
     H5::DataSet holder;
-    H5::Attribute a = attr_owner(impl_->file, dataset, holder).openAttribute(key);
+    H5::Attribute a = attr_owner(file, dataset, holder).openAttribute(key);
+    const H5T_class_t c = a.getTypeClass();
+    TC_CHECK(std::find(classes.begin(), classes.end(), c) != classes.end(), r.path().string(), ": ", label,
+             " is ", type_class_name(c), ": expected ", expected);
+    return read(a);
+  });
+}
+
+}  // namespace
+
+std::string H5Reader::attr_string(const std::string& key, const std::string& dataset) const {
+  return read_attribute(*this, impl_->file, key, dataset, {H5T_STRING}, "a string", [](H5::Attribute& a) {
     std::string value;
     a.read(a.getStrType(), value);
     return value;
@@ -411,23 +449,20 @@ std::string H5Reader::attr_string(const std::string& key, const std::string& dat
 }
 
 int64_t H5Reader::attr_int(const std::string& key, const std::string& dataset) const {
-  return guarded(path_, "reading attribute '" + key + "'", [&] {
-    TC_CHECK(has_attr(key, dataset), path_.string(), ": attribute '", key, "' is missing");
-    H5::DataSet holder;
-    int64_t v = 0;
-    attr_owner(impl_->file, dataset, holder).openAttribute(key).read(H5::PredType::NATIVE_INT64, &v);
-    return v;
+  return read_attribute(*this, impl_->file, key, dataset, {H5T_INTEGER}, "an integer", [](H5::Attribute& a) {
+    int64_t value = 0;
+    a.read(H5::PredType::NATIVE_INT64, &value);
+    return value;
   });
 }
 
 double H5Reader::attr_double(const std::string& key, const std::string& dataset) const {
-  return guarded(path_, "reading attribute '" + key + "'", [&] {
-    TC_CHECK(has_attr(key, dataset), path_.string(), ": attribute '", key, "' is missing");
-    H5::DataSet holder;
-    double v = 0;
-    attr_owner(impl_->file, dataset, holder).openAttribute(key).read(H5::PredType::NATIVE_DOUBLE, &v);
-    return v;
-  });
+  return read_attribute(*this, impl_->file, key, dataset, {H5T_FLOAT, H5T_INTEGER}, "a number",
+                        [](H5::Attribute& a) {
+                          double value = 0;
+                          a.read(H5::PredType::NATIVE_DOUBLE, &value);
+                          return value;
+                        });
 }
 
 namespace {
@@ -449,7 +484,7 @@ void collect_datasets(H5::Group& group, const std::string& prefix, std::vector<s
 }  // namespace
 
 std::vector<std::string> H5Reader::datasets() const {
-  return guarded(path_, "listing its datasets", [&] {
+  return guarded(path_, Access::kRead, "listing its datasets", [&] {
     std::vector<std::string> out;
     H5::Group root = impl_->file.openGroup("/");
     collect_datasets(root, "", out);
@@ -460,7 +495,7 @@ std::vector<std::string> H5Reader::datasets() const {
 
 void H5Reader::verify() const {
   for (const auto& name : datasets()) {
-    const bool strings = guarded(path_, "reading the type of /" + name, [&] {
+    const bool strings = guarded(path_, Access::kRead, "reading the type of /" + name, [&] {
       return impl_->file.openDataSet(name).getDataType().getClass() == H5T_STRING;
     });
     if (strings) {

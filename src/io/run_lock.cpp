@@ -12,6 +12,7 @@
 
 #include "tailedcore/core/check.h"
 #include "tailedcore/core/log.h"
+#include "tailedcore/core/runtime.h"
 #include "tailedcore/io/files.h"
 
 namespace tc::io {
@@ -45,7 +46,7 @@ RunLock::~RunLock() {
 int remove_stale_temporaries(const fs::path& dir, bool locked, int min_age_s) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return 0;
-  const std::string self = std::to_string(::getpid()), here = host_name();
+  const std::string self = std::to_string(::getpid()), here = core::host_name();
   int removed = 0;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();

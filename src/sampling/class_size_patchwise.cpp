@@ -2,33 +2,25 @@
 
 #include <torch/torch.h>
 
-#include <cmath>
-
 #include "tailedcore/core/check.h"
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/sampling/similarity.h"
+#include "tailedcore/sampling/thresholds.h"
 
 namespace tc::sampling {
-
-float scalar_threshold(const at::Tensor& similarity, const std::string& th_type, bool within) {
-  const int64_t factor = within ? 2 : 1;
-  if (th_type == "indep") return static_cast<float>(std::cos((M_PI / 2) / (2 * factor)));
-  TC_CHECK(th_type == "symmin" || th_type == "symavg", "threshold type '", th_type,
-           "' has no scalar rule: expected symmin, symavg or indep");
-  const auto row_minima = std::get<0>(similarity.min(1));
-  const auto minimum = th_type == "symmin" ? row_minima.min() : row_minima.mean();
-  // float32 tensor ops, as the reference's torch.cos(torch.acos(m) / (2 f)).
-  return torch::cos(torch::acos(minimum) / static_cast<double>(2 * factor)).item<float>();
-}
 
 at::Tensor patchwise_class_sizes(const at::Tensor& features, int64_t patches_per_image,
                                  const std::string& th_type, dist::Comm& comm) {
   const int64_t P = patches_per_image;
   TC_CHECK(features.dim() == 2 && P >= 1 && features.size(0) % P == 0 && features.size(0) >= P,
            "patch-wise class sizes need [N * P, C] features with P = ", P, ": got ", features.sizes());
-  TC_CHECK(th_type == "symmin" || th_type == "symavg" || th_type == "indep", "tail_th_type '", th_type,
-           "' with tail_lof: the patch-wise class sizes exist only for symmin, symavg and indep "
-           "(the reference raises NotImplementedError)");
+  // Checked by name: the config's names (ada_trim_min-mode) are no threshold rules.
+  Threshold rule = Threshold::kSymmin;
+  bool scalar = false;
+  for (const Threshold t : {Threshold::kSymmin, Threshold::kSymavg, Threshold::kIndep})
+    if (th_type == threshold_name(t)) rule = t, scalar = true;
+  TC_CHECK(scalar, "tail_th_type '", th_type, "' with tail_lof: the patch-wise class sizes ",
+           "exist only for symmin, symavg and indep (the reference raises NotImplementedError)");
   const int64_t N = features.size(0) / P, C = features.size(1);
   const auto per_position = features.to(torch::kFloat32).view({N, P, C});
   const auto mine = dist::shard_range(P, comm.rank(), comm.size());
@@ -37,7 +29,7 @@ at::Tensor patchwise_class_sizes(const at::Tensor& features, int64_t patches_per
     const auto x = per_position.select(1, p);                               // [N, C], strided
     const auto xn = normalized_rows(x);                                      // F.normalize
     const auto sim = ExactSimilarity(xn).rows(0, N);                          // N x N, exact-rounded
-    const float th = scalar_threshold(sim, th_type, /*within=*/true);
+    const float th = scalar_threshold(rule, std::get<0>(sim.min(1)), /*factor=*/2);  // within an image
     const auto mask = sim >= th;
     const auto count_map = mask.to(torch::kInt64) * mask.sum(1, true);      // M_ij * r_i
     // Mean vote: int64 column sums over int64 non-zero counts, true division in float32.

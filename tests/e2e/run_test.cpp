@@ -156,6 +156,35 @@ TEST_F(RunTest, StageCommandsRunOnCachedFeatures) {
   EXPECT_TRUE(tc::io::H5Reader(*dir_ / "tail.h5").has("tail_indices"));
 }
 
+// --backbone-weights FILE is --set model.backbone_weights=FILE (a user's
+// TorchScript module here, to keep it small); a missing file is one line
+// before any work.
+TEST_F(RunTest, ExtractTakesTheBackboneWeightsAsAnOption) {
+  const auto weights = tc::testing::fixtures_dir() / "features" / "dict_backbone.pt";
+  const std::string extract = "extract --data " + data().string() + " -c " + config().string() + kSmall +
+                              " --set model.backbone_names=[torchscript] --set model.layers_to_extract=[low,mid]"
+                              " --set model.embedding_to_extract_from=pooled --threads 1";
+  const auto by_option = run_cli(extract + " --backbone-weights " + weights.string() + " --out " +
+                                 (*dir_ / "by_option.h5").string());
+  ASSERT_EQ(by_option.exit_code, 0) << by_option.output;
+  const auto by_set = run_cli(extract + " --set model.backbone_weights=" + weights.string() + " --out " +
+                              (*dir_ / "by_set.h5").string());
+  ASSERT_EQ(by_set.exit_code, 0) << by_set.output;
+  const tc::io::H5Reader a(*dir_ / "by_option.h5"), b(*dir_ / "by_set.h5");
+  EXPECT_EQ(a.shape("embeddings")[1], 24);  // the module's "pooled" output
+  EXPECT_TRUE(torch::equal(a.read("features"), b.read("features")));
+  EXPECT_TRUE(torch::equal(a.read("embeddings"), b.read("embeddings")));
+  EXPECT_EQ(a.attr_string("config_hash"), b.attr_string("config_hash"));
+
+  const auto missing = run_cli(extract + " --backbone-weights " + (*dir_ / "nope.pt").string() + " --out " +
+                               (*dir_ / "nope.h5").string());
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.output.find("--backbone-weights " + (*dir_ / "nope.pt").string() + ": does not exist"),
+            std::string::npos) << missing.output;
+  EXPECT_EQ(missing.output.find('\n'), missing.output.size() - 1) << missing.output;
+  EXPECT_FALSE(fs::exists(*dir_ / "nope.h5"));
+}
+
 TEST_F(RunTest, BadInputIsOneClearLine) {
   auto r = run_cli("run -c " + config().string() + " --data " + (*dir_ / "nope").string());
   EXPECT_EQ(r.exit_code, 1);

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
+
 #include "mpi_testing.h"
 
 using tc::testing::world;
@@ -48,6 +50,18 @@ TEST(Comm, MaxLocTiesGoToTheLowestIndex) {
     EXPECT_EQ(v2, w.size() - 1.0);
     EXPECT_EQ(i2, w.size() - 1);
   }
+}
+
+// Every rank offers NaN: the pick is NaN with the lowest index, whatever the
+// rank count (SelfComm returns its own pair, which is the same rule).
+TEST(Comm, MaxLocOfAllNaNIsNaNWithTheLowestIndex) {
+  auto& w = world();
+  const auto [v, i] = w.max_loc(NAN, 50 - w.rank());
+  EXPECT_TRUE(std::isnan(v)) << v;
+  EXPECT_EQ(i, 50 - (w.size() - 1));
+  const auto [sv, si] = tc::dist::make_self_comm()->max_loc(NAN, 50 - w.rank());
+  EXPECT_TRUE(std::isnan(sv)) << sv;
+  EXPECT_EQ(si, 50 - w.rank());
 }
 
 TEST(Comm, BroadcastAndSplit) {

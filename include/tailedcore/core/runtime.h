@@ -17,7 +17,8 @@ int local_rank_count();
 /// Rank on this node (OMPI_COMM_WORLD_LOCAL_RANK, MPI_LOCALRANKID, SLURM_LOCALID); 0 if none.
 int local_rank();
 
-/// This machine's host name (for error messages and the rank map).
+/// This machine's host name (for error messages, the rank map and temporary
+/// file names); "localhost" when the system has none.
 std::string host_name();
 
 /// Threads a rank should use: TAILEDCORE_THREADS if set, else cores / local ranks (>= 1).

@@ -46,7 +46,7 @@ class Catalog {
   std::map<std::string, std::vector<ImageRecord>> train_, test_;
 };
 
-/// How many of `records` each class has.
+/// How many of `records` each class holds (e.g. a training pool's class sizes).
 std::map<std::string, int64_t> images_per_class(const std::vector<ImageRecord>& records);
 
 /// The regular files of a folder, sorted by name (hidden files skipped).

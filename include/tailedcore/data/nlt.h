@@ -20,10 +20,21 @@ struct NltApplyOptions {
 /// every pruned training image and adds every injected defect image (found as
 /// source/<cls>/test/<d>/<file> for the longest defect folder d with
 /// "<d>_" prefixing the injected name). Built under a temporary name and
-/// renamed at the end. Errors name the manifest file and line.
+/// renamed at the end (io::build_folder_atomic). Errors name the manifest file and line.
 void apply_nlt(const std::filesystem::path& source, const std::filesystem::path& dest,
                const std::filesystem::path& prune_manifest,
                const std::filesystem::path& noisy_manifest, const NltApplyOptions& opts = {});
+
+struct NltChanges {
+  int64_t pruned = 0, injected = 0;  // training images removed, defect images added
+};
+
+/// apply_nlt's tree written into `dir`, an existing folder that the caller
+/// builds atomically (build_nlt_variant adds dir/manifest/ beside it). Every
+/// manifest line is checked before anything is written.
+NltChanges apply_nlt_into(const std::filesystem::path& source, const std::filesystem::path& dir,
+                          const std::filesystem::path& prune_manifest,
+                          const std::filesystem::path& noisy_manifest, bool symlink);
 
 /// The manifest's lines (a missing final newline is fine; empty lines are errors).
 std::vector<std::string> read_manifest(const std::filesystem::path& path);

@@ -65,8 +65,8 @@ std::string nlt_counts_csv(const std::vector<ClassCounts>& counts);
 /// Draws manifests, builds the variant as apply_nlt does and stores
 /// dest/manifest/{prune_good.txt, inject_defects.txt, counts.csv} (official
 /// format: no final newline). The manifest folder has neither train/ nor test/,
-/// so Catalog::scan and apply_nlt skip it. Everything is built under temporary
-/// siblings of `dest` and renamed to `dest` last; on error they are removed.
+/// so Catalog::scan and apply_nlt skip it. Everything is built under a temporary
+/// sibling of `dest` renamed to `dest` last; on error it is removed.
 /// An existing `dest` is an error unless `apply.force`.
 NltManifests build_nlt_variant(const std::filesystem::path& source,
                                const std::filesystem::path& dest, const NltRecipe& recipe,

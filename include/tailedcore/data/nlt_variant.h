@@ -18,7 +18,4 @@ struct NltManifests {
 /// missing file is an error naming the expected parts / the file.
 NltManifests variant_manifests(const std::filesystem::path& reference_dir, const std::string& variant);
 
-/// Every official variant name, in a fixed order (dataset, profile, seed).
-std::vector<std::string> variant_names();
-
 }  // namespace tc::data

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <opencv2/core.hpp>
 #include <string>
+#include <utility>
 
 namespace tc::data {
 
@@ -40,6 +41,11 @@ cv::Mat decode_rgb(const std::string& path);
 /// Decodes a mask as one 8-bit channel.
 cv::Mat decode_gray(const std::string& path);
 
+/// The top-left corner (top, left) of a centre crop of crop_w x crop_h from an
+/// image of `width` x `height`: torchvision's int(round((size - crop) / 2.0)),
+/// Python rounding half to even. An image smaller than the crop is an error.
+std::pair<int64_t, int64_t> center_crop_origin(int64_t width, int64_t height, int64_t crop_w, int64_t crop_h);
+
 /// Resize + centre crop of an 8-bit image (the reference's PIL steps), each
 /// left out when kFullSize. A negative size, or a crop larger than the
 /// (resized) image, is a one-line error naming the sizes.
@@ -47,8 +53,6 @@ cv::Mat resize_and_crop(const cv::Mat& img, const TransformOptions& opts);
 
 /// [3, H, W] float32, ImageNet-normalised.
 at::Tensor load_image(const std::string& path, const TransformOptions& opts);
-/// [H, W] uint8 in {0, 1}: 1 only where the resized 8-bit mask is exactly 255.
-at::Tensor load_mask(const std::string& path, const TransformOptions& opts);
 /// An 8-bit RGB image (after resize + crop) as the normalised tensor
 /// [3, H, W] float32, element for element torchvision's ToTensor + Normalize.
 /// No ATen operators run (safe in the loader's decode threads).

@@ -38,7 +38,9 @@ class Comm {
   /// Element-wise reduction, result on every rank.
   virtual at::Tensor allreduce(const at::Tensor& t, ReduceOp op) = 0;
   /// The (value, index) pair with the largest value over ranks; equal values
-  /// resolve to the lowest index. NaN values lose to everything.
+  /// resolve to the lowest index. NaN values lose to everything; when every
+  /// rank offers NaN the result is NaN with the lowest index (SelfComm: its
+  /// own pair). Every communicator picks by one rule (src/dist/max_loc_pick.h).
   virtual std::pair<double, int64_t> max_loc(double value, int64_t index) = 0;
   /// Returns root's tensor on every rank (non-root ranks pass a tensor of the
   /// same shape and dtype, or any tensor: only root's content matters for SelfComm).

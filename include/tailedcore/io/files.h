@@ -1,7 +1,9 @@
-// Files and folders of a run: atomic text writes, run directories, hashes.
+// Files and folders: atomic writes (a temporary name renamed into place),
+// output checks, canonical paths, content hashes.
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 namespace tc::io {
@@ -9,11 +11,21 @@ namespace tc::io {
 /// "<path>.tmp-<pid>@<host>": where a file is written before its rename, named
 /// so that a later run can tell whether its writer is gone (run_lock.h).
 std::filesystem::path temporary_path(const std::filesystem::path& path);
-std::string host_name();
+
+/// Renames the finished temporary file or folder `tmp` to `path`; on failure
+/// removes `tmp` and fails naming `path`.
+void move_into_place(const std::filesystem::path& tmp, const std::filesystem::path& path);
 
 /// Writes `content` to temporary_path(path) and renames it into place.
 void write_text_atomic(const std::filesystem::path& path, const std::string& content);
 std::string read_text(const std::filesystem::path& path);
+
+/// Builds a folder at temporary_path(dest) with fill(staging), then puts it at
+/// `dest`, replacing an existing `dest` (callers refuse one unless --force).
+/// On any error the staging folder is removed and `dest` is left as it was:
+/// no half-built tree under the final name.
+void build_folder_atomic(const std::filesystem::path& dest,
+                         const std::function<void(const std::filesystem::path& staging)>& fill);
 
 /// Creates `dir` (and parents) and checks it is writable; the error names the folder.
 void ensure_writable_dir(const std::filesystem::path& dir);
@@ -31,11 +43,7 @@ std::filesystem::path canonical_path(const std::filesystem::path& p);
 /// (symlinks, "..", a trailing '/'): fails with one line before any work.
 void check_dest_apart_from_source(const std::filesystem::path& source, const std::filesystem::path& dest);
 
-/// results/<dataset>/<config>/<run_id>/, created and checked writable.
-std::filesystem::path create_run_dir(const std::filesystem::path& root, const std::string& dataset,
-                                     const std::string& config, const std::string& run_id);
-
-/// 16 hex digits (64-bit FNV-1a) of `text`: the key of cached stage artifacts.
+/// 16 hex digits of core::fnv1a(text): the key of cached stage artifacts.
 std::string hash_text(const std::string& text);
 /// The same hash of a file's bytes (read in 1 MiB blocks): weights digests.
 std::string hash_file(const std::filesystem::path& path);

@@ -1,7 +1,8 @@
-// Class-size estimation and tail selection (SPEC 4): from the self-similarity
-// of L2-normalised global embeddings, each image's class size is voted by the
-// images that count it as a neighbour; images whose class looks small
-// (<= max_K) form the tail.
+// Class-size estimation and tail selection (SPEC 4), the driver: from the
+// self-similarity of L2-normalised global embeddings, each image's class size
+// is voted by the images that count it as a neighbour; images whose class
+// looks small (<= max_K) form the tail. The pieces: the threshold rules
+// (thresholds.h), the votes (votes.h), the tail-size estimate (tail_size.h).
 //
 // Contract (distributed): collective over comm; every rank passes the same
 // full embeddings [N, E]. The similarity (ExactSimilarity: every entry the
@@ -18,6 +19,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include "tailedcore/core/names.h"
+
 namespace tc::dist {
 class Comm;
 }
@@ -25,6 +28,7 @@ class Comm;
 namespace tc::sampling {
 
 struct ClassSizeOptions {
+  // By name, as the CLI and the config give them (parse_threshold, parse_vote).
   std::string th_type = "trim_min";  // symmin symavg indep half_min trim_min truncate_min max_step double_max_step
   std::string vote = "mode";         // mean mode none nearest
   int64_t block_rows = 0;            // similarity rows per block; 0: see similarity_block_rows
@@ -37,8 +41,13 @@ struct ClassSizeOptions {
 /// neither the entries nor the result, only memory and the work per rank.
 int64_t similarity_block_rows(const ClassSizeOptions& opts, int64_t n, int ranks = 1);
 
-/// The config's tail_th_type: "ada_trim_min-mode" -> trim_min + mode,
-/// "symmin" -> symmin + mean, "double_max_step" -> double_max_step + none.
+/// The config's tail_th_type rules: "" (none: no tail branch), "ada_trim_min-mode",
+/// "symmin", "double_max_step".
+enum class TailRule { kNone, kAdaTrimMinMode, kSymmin, kDoubleMaxStep };
+const core::NameTable<TailRule>& tail_rules();
+
+/// A rule's options: ada_trim_min-mode -> trim_min + mode, symmin -> symmin +
+/// mean, double_max_step -> double_max_step + none.
 ClassSizeOptions class_size_options_from_config(const std::string& tail_th_type);
 
 struct TailSelection {
@@ -49,29 +58,8 @@ struct TailSelection {
   int64_t degenerate_rows = 0;  // rows whose trim threshold had nothing above half the angle
 };
 
+/// embeddings [N, E]; fails with one line on an unknown threshold or vote,
+/// vote none with a scalar threshold, or a negative block_rows.
 TailSelection select_tail(const at::Tensor& embeddings, const ClassSizeOptions& opts, dist::Comm& comm);
-
-// ---- the pieces, exact to the reference (float32 where it computes in float32) ----
-
-/// Per-row adaptive threshold of one similarity row (float32 values), as
-/// adaptive_class_size._compute_th_<th_type>. `degenerate` is set when
-/// trim_min/truncate_min find no value above the half-angle threshold (the
-/// reference crashes there); we then use the row's largest value (SPEC 9.10).
-float row_threshold(const float* row, int64_t n, const std::string& th_type, bool* degenerate);
-
-/// The reference's `_sort(v)`: trunc(float32(n * v)) sorted, back to float32 / n.
-std::vector<float> quantized_sorted(const float* row, int64_t n);
-
-/// predict_num_samples_per_class: sizes rounded (half to even; NaN counts as 1),
-/// greedily partitioned; sorted descending.
-std::vector<int64_t> predict_num_samples_per_class(const std::vector<float>& class_sizes);
-
-/// min(elbow, percentile rule) of SPEC 4.1.
-int64_t predict_max_k(const std::vector<int64_t>& samples_per_class, double percentile = 0.15);
-int64_t elbow(const std::vector<int64_t>& values);
-
-/// The vote of one column: `column` holds count_map[i, j] over rows i.
-float vote_mode(const std::vector<int64_t>& column);
-float vote_mean(const std::vector<int64_t>& column);
 
 }  // namespace tc::sampling

@@ -1,7 +1,8 @@
 // Patch-wise class sizes for TailedLOF (SPEC 3.5; the reference's
 // class_size._sample_patchwise_few_shot with return_class_sizes=True): for each
 // patch position p, the self-similarity of the N images' patch-p features, a
-// scalar threshold with the within-image factor f = 2, and the mean vote.
+// scalar threshold (thresholds.h) with the within-image factor f = 2, and the
+// mean vote.
 //
 // Contract (distributed): collective over comm; every rank passes the same
 // full features. Patch positions are sharded over the ranks in contiguous
@@ -27,10 +28,5 @@ namespace tc::sampling {
 /// Returns [N * P] float32 class sizes, image-major; NaN where no image votes.
 at::Tensor patchwise_class_sizes(const at::Tensor& features, int64_t patches_per_image,
                                  const std::string& th_type, dist::Comm& comm);
-
-/// The scalar threshold of one similarity matrix [n, n] float32 (SPEC 4.2):
-/// symmin cos(acos(min S) / (2f)), symavg the same with the mean of the row
-/// minima, indep cos((pi/2) / (2f)); f = 2 when `within`, else 1.
-float scalar_threshold(const at::Tensor& similarity, const std::string& th_type, bool within);
 
 }  // namespace tc::sampling

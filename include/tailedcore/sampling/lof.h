@@ -36,10 +36,6 @@ struct LofResult {
 LofResult patchwise_lof(const at::Tensor& features, int64_t patches_per_image, const LofOptions& opts,
                         dist::Comm& comm);
 
-/// sklearn's LocalOutlierFactor(n_neighbors=k).fit(x).negative_outlier_factor_,
-/// negated: x [B, N, D] is B independent sets; returns [B, N] float64.
-at::Tensor local_outlier_factor(const at::Tensor& x, int64_t k);
-
 /// Indices (ascending) of scores strictly below torch.quantile(scores, q).
 at::Tensor keep_below_quantile(const at::Tensor& scores, double q);
 

@@ -1,5 +1,5 @@
-// Patch-wise LOF, the fast path: same contract and numbers as the tensor
-// version (local_outlier_factor in lof.h) -- sklearn's LocalOutlierFactor per
+// Patch-wise LOF, the fast path: same contract and numbers as the plain tensor
+// formula (the tests' local_outlier_factor) -- sklearn's LocalOutlierFactor per
 // patch position, float64 distances from the expanded form -- but the Gram
 // products run in float32 (half the BLAS work) and each row's k nearest are
 // picked by a partial selection from them, re-ranked in float64 among the
@@ -20,7 +20,7 @@ LofResult patchwise_lof_blocked(const at::Tensor& features, int64_t patches_per_
                                 const LofOptions& opts, dist::Comm& comm);
 
 /// x [B, N, D] (read as float32, as the projected features are): B independent sets; returns [B, N] float64 LOF scores
-/// (what local_outlier_factor in lof.h returns).
+/// (sklearn's -negative_outlier_factor_ of each set).
 at::Tensor local_outlier_factor_blocked(const at::Tensor& x, int64_t k);
 
 }  // namespace tc::sampling

@@ -1,21 +1,18 @@
 #include "tailedcore/dist/cuda_check.h"
 
-#include <unistd.h>
-
 #include <string>
 
 #include "tailedcore/core/check.h"
 #include "tailedcore/core/log.h"
+#include "tailedcore/core/runtime.h"
 #include "tailedcore/dist/nccl_comm.h"
 
 namespace tc::dist {
 
 void check_cuda(cudaError_t rc, const char* call) {
   if (rc == cudaSuccess) return;
-  char host[256] = {0};
-  gethostname(host, sizeof host - 1);
   cudaGetLastError();  // clear a non-sticky error so the next call does not report it again
-  TC_FAIL(call, " failed on rank ", core::log_rank(), " (", host, "): ", cudaGetErrorString(rc));
+  TC_FAIL(call, " failed on rank ", core::log_rank(), " (", core::host_name(), "): ", cudaGetErrorString(rc));
 }
 
 int cuda_device_count() {

@@ -134,7 +134,8 @@ TEST(Transforms, JpegDecodeIsCloseToPillowAndReported) {
 }
 
 TEST(Transforms, MaskKeepsOnlyPixelsThatStay255) {
-  const auto m = load_mask((kDir / "mask.png").string(), {32, 28});
+  // As the loader reads a mask: decode, resize + crop, binarise.
+  const auto m = binarize_mask(resize_and_crop(decode_gray((kDir / "mask.png").string()), {32, 28}));
   const cv::Mat want = cv::imread((kDir / "mask_expected.png").string(), cv::IMREAD_GRAYSCALE);
   auto w = torch::from_blob(want.data, {want.rows, want.cols}, torch::kUInt8) / 255;
   EXPECT_EQ(m.dtype(), torch::kUInt8);

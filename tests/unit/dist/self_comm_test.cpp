@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
+
 #include "tailedcore/core/check.h"
 #include "tailedcore/dist/comm.h"
 
@@ -28,6 +30,9 @@ TEST(SelfComm, IsTheIdentity) {
   EXPECT_TRUE(torch::equal(c->allgatherv(t), t));
   EXPECT_TRUE(torch::equal(c->allreduce(t, tc::dist::ReduceOp::kSum), t));
   EXPECT_EQ(c->max_loc(1.5, 9), std::make_pair(1.5, int64_t{9}));
+  const auto [nan_value, nan_index] = c->max_loc(NAN, 4);  // all NaN: NaN with the lowest index
+  EXPECT_TRUE(std::isnan(nan_value));
+  EXPECT_EQ(nan_index, 4);
   EXPECT_EQ(c->split(4, 0)->size(), 1);
   EXPECT_THROW(c->broadcast(t, 1), tc::Error);
 }

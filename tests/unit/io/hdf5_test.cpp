@@ -103,8 +103,6 @@ TEST(Files, UnwritableOutputFolderIsAClearError) {
   }
   EXPECT_EQ(tc::io::hash_text("abc"), tc::io::hash_text("abc"));
   EXPECT_NE(tc::io::hash_text("abc"), tc::io::hash_text("abd"));
-  auto run = tc::io::create_run_dir(tmp.path(), "mvtec", "patchcore", "r1");
-  EXPECT_TRUE(fs::is_directory(run));
 }
 
 }  // namespace
@@ -155,6 +153,49 @@ TEST(Hdf5, DamagedFileThatStillOpensIsAnErrorNamingIt) {
     r.verify();
   });
   EXPECT_EQ(m.rfind(p.string() + ": ", 0), 0u) << m;
+}
+
+// A truncated file, a text file and a folder given as HDF5: one line naming
+// the file, what HDF5 found and what was expected.
+TEST(Hdf5, TruncatedOrNonHdf5InputIsOneLineNamingIt) {
+  tc::testing::TempDir tmp;
+  const fs::path whole = tmp / "whole.h5", cut = tmp / "cut.h5", text = tmp / "notes.h5";
+  {
+    H5Writer w(whole, "features", "h");
+    w.write("features", torch::rand({64, 32}));
+    w.commit();
+  }
+  fs::copy_file(whole, cut);
+  fs::resize_file(cut, fs::file_size(whole) / 2);
+  std::ofstream(text) << "not hdf5\n";
+  const auto e = tc::testing::error_of([&] { H5Reader r(cut); });
+  EXPECT_EQ(e.rfind(cut.string() + ": HDF5 error opening the file (truncated file: eof = ", 0), 0u) << e;
+  EXPECT_NE(e.find("expected a complete, undamaged HDF5 file"), std::string::npos) << e;
+  EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+  EXPECT_EQ(tc::testing::error_of([&] { H5Reader r(text); }),
+            text.string() + ": not an HDF5 file (no HDF5 signature): expected an HDF5 file");
+  EXPECT_EQ(tc::testing::error_of([&] { H5Reader r(tmp.path()); }),
+            tmp.path().string() + ": is a folder: expected an HDF5 file");
+}
+
+TEST(Hdf5, AttributeOfTheWrongTypeNamesWhatWasExpected) {
+  tc::testing::TempDir tmp;
+  const fs::path p = tmp / "a.h5";
+  {
+    H5Writer w(p, "features", "h");
+    w.write("features", torch::rand({4, 2}));
+    w.set_attr("feature_h", std::string("three"));
+    w.set_attr("scale", int64_t{3}, "features");
+    w.commit();
+  }
+  H5Reader r(p);
+  EXPECT_EQ(tc::testing::error_of([&] { r.attr_int("feature_h"); }),
+            p.string() + ": attribute 'feature_h' is a string: expected an integer");
+  EXPECT_EQ(tc::testing::error_of([&] { r.attr_string("scale", "features"); }),
+            p.string() + ": attribute 'scale' of /features is an integer: expected a string");
+  EXPECT_EQ(r.attr_double("scale", "features"), 3.0);  // an integer is a number
+  EXPECT_EQ(tc::testing::error_of([&] { r.attr_int("feature_w"); }),
+            p.string() + ": attribute 'feature_w' is missing");
 }
 
 }  // namespace

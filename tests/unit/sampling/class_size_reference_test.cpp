@@ -85,6 +85,9 @@ TEST(ClassSizeReference, PatchwiseWithinThresholdMeanVote) {
     EXPECT_TRUE(same_sizes(got, fixtures().read(g + "class_sizes"))) << th;
   }
   EXPECT_THROW(patchwise_class_sizes(torch::rand({12, 4}), 3, "trim_min", *comm), tc::Error);
+  // The config's name of an adaptive rule gets the same answer, not "unknown".
+  const auto e = tc::testing::error_of([&] { patchwise_class_sizes(torch::rand({12, 4}), 3, "ada_trim_min-mode", *comm); });
+  EXPECT_EQ(e.rfind("tail_th_type 'ada_trim_min-mode' with tail_lof: ", 0), 0u) << e;
   EXPECT_THROW(patchwise_class_sizes(torch::rand({13, 4}), 3, "symmin", *comm), tc::Error);
 }
 

@@ -7,6 +7,8 @@
 #include "tailedcore/core/check.h"
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/sampling/class_size.h"
+#include "tailedcore/sampling/tail_size.h"
+#include "tailedcore/sampling/thresholds.h"
 
 using namespace tc::sampling;
 
@@ -32,13 +34,6 @@ TEST(ClassSize, ElbowAndPercentileRule) {
   EXPECT_EQ(predict_max_k({10, 10}), 10);
 }
 
-TEST(ClassSize, ModeVoteIgnoresZerosAndBreaksTiesToTheSmallest) {
-  EXPECT_EQ(vote_mode({0, 5, 3, 5, 3, 0}), 3.f);
-  EXPECT_EQ(vote_mode({0, 7, 7, 2}), 7.f);
-  EXPECT_TRUE(std::isnan(vote_mode({0, 0})));
-  EXPECT_FLOAT_EQ(vote_mean({0, 4, 2}), 3.f);
-}
-
 TEST(ClassSize, QuantisationTruncatesTowardZero) {
   const float row[] = {0.99f, 0.5f, 0.24f, 1.0f};
   const auto q = quantized_sorted(row, 4);  // trunc(4 v) / 4
@@ -48,7 +43,7 @@ TEST(ClassSize, QuantisationTruncatesTowardZero) {
 TEST(ClassSize, TrimMinOnARowWithNothingAboveHalfAngleIsDefined) {
   const float row[] = {1.f, 1.f, 1.f};
   bool degenerate = false;
-  EXPECT_EQ(row_threshold(row, 3, "trim_min", &degenerate), 1.f);
+  EXPECT_EQ(row_threshold(row, 3, Threshold::kTrimMin, &degenerate), 1.f);
   EXPECT_TRUE(degenerate);
 }
 
