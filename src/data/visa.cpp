@@ -1,7 +1,5 @@
 #include "tailedcore/data/visa.h"
 
-#include <unistd.h>
-
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <sstream>

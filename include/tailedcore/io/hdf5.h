@@ -7,9 +7,11 @@
 // H5Writer writes to "<path>.tmp-<pid>@<host>" and renames on commit(); a writer
 // destroyed without commit() (an exception, a crash) removes its temporary
 // file, so no half-written artifact is ever left under the final name.
-// Every file gets root attributes `stage`, `config_hash`, `tailedcore_version`.
-// Numeric datasets carry Fletcher-32 checksums, so damage is a read error,
-// and every HDF5 failure is a tc::Error of one line naming the file.
+// Every file it writes gets root attributes `stage`, `config_hash`,
+// `tailedcore_version`; H5Reader reads any HDF5 file (h5py's too) and
+// requires none of them. Numeric datasets carry Fletcher-32 checksums, so
+// damage is a read error, and every HDF5 failure is a tc::Error of one line
+// naming the file, the dataset or attribute, HDF5's cause and what was expected.
 #pragma once
 
 #include <cstdint>
