@@ -30,16 +30,21 @@ tc::pipeline::RunOptions options(const fs::path& dir, const std::string& out) {
   return o;
 }
 
+// <dir>/data: the small synthetic layout at 48 px, made noisy long-tailed.
+void make_data(const fs::path& dir) {
+  tc::data::SynthOptions so;
+  so.size = 48;
+  so.threads = 1;
+  tc::data::generate_synthetic(dir / "small", so);
+  tc::data::NltMakeOptions no;
+  no.seed = 1;
+  tc::data::make_nlt(dir / "small", dir / "data", no);
+}
+
 TEST(MpiRun, TailedCoreRunIsRankInvariant) {
   const auto dir = tc::testing::shared_temp_dir("run");
   if (world().rank() == 0) {
-    tc::data::SynthOptions so;
-    so.size = 48;
-    so.threads = 1;
-    tc::data::generate_synthetic(dir / "small", so);
-    tc::data::NltMakeOptions no;
-    no.seed = 1;
-    tc::data::make_nlt(dir / "small", dir / "data", no);
+    make_data(dir);
     auto self = tc::dist::make_self_comm();
     tc::pipeline::run_experiment(options(dir, "single"), *self);
   }
@@ -73,13 +78,7 @@ TEST(MpiRun, NativeResolutionNonSquareRunIsRankInvariant) {
     return o;
   };
   if (world().rank() == 0) {
-    tc::data::SynthOptions so;
-    so.size = 48;
-    so.threads = 1;
-    tc::data::generate_synthetic(dir / "small", so);
-    tc::data::NltMakeOptions no;
-    no.seed = 1;
-    tc::data::make_nlt(dir / "small", dir / "data", no);
+    make_data(dir);
     for (const auto& e : fs::recursive_directory_iterator(dir / "data")) {
       if (e.path().extension() != ".png") continue;
       const auto img = cv::imread(e.path().string(), cv::IMREAD_UNCHANGED);
