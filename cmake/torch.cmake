@@ -19,6 +19,16 @@
 #   - a CUDA LibTorch's CUDA major differs from the toolkit's (nvcc): two libcudart majors
 #     in one process.
 
+# A stop with one line: the leading space keeps CMake from wrapping the message.
+function(tc_torch_fail)
+  set(_msg "")
+  math(EXPR _last "${ARGC} - 1")
+  foreach(_i RANGE ${_last})
+    string(APPEND _msg "${ARGV${_i}}")  # each piece whole: ARGN would split at its ';'
+  endforeach()
+  message(FATAL_ERROR " ${_msg}")
+endfunction()
+
 # A CUDA LibTorch's config enables the CUDA language itself (Caffe2's public/cuda.cmake):
 # hand it our nvcc so that the toolkit it finds is the one we compile with.
 if(TC_NVCC AND NOT CMAKE_CUDA_COMPILER)
@@ -65,7 +75,7 @@ foreach(_tc_lib c10_LIBRARY C10_CUDA_LIBRARY)
     get_filename_component(_tc_lib_path "${${_tc_lib}}" REALPATH)
     string(FIND "${_tc_lib_path}" "${_tc_own_prefix}/" _tc_at)
     if(NOT _tc_at EQUAL 0)
-      message(FATAL_ERROR "LibTorch ${Torch_VERSION} at ${TORCH_INSTALL_PREFIX} but ${_tc_lib}="
+      tc_torch_fail("LibTorch ${Torch_VERSION} at ${TORCH_INSTALL_PREFIX} but ${_tc_lib}="
         "${${_tc_lib}} (another LibTorch); expected one under ${_tc_own_prefix}: configure in a fresh build folder")
     endif()
   endif()
@@ -103,7 +113,7 @@ elseif(_tc_c10 AND EXISTS "${_tc_c10}")
   endif()
 endif()
 if(TC_TORCH_CXX11_ABI STREQUAL "0")
-  message(FATAL_ERROR "${_tc_torch_where} uses the pre-C++11 ABI (_GLIBCXX_USE_CXX11_ABI=0); "
+  tc_torch_fail("${_tc_torch_where} uses the pre-C++11 ABI (_GLIBCXX_USE_CXX11_ABI=0); "
     "expected the C++11 ABI that Debian's Boost, yaml-cpp and OpenCV use: a PyPI torch >= 2.7 "
     "(torch._C._GLIBCXX_USE_CXX11_ABI is True) or a cxx11-ABI libtorch archive")
 endif()
@@ -117,7 +127,7 @@ if(_tc_c10_cuda AND EXISTS "${_tc_c10_cuda}")
   if(_tc_cudart MATCHES "\\.so\\.([0-9]+)$")
     set(TC_TORCH_CUDA_MAJOR ${CMAKE_MATCH_1})
   else()
-    message(FATAL_ERROR "${_tc_torch_where}: ${_tc_c10_cuda} names no libcudart.so.N; "
+    tc_torch_fail("${_tc_torch_where}: ${_tc_c10_cuda} names no libcudart.so.N; "
       "expected a CUDA LibTorch that links libcudart dynamically")
   endif()
 endif()
@@ -126,9 +136,19 @@ if(TC_TORCH_CUDA_MAJOR)
   if(NOT _tc_toolkit_version)
     set(_tc_toolkit_version "${CUDAToolkit_VERSION}")
   endif()
+  if(NOT _tc_toolkit_version AND CMAKE_CUDA_COMPILER)
+    execute_process(COMMAND ${CMAKE_CUDA_COMPILER} --version OUTPUT_VARIABLE _tc_nvcc_out ERROR_QUIET)
+    if(_tc_nvcc_out MATCHES "release [0-9.]+, V([0-9.]+)")
+      set(_tc_toolkit_version ${CMAKE_MATCH_1})
+    endif()
+  endif()
+  if(NOT _tc_toolkit_version)
+    tc_torch_fail("${_tc_torch_where} is built with CUDA ${TC_TORCH_CUDA_MAJOR} (${_tc_cudart}) "
+      "but no CUDA toolkit was found; expected nvcc ${TC_TORCH_CUDA_MAJOR}.x on PATH or CMAKE_CUDA_COMPILER")
+  endif()
   string(REGEX MATCH "^[0-9]+" _tc_toolkit_major "${_tc_toolkit_version}")
   if(NOT _tc_toolkit_major STREQUAL TC_TORCH_CUDA_MAJOR)
-    message(FATAL_ERROR "${_tc_torch_where} is built with CUDA ${TC_TORCH_CUDA_MAJOR} "
+    tc_torch_fail("${_tc_torch_where} is built with CUDA ${TC_TORCH_CUDA_MAJOR} "
       "(${_tc_cudart}) but the CUDA toolkit is ${_tc_toolkit_version} (${CMAKE_CUDA_COMPILER}); "
       "expected the same CUDA major: point CMAKE_CUDA_COMPILER (or PATH) at a CUDA "
       "${TC_TORCH_CUDA_MAJOR}.x nvcc, or use a LibTorch built for CUDA ${_tc_toolkit_major}")

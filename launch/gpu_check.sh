@@ -2,8 +2,8 @@
 # The GPU check: the one command for a machine with a CUDA device. It builds the
 # CUDA/NCCL code against that machine's PyTorch, runs the GPU tests and the GPU
 # benchmark on the device, and writes what it measured under results/bench/gpu/.
-# It needs no package registry; it finishes in a few minutes on a 16-core H200
-# machine (it builds only the GPU targets: modules core, dist, sampling).
+# It needs no package registry, and is sized for well under 10 minutes on a 16-core
+# GPU machine: it builds only the GPU targets (modules core, dist, sampling).
 #
 #   launch/gpu_check.sh                                   # this machine's python3 PyTorch
 #   TORCH_PREFIX=/opt/libtorch launch/gpu_check.sh        # a cxx11-ABI libtorch archive
@@ -17,8 +17,9 @@
 #
 # Environment: BUILD_DIR (build-gpu), JOBS (nproc), CUDA_ARCH (CMake's list, default from
 # nvidia-smi's compute capability, e.g. 90), BENCH_ARGS (bench_greedy_device's rows dim
-# steps; "200000 128 1000"), PYTHON (python3), DEPS_DIR (/tmp/tailedcore-gpu-deps).
-# Writes results/bench/gpu/: README.md (summary), gpu_check.log, build.log, devices.csv,
+# steps; "200000 128 1000"), PYTHON (python3), DEPS_DIR (/tmp/tailedcore-gpu-deps),
+# CMAKE_ARGS (extra configure arguments), TARGETS (test_gpu test_mpi_nccl bench_greedy_device).
+# Writes to GPU_CHECK_OUT (results/bench/gpu/): README.md (summary), gpu_check.log, build.log, devices.csv,
 # test_gpu.log, mpi_nccl.log, bench_greedy_device.log, greedy_step.csv (the benchmark's).
 # Exit status: non-zero if the configure, the build, a test or the benchmark fails, or if
 # a GPU test did not run although a device is present.
@@ -27,9 +28,10 @@ cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build-gpu}
 PY=${PYTHON:-python3}
 DEPS_DIR=${DEPS_DIR:-/tmp/tailedcore-gpu-deps}
-OUT=results/bench/gpu
-mkdir -p "$OUT"
+OUT=${GPU_CHECK_OUT:-results/bench/gpu}
+mkdir -p "$OUT" results/bench/gpu
 rm -f "$OUT"/{README.md,gpu_check.log,build.log,devices.csv,test_gpu.log,mpi_nccl.log,bench_greedy_device.log,greedy_step.csv}
+rm -f results/bench/gpu/greedy_step.csv   # the benchmark appends to it
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 LOG="$OUT/gpu_check.log"
 : >"$LOG"
@@ -125,6 +127,8 @@ fi
 [ -n "$arch" ] && cfg+=("-DCMAKE_CUDA_ARCHITECTURES=$arch")
 command -v ninja >/dev/null && [ ! -f "$BUILD_DIR/CMakeCache.txt" ] && cfg+=(-G Ninja)
 cfg+=("-DCMAKE_PREFIX_PATH=$prefixes")
+# shellcheck disable=SC2206  # CMAKE_ARGS: extra configure arguments, split at spaces
+cfg+=(${CMAKE_ARGS:-})
 
 # A build folder configured against another LibTorch is started afresh (cmake/torch.cmake refuses it).
 if [ -f "$BUILD_DIR/CMakeCache.txt" ] && ! grep -q "^Torch_DIR:PATH=$TORCH_PREFIX/" "$BUILD_DIR/CMakeCache.txt"; then
@@ -189,7 +193,10 @@ else
   say "!! bench_greedy_device failed"; status=1
 fi
 tail -n 5 "$OUT/bench_greedy_device.log" | tee -a "$LOG"
-[ -f results/bench/gpu/greedy_step.csv ] && tee -a "$LOG" <results/bench/gpu/greedy_step.csv
+if [ -f results/bench/gpu/greedy_step.csv ]; then
+  tee -a "$LOG" <results/bench/gpu/greedy_step.csv
+  [ "$OUT" -ef results/bench/gpu ] || cp results/bench/gpu/greedy_step.csv "$OUT/"
+fi
 
 write_summary $status
 say "== done: status $status in $(( $(date +%s) - T_START )) s; summary in $OUT/README.md"
