@@ -89,7 +89,14 @@ else()
 endif()
 
 set(TC_TORCH_VERSION ${Torch_VERSION})
-set(TC_TORCH_LIBRARIES ${TORCH_LIBRARIES})
+# PyPI's libtorch.so (2.5 to 2.11 at least) exports unversioned copies of libstdc++'s
+# std::filesystem (pytorch/pytorch#133437); a binary that finds libtorch.so before
+# libstdc++.so.6 calls those, and std::filesystem::remove_all crashed in them (test_features
+# against 2.11.0). libstdc++ as the first NEEDED entry makes every lookup find the real ones.
+add_library(tc_torch INTERFACE)
+target_link_libraries(tc_torch INTERFACE ${TORCH_LIBRARIES})
+target_link_options(tc_torch INTERFACE "LINKER:--push-state,--no-as-needed,-lstdc++,--pop-state")
+set(TC_TORCH_LIBRARIES tc_torch)
 set(_tc_torch_where "LibTorch ${TC_TORCH_VERSION} at ${TORCH_INSTALL_PREFIX}")
 
 # --- ABI: the compile flag LibTorch asks for, else the std::string of its exported symbols.
