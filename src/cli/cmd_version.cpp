@@ -1,3 +1,6 @@
+#include <torch/cuda.h>
+#include <torch/version.h>
+
 #include <cstdio>
 
 #include "commands.h"
@@ -10,7 +13,10 @@ int cmd_version(const Args&) {
 #else
   const char* cuda = "CUDA+NCCL: not built";
 #endif
-  std::printf("tailedcore %s (%s)\n", TAILEDCORE_VERSION, cuda);
+  // What LibTorch the binary runs with (1.13 CPU in CI, 2.x CUDA on a cluster) and the
+  // devices that LibTorch sees (0 with a CPU LibTorch or without a GPU).
+  std::printf("tailedcore %s (%s; LibTorch %s, CUDA devices: %zu)\n", TAILEDCORE_VERSION, cuda,
+              TORCH_VERSION, static_cast<size_t>(torch::cuda::device_count()));
   return 0;
 }
 

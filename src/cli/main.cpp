@@ -62,7 +62,8 @@ int main(int argc, char** argv) {
     usage();
     return argc < 2 ? 2 : 0;
   }
-  const auto it = commands().find(argv[1]);
+  // `tailedcore --version` is `tailedcore version`, as most tools have it.
+  const auto it = commands().find(std::strcmp(argv[1], "--version") ? argv[1] : "version");
   if (it == commands().end()) {
     std::fprintf(stderr, "tailedcore: unknown subcommand '%s'\n", argv[1]);
     usage();

@@ -12,6 +12,7 @@
 
 #include "module_backbone.h"
 #include "tailedcore/core/check.h"
+#include "tailedcore/core/torch_compat.h"
 
 namespace tc::features {
 namespace {
@@ -43,7 +44,8 @@ torch::Tensor conv_bn(const torch::Tensor& x, nn::Conv2d& c, nn::BatchNorm2d& b)
   const auto scale = b->weight / torch::sqrt(b->running_var + b->options.eps());
   const auto& o = c->options;
   return torch::conv2d(x, c->weight * scale.view({-1, 1, 1, 1}), b->bias - b->running_mean * scale,
-                       o.stride(), c10::get<torch::ExpandingArray<2>>(o.padding()), o.dilation(), o.groups());
+                       o.stride(), compat::variant_get<torch::ExpandingArray<2>>(o.padding()),
+                       o.dilation(), o.groups());
 }
 
 nn::BatchNorm2d bn(int64_t c) { return nn::BatchNorm2d(nn::BatchNorm2dOptions(c).eps(kBnEps)); }
