@@ -42,14 +42,6 @@ int local_rank_count() {
   return 1;
 }
 
-int local_rank() {
-  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID"}) {
-    const int n = env_int(name, -1);
-    if (n >= 0) return n;
-  }
-  return 0;
-}
-
 int single_rank_thread_count(int n) {
   if (n > 0) return n;
   const int forced = env_int("TAILEDCORE_THREADS", 0);

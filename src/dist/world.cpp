@@ -2,6 +2,7 @@
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -11,6 +12,7 @@
 #include "tailedcore/core/check.h"
 #include "tailedcore/core/log.h"
 #include "tailedcore/core/runtime.h"
+#include "tailedcore/dist/local_rank.h"
 #include "tailedcore/dist/mpi_comm.h"
 
 namespace tc::dist {
@@ -34,7 +36,7 @@ void log_rank_map(Comm& world) {
   const std::string host = core::host_name().substr(0, 63);  // 64 bytes a rank, NUL-terminated
   auto mine = torch::zeros({66}, torch::kUInt8);
   std::memcpy(mine.data_ptr<uint8_t>(), host.data(), host.size());
-  mine[64] = static_cast<uint8_t>(core::local_rank());
+  mine[64] = static_cast<uint8_t>(std::max(0, launcher_local_rank()));  // 0 without a launcher
   auto all = world.allgather(mine).view({world.size(), 66});
   if (world.rank() != 0) return;
   std::ostringstream os;

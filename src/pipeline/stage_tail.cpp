@@ -14,7 +14,7 @@ namespace {
 const std::string& name() { return models::stage_name(models::StageId::kTail); }
 
 void run(StageContext& ctx) {
-  TC_CHECK(ctx.train_features.embeddings.defined(), ctx.feature_cache.path("features").string(),
+  TC_CHECK(ctx.train_features.embeddings.defined(), ctx.feature_cache.path(models::stage_name(models::StageId::kFeatures)).string(),
            ": /embeddings is missing: tailedcore needs embedding_to_extract_from: avgpool");
   const auto sel = sampling::select_tail(ctx.train_features.embeddings, ctx.plan.class_size, ctx.comm);
   if (ctx.comm.rank() == 0) write_tail(ctx.cache.path(name()), ctx.cache.config_hash(), sel, ctx.plan.class_size);

@@ -9,6 +9,7 @@
 
 #include "mpi_testing.h"
 #include "tailedcore/core/runtime.h"
+#include "tailedcore/dist/local_rank.h"
 #include "tailedcore/dist/nccl_comm.h"
 
 using tc::dist::ReduceOp;
@@ -24,7 +25,7 @@ class NcclWorld : public ::testing::Test {
     // The same decision on every rank, or the ranks would disagree on the collectives to come.
     const auto all_ok = w.allreduce(torch::tensor({ok}), ReduceOp::kMin).item<int64_t>();
     if (!all_ok) GTEST_SKIP() << "needs one CUDA device per local rank";
-    comm_ = tc::dist::make_nccl_comm(w, tc::core::local_rank() % tc::dist::cuda_device_count());
+    comm_ = tc::dist::make_nccl_comm(w, tc::dist::this_rank_device());
   }
   std::unique_ptr<tc::dist::Comm> comm_;
 };

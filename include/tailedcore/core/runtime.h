@@ -14,8 +14,6 @@ void seed_everything(uint64_t seed);
 /// Ranks on this node, read from the launcher's environment
 /// (OMPI_COMM_WORLD_LOCAL_SIZE, MPI_LOCALNRANKS, SLURM_NTASKS_PER_NODE); 1 if none.
 int local_rank_count();
-/// Rank on this node (OMPI_COMM_WORLD_LOCAL_RANK, MPI_LOCALRANKID, SLURM_LOCALID); 0 if none.
-int local_rank();
 
 /// This machine's host name (for error messages, the rank map and temporary
 /// file names); "localhost" when the system has none.

@@ -19,7 +19,7 @@ namespace tc::dist {
 
 /// Collective over `bootstrap` (an MpiComm, or SelfComm for one rank): rank 0
 /// makes the ncclUniqueId and broadcasts it; every rank binds `device` (a CUDA
-/// ordinal, usually core::local_rank() % cuda_device_count()). The result has
+/// ordinal, usually dist::this_rank_device(), local_rank.h). The result has
 /// the bootstrap's rank and size and does not keep a reference to it.
 std::unique_ptr<Comm> make_nccl_comm(Comm& bootstrap, int device);
 
