@@ -101,8 +101,10 @@ int cmd_lof(const Args& args) {
     const auto rows = pipeline::read_features(in, dataset).patches;
     const models::NoiseScores res =
         tailed_th_type.empty()
-            ? models::NoiseScores{sampling::patchwise_lof(rows, per_image, o, comm), "lof"}
-            : models::NoiseScores{sampling::tailed_lof(rows, per_image, o, tailed_th_type, comm), "tailed_lof"};
+            ? models::NoiseScores{sampling::patchwise_lof(rows, per_image, o, comm), "lof",
+                                  models::projection_seed(o)}
+            : models::NoiseScores{sampling::tailed_lof(rows, per_image, o, tailed_th_type, comm), "tailed_lof",
+                                  models::projection_seed(o)};
     if (comm.rank() != 0) return;
     pipeline::write_lof(out, provenance_hash(in), res);
     std::printf("%s: %lld of %lld patches kept\n", out.c_str(),

@@ -15,13 +15,21 @@ namespace tc::models {
 
 MemoryBank merge_banks(const MemoryBank& tail, const MemoryBank& head) {
   if (tail.rows() == 0) return head;
-  if (head.rows() == 0) return {tail.features, tail.weights, tail.source_rows, tail.rows()};
+  if (head.rows() == 0) {
+    MemoryBank out = tail;
+    out.tail_rows = tail.rows();
+    out.greedy_seed = -1;
+    out.tail_greedy_seed = tail.greedy_seed;
+    return out;
+  }
   TC_ASSERT(tail.weights.defined() == head.weights.defined(), "both banks weighted or neither");
   MemoryBank out;
   out.features = torch::cat({tail.features, head.features});
   out.source_rows = torch::cat({tail.source_rows, head.source_rows});
   if (head.weights.defined()) out.weights = torch::cat({tail.weights, head.weights});
   out.tail_rows = tail.rows();
+  out.greedy_seed = head.greedy_seed;
+  out.tail_greedy_seed = tail.greedy_seed;
   return out;
 }
 
@@ -94,6 +102,11 @@ MemoryBank greedy_bank_blockwise(const std::string& source, int64_t n, int64_t d
   return bank;
 }
 
+MemoryBank with_seed(MemoryBank bank, const sampling::CoresetOptions& opts) {
+  if (bank.rows() > 0) bank.greedy_seed = static_cast<int64_t>(opts.seed);
+  return bank;
+}
+
 }  // namespace
 
 MemoryBank greedy_bank(const at::Tensor& rows, const at::Tensor& subset,
@@ -106,12 +119,13 @@ MemoryBank greedy_bank(const at::Tensor& rows, const at::Tensor& subset,
     MemoryBank bank;
     bank.source_rows = sampling::greedy_coreset(source, opts, comm);
     bank.features = source.index_select(0, bank.source_rows);
-    return bank;
+    return with_seed(std::move(bank), opts);
   }
-  return greedy_bank_blockwise(
-      "the feature rows", source.size(0), source.size(1),
-      [&](int64_t first, int64_t count) { return source.narrow(0, first, count); }, opts, comm, subset,
-      block_rows);
+  return with_seed(greedy_bank_blockwise(
+                       "the feature rows", source.size(0), source.size(1),
+                       [&](int64_t first, int64_t count) { return source.narrow(0, first, count); }, opts,
+                       comm, subset, block_rows),
+                   opts);
 }
 
 MemoryBank greedy_bank_from_file(const std::filesystem::path& path, const std::string& dataset,
@@ -120,14 +134,14 @@ MemoryBank greedy_bank_from_file(const std::filesystem::path& path, const std::s
   const io::H5Reader r(path);
   const auto shape = r.shape(dataset);
   TC_CHECK(shape.size() == 2, path.string(), ": /", dataset, " must be [rows, dim]");
-  return greedy_bank_blockwise(
+  return with_seed(greedy_bank_blockwise(
       path.string() + " /" + dataset, shape[0], shape[1],
       [&](int64_t first, int64_t count) {
         auto rows = r.read_rows(dataset, first, count).to(torch::kFloat32);
         io::check_finite_file_rows(r, dataset, rows, first);  // a NaN row would fill the bank
         return rows;
       },
-      opts, comm, subset, block_rows);
+      opts, comm, subset, block_rows), opts);
 }
 
 }  // namespace tc::models

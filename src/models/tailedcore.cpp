@@ -26,7 +26,8 @@ class TailedCore final : public Method {
                            dist::Comm& comm) const override {
     if (!plan.tail_lof) return Method::noise_scores(patches, patches_per_image, plan, comm);
     // TailedLOF: LOF times the few-shot score of each patch position.
-    return {sampling::tailed_lof(patches, patches_per_image, plan.lof, plan.tail_rule, comm), "tailed_lof"};
+    return {sampling::tailed_lof(patches, patches_per_image, plan.lof, plan.tail_rule, comm), "tailed_lof",
+            projection_seed(plan.lof)};
   }
   MemoryBank fit(const FitInputs& in, const exp::Plan& plan, dist::Comm& comm) const override {
     TC_ASSERT(in.lof != nullptr, "tailedcore fits its head on LOF scores");

@@ -81,6 +81,7 @@ void write_lof(const fs::path& path, const std::string& key, const models::Noise
   w.write("lof_scores", s.lof.scores);
   w.write("kept_indices", s.lof.kept_indices);
   w.set_attr("filter", s.filter);
+  if (s.projection_seed >= 0) w.set_attr("projection_seed", s.projection_seed);
   w.commit();
 }
 
@@ -120,6 +121,8 @@ void write_bank(const fs::path& path, const std::string& key, const models::Memo
   if (bank.weights.defined()) w.write("weights", bank.weights.to(torch::kFloat32));
   w.set_attr("tail_rows", bank.tail_rows);
   w.set_attr("model", method);
+  if (bank.greedy_seed >= 0) w.set_attr("greedy_seed", bank.greedy_seed);
+  if (bank.tail_greedy_seed >= 0) w.set_attr("tail_greedy_seed", bank.tail_greedy_seed);
   w.commit();
 }
 

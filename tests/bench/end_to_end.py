@@ -30,8 +30,20 @@ main.py itself joins a Namespace into a path, so its sequence is driven here:
 set_seed, get_dataloaders, per test class Engine(...).train() / .infer(),
 min-max normalisation, save_result. Its coreset cache (coreset.pt) lives in a
 fresh folder per run, so the first class trains and the others load it, as
-main.py does. The official code draws an unseeded projection and first
-centre, so banks differ; metrics are expected to agree within a tolerance.
+main.py does. The official code draws its projections and first centres from
+torch's and numpy's global generators, ours from seeded streams, so the banks
+differ and the metrics can only agree within the spread one seed causes.
+
+--same-draws takes that spread away: ours runs first, and the official run
+is handed our draws, nothing else of its code touched: each
+torch.nn.Linear its samplers build gets our projection for that role (LOF,
+head greedy, tail greedy: read from the seeds lof.h5 and coreset.h5 record;
+torch's CPU generator is LibTorch's, so torch.Generator().manual_seed(s)
+with uniform_ rebuilds it bit for bit), and each greedy's first
+np.random.randint returns the candidate row our greedy started from (found by
+content: the row nearest our first bank row, projected). Both pipelines then
+build their banks from the same random numbers, and any difference left is
+the pipelines'.
 
 Each side runs in its own process, the official first, then ours, config by
 config; wall time is that process's (start-up included), CPU time its
@@ -130,6 +142,106 @@ def make_weights(args):
           f"{len(images)} training images", flush=True)
 
 
+# ---- our draws, handed to the official samplers (--same-draws) ----------------
+
+class _Override:
+    """A module with some attributes replaced; the rest are the module's."""
+
+    def __init__(self, base, **replaced):
+        self._base = base
+        self.__dict__.update(replaced)
+
+    def __getattr__(self, name):
+        return getattr(self._base, name)
+
+
+def our_draws(run_dir):
+    """{role: (projection seed, first bank row or None)} of our run: roles lof, head, tail."""
+    import h5py
+    import torch
+    draws = {}
+    lof = os.path.join(run_dir, "lof.h5")
+    if os.path.isfile(lof):
+        with h5py.File(lof, "r") as f:
+            if "projection_seed" in f.attrs:
+                draws["lof"] = (int(f.attrs["projection_seed"]), None)
+    with h5py.File(os.path.join(run_dir, "coreset.h5"), "r") as f:
+        bank = torch.from_numpy(f["coreset"][:])
+        tail_rows = int(f.attrs.get("tail_rows", 0))
+        if "tail_greedy_seed" in f.attrs:
+            draws["tail"] = (int(f.attrs["tail_greedy_seed"]), bank[0])
+        if "greedy_seed" in f.attrs:
+            draws["head"] = (int(f.attrs["greedy_seed"]), bank[tail_rows])
+    return draws
+
+
+def our_projection(seed, in_dim, out_dim):
+    """sampling::random_projection: [in, out] uniform(+-1/sqrt(in)) from a CPU generator seeded `seed`."""
+    import torch
+    g = torch.Generator()
+    g.manual_seed(seed)
+    bound = 1.0 / in_dim ** 0.5
+    return torch.empty(in_dim, out_dim).uniform_(-bound, bound, generator=g)
+
+
+def hand_draws_to_official(sampler, draws):
+    """Makes the official samplers use `draws` (see --same-draws); logs each draw it hands over."""
+    import inspect
+    import numpy as np
+    import torch
+
+    def role(for_projection):
+        frames = inspect.stack()
+        try:
+            if for_projection and any(isinstance(f.frame.f_locals.get("self"), sampler.LOFSampler) for f in frames):
+                return "lof"
+            return "tail" if any(f.function == "_get_coreset_tail" for f in frames) else "head"
+        finally:
+            del frames
+
+    def drawn(r):
+        if r not in draws:
+            raise SystemExit(f"end_to_end.py --same-draws: the official code drew a {r} projection or centre; "
+                             f"our run has none (ours: {', '.join(sorted(draws)) or 'no draws'})")
+        return draws[r]
+
+    def linear(in_features, out_features, bias=True, **kw):
+        r = role(True)
+        layer = torch.nn.Linear(in_features, out_features, bias=bias, **kw)
+        with torch.no_grad():
+            layer.weight.copy_(our_projection(drawn(r)[0], in_features, out_features).t())
+        print(f"same draws: {r} projection {in_features} -> {out_features}, seed {drawn(r)[0]}", flush=True)
+        return layer
+
+    pending = []
+
+    def randint(low, high=None, *a, **k):
+        if not pending:
+            raise SystemExit("end_to_end.py --same-draws: np.random.randint outside a greedy coreset")
+        n = low if high is None else high - low
+        index = pending.pop()
+        assert 0 <= index < n, (index, n)
+        return index
+
+    def with_our_first_centre(original):
+        def run(self, features, *a, **k):
+            seed, first_row = drawn(role(False))
+            projected = first_row[None, :].float()
+            if projected.shape[1] != features.shape[1]:
+                projected = projected @ our_projection(seed, projected.shape[1], features.shape[1])
+            index = int(torch.cdist(features.float()[None], projected[None])[0, :, 0].argmin())
+            print(f"same draws: {role(False)} greedy over {len(features)} rows starts at row {index}", flush=True)
+            pending.append(index)
+            return original(self, features, *a, **k)
+        return run
+
+    sampler.torch = _Override(torch, nn=_Override(torch.nn, Linear=linear))
+    sampler.np = _Override(np, random=_Override(np.random, randint=randint))
+    for cls in vars(sampler).values():
+        if isinstance(cls, type) and "_compute_greedy_coreset_indices" in vars(cls):
+            cls._compute_greedy_coreset_indices = with_our_first_centre(cls._compute_greedy_coreset_indices)
+
+
 # ---- the official pipeline (in its own process) --------------------------------
 
 def official_main(args):
@@ -160,6 +272,9 @@ def official_main(args):
         return model.eval()
 
     engine.get_backbone = backbone_from_torchscript
+    if args.draws_from:
+        import src.sampler as sampler  # noqa: E402
+        hand_draws_to_official(sampler, our_draws(args.draws_from))
     dataloader.NUM_TRAIN_SAMPLES_MVTEC = collections.defaultdict(int, dataloader.NUM_TRAIN_SAMPLES_MVTEC)
     utils.plot_mvtec_score_masks = lambda *a, **k: None
 
@@ -255,16 +370,18 @@ def ours(args, config, work):
             m = re.search(r"stage (\S+) done in ([0-9.eE+-]+) s", line)
             if m:
                 stages[m.group(1)] = stages.get(m.group(1), 0.0) + float(m.group(2))
-    return {"classes": classes, "stages": stages, "wall_s": wall, "cpu_s": cpu, "peak_mib": rss}
+    return {"classes": classes, "stages": stages, "wall_s": wall, "cpu_s": cpu, "peak_mib": rss,
+            "run_dir": run_dir}
 
 
-def official(args, config, work):
+def official(args, config, work, draws_from=None):
     json_out = os.path.join(work, f"official_{config}.json")
     cmd = [sys.executable, os.path.abspath(__file__), "--official-run", "--config", config,
            "--official-src", args.official_src, "--data", args.data, "--weights", args.weights,
            "--threads", str(args.threads), "--resize", str(args.resize), "--imagesize", str(args.imagesize),
            "--batch-size", str(args.batch_size), "--json-out", json_out] + \
-        (["--seed", str(args.seed)] if args.seed is not None else [])
+        (["--seed", str(args.seed)] if args.seed is not None else []) + \
+        (["--draws-from", draws_from] if draws_from else [])
     log = os.path.join(work, f"official_{config}.log")
     wall, cpu, rss, rc = timed(cmd, thread_env(args.threads), log)
     if rc != 0:
@@ -278,7 +395,9 @@ def official(args, config, work):
 # ---- the table -----------------------------------------------------------------
 
 def table(args, results, load_note):
-    lines = [f"### `{args.data}` ({args.resize} -> {args.imagesize} px, {args.threads} threads{load_note})", ""]
+    draws = "same draws (ours handed to the official)" if args.same_draws else "each pipeline's own draws"
+    lines = [f"### `{os.path.basename(args.data)}` ({args.resize} -> {args.imagesize} px, {args.threads} threads, "
+             f"seed {args.seed if args.seed is not None else 'default'}, {draws}{load_note})", ""]
     lines += ["| config | class | official image / pixel AUROC | ours | diff (pt) |", "|---|---|---|---|---|"]
     for config, (off, our) in results.items():
         ours_by = {c["class"]: c for c in our["classes"]}
@@ -316,6 +435,8 @@ def main():
     p.add_argument("--set", action="append", default=[], help="extra --set for tailedcore run")
     p.add_argument("--seed", type=int, default=None,
                    help="both pipelines' seed (the official: config.seed, given to utils.set_seed; ours: --set seed)")
+    p.add_argument("--same-draws", action="store_true",
+                   help="hand the official samplers our projections and first centres (ours runs first)")
     p.add_argument("--load-note", default="", help="machine conditions, written into the table")
     p.add_argument("--report", default="", help="append the table to this Markdown file")
     p.add_argument("--keep", default="", help="keep logs and runs in this folder")
@@ -323,6 +444,7 @@ def main():
     p.add_argument("--official-run", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--config", help=argparse.SUPPRESS)
     p.add_argument("--json-out", help=argparse.SUPPRESS)
+    p.add_argument("--draws-from", help=argparse.SUPPRESS)
     args = p.parse_args()
     args.data = os.path.abspath(args.data)
     args.official_src = os.path.abspath(args.official_src)
@@ -341,10 +463,16 @@ def main():
     os.makedirs(work, exist_ok=True)
     results = {}
     for config in args.configs.split(","):
-        off = official(args, config, work)
-        print(f"{config}: official {off['wall_s']:.1f} s", flush=True)
-        our = ours(args, config, work)
-        print(f"{config}: ours {our['wall_s']:.1f} s", flush=True)
+        if args.same_draws:  # ours first: the official run takes its draws
+            our = ours(args, config, work)
+            print(f"{config}: ours {our['wall_s']:.1f} s", flush=True)
+            off = official(args, config, work, draws_from=our["run_dir"])
+            print(f"{config}: official {off['wall_s']:.1f} s", flush=True)
+        else:
+            off = official(args, config, work)
+            print(f"{config}: official {off['wall_s']:.1f} s", flush=True)
+            our = ours(args, config, work)
+            print(f"{config}: ours {our['wall_s']:.1f} s", flush=True)
         results[config] = (off, our)
     text = table(args, results, f"; {args.load_note}" if args.load_note else "")
     print(text)

@@ -43,7 +43,11 @@ StageId parse_stage(const std::string& name, const std::string& where);
 struct NoiseScores {
   sampling::LofResult lof;
   std::string filter;
+  int64_t projection_seed = -1;  // the seed of the projection the scores were computed on; -1 = none
 };
+
+/// NoiseScores::projection_seed of scores computed with `o`.
+int64_t projection_seed(const sampling::LofOptions& o);
 
 /// What the stages before the coreset produced, as the method asked for them.
 struct FitInputs {

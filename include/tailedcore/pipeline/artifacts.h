@@ -56,7 +56,8 @@ void write_tail(const std::filesystem::path& path, const std::string& key, const
                 const sampling::ClassSizeOptions& opts);
 at::Tensor read_tail_indices(const std::filesystem::path& path);
 
-// ---- lof.h5: /lof_scores [rows] float32, /kept_indices int64 ascending; attr filter.
+// ---- lof.h5: /lof_scores [rows] float32, /kept_indices int64 ascending; attrs filter,
+//      projection_seed (when projected: sampling::random_projection's seed).
 void write_lof(const std::filesystem::path& path, const std::string& key, const models::NoiseScores& s);
 /// rows >= 0: /lof_scores must have that many rows (those of the features).
 sampling::LofResult read_lof(const std::filesystem::path& path, int64_t rows = -1);
@@ -76,7 +77,8 @@ class TailFeaturesWriter {
 };
 
 // ---- coreset.h5: /coreset [M, D], /coreset_indices int64 [M], /weights [M] when
-//      present; attrs tail_rows, model.
+//      present; attrs tail_rows, model, greedy_seed / tail_greedy_seed (each branch's
+//      CoresetOptions::seed: its projection and first centre).
 void write_bank(const std::filesystem::path& path, const std::string& key, const models::MemoryBank& bank,
                 const std::string& method);
 models::MemoryBank read_bank(const std::filesystem::path& path);
