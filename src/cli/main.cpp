@@ -1,6 +1,4 @@
 // tailedcore <subcommand> [options]: the single entry point of the framework.
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -42,22 +40,9 @@ void usage() {
   for (const auto& [name, cmd] : commands()) std::fprintf(stderr, "  %-10s %s\n", name.c_str(), cmd.help);
 }
 
-// OpenMP threads that wait at a barrier sleep instead of spinning (unless the
-// user set OMP_WAIT_POLICY). On a machine shared with other jobs a spinning
-// thread burns the share its descheduled sibling needs: extracting 27 images
-// with 2 threads took 10.4 s (5.5 s CPU) spinning and 8.0 s (3.2 s CPU)
-// sleeping, against 8.8 s on 1 thread. libgomp reads the variable when it is
-// loaded, before main, hence the re-exec (once: the variable is set then).
-void sleep_at_openmp_barriers(char** argv) {
-  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
-  setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-  execv("/proc/self/exe", argv);  // returns only on failure: run on as we are
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  sleep_at_openmp_barriers(argv);
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     usage();
     return argc < 2 ? 2 : 0;

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -126,16 +127,34 @@ std::string hex16(uint64_t h) {
 std::string hash_text(const std::string& text) { return hex16(core::fnv1a(text)); }
 
 std::string hash_file(const fs::path& path) {
+  // Four FNV-style lanes over 8-byte words (a byte-wise FNV-1a ran at ~0.4
+  // GB/s: 0.7 s of every run went to digesting 276 MB of WideResNet weights),
+  // the bytes after the last whole 32-byte group and the length folded in at
+  // the end with FNV-1a.
+  constexpr uint64_t kPrime = 0x100000001b3ull;
   std::ifstream in(path, std::ios::binary);
   TC_CHECK(in.good(), path.string(), ": cannot open for reading (missing or unreadable)");
-  std::vector<char> buf(1 << 20);
-  uint64_t h = core::kFnv1aOffsetBasis;
+  std::vector<char> buf(1 << 20);  // a multiple of 32: only the last block has a remainder
+  uint64_t lane[4] = {core::kFnv1aOffsetBasis, core::kFnv1aOffsetBasis ^ 1, core::kFnv1aOffsetBasis ^ 2,
+                      core::kFnv1aOffsetBasis ^ 3};
+  uint64_t length = 0, h = core::kFnv1aOffsetBasis;
   while (in) {
     in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    h = core::fnv1a({buf.data(), static_cast<size_t>(in.gcount())}, h);
+    const size_t n = static_cast<size_t>(in.gcount());
+    length += n;
+    const size_t whole = n / 32 * 32;
+    for (size_t i = 0; i < whole; i += 32) {
+      for (int l = 0; l < 4; ++l) {
+        uint64_t w;
+        std::memcpy(&w, buf.data() + i + 8 * l, 8);
+        lane[l] = (lane[l] ^ w) * kPrime;
+      }
+    }
+    h = core::fnv1a({buf.data() + whole, n - whole}, h);
   }
   TC_CHECK(in.eof(), path.string(), ": read failed");
-  return hex16(h);
+  for (uint64_t v : lane) h = core::fnv1a({reinterpret_cast<const char*>(&v), 8}, h);
+  return hex16(core::fnv1a({reinterpret_cast<const char*>(&length), 8}, h));
 }
 
 }  // namespace tc::io

@@ -35,10 +35,14 @@ class PatchEmbedder {
     at::Tensor embeddings;  // [B, E] float32, or undefined
     int64_t h = 0, w = 0;
   };
+  /// On the CPU with several threads, chunks of the batch run on one thread
+  /// each (see the .cpp); the rows are those of one batched forward.
   Output embed(const at::Tensor& images);
   const EmbedderOptions& options() const { return opts_; }
 
  private:
+  Output embed_one_team(const at::Tensor& images);
+
   Backbone& backbone_;
   EmbedderOptions opts_;
 };

@@ -45,7 +45,8 @@ void check_dest_apart_from_source(const std::filesystem::path& source, const std
 
 /// 16 hex digits of core::fnv1a(text): the key of cached stage artifacts.
 std::string hash_text(const std::string& text);
-/// The same hash of a file's bytes (read in 1 MiB blocks): weights digests.
+/// 16 hex digits of a file's bytes (a word-wise FNV variant, read in 1 MiB
+/// blocks): weights and input digests.
 std::string hash_file(const std::filesystem::path& path);
 
 }  // namespace tc::io

@@ -2,6 +2,8 @@
 // destination never inside, equal to, or above its source.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "tailedcore/io/files.h"
 #include "testing.h"
 
@@ -36,6 +38,33 @@ TEST(Files, DestinationMustLieOutsideTheSource) {
   EXPECT_NE(check(tmp.path()).find("holds the source"), std::string::npos);
   EXPECT_EQ(check(tmp / "src-variant"), "");
   EXPECT_EQ(check(tmp / "other" / "src"), "");
+}
+
+}  // namespace
+
+namespace {
+
+// The file digest (cache keys, weights): every byte counts, in the word lanes
+// of a second 1 MiB block and in the tail after the last whole 32-byte group,
+// and so does the length (trailing zeros are not the same file).
+TEST(Files, HashFileSeesEveryByteAndTheLength) {
+  tc::testing::TempDir dir;
+  const auto write = [&](const std::string& name, const std::string& bytes) {
+    std::ofstream(dir.path() / name, std::ios::binary) << bytes;
+    return tc::io::hash_file(dir.path() / name);
+  };
+  std::string bytes((1 << 20) + 1000 + 5, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>((i * 131 + 7) % 251);
+  const std::string base = write("base", bytes);
+  EXPECT_EQ(base.size(), 16u);
+  EXPECT_EQ(write("same", bytes), base);
+  for (const size_t at : {size_t{0}, size_t{(1 << 20) + 8}, bytes.size() - 2}) {
+    std::string changed = bytes;
+    changed[at] = static_cast<char>(changed[at] ^ 1);
+    EXPECT_NE(write("changed", changed), base) << "byte " << at;
+  }
+  EXPECT_NE(write("longer", bytes + std::string(3, '\0')), base);
+  EXPECT_NE(write("empty", ""), write("zero", std::string(1, '\0')));
 }
 
 }  // namespace
