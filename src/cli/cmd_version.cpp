@@ -2,6 +2,7 @@
 #include <torch/version.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "commands.h"
 
@@ -17,6 +18,9 @@ int cmd_version(const Args&) {
   // devices that LibTorch sees (0 with a CPU LibTorch or without a GPU).
   std::printf("tailedcore %s (%s; LibTorch %s, CUDA devices: %zu)\n", TAILEDCORE_VERSION, cuda,
               TORCH_VERSION, static_cast<size_t>(torch::cuda::device_count()));
+  // Set by the `tailedcore` launcher unless the user set it (src/launcher).
+  const char* wait = std::getenv("OMP_WAIT_POLICY");
+  std::printf("OpenMP threads wait: OMP_WAIT_POLICY=%s\n", wait ? wait : "(unset: libgomp spins)");
   return 0;
 }
 

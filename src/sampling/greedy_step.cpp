@@ -19,6 +19,7 @@
 // (GreedyTeam: one thread when a loaded machine makes the team slower).
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -34,6 +35,7 @@ namespace tc::sampling {
 namespace {
 
 constexpr int kLanes = 8;
+constexpr float kPruneFactor = 2.0f * (1.0f + 1e-3f);
 
 // Portable path, same order as the AVX2 one (std::fma is exact fused).
 float distance_portable(const float* r, const float* c, int64_t d) {
@@ -189,27 +191,24 @@ void update_range(const float* rows, int64_t begin, int64_t end, int64_t d, cons
   rows_portable(rows, begin, end, d, centre, min_dist, best);
 }
 
-}  // namespace
-
-BlockMax update_min_distances_torch_order(const float* rows, int64_t b, int64_t d,
-                                          const float* centre, float* min_dist, int threads) {
+// Rows [0, b) in contiguous ranges, one per thread (multiples of 8 rows),
+// each range's maximum merged into the first of equals; on the calling
+// thread alone when the block is too small to wake a team.
+template <typename Range>
+BlockMax for_row_ranges(int64_t b, int64_t d, int threads, const Range& range) {
   BlockMax best{-std::numeric_limits<float>::infinity(), -1};
-  if (b <= 0) return best;
   if (threads <= 0) threads = omp_get_max_threads();
-  // Small blocks are not worth waking the thread team.
-  const bool parallel = b * d >= GreedyTeam::kMinParallelWork && threads > 1;
-  if (!parallel) {
-    update_range(rows, 0, b, d, centre, min_dist, best);
-    return best.index >= 0 ? best : BlockMax{min_dist[0], 0};
+  if (b * d < GreedyTeam::kMinParallelWork || threads <= 1) {
+    range(int64_t{0}, b, best);
+    return best;
   }
 #pragma omp parallel num_threads(threads)
   {
     const int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
-    // Contiguous ranges in thread order, multiples of 8 rows.
     const int64_t per = ((b + nt - 1) / nt + 7) / 8 * 8;
     const int64_t begin = std::min(b, t * per), end = std::min(b, begin + per);
     BlockMax local{-std::numeric_limits<float>::infinity(), -1};
-    update_range(rows, begin, end, d, centre, min_dist, local);
+    range(begin, end, local);
 #pragma omp critical(tc_greedy_merge)
     {
       if (local.index >= 0 && (best.index < 0 || local.value > best.value ||
@@ -217,7 +216,64 @@ BlockMax update_min_distances_torch_order(const float* rows, int64_t b, int64_t 
         best = local;
     }
   }
+  return best;
+}
+
+}  // namespace
+
+BlockMax update_min_distances_torch_order(const float* rows, int64_t b, int64_t d,
+                                          const float* centre, float* min_dist, int threads) {
+  if (b <= 0) return {-std::numeric_limits<float>::infinity(), -1};
+  const BlockMax best = for_row_ranges(b, d, threads, [&](int64_t begin, int64_t end, BlockMax& local) {
+    update_range(rows, begin, end, d, centre, min_dist, local);
+  });
   return best.index >= 0 ? best : BlockMax{min_dist[0], 0};
+}
+
+BlockMax update_min_distances_pruned(const float* rows, int64_t b, int64_t d, const float* centre,
+                                     float* min_dist, int32_t* assigned, const float* centre_dist,
+                                     int32_t step, int threads, int64_t* rows_read) {
+  if (b <= 0) return {-std::numeric_limits<float>::infinity(), -1};
+  int64_t reads = 0;
+  const BlockMax best = for_row_ranges(b, d, threads, [&](int64_t begin, int64_t end, BlockMax& local) {
+    int64_t my_reads = 0;
+    // Whether row i must be read: no centre yet, or the bound does not rule
+    // it out. d(x, c) >= d(a, c) - d(x, a), so d(a, c) > 2 d(x, a) means the
+    // new centre is farther than the old one; the margin covers float32
+    // rounding (relative error ~1e-5 at d = 128) many times over.
+    const auto must_read = [&](int64_t i) {
+      return assigned[i] < 0 || !(centre_dist[assigned[i]] > kPruneFactor * min_dist[i]);
+    };
+    const auto read = [&](int64_t first, int64_t last) {
+      my_reads += last - first;
+      float before[8];
+      for (int64_t i = first; i < last; ++i) before[i - first] = min_dist[i];
+      update_range(rows, first, last, d, centre, min_dist, local);
+      for (int64_t i = first; i < last; ++i)
+        if (min_dist[i] < before[i - first]) assigned[i] = step;
+    };
+    for (int64_t g = begin; g < end; g += 8) {
+      const int64_t stop = std::min(end, g + 8);
+      bool all = true;
+      for (int64_t i = g; i < stop; ++i) all = all && must_read(i);
+      if (all) {  // the 8-row kernel, as unpruned
+        read(g, stop);
+        continue;
+      }
+      for (int64_t i = g; i < stop; ++i) {  // in row order: the first of equal maxima
+        if (must_read(i)) read(i, i + 1);
+        else take(min_dist[i], i, local);
+      }
+    }
+#pragma omp atomic
+    reads += my_reads;
+  });
+  if (rows_read) *rows_read = reads;
+  return best.index >= 0 ? best : BlockMax{min_dist[0], 0};
+}
+
+void centre_distances(const float* centres, int64_t count, int64_t d, const float* centre, float* out) {
+  for (int64_t j = 0; j < count; ++j) out[j] = distance_portable(centres + j * d, centre, d);
 }
 
 }  // namespace tc::sampling

@@ -20,4 +20,21 @@ namespace tc::sampling {
 BlockMax update_min_distances_torch_order(const float* rows, int64_t b, int64_t d,
                                           const float* centre, float* min_dist, int threads = 0);
 
+/// The same step, reading only the rows that can come closer. A row whose
+/// nearest centre so far is `assigned[i]` (at min_dist[i]) is at least
+/// centre_dist[assigned[i]] - min_dist[i] from the new centre (centre_dist[j]:
+/// the new centre's distance to centre j), so when centre_dist[assigned[i]] >
+/// 2 min_dist[i] (with a margin far above float32 rounding) it is not read.
+/// Rows read get the torch-order distance, so min_dist and the returned
+/// maximum are bit-identical to update_min_distances_torch_order's; rows that
+/// come closer take `step` as their centre (assigned = -1: none yet).
+/// rows_read (optional): how many rows were read.
+BlockMax update_min_distances_pruned(const float* rows, int64_t b, int64_t d, const float* centre,
+                                     float* min_dist, int32_t* assigned, const float* centre_dist,
+                                     int32_t step, int threads = 0, int64_t* rows_read = nullptr);
+
+/// out[j] = ||centres[j] - centre|| for the [count, d] centres (the bound's
+/// centre_dist: any summation order, the margin covers it).
+void centre_distances(const float* centres, int64_t count, int64_t d, const float* centre, float* out);
+
 }  // namespace tc::sampling

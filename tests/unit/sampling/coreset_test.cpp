@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -210,6 +211,47 @@ TEST(Projection, SkippedWhenDisabledOrDimsMatch) {
   EXPECT_TRUE(torch::equal(project(x, 16, 1), x));  // the reference skips equal dims
   const auto p = project(x, 4, 1);
   EXPECT_TRUE(torch::allclose(p, x.mm(random_projection(16, 4, 1))));
+}
+
+}  // namespace
+
+namespace {
+
+// The pruned step beside the plain one, step by step from the same start:
+// the same minimum distances bit for bit and the same picks, on clustered
+// banks (where the bound prunes) of several widths (d % 8 != 0 included),
+// with a team of 1 and of 2; and it must actually skip rows.
+TEST(GreedyKernel, PrunedStepIsBitIdenticalToThePlainOneAndSkipsRows) {
+  for (const int64_t d : {128, 100, 7}) {
+    for (const int threads : {1, 2}) {
+      torch::manual_seed(11);
+      const auto centres = torch::rand({40, d}) * 3;
+      const auto x = (centres.index_select(0, torch::randint(40, {6000})) + 0.2 * torch::randn({6000, d}))
+                         .relu()
+                         .contiguous();
+      const int64_t n = x.size(0), steps = 500;
+      const float* rows = x.data_ptr<float>();
+      std::vector<float> plain(n, std::numeric_limits<float>::infinity()), pruned = plain;
+      std::vector<int32_t> assigned(n, -1);
+      std::vector<float> chosen, centre_dist;
+      int64_t last = 17, read = 0;
+      for (int64_t s = 0; s < steps; ++s) {
+        const float* c = rows + last * d;
+        centre_dist.resize(s);
+        centre_distances(chosen.data(), s, d, c, centre_dist.data());
+        chosen.insert(chosen.end(), c, c + d);
+        int64_t r = 0;
+        const auto a = update_min_distances_torch_order(rows, n, d, c, plain.data(), threads);
+        const auto b = update_min_distances_pruned(rows, n, d, c, pruned.data(), assigned.data(),
+                                                   centre_dist.data(), static_cast<int32_t>(s), threads, &r);
+        read += r;
+        ASSERT_EQ(a.index, b.index) << "d " << d << " step " << s;
+        ASSERT_EQ(std::memcmp(plain.data(), pruned.data(), n * sizeof(float)), 0) << "d " << d << " step " << s;
+        last = a.index;
+      }
+      EXPECT_LT(read, n * steps / 2) << "d " << d << ": the bound pruned too little";
+    }
+  }
 }
 
 }  // namespace

@@ -1,0 +1,33 @@
+// The `tailedcore` launcher: it sets OMP_WAIT_POLICY before the OpenMP runtime
+// loads (unless the user set it) and becomes tailedcore-core beside it.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "testing.h"
+
+namespace fs = std::filesystem;
+using tc::testing::run_command;
+
+namespace {
+
+const std::string cli() { return tc::testing::cli_path().string(); }
+
+TEST(Launcher, SetsPassiveWaitUnlessTheUserChose) {
+  auto r = run_command("env -u OMP_WAIT_POLICY " + cli() + " version");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("OMP_WAIT_POLICY=PASSIVE"), std::string::npos) << r.output;
+  r = run_command("OMP_WAIT_POLICY=ACTIVE " + cli() + " version");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("OMP_WAIT_POLICY=ACTIVE"), std::string::npos) << r.output;
+}
+
+TEST(Launcher, WithoutTheCoreBesideItSaysWhichFile) {
+  tc::testing::TempDir dir;
+  fs::copy_file(cli(), dir / "tailedcore");
+  const auto r = run_command((dir / "tailedcore").string() + " version");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find((dir / "tailedcore-core").string() + ": cannot run"), std::string::npos) << r.output;
+}
+
+}  // namespace
