@@ -10,6 +10,7 @@
 #include <random>
 
 #include "tailedcore/core/check.h"
+#include "tailedcore/core/log.h"
 #include "tailedcore/core/progress.h"
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/sampling/greedy_kernel.h"
@@ -65,6 +66,7 @@ at::Tensor greedy_coreset(const at::Tensor& features, const CoresetOptions& opts
   std::vector<int32_t> assigned(static_cast<size_t>(mine.size()), -1);
   std::vector<float> centres, centre_dist;
   bool pruning = m <= std::numeric_limits<int32_t>::max();
+  int64_t rows_read = 0, rows_visited = 0;
   core::Progress progress("greedy coreset", m);
   progress.advance();
   for (int64_t step = 1; step < m; ++step) {
@@ -89,9 +91,12 @@ at::Tensor greedy_coreset(const at::Tensor& features, const CoresetOptions& opts
       centre_dist.resize(static_cast<size_t>(earlier));
       centre_distances(centres.data(), earlier, d, c, centre_dist.data());
       centres.insert(centres.end(), c, c + d);
+      int64_t read = 0;
       bm = update_min_distances_pruned(local.data_ptr<float>(), mine.size(), d, c, min_dist.data(),
                                        assigned.data(), centre_dist.data(), static_cast<int32_t>(earlier),
-                                       threads);
+                                       threads, &read);
+      rows_read += read;
+      rows_visited += mine.size();
     } else {
       bm = update_min_distances(local.data_ptr<float>(), mine.size(), d, centre.data_ptr<float>(),
                                 min_dist.data(), threads);
@@ -103,6 +108,10 @@ at::Tensor greedy_coreset(const at::Tensor& features, const CoresetOptions& opts
     sel[step] = index;
     progress.advance();
   }
+  if (rows_visited > 0)
+    core::log_debug("greedy coreset: ", mine.size(), " rows x ", m, " steps, ",
+                    100.0 * static_cast<double>(rows_read) / static_cast<double>(rows_visited),
+                    " % of the row visits read (the rest pruned)");
   return out;
 }
 

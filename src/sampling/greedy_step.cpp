@@ -84,6 +84,16 @@ __attribute__((target("avx2,fma"))) inline float finish_avx2(__m256 acc, const f
   return std::sqrt(s);
 }
 
+__attribute__((target("avx2,fma"))) inline float distance_avx2(const float* r, const float* c, int64_t d) {
+  const int64_t dv = d - d % kLanes;
+  __m256 a = _mm256_setzero_ps();
+  for (int64_t k = 0; k < dv; k += kLanes) {
+    const __m256 x = _mm256_sub_ps(_mm256_loadu_ps(r + k), _mm256_loadu_ps(c + k));
+    a = _mm256_fmadd_ps(x, x, a);
+  }
+  return finish_avx2(a, r, c, dv, d);
+}
+
 // Eight rows at once when d % 8 == 0: eight independent FMA chains, then an
 // 8 x 8 transpose so that out[j] holds lane j of every row and the lane sum
 // out[0] + out[1] + ... + out[7] is the reference's left-to-right order, done
@@ -164,13 +174,7 @@ __attribute__((target("avx2,fma"))) void rows_avx2(const float* rows, int64_t be
     }
   }
   for (; i < end; ++i) {
-    const float* r = rows + i * d;
-    __m256 a = _mm256_setzero_ps();
-    for (int64_t k = 0; k < dv; k += kLanes) {
-      const __m256 x = _mm256_sub_ps(_mm256_loadu_ps(r + k), _mm256_loadu_ps(centre + k));
-      a = _mm256_fmadd_ps(x, x, a);
-    }
-    const float dist = finish_avx2(a, r, centre, dv, d);
+    const float dist = distance_avx2(rows + i * d, centre, d);
     const float m = dist < min_dist[i] ? dist : min_dist[i];
     min_dist[i] = m;
     take(m, i, best);
@@ -273,6 +277,12 @@ BlockMax update_min_distances_pruned(const float* rows, int64_t b, int64_t d, co
 }
 
 void centre_distances(const float* centres, int64_t count, int64_t d, const float* centre, float* out) {
+#ifdef TC_GREEDY_X86
+  if (cpu_has_avx2_fma()) {  // a late step measures thousands of centres
+    for (int64_t j = 0; j < count; ++j) out[j] = distance_avx2(centres + j * d, centre, d);
+    return;
+  }
+#endif
   for (int64_t j = 0; j < count; ++j) out[j] = distance_portable(centres + j * d, centre, d);
 }
 
