@@ -57,25 +57,30 @@ std::vector<std::pair<int64_t, bool>> view_sequence(const AugmentSpec& spec) {
 at::Tensor rotate_nearest(const at::Tensor& image, double degrees) {
   TC_CHECK(image.dim() == 4, "rotate_nearest expects [B, C, H, W]: got ", image.sizes());
   const int64_t h = image.size(2), w = image.size(3);
-  // torchvision builds the sampling grid at pixel centres relative to the image
-  // centre and samples with grid_sample(nearest, align_corners=False); we do the
-  // same arithmetic in float32 so the chosen source pixels agree.
-  const float rad = static_cast<float>(degrees * M_PI / 180.0);
-  const float c = std::cos(rad), s = std::sin(rad);
-  auto xs = torch::arange(w, torch::kFloat32) - (w * 0.5f - 0.5f);
-  auto ys = torch::arange(h, torch::kFloat32) - (h * 0.5f - 0.5f);
-  auto gy = ys.view({h, 1}).expand({h, w});
-  auto gx = xs.view({1, w}).expand({h, w});
-  // Inverse rotation: output pixel -> source pixel.
-  auto sx = c * gx - s * gy + (w * 0.5f - 0.5f);
-  auto sy = s * gx + c * gy + (h * 0.5f - 0.5f);
-  auto ix = torch::round(sx).to(torch::kInt64);  // round half to even, as nearbyint
-  auto iy = torch::round(sy).to(torch::kInt64);
-  auto valid = (ix >= 0) & (ix < w) & (iy >= 0) & (iy < h);
-  auto flat = (iy.clamp(0, h - 1) * w + ix.clamp(0, w - 1)).flatten();
-  auto src = image.flatten(2);                               // [B, C, H*W]
-  auto out = src.index_select(2, flat).view(image.sizes());  // [B, C, H, W]
-  return out * valid.to(image.dtype());
+  // torchvision 0.14's F.rotate(img, angle) on a float tensor, op for op with
+  // the same LibTorch operators, so that every output pixel takes the same
+  // source pixel: the inverse matrix in double (_get_inverse_affine_matrix
+  // with angle -degrees: [cos, sin, 0, -sin, cos, 0]) cast to float32, the
+  // base grid from linspace, the grid by bmm with the matrix over half the
+  // size, grid_sample(nearest, zeros, align_corners=False). The same formula
+  // with a float32 angle picked other pixels for 225 and 315 degrees
+  // (Augment.RotationTakesTorchvisionsSourcePixels).
+  const double rot = -degrees * (M_PI / 180.0);  // math.radians(-angle)
+  const double c = std::cos(rot), s = std::sin(rot);
+  const auto theta = torch::tensor({c, s, 0.0, -s, c, 0.0}, torch::kFloat64).to(torch::kFloat32).view({1, 2, 3});
+  const auto axis = [](int64_t n) {
+    return torch::linspace(-static_cast<double>(n) * 0.5 + 0.5, static_cast<double>(n) * 0.5 + 0.5 - 1, n,
+                           torch::kFloat32);
+  };
+  auto base = torch::empty({1, h, w, 3}, torch::kFloat32);
+  base.select(3, 0).copy_(axis(w));
+  base.select(3, 1).copy_(axis(h).unsqueeze(-1));
+  base.select(3, 2).fill_(1);
+  const auto half = torch::tensor({0.5 * static_cast<double>(w), 0.5 * static_cast<double>(h)}, torch::kFloat32);
+  const auto x = image.to(torch::kFloat32);
+  const auto grid = base.view({1, h * w, 3}).bmm(theta.transpose(1, 2) / half).view({1, h, w, 2});
+  return torch::grid_sampler(x, grid.expand({x.size(0), h, w, 2}), /*nearest*/ 1, /*zeros*/ 0,
+                             /*align_corners=*/false);
 }
 
 at::Tensor make_view(const at::Tensor& image, const AugmentSpec& spec, int64_t angle, bool flip,

@@ -1,6 +1,11 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
 #include "tailedcore/core/check.h"
 #include "tailedcore/data/augment.h"
 #include "tailedcore/data/transforms.h"
@@ -79,6 +84,34 @@ TEST(Augment, QuarterTurnsOfANonSquareImageAreRefused) {
   const auto e = tc::testing::error_of([&] { make_view(x, augment_spec("rotflip"), 90, false, kFullSize); });
   EXPECT_NE(e.find("needs a square image, got 5x7"), std::string::npos) << e;
   EXPECT_THROW(make_view(x, augment_spec("rot15flip"), 15, false, -1), tc::Error);
+}
+
+}  // namespace
+
+namespace {
+
+// Every output pixel takes the source pixel torchvision's F.rotate takes
+// (nearest; the official tail views): images whose values are their pixel
+// index + 1, non-square and odd sizes included
+// (tests/fixtures/data/make_rotate_fixture.py).
+TEST(Augment, RotationTakesTorchvisionsSourcePixels) {
+  std::ifstream in(tc::testing::fixtures_dir() / "data" / "rotate_expected.txt");
+  ASSERT_TRUE(in.good()) << "tests/fixtures/data/rotate_expected.txt is missing";
+  std::string line;
+  int cases = 0;
+  while (std::getline(in, line)) {
+    std::istringstream ls(line);
+    int64_t h, w, angle;
+    ls >> h >> w >> angle;
+    std::vector<float> expected(static_cast<size_t>(h * w));
+    for (auto& v : expected) ls >> v;
+    const auto image = (torch::arange(h * w, torch::kFloat32) + 1).view({1, 1, h, w});
+    const auto got = rotate_nearest(image, static_cast<double>(angle)).contiguous();
+    const auto want = torch::from_blob(expected.data(), {1, 1, h, w}, torch::kFloat32);
+    EXPECT_EQ((got != want).sum().item<int64_t>(), 0) << h << "x" << w << " at " << angle << " degrees";
+    ++cases;
+  }
+  EXPECT_EQ(cases, 46);
 }
 
 }  // namespace
