@@ -115,6 +115,14 @@ FeatureSet FeatureSource::train_features(const std::vector<data::ImageRecord>& r
   return all;
 }
 
+FeatureSet FeatureSource::train_shard(const std::vector<data::ImageRecord>& records, bool with_embeddings,
+                                      dist::Comm& comm) {
+  const auto mine = slice(records, dist::shard_range(records.size(), comm.rank(), comm.size()));
+  FeatureSet local = extract_block(mine, with_embeddings, false, "extract train");
+  if (with_embeddings) local.embeddings = comm.allgatherv(local.embeddings);
+  return local;
+}
+
 FeatureSet FeatureSource::test_features(const std::vector<data::ImageRecord>& records,
                                        dist::Comm& comm) {
   const auto mine = slice(records, dist::shard_range(records.size(), comm.rank(), comm.size()));

@@ -24,11 +24,16 @@ void run(StageContext& ctx) {
   // "Known hazards"), so no rank holds more than one round of them.
   const auto rows = (ctx.tail.view({-1, 1}) * P + torch::arange(P).view({1, -1})).flatten();
   const int64_t own_rows = rows.size(0);
+  // Each rank holds its images' rows only: the tail images' rows come from
+  // their owners (ascending rows = rank order), a small share of the bank.
+  const int64_t first = ctx.train_first_row, local_rows = f.patches.size(0);
+  const auto mine = rows.masked_select((rows >= first) & (rows < first + local_rows)) - first;
+  const auto tail_rows = ctx.comm.allgatherv(f.patches.index_select(0, mine));
   std::unique_ptr<TailFeaturesWriter> w;
   if (ctx.comm.rank() == 0) {
     w = std::make_unique<TailFeaturesWriter>(ctx.cache.path(name()), ctx.cache.config_hash(),
                                              own_rows * (1 + spec.views()), f.patches.size(1));
-    w->append(f.patches.index_select(0, rows));
+    w->append(tail_rows);
   }
   ctx.source.tail_views(ctx.train, ctx.tail, spec, ctx.comm, [&](const torch::Tensor& round) {
     if (w) w->append(round);

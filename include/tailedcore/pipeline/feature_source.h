@@ -44,6 +44,9 @@ class FeatureSource {
   /// Patch features (and global embeddings) of `records`, gathered on every rank.
   FeatureSet train_features(const std::vector<data::ImageRecord>& records, bool with_embeddings,
                            dist::Comm& comm);
+  /// This rank's block of `records` (dist::shard_range): its patch rows, and
+  /// the global embeddings of every image (small; gathered) when asked.
+  FeatureSet train_shard(const std::vector<data::ImageRecord>& records, bool with_embeddings, dist::Comm& comm);
   /// This rank's block of a test set: patches and masks (not gathered).
   FeatureSet test_features(const std::vector<data::ImageRecord>& records, dist::Comm& comm);
   /// Patch features of the augmented views of the tail images (SPEC 5.2 order:
