@@ -44,7 +44,14 @@ MemoryBank greedy_bank_sharded(const at::Tensor& local_in, int64_t first_row, co
   auto greedy_opts = opts;
   greedy_opts.proj_dim = 0;  // projected above
   // Positions in the global candidate list (candidates of lower ranks first).
+  sampling::GreedyShardStats own_stats;
+  if (!stats) stats = &own_stats;
   const auto pos = sampling::greedy_coreset_sharded(greedy_rows, greedy_opts, comm, stats);
+  if (comm.rank() == 0)
+    core::log_info("greedy: ", pos.size(0), " centres of ", total, " candidates (", gd, "-d) on ", comm.size(),
+                   " ranks: ", stats->seconds, " s, ", stats->steps, " steps of one fused pick each (",
+                   stats->bytes_per_step, " bytes sent and ", stats->bytes_per_step * comm.size(),
+                   " received per rank a step)");
   greedy_rows = torch::Tensor();
   const auto cand_counts = comm.allgather(torch::tensor({cand.size(0)}, torch::kInt64));
   const int64_t cand_begin = cand_counts.narrow(0, 0, comm.rank()).sum().item<int64_t>();

@@ -155,4 +155,47 @@ void ShardedTestFeaturesWriter::commit(int64_t h, int64_t w) {
   commit_with_virtuals(*main_, path_, virtuals_);
 }
 
+ShardedRowsWriter::ShardedRowsWriter(const fs::path& path, const std::string& stage, const std::string& key,
+                                     const std::string& dataset, int64_t rows, int64_t dim, io::DType dtype,
+                                     dist::Comm& comm)
+    : path_(path), dataset_(dataset), rows_(rows), dim_(dim), dtype_(dtype), comm_(comm) {
+  shard_ = std::make_unique<io::H5Writer>(shard_path(path, comm.rank(), comm.size()), stage + "_shard", key);
+  shard_->create(dataset, dtype, {rows, dim});
+  shard_->set_attr("shard", static_cast<int64_t>(comm.rank()));
+  shard_->set_attr("shards", static_cast<int64_t>(comm.size()));
+  if (comm.rank() == 0) main_ = std::make_unique<io::H5Writer>(staging_path(path), stage, key);
+}
+
+ShardedRowsWriter::~ShardedRowsWriter() = default;
+
+void ShardedRowsWriter::append(const at::Tensor& rows, int64_t first_row) {
+  if (rows.size(0) == 0) return;
+  shard_->write_rows(dataset_, first_row, rows);
+  // Consecutive pieces merge: one mapping per run of rows.
+  if (!pieces_.empty() && pieces_[pieces_.size() - 2] + pieces_.back() == first_row) {
+    pieces_.back() += rows.size(0);
+  } else {
+    pieces_.push_back(first_row);
+    pieces_.push_back(rows.size(0));
+  }
+}
+
+void ShardedRowsWriter::commit() {
+  shard_->commit();
+  const auto mine = torch::tensor(pieces_, torch::kInt64).view({-1, 2});
+  const auto counts = counts_of(mine.size(0), comm_);  // also: every shard committed
+  const auto all = comm_.allgatherv(mine);
+  if (!main_) return;
+  std::vector<io::VirtualPiece> pieces;
+  const auto a = all.accessor<int64_t, 2>();
+  int64_t covered = 0;
+  for (int r = 0, i = 0; r < comm_.size(); ++r)
+    for (int64_t k = 0; k < counts[r]; ++k, ++i) {
+      pieces.push_back({shard_path(path_, r, comm_.size()).filename().string(), dataset_, a[i][0], a[i][1], a[i][0]});
+      covered += a[i][1];
+    }
+  TC_ASSERT(covered == rows_, path_.string(), ": ", covered, " rows written by the ranks, expected ", rows_);
+  commit_with_virtuals(*main_, path_, {{dataset_, dtype_, {rows_, dim_}, pieces}});
+}
+
 }  // namespace tc::pipeline

@@ -63,6 +63,33 @@ void write_features_sharded(const std::filesystem::path& path, const std::string
                             const at::Tensor& embeddings, const std::vector<data::ImageRecord>& records,
                             io::DType dtype, const std::string& backbone, dist::Comm& comm);
 
+/// An [rows, D] dataset whose pieces are computed by whichever rank: each
+/// rank writes its pieces to its shard at their global rows (the shard's
+/// dataset has the global shape; HDF5 stores only the chunks written), and
+/// commit() gathers the piece table so that rank 0 makes the artifact with
+/// the virtual dataset over every piece. main() is rank 0's writer of the
+/// artifact's other datasets and attributes (nullptr elsewhere).
+class ShardedRowsWriter {
+ public:
+  ShardedRowsWriter(const std::filesystem::path& path, const std::string& stage, const std::string& key,
+                    const std::string& dataset, int64_t rows, int64_t dim, io::DType dtype, dist::Comm& comm);
+  ~ShardedRowsWriter();
+  /// Rows [first_row, first_row + rows.size(0)) of the dataset (this rank's).
+  void append(const at::Tensor& rows, int64_t first_row);
+  io::H5Writer* main() { return main_.get(); }
+  /// Collective: fails unless the pieces of all ranks cover every row once.
+  void commit();
+
+ private:
+  std::filesystem::path path_;
+  std::string dataset_;
+  int64_t rows_, dim_;
+  io::DType dtype_;
+  dist::Comm& comm_;
+  std::unique_ptr<io::H5Writer> shard_, main_;
+  std::vector<int64_t> pieces_;  // first, rows, first, rows, ...
+};
+
 /// This rank's block of training rows: rows [first_row, first_row + rows) of
 /// /features, the images dist::shard_range(N, rank, size), plus /embeddings
 /// (all of them) and the grid. Reads the rank's own shard when the file was
