@@ -1,5 +1,5 @@
 #!/bin/bash
-# Memory and time of one TailedCore run at 1, 2 and 3 ranks on a non-square
+# Memory and time of one SoftPatch run at 1, 2 and 3 ranks on a non-square
 # synthetic tree whose 1024-d training bank dominates memory
 # (results/bench/scaling_rss.md): peak RSS of every rank (/usr/bin/time),
 # time per stage and the greedy's bytes per step (from the run log), and a
@@ -28,7 +28,7 @@ if [ ! -d "$work/tree" ]; then
 fi
 sets=(--set data.resize=full --set data.imagesize=full --set data.inputsize=full
       --set model.target_embed_dimension=1024 --set model.greedy_ratio=0.001
-      --set model.tail_data_augment_type=rotflip --set data.batch_size=8)
+      --set model.coreset_model_name=softpatch --set data.batch_size=8)
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 for r in $ranks; do
   out=$work/out-$r
@@ -40,7 +40,7 @@ for r in $ranks; do
   end=$(date +%s.%N)
   echo "ranks $r: wall $(echo "$end - $start" | bc) s"
   for f in "$work"/rss-$r-*; do echo "  rank ${f##*-}: peak RSS $(( $(cat "$f") / 1024 )) MiB"; done
-  grep -E "stage [a-z_]+ done in|greedy: |scores: bank" "$work/log-$r.txt" | grep "r0/" | sed "s/^/  /" || true
+  grep -E "stage [a-z_]+ done in|greedy: |scores: bank" "$work/log-$r.txt" | grep -E "r0/|^\[tailedcore INFO\]" | sed "s/^/  /" || true
 done
 # Same results for every rank count.
 /usr/bin/python3 - "$work" $ranks <<'PY'
