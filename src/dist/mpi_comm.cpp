@@ -177,12 +177,21 @@ class MpiComm final : public Comm {
     }
   }
 
+ public:
+  MPI_Comm handle() const { return comm_; }
+
+ private:
   MPI_Comm comm_;
   MpiOptions opts_;
   int rank_ = 0, size_ = 1;
 };
 
 }  // namespace
+
+MPI_Comm mpi_handle(const Comm& comm) {
+  const auto* m = dynamic_cast<const MpiComm*>(&comm);
+  return m ? m->handle() : MPI_COMM_NULL;
+}
 
 void check_mpi(int rc, const char* call) {
   if (rc == MPI_SUCCESS) return;

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <map>
 #include <sstream>
@@ -149,6 +150,11 @@ const std::vector<Field>& fields() {
       field("model.lof_keep", model, &M::lof_keep),
       field("model.feature_dtype", model, &M::feature_dtype),
       field("model.index", model, &M::index),
+      [&] {  // placement only: accepted, never written (not in the run hash)
+        auto f = field("model.bank_memory_gb", model, &M::bank_memory_gb);
+        f.write = nullptr;
+        return f;
+      }(),
       // The reference's optional, unused key (SPEC 7): accepted and ignored.
       {"model.train_mode", [](Config&, const YAML::Node&, const std::string&) {}, nullptr},
   };
@@ -238,6 +244,8 @@ void validate(const Config& c, const std::string& source) {
   data::augment_types().parse(c.model.tail_data_augment_type, where("model.tail_data_augment_type"));
   io::feature_dtypes().parse(c.model.feature_dtype, where("model.feature_dtype"));
   index::index_types().parse(c.model.index, where("model.index"));
+  TC_CHECK(std::isfinite(c.model.bank_memory_gb), where("model.bank_memory_gb"), " = ", c.model.bank_memory_gb,
+           ": expected a finite number of GiB (<= 0: always replicate the bank)");
 }
 
 }  // namespace

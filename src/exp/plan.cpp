@@ -57,6 +57,7 @@ Plan make_plan(const Config& cfg) {
   p.index.type = index::index_types().parse(m.index, "model.index");
   p.index.k = m.faiss_k_neighbor;
   p.index.seed = static_cast<uint64_t>(cfg.seed);
+  p.bank_memory_bytes = m.bank_memory_gb * double(int64_t{1} << 30);
   return p;
 }
 

@@ -2,6 +2,7 @@
 #include <memory>
 
 #include "tailedcore/exp/plan.h"
+#include "tailedcore/models/bank_sharded.h"
 #include "tailedcore/models/method.h"
 
 namespace tc::models {
@@ -14,7 +15,7 @@ class PatchCore final : public Method {
     return {StageId::kFeatures, StageId::kCoreset, StageId::kTestFeatures, StageId::kScores};
   }
   MemoryBank fit(const FitInputs& in, const exp::Plan& plan, dist::Comm& comm) const override {
-    return greedy_bank(in.patches, {}, plan.head_coreset, comm);
+    return greedy_bank_sharded(in.patches, in.first_row, {}, plan.head_coreset, comm);
   }
 };
 

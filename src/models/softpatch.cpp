@@ -7,6 +7,7 @@
 
 #include "tailedcore/core/check.h"
 #include "tailedcore/exp/plan.h"
+#include "tailedcore/models/bank_sharded.h"
 #include "tailedcore/models/method.h"
 
 namespace tc::models {
@@ -20,7 +21,7 @@ class SoftPatch final : public Method {
   }
   MemoryBank fit(const FitInputs& in, const exp::Plan& plan, dist::Comm& comm) const override {
     TC_ASSERT(in.lof != nullptr, "softpatch fits on LOF scores");
-    auto bank = greedy_bank(in.patches, in.lof->kept_indices, plan.head_coreset, comm);
+    auto bank = greedy_bank_sharded(in.patches, in.first_row, in.lof->kept_indices, plan.head_coreset, comm);
     bank.weights = in.lof->scores.index_select(0, bank.source_rows);
     return bank;
   }

@@ -115,6 +115,14 @@ FeatureSet FeatureSource::train_features(const std::vector<data::ImageRecord>& r
   return all;
 }
 
+FeatureSet FeatureSource::train_shard(const std::vector<data::ImageRecord>& records, bool with_embeddings,
+                                      dist::Comm& comm) {
+  const auto mine = slice(records, dist::shard_range(records.size(), comm.rank(), comm.size()));
+  FeatureSet local = extract_block(mine, with_embeddings, false, "extract train");
+  if (with_embeddings) local.embeddings = comm.allgatherv(local.embeddings);
+  return local;
+}
+
 FeatureSet FeatureSource::test_features(const std::vector<data::ImageRecord>& records,
                                        dist::Comm& comm) {
   const auto mine = slice(records, dist::shard_range(records.size(), comm.rank(), comm.size()));
@@ -124,15 +132,15 @@ FeatureSet FeatureSource::test_features(const std::vector<data::ImageRecord>& re
 void FeatureSource::tail_views(const std::vector<data::ImageRecord>& train,
                                const at::Tensor& tail_indices, const data::AugmentSpec& spec,
                                dist::Comm& comm,
-                               const std::function<void(const at::Tensor&)>& sink) {
+                               const std::function<void(const at::Tensor&, int64_t)>& sink) {
   const auto views = data::view_sequence(spec);
   const int64_t nv = static_cast<int64_t>(views.size());
   // Rows in the reference's order: (training batch, view, image, patch). The
   // tail images of one training batch form a group; a work unit is a run of
   // consecutive views of one group, as many as fill one batch of
   // data.batch_size images (a group of 2 tail images and batch 32: 16 views a
-  // forward pass, not 2 images). Round t gives unit t * ranks + r to rank r,
-  // and one gather puts the round's rows in unit order.
+  // forward pass, not 2 images). Round t gives unit t * ranks + r to rank r;
+  // a gather of the round's row counts places each rank's rows in unit order.
   std::vector<std::vector<int64_t>> groups;
   auto acc = tail_indices.accessor<int64_t, 1>();
   for (int64_t i = 0; i < acc.size(0); ++i) {
@@ -154,7 +162,7 @@ void FeatureSource::tail_views(const std::vector<data::ImageRecord>& train,
   if (spec.from_uncropped) source_tf.crop = 0;
   auto& emb = embedder(false);
   core::Progress progress("tail views", rounds);
-  int64_t loaded_group = -1;
+  int64_t loaded_group = -1, written = 0;
   torch::Tensor images;
   for (int64_t round = 0; round < rounds; ++round) {
     const int64_t u = round * ranks + comm.rank();
@@ -176,7 +184,10 @@ void FeatureSource::tail_views(const std::vector<data::ImageRecord>& train,
             emb.embed(batch.narrow(0, s, std::min(plan_.batch_size, batch.size(0) - s))).patches);
     }
     const auto local = out.empty() ? torch::empty({0, plan_.embedder.target_dim}) : torch::cat(out);
-    sink(comm.allgatherv(local));
+    const auto counts = comm.allgather(torch::tensor({local.size(0)}, torch::kInt64));
+    const int64_t before = counts.narrow(0, 0, comm.rank()).sum().item<int64_t>();
+    if (local.size(0)) sink(local, written + before);
+    written += counts.sum().item<int64_t>();
     progress.advance();
   }
 }

@@ -2,6 +2,7 @@
 
 #include "tailedcore/core/log.h"
 #include "tailedcore/io/hdf5.h"
+#include "tailedcore/io/virtual_rows.h"
 
 namespace tc::pipeline {
 
@@ -16,6 +17,9 @@ bool StageCache::done(const std::string& stage) const {
   try {
     io::H5Reader r(p);
     if (r.has_attr("config_hash") && r.attr_string("config_hash") == hash_) {
+      // A sharded artifact (pipeline/feature_shards.h): its shards still there,
+      // made with this key (a missing one would read as fill values).
+      io::check_virtual_sources(p, hash_);
       // Every chunk read and checksummed: a file damaged in the middle (it still
       // opens) is recomputed here rather than failing, or lying, when loaded.
       r.verify();

@@ -3,6 +3,7 @@
 #include "tailedcore/data/catalog.h"
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/exp/plan.h"
+#include "tailedcore/pipeline/feature_shards.h"
 #include "tailedcore/pipeline/feature_source.h"
 #include "tailedcore/pipeline/stage.h"
 #include "tailedcore/pipeline/stage_cache.h"
@@ -14,13 +15,19 @@ const std::string& name() { return models::stage_name(models::StageId::kFeatures
 
 void run(StageContext& ctx) {
   // Embeddings always: one extraction then serves every method on this data.
-  const auto f = ctx.source.train_features(ctx.train, /*with_embeddings=*/true, ctx.comm);
-  if (ctx.comm.rank() == 0)
-    write_features(ctx.feature_cache.path(name()), ctx.feature_cache.config_hash(), f, ctx.train,
-                   ctx.plan.feature_dtype, ctx.backbone);
+  // Each rank writes its own rows (feature_shards.h); nothing gathers the bank.
+  const auto f = ctx.source.train_shard(ctx.train, /*with_embeddings=*/true, ctx.comm);
+  write_features_sharded(ctx.feature_cache.path(name()), ctx.feature_cache.config_hash(), f, f.embeddings,
+                         ctx.train, ctx.plan.feature_dtype, ctx.backbone, ctx.comm);
 }
 
-void load(StageContext& ctx) { ctx.train_features = read_features(ctx.feature_cache.path(name())); }
+// Only this rank's rows (feature_shards.h), and every image's embeddings.
+void load(StageContext& ctx) {
+  auto shard = read_feature_shard(ctx.feature_cache.path(name()), ctx.comm);
+  ctx.train_features = std::move(shard.local);
+  ctx.train_first_row = shard.first_row;
+  ctx.train_rows = shard.total_rows;
+}
 
 }  // namespace
 

@@ -16,7 +16,7 @@ void run(StageContext& ctx) {
 }
 
 void load(StageContext& ctx) {
-  ctx.lof = read_lof(ctx.cache.path(name()), ctx.train_features.patches.size(0));
+  ctx.lof = read_lof(ctx.cache.path(name()), ctx.train_rows);
 }
 
 }  // namespace

@@ -4,12 +4,14 @@
 
 #include <memory>
 
+#include "tailedcore/core/check.h"
 #include "tailedcore/core/log.h"
 #include "tailedcore/data/catalog.h"
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/exp/plan.h"
 #include "tailedcore/index/nearest.h"
 #include "tailedcore/models/scorer.h"
+#include "tailedcore/models/sharded_scorer.h"
 #include "tailedcore/pipeline/stage.h"
 #include "tailedcore/pipeline/stage_cache.h"
 
@@ -33,22 +35,64 @@ void record_ivf_recall(const StageContext& ctx, const models::Scorer& scorer, co
   w.set_attr("ivf_recall_at_1", recall);
 }
 
+// Sharded bank: every rank scores every test image of the class against its
+// part (images a block at a time), and keeps its own images' patch scores.
+at::Tensor sharded_patch_scores(const models::ShardedScorer& scorer, const TestFeaturesReader& test,
+                                const std::string& cls, int64_t n, dist::Range mine) {
+  const int64_t per_image = test.h() * test.w();
+  const int64_t images_per_block = std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, per_image));
+  std::vector<torch::Tensor> parts;
+  for (int64_t first = 0; first < n; first += images_per_block) {
+    const int64_t c = std::min(images_per_block, n - first);
+    const auto q = test.file().read_rows(cls + "/features", first * per_image, c * per_image).to(torch::kFloat32);
+    const auto s = scorer.score_patches(q);
+    // Only this rank's images are kept.
+    const int64_t lo = std::max(first, mine.begin), hi = std::min(first + c, mine.end);
+    if (lo < hi) parts.push_back(s.narrow(0, (lo - first) * per_image, (hi - lo) * per_image));
+  }
+  return parts.empty() ? torch::empty({0}) : torch::cat(parts);
+}
+
 void run(StageContext& ctx) {
-  const auto scorer =
-      ctx.method.scorer(read_bank(ctx.cache.path(models::stage_name(StageId::kCoreset))), ctx.plan);
+  const auto bank_path = ctx.cache.path(models::stage_name(StageId::kCoreset));
+  const auto bank_shape = io::H5Reader(bank_path).shape("coreset");
+  TC_CHECK(bank_shape.size() == 2, bank_path.string(), ": /coreset must be [rows, dim]");
+  // Replicated when the bank fits the budget (model.bank_memory_gb), else sharded.
+  const auto placement = models::choose_bank_placement(bank_shape[0], bank_shape[1], ctx.plan.bank_memory_bytes,
+                                                       ctx.comm.size());
+  const double gib = static_cast<double>(bank_shape[0]) * static_cast<double>(bank_shape[1]) * 4.0 / (1 << 30);
+  std::unique_ptr<models::Scorer> scorer;
+  std::unique_ptr<models::ShardedScorer> sharded;
+  if (placement == models::BankPlacement::kSharded) {
+    int64_t first_row = 0;
+    auto part = models::read_bank_block(bank_path, ctx.comm, first_row);
+    if (ctx.comm.rank() == 0)
+      core::log_info("scores: bank ", bank_shape[0], " x ", bank_shape[1], " (", gib, " GiB) over the budget of ",
+                     ctx.plan.bank_memory_bytes / (1 << 30), " GiB: sharded over ", ctx.comm.size(),
+                     " ranks (", part.rows(), " rows here), every rank searching its part for every query");
+    sharded = std::make_unique<models::ShardedScorer>(std::move(part), first_row, ctx.plan.index, ctx.comm);
+  } else {
+    scorer = ctx.method.scorer(read_bank(bank_path), ctx.plan);
+    if (ctx.comm.rank() == 0)
+      core::log_info("scores: bank ", bank_shape[0], " x ", bank_shape[1], " (", gib, " GiB) replicated on every rank",
+                     " (budget ", ctx.plan.bank_memory_bytes / (1 << 30), " GiB)");
+  }
   const TestFeaturesReader test(ctx.feature_cache.path(models::stage_name(StageId::kTestFeatures)));
   const int64_t h = test.h(), wd = test.w();
   std::unique_ptr<io::H5Writer> w;
   if (ctx.comm.rank() == 0)
     w = std::make_unique<io::H5Writer>(ctx.cache.path(models::stage_name(StageId::kScores)), "scores",
                                        ctx.cache.config_hash());
-  if (w && ctx.plan.index.type == index::IndexType::kIvf) record_ivf_recall(ctx, *scorer, test, *w);
+  if (w) w->set_attr("bank_placement", std::string(sharded ? "sharded" : "replicated"));
+  if (w && scorer && ctx.plan.index.type == index::IndexType::kIvf) record_ivf_recall(ctx, *scorer, test, *w);
   for (const auto& cls : ctx.catalog.classes()) {
     const auto records = ctx.catalog.test_set(cls);
     const int64_t n = static_cast<int64_t>(records.size());
     const auto mine = dist::shard_range(n, ctx.comm.rank(), ctx.comm.size());
     const auto block = test.images(cls, mine.begin, mine.size());
-    auto patch_scores = block.patches.size(0) ? scorer->score_patches(block.patches) : torch::empty({0});
+    auto patch_scores = sharded                 ? sharded_patch_scores(*sharded, test, cls, n, mine)
+                        : block.patches.size(0) ? scorer->score_patches(block.patches)
+                                                : torch::empty({0});
     auto pred = models::to_predictions(patch_scores, mine.size(), h, wd, block.masks.size(1), block.masks.size(2));
     models::ClassPredictions all;
     all.class_name = cls;

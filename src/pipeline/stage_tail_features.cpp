@@ -6,6 +6,7 @@
 
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/exp/plan.h"
+#include "tailedcore/pipeline/feature_shards.h"
 #include "tailedcore/pipeline/feature_source.h"
 #include "tailedcore/pipeline/stage.h"
 #include "tailedcore/pipeline/stage_cache.h"
@@ -21,19 +22,27 @@ void run(StageContext& ctx) {
   const int64_t P = f.per_image();
   // The tail images' own rows first (ascending image order), then the views,
   // written as they come: at full scale the views outgrow memory (DESIGN
-  // "Known hazards"), so no rank holds more than one round of them.
+  // "Known hazards"), so no rank holds more than its unit of a round.
   const auto rows = (ctx.tail.view({-1, 1}) * P + torch::arange(P).view({1, -1})).flatten();
   const int64_t own_rows = rows.size(0);
-  std::unique_ptr<TailFeaturesWriter> w;
-  if (ctx.comm.rank() == 0) {
-    w = std::make_unique<TailFeaturesWriter>(ctx.cache.path(name()), ctx.cache.config_hash(),
-                                             own_rows * (1 + spec.views()), f.patches.size(1));
-    w->append(f.patches.index_select(0, rows));
+  // Each rank holds its images' rows only (a contiguous run of `rows`).
+  const int64_t first = ctx.train_first_row, local_rows = f.patches.size(0);
+  const auto mine = rows.masked_select((rows >= first) & (rows < first + local_rows)) - first;
+  // Every rank writes the rows it holds or computes to its shard
+  // (feature_shards.h); tail_features.h5's /features is virtual over them.
+  ShardedRowsWriter w(ctx.cache.path(name()), name(), ctx.cache.config_hash(), "features",
+                      own_rows * (1 + spec.views()), f.patches.size(1), io::DType::kFloat32, ctx.comm);
+  // This rank's tail images' own rows, at their place among the own rows.
+  const int64_t own_first = (rows < first).sum().item<int64_t>();
+  w.append(f.patches.index_select(0, mine), own_first);
+  ctx.source.tail_views(ctx.train, ctx.tail, spec, ctx.comm,
+                        [&](const torch::Tensor& views, int64_t first_row) { w.append(views, own_rows + first_row); });
+  if (auto* m = w.main()) {
+    m->write("tail_indices", ctx.tail);
+    m->set_attr("augment", spec.name);
+    m->set_attr("views_per_image", spec.views());
   }
-  ctx.source.tail_views(ctx.train, ctx.tail, spec, ctx.comm, [&](const torch::Tensor& round) {
-    if (w) w->append(round);
-  });
-  if (w) w->commit(ctx.tail, spec);
+  w.commit();
 }
 
 }  // namespace

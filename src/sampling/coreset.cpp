@@ -14,6 +14,7 @@
 #include "tailedcore/core/progress.h"
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/sampling/greedy_kernel.h"
+#include "tailedcore/sampling/greedy_pruner.h"
 #include "tailedcore/sampling/greedy_team.h"
 #include "tailedcore/sampling/projection.h"
 
@@ -58,15 +59,7 @@ at::Tensor greedy_coreset(const at::Tensor& features, const CoresetOptions& opts
   // Each step's team size from measured step times (greedy_team.h): on a
   // loaded machine a team waits for its descheduled thread at every step.
   GreedyTeam team(omp_get_max_threads(), mine.size() * d);
-  // Pruning (update_min_distances_pruned): every rank keeps the centres and
-  // each row's nearest one; a step first measures the new centre against the
-  // earlier ones, which costs (step x d) and pays while that is well under a
-  // pass over the rows. Past that point (ratios above 1/4 of the local rows,
-  // e.g. many ranks) the plain pass runs. Both give the same bits.
-  std::vector<int32_t> assigned(static_cast<size_t>(mine.size()), -1);
-  std::vector<float> centres, centre_dist;
-  bool pruning = m <= std::numeric_limits<int32_t>::max();
-  int64_t rows_read = 0, rows_visited = 0;
+  GreedyPruner pruner(mine.size(), d);
   core::Progress progress("greedy coreset", m);
   progress.advance();
   for (int64_t step = 1; step < m; ++step) {
@@ -83,24 +76,7 @@ at::Tensor greedy_coreset(const at::Tensor& features, const CoresetOptions& opts
     centre = comm.broadcast(centre, owner).contiguous();
     const int threads = team.next();
     const auto t0 = std::chrono::steady_clock::now();
-    const int64_t earlier = step - 1;  // centres before this one
-    pruning = pruning && earlier * 4 <= mine.size();
-    BlockMax bm;
-    if (pruning) {
-      const float* c = centre.data_ptr<float>();
-      centre_dist.resize(static_cast<size_t>(earlier));
-      centre_distances(centres.data(), earlier, d, c, centre_dist.data());
-      centres.insert(centres.end(), c, c + d);
-      int64_t read = 0;
-      bm = update_min_distances_pruned(local.data_ptr<float>(), mine.size(), d, c, min_dist.data(),
-                                       assigned.data(), centre_dist.data(), static_cast<int32_t>(earlier),
-                                       threads, &read);
-      rows_read += read;
-      rows_visited += mine.size();
-    } else {
-      bm = update_min_distances(local.data_ptr<float>(), mine.size(), d, centre.data_ptr<float>(),
-                                min_dist.data(), threads);
-    }
+    const BlockMax bm = pruner.step(local.data_ptr<float>(), centre.data_ptr<float>(), min_dist.data(), threads);
     team.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     const auto [value, index] =
         comm.max_loc(bm.index >= 0 ? bm.value : -std::numeric_limits<double>::infinity(),
@@ -108,10 +84,8 @@ at::Tensor greedy_coreset(const at::Tensor& features, const CoresetOptions& opts
     sel[step] = index;
     progress.advance();
   }
-  if (rows_visited > 0)
-    core::log_debug("greedy coreset: ", mine.size(), " rows x ", m, " steps, ",
-                    100.0 * static_cast<double>(rows_read) / static_cast<double>(rows_visited),
-                    " % of the row visits read (the rest pruned)");
+  core::log_debug("greedy coreset: ", mine.size(), " rows x ", m, " steps, ", pruner.read_percent(),
+                  " % of the row visits read (the rest pruned)");
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include "tailedcore/data/synth.h"
 #include "tailedcore/io/files.h"
 #include "tailedcore/io/hdf5.h"
+#include "tailedcore/io/virtual_rows.h"
 #include "tailedcore/pipeline/run.h"
 #include "testing.h"
 
@@ -66,6 +67,39 @@ TEST(MpiRun, TailedCoreRunIsRankInvariant) {
   EXPECT_EQ(summary.classes.size(), 6u);
 }
 
+// SoftPatch (a weighted bank) with the bank sharded for scoring (a budget
+// below its size): every rank searches its part for every query, and the
+// scores are the one-process (replicated) ones.
+TEST(MpiRun, ShardedBankScoringGivesTheReplicatedScores) {
+  const auto dir = tc::testing::shared_temp_dir("sharded_bank");
+  const auto opts = [&](const std::string& out, const std::string& budget) {
+    auto o = options(dir, out);
+    o.overrides.push_back("model.coreset_model_name=softpatch");
+    o.overrides.push_back("model.faiss_k_neighbor=3");
+    o.overrides.push_back("model.bank_memory_gb=" + budget);
+    return o;
+  };
+  if (world().rank() == 0) {
+    make_data(dir);
+    auto self = tc::dist::make_self_comm();
+    tc::pipeline::run_experiment(opts("single", "16"), *self);
+  }
+  world().barrier();
+  const auto summary = tc::pipeline::run_experiment(opts("world", "1e-9"), world());
+  if (world().rank() != 0) return;
+  const auto run_dir = [&](const std::string& out) { return dir / out / "data" / "quickstart" / "run"; };
+  tc::io::H5Reader sa(run_dir("single") / "scores.h5"), sb(run_dir("world") / "scores.h5");
+  EXPECT_EQ(sa.attr_string("bank_placement"), "replicated");
+  EXPECT_EQ(sb.attr_string("bank_placement"), world().size() > 1 ? "sharded" : "replicated");
+  for (const auto& cls : summary.classes) {
+    EXPECT_TRUE(torch::allclose(sa.read(cls.class_name + "/image_scores"), sb.read(cls.class_name + "/image_scores"),
+                                1e-5, 1e-6)) << cls.class_name;
+    EXPECT_TRUE(torch::allclose(sa.read(cls.class_name + "/anomaly_maps"), sb.read(cls.class_name + "/anomaly_maps"),
+                                1e-3, 1e-3)) << cls.class_name;
+  }
+  EXPECT_EQ(summary.classes.size(), 6u);
+}
+
 // Native resolution: no resize, no crop, images 48 wide and 32 high, so the
 // patch grid, LOF's positions, the views and the maps are all non-square.
 TEST(MpiRun, NativeResolutionNonSquareRunIsRankInvariant) {
@@ -96,6 +130,24 @@ TEST(MpiRun, NativeResolutionNonSquareRunIsRankInvariant) {
   const auto run_dir = [&](const std::string& out) { return dir / out / "data" / "quickstart" / "run"; };
   tc::io::H5Reader ca(run_dir("single") / "coreset.h5"), cb(run_dir("world") / "coreset.h5");
   EXPECT_TRUE(torch::equal(ca.read("coreset_indices"), cb.read("coreset_indices")));
+  // Each rank wrote its own feature shard: features.h5 and test_features.h5
+  // hold virtual datasets over the world's shards, equal to the one-process files.
+  const auto artifact = [&](const std::string& out, const std::string& name) {
+    for (const auto& e : fs::recursive_directory_iterator(dir / out / "data" / "features"))
+      if (e.path().filename() == name) return e.path();
+    return fs::path();
+  };
+  for (const std::string name : {"features.h5", "test_features.h5"}) {
+    const auto one = artifact("single", name), many = artifact("world", name);
+    ASSERT_FALSE(many.empty()) << name;
+    const std::string ds = name == "features.h5" ? "features" : summary.classes.front().class_name + "/features";
+    EXPECT_EQ(static_cast<int>(tc::io::virtual_pieces(many, ds).size()), world().size()) << name;
+    // Equal to float rounding: a rank's batches differ from one process's
+    // (the backbone's kernels may round a batch differently), as before sharding.
+    const auto a = tc::io::H5Reader(one).read(ds), b = tc::io::H5Reader(many).read(ds);
+    ASSERT_EQ(a.sizes(), b.sizes()) << name;
+    EXPECT_TRUE(torch::allclose(a, b, 1e-4, 1e-5)) << name << ": max difference " << (a - b).abs().max().item<float>();
+  }
   tc::io::H5Reader sa(run_dir("single") / "scores.h5"), sb(run_dir("world") / "scores.h5");
   for (const auto& cls : summary.classes) {
     const auto maps = sa.read(cls.class_name + "/anomaly_maps");

@@ -27,6 +27,9 @@ struct MpiOptions {
 /// Communicators made by split() inherit `opts`.
 std::unique_ptr<Comm> make_mpi_comm(MPI_Comm comm, const MpiOptions& opts = {});
 
+/// The MPI communicator under an MpiComm; MPI_COMM_NULL for any other Comm.
+/// For collectives Comm does not offer (dist/exchange.h's all-to-all).
+MPI_Comm mpi_handle(const Comm& comm);
 /// Throws tc::Error with MPI's error string, the rank and the host when rc != MPI_SUCCESS.
 void check_mpi(int rc, const char* call);
 

@@ -38,6 +38,10 @@ struct ModelConfig {
   double lof_keep = 0.85;
   std::string feature_dtype = "float32";   // float32 | float16 (stored features)
   std::string index = "flat";              // flat | ivf
+  // Scoring: the bank is replicated on every rank when its float32 bytes fit
+  // this budget, else sharded over the ranks (<= 0: always replicated). Not
+  // part of the run hash (to_yaml does not write it): results do not depend on it.
+  double bank_memory_gb = 16.0;
 };
 
 struct Config {

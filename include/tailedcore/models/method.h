@@ -51,7 +51,12 @@ int64_t projection_seed(const sampling::LofOptions& o);
 
 /// What the stages before the coreset produced, as the method asked for them.
 struct FitInputs {
-  at::Tensor patches;        // [N * P, D] float32 training patch features
+  // This rank's block of the training patch features: global rows
+  // [first_row, first_row + rows) of [N * P, D] float32 (blocks of whole
+  // images, contiguous, in rank order; the whole set on one rank). Indices
+  // (lof->kept_indices, bank source_rows) are global rows.
+  at::Tensor patches;
+  int64_t first_row = 0;
   int64_t patches_per_image = 0;
   const sampling::LofResult* lof = nullptr;  // when the method runs kLof
   std::filesystem::path tail_features;       // kTailFeatures' artifact (read block by block), or ""
@@ -64,7 +69,9 @@ class Method {
   virtual std::string name() const = 0;
   /// The stages this method runs for `plan`, in run order (a subset of all_stages()).
   virtual std::vector<StageId> stages(const exp::Plan& plan) const = 0;
-  /// The kLof stage's scores. Default: SoftPatch's patch-wise LOF.
+  /// The kLof stage's scores of every training row (global, image-major), from
+  /// this rank's images' rows `patches` (FitInputs' blocks). Default:
+  /// SoftPatch's patch-wise LOF (sampling::patchwise_lof_sharded).
   virtual NoiseScores noise_scores(const at::Tensor& patches, int64_t patches_per_image,
                                    const exp::Plan& plan, dist::Comm& comm) const;
   /// The memory bank (collective over comm).

@@ -44,17 +44,21 @@ class FeatureSource {
   /// Patch features (and global embeddings) of `records`, gathered on every rank.
   FeatureSet train_features(const std::vector<data::ImageRecord>& records, bool with_embeddings,
                            dist::Comm& comm);
+  /// This rank's block of `records` (dist::shard_range): its patch rows, and
+  /// the global embeddings of every image (small; gathered) when asked.
+  FeatureSet train_shard(const std::vector<data::ImageRecord>& records, bool with_embeddings, dist::Comm& comm);
   /// This rank's block of a test set: patches and masks (not gathered).
   FeatureSet test_features(const std::vector<data::ImageRecord>& records, dist::Comm& comm);
   /// Patch features of the augmented views of the tail images (SPEC 5.2 order:
   /// training batch of 128, angle, flip, image, patch). Computed in rounds of
   /// one unit per rank (consecutive views of one training batch's tail images,
-  /// up to data.batch_size images: one forward pass); each round's rows,
-  /// gathered in that order, go to `sink` on every rank, so no rank holds
-  /// more than one round.
+  /// up to data.batch_size images: one forward pass); each round, this
+  /// rank's rows go to `sink` with their first row among all the views
+  /// (rounds in order, units in rank order within a round): nothing is
+  /// gathered, and no rank holds more than its own unit of a round.
   void tail_views(const std::vector<data::ImageRecord>& train, const at::Tensor& tail_indices,
                   const data::AugmentSpec& spec, dist::Comm& comm,
-                  const std::function<void(const at::Tensor&)>& sink);
+                  const std::function<void(const at::Tensor& rows, int64_t first_row)>& sink);
 
  private:
   features::PatchEmbedder& embedder(bool with_embeddings);

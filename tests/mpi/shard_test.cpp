@@ -1,0 +1,189 @@
+// The sharded data plane over the world's ranks: each rank holds only its
+// block of rows, and the results equal the one-process whole-bank functions.
+// Blocks are uneven on purpose (rank r holds a different share; one rank may
+// hold none), as image-sized blocks of a real run are.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <limits>
+
+#include "mpi_testing.h"
+#include "tailedcore/data/catalog.h"
+#include "tailedcore/dist/exchange.h"
+#include "tailedcore/io/hdf5.h"
+#include "tailedcore/io/virtual_rows.h"
+#include "tailedcore/models/bank_sharded.h"
+#include "tailedcore/pipeline/feature_shards.h"
+#include "tailedcore/pipeline/stage_cache.h"
+#include "tailedcore/sampling/lof_blocked.h"
+#include "tailedcore/sampling/projection.h"
+#include "tailedcore/sampling/sharded.h"
+
+namespace fs = std::filesystem;
+using tc::testing::world;
+
+namespace {
+
+// Rank r's block of n rows (or of n images of `unit` rows): uneven blocks, the
+// last rank's the largest, rank 1 empty when there are 3 ranks.
+tc::dist::Range uneven_block(int64_t n, int rank, int size) {
+  std::vector<int64_t> w(size);
+  for (int r = 0; r < size; ++r) w[r] = (size == 3 && r == 1) ? 0 : r + 1;
+  int64_t total = 0;
+  for (auto x : w) total += x;
+  int64_t begin = 0;
+  for (int r = 0; r < rank; ++r) begin += n * w[r] / total;
+  const int64_t end = rank + 1 == size ? n : begin + n * w[rank] / total;
+  return {begin, end};
+}
+
+TEST(MpiShard, AlltoallvDeliversEveryBlockInRankOrder) {
+  const int R = world().size(), me = world().rank();
+  std::vector<torch::Tensor> parts;
+  // Block for rank d from rank s: (s + d) rows of 3 values s*100 + d*10 + column.
+  for (int d = 0; d < R; ++d) {
+    auto p = torch::empty({me + d, 3}, torch::kFloat32);
+    for (int64_t i = 0; i < p.size(0); ++i)
+      for (int64_t c = 0; c < 3; ++c) p[i][c] = me * 100 + d * 10 + c;
+    parts.push_back(p);
+  }
+  const auto got = tc::dist::alltoallv(world(), parts);
+  ASSERT_EQ(static_cast<int>(got.size()), R);
+  for (int s = 0; s < R; ++s) {
+    ASSERT_EQ(got[s].size(0), s + me) << "from rank " << s;
+    ASSERT_EQ(got[s].size(1), 3);
+    for (int64_t i = 0; i < got[s].size(0); ++i)
+      for (int64_t c = 0; c < 3; ++c) EXPECT_EQ(got[s][i][c].item<float>(), s * 100 + me * 10 + c);
+  }
+}
+
+TEST(MpiShard, FusedPickFollowsMaxLocAndCarriesTheRow) {
+  const int R = world().size(), me = world().rank();
+  const auto row = torch::full({5}, static_cast<float>(me));
+  // Distinct values: the largest rank wins.
+  auto p = tc::dist::max_loc_with_row(world(), me, 10 + me, row);
+  EXPECT_EQ(p.index, 10 + R - 1);
+  EXPECT_EQ(p.owner, R - 1);
+  EXPECT_TRUE(torch::equal(p.row, torch::full({5}, static_cast<float>(R - 1))));
+  // Equal values: the lowest index, wherever it is; NaN loses.
+  const double v = me == 0 && R > 1 ? std::numeric_limits<double>::quiet_NaN() : 1.0;
+  p = tc::dist::max_loc_with_row(world(), v, 100 - me, row);
+  const auto [mv, mi] = world().max_loc(v, 100 - me);
+  EXPECT_EQ(p.index, mi);
+  EXPECT_EQ(p.value, mv);
+  EXPECT_TRUE(torch::equal(p.row, torch::full({5}, static_cast<float>(p.owner))));
+  EXPECT_EQ(tc::dist::max_loc_with_row_bytes(128), (128 + 4) * 4);
+}
+
+TEST(MpiShard, ShardedGreedyEqualsWholeGreedy) {
+  torch::manual_seed(21);
+  const auto x = torch::randn({1003, 40});
+  auto self = tc::dist::make_self_comm();
+  const auto mine = uneven_block(x.size(0), world().rank(), world().size());
+  for (const int64_t start : {-1, 700}) {
+    tc::sampling::CoresetOptions o;
+    o.ratio = 0.06;
+    o.proj_dim = 0;
+    o.seed = 5;
+    o.start_index = start;
+    tc::sampling::GreedyShardStats stats;
+    const auto got = tc::sampling::greedy_coreset_sharded(x.narrow(0, mine.begin, mine.size()), o, world(), &stats);
+    EXPECT_TRUE(torch::equal(got, tc::sampling::greedy_coreset(x, o, *self))) << "start " << start;
+    EXPECT_EQ(stats.steps, got.size(0) - 1);
+    EXPECT_EQ(stats.bytes_per_step, (40 + 4) * 4);
+  }
+}
+
+TEST(MpiShard, ShardedBankEqualsWholeBank) {
+  torch::manual_seed(22);
+  const auto x = torch::randn({900, 64}).relu();
+  auto self = tc::dist::make_self_comm();
+  const auto mine = uneven_block(x.size(0), world().rank(), world().size());
+  // Every other row a candidate but a run in the middle: candidates unevenly spread.
+  const auto keep = torch::cat({torch::arange(0, 300, 2), torch::arange(300, 320), torch::arange(500, 900, 3)});
+  for (const int64_t proj : {0, 24}) {
+    for (const bool subset : {false, true}) {
+      tc::sampling::CoresetOptions o;
+      o.ratio = 0.08;
+      o.proj_dim = proj;
+      o.seed = 3;
+      const auto sub = subset ? keep : torch::Tensor();
+      const auto want = tc::models::greedy_bank(x, sub, o, *self);
+      const auto got =
+          tc::models::greedy_bank_sharded(x.narrow(0, mine.begin, mine.size()), mine.begin, sub, o, world(), nullptr, 50);
+      EXPECT_TRUE(torch::equal(got.source_rows, want.source_rows)) << "proj " << proj << " subset " << subset;
+      EXPECT_TRUE(torch::equal(got.features, want.features)) << "proj " << proj << " subset " << subset;
+    }
+  }
+}
+
+TEST(MpiShard, ShardedLofEqualsWholeLof) {
+  torch::manual_seed(23);
+  const int64_t N = 26, P = 7;  // P below some rank counts' multiples: uneven positions too
+  const auto x = torch::randn({N * P, 48}).relu();
+  auto self = tc::dist::make_self_comm();
+  const auto mine = uneven_block(N, world().rank(), world().size());
+  for (const int64_t proj : {0, 16}) {
+    tc::sampling::LofOptions o;
+    o.proj_dim = proj;
+    o.seed = 9;
+    const auto want = tc::sampling::patchwise_lof_blocked(x, P, o, *self);
+    const auto got =
+        tc::sampling::patchwise_lof_sharded(x.narrow(0, mine.begin * P, mine.size() * P), P, o, world());
+    if (proj == 0)
+      EXPECT_TRUE(torch::equal(got.scores, want.scores));
+    else  // the projection of a block may round differently from the whole (BLAS blocking)
+      EXPECT_TRUE(torch::allclose(got.scores, want.scores, 1e-6, 1e-7));
+    EXPECT_TRUE(torch::equal(got.kept_indices, want.kept_indices)) << "proj " << proj;
+  }
+}
+
+TEST(MpiShard, FeatureShardsMakeOneVirtualDataset) {
+  const auto dir = tc::testing::shared_temp_dir("shards");
+  const auto path = dir / "features.h5";
+  const int64_t N = 11, P = 6, D = 10;
+  torch::manual_seed(24);
+  const auto all = torch::randn({N * P, D});
+  const auto emb = torch::randn({N, 4});
+  std::vector<tc::data::ImageRecord> records(N);
+  for (int64_t i = 0; i < N; ++i) {
+    records[i].path = "img" + std::to_string(i) + ".png";
+    records[i].class_name = i < 5 ? "a" : "b";
+  }
+  const auto mine = tc::dist::shard_range(N, world().rank(), world().size());
+  tc::pipeline::FeatureSet local;
+  local.patches = all.narrow(0, mine.begin * P, mine.size() * P);
+  local.h = 2;
+  local.w = 3;
+  tc::pipeline::write_features_sharded(path, "key1", local, emb, records, tc::io::DType::kFloat32, "bb", world());
+  world().barrier();
+  // What h5py sees: one /features [N * P, D] dataset, the rows of every rank in order.
+  const auto whole = tc::pipeline::read_features(path);
+  EXPECT_TRUE(torch::equal(whole.patches, all));
+  EXPECT_TRUE(torch::equal(whole.embeddings, emb));
+  EXPECT_EQ(static_cast<int>(tc::io::virtual_pieces(path, "features").size()), world().size());
+  // Each rank reads its own block.
+  const auto shard = tc::pipeline::read_feature_shard(path, world());
+  EXPECT_EQ(shard.first_row, mine.begin * P);
+  EXPECT_EQ(shard.total_rows, N * P);
+  EXPECT_TRUE(torch::equal(shard.local.patches, local.patches));
+  const tc::pipeline::StageCache cache(dir, "key1");
+  EXPECT_TRUE(cache.done("features"));
+  EXPECT_FALSE(tc::pipeline::StageCache(dir, "other").done("features"));
+  world().barrier();
+  // A shard gone: the artifact no longer counts as done, and the error names the shard.
+  const auto last = tc::pipeline::shard_path(path, world().size() - 1, world().size());
+  if (world().rank() == 0) {
+    fs::remove(last);
+    EXPECT_FALSE(cache.done("features"));
+    try {
+      tc::io::check_virtual_sources(path, "key1");
+      ADD_FAILURE() << "a missing shard passed the check";
+    } catch (const std::exception& e) {
+      EXPECT_NE(std::string(e.what()).find(last.filename().string()), std::string::npos) << e.what();
+    }
+  }
+  world().barrier();
+}
+
+}  // namespace
