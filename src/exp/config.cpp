@@ -11,6 +11,7 @@
 #include "tailedcore/core/names.h"
 #include "tailedcore/data/augment.h"
 #include "tailedcore/data/transforms.h"
+#include "tailedcore/exp/device.h"
 #include "tailedcore/features/backbone.h"
 #include "tailedcore/index/nearest.h"
 #include "tailedcore/io/hdf5.h"
@@ -149,6 +150,7 @@ const std::vector<Field>& fields() {
       field("model.lof_keep", model, &M::lof_keep),
       field("model.feature_dtype", model, &M::feature_dtype),
       field("model.index", model, &M::index),
+      field("model.device", model, &M::device),
       // The reference's optional, unused key (SPEC 7): accepted and ignored.
       {"model.train_mode", [](Config&, const YAML::Node&, const std::string&) {}, nullptr},
   };
@@ -238,6 +240,7 @@ void validate(const Config& c, const std::string& source) {
   data::augment_types().parse(c.model.tail_data_augment_type, where("model.tail_data_augment_type"));
   io::feature_dtypes().parse(c.model.feature_dtype, where("model.feature_dtype"));
   index::index_types().parse(c.model.index, where("model.index"));
+  check_choice(c.model.device, device_names(), where("model.device"));
 }
 
 }  // namespace

@@ -38,6 +38,7 @@ struct ModelConfig {
   double lof_keep = 0.85;
   std::string feature_dtype = "float32";   // float32 | float16 (stored features)
   std::string index = "flat";              // flat | ivf
+  std::string device = "auto";             // auto | cpu | cuda (exp/device.h: resolved per rank)
 };
 
 struct Config {
