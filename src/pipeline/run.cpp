@@ -125,7 +125,7 @@ RunSummary run_in_folder(const RunOptions& opts, const exp::Plan& plan, const mo
   data::check_run_inputs(catalog, plan.transform.resize == data::kFullSize && plan.transform.crop == data::kFullSize);
   core::log_info("run ", summary.run_dir.string(), ": ", method.name(), " on ", train.size(),
                  " training images, ", catalog.classes().size(), " classes, ", comm.size(), " rank(s) x ",
-                 threads, " thread(s)");
+                 threads, " thread(s), rank 0 on ", exp::describe_device(plan.device));
   // The cache keys cover every input file (size, mtime) and the weights'
   // digest, so a changed input is recomputed.
   const auto inputs = list_inputs(catalog, plan.config.model.backbone_weights);
