@@ -17,10 +17,12 @@
 #
 # Environment: BUILD_DIR (build-gpu), JOBS (nproc), CUDA_ARCH (CMake's list, default from
 # nvidia-smi's compute capability, e.g. 90), BENCH_ARGS (bench_greedy_device's rows dim
-# steps; "200000 128 1000"), PYTHON (python3), DEPS_DIR (/tmp/tailedcore-gpu-deps),
+# steps; "1000000 128 300"), PYTHON (python3), DEPS_DIR (/tmp/tailedcore-gpu-deps),
 # CMAKE_ARGS (extra configure arguments), TARGETS (test_gpu test_mpi_nccl bench_greedy_device).
 # Writes to GPU_CHECK_OUT (results/bench/gpu/): README.md (summary), gpu_check.log, build.log, devices.csv,
-# test_gpu.log, mpi_nccl.log, bench_greedy_device.log, greedy_step.csv (the benchmark's).
+# test_gpu.log, mpi_nccl.log, bench_greedy_device.log, greedy_step.csv (the benchmark's), and for the
+# end-to-end part (E2E=auto|on|off, FULL_BUILD_DIR build-gpu-full): end_to_end.md, e2e_build.log,
+# e2e_gpu.log, knn_gpu.log, bench_device_stages.log, device_stages.csv (DEVICE_BENCH_ARGS: its flags).
 # Exit status: non-zero if the configure, the build, a test or the benchmark fails, or if
 # a GPU test did not run although a device is present.
 set -euo pipefail
@@ -179,10 +181,16 @@ if [ "$GPUS" -gt 0 ]; then
            test_gpu:NcclOneRank.MaxLocAndSplit mpi_nccl:NcclWorld.GathersReducesBroadcasts; do
     ran_ok "${t%%:*}" "${t#*:}" || { say "!! ${t#*:} did not pass although $GPUS device(s) are present"; status=1; }
   done
+  if [ -n "${TORCH_CUDA:-}" ]; then  # the stages' GPU paths need a CUDA LibTorch
+    for t in DevicePaths.LofScoresOnTheGpuEqualTheCpu DevicePaths.ExactSimilarityOnTheGpuEqualsTheCpu \
+             DevicePaths.GreedyCoresetOnTheGpuTakesTheCpusCentres; do
+      ran_ok test_gpu "$t" || { say "!! $t did not pass although $GPUS device(s) are present"; status=1; }
+    done
+  fi
 fi
 
 bin="$BUILD_DIR/tests/bench_greedy_device"
-args=${BENCH_ARGS:-"200000 128 1000"}
+args=${BENCH_ARGS:-"1000000 128 300"}  # a 512 MB bank: per-step launch latency small against the bank read
 say "== bench_greedy_device $args"
 t0=$(date +%s)
 # shellcheck disable=SC2086
@@ -196,6 +204,81 @@ tail -n 5 "$OUT/bench_greedy_device.log" | tee -a "$LOG"
 if [ -f results/bench/gpu/greedy_step.csv ]; then
   tee -a "$LOG" <results/bench/gpu/greedy_step.csv
   [ "$OUT" -ef results/bench/gpu ] || cp results/bench/gpu/greedy_step.csv "$OUT/"
+fi
+
+# --- one end-to-end run on the GPU against the same run on the CPU ----------------------
+# Needs the full project (HDF5, FAISS, OpenCV, Boost, yaml-cpp on this machine): configured
+# in FULL_BUILD_DIR; where that configure fails the run is reported as not done (E2E=on:
+# a failure). Builds tailedcore, test_e2e and test_index; runs GpuRun.* (tests/e2e/
+# gpu_run_test.cpp: TailedCore on a small synthetic tree with model.device=cpu and =cuda,
+# AUROC within 0.1 point) and TorchKnn* (the GPU kNN against FAISS); writes end_to_end.md.
+E2E=${E2E:-auto}
+FULL_BUILD_DIR=${FULL_BUILD_DIR:-build-gpu-full}
+E2E_START_BY=${E2E_START_BY:-330}  # seconds into the check; later, the end-to-end part is skipped (10-minute budget)
+rm -f "$OUT"/{end_to_end.md,e2e_build.log,e2e_gpu.log,knn_gpu.log,bench_device_stages.log,device_stages.csv} results/bench/gpu/device_stages.csv
+e2e_note() { note "end-to-end" "$1"; { echo "# End-to-end: GPU against CPU ($(date -u +%F), $(hostname))"; echo; echo "$1"; } >"$OUT/end_to_end.md"; }
+if [ "$E2E" = off ]; then
+  e2e_note "not run (E2E=off)"
+elif [ "$GPUS" -eq 0 ]; then
+  e2e_note "not run: no GPU on this machine"
+elif [ $(( $(date +%s) - T_START )) -gt "$E2E_START_BY" ]; then
+  e2e_note "not run: $(( $(date +%s) - T_START )) s had passed (E2E_START_BY=$E2E_START_BY), the 10-minute budget would not hold"
+  [ "$E2E" = on ] && status=1
+else
+  full=()
+  for a in "${cfg[@]}"; do
+    case "$a" in -DTAILEDCORE_GPU_ONLY=*|-G|Ninja) ;; *) full+=("$a") ;; esac
+  done
+  full+=(-DTAILEDCORE_GPU_ONLY=OFF)
+  command -v ninja >/dev/null && [ ! -f "$FULL_BUILD_DIR/CMakeCache.txt" ] && full+=(-G Ninja)
+  say "== end-to-end: configure the full project in $FULL_BUILD_DIR"
+  t0=$(date +%s)
+  if ! cmake -S . -B "$FULL_BUILD_DIR" "${full[@]}" >"$OUT/e2e_build.log" 2>&1; then
+    missing=$(grep -oE "Could NOT find [A-Za-z0-9_]+|Could not find a package configuration file provided by \"[A-Za-z0-9_-]+\"" "$OUT/e2e_build.log" | sed 's/.*by //; s/Could NOT find //; s/"//g' | sort -u | tr '\n' ' ')
+    e2e_note "not run: the full project does not configure here (missing: ${missing:-see e2e_build.log}); the GPU-only targets above ran"
+    [ "$E2E" = on ] && status=1
+  else
+    say "== end-to-end: build tailedcore test_e2e test_index bench_device_stages"
+    if ! cmake --build "$FULL_BUILD_DIR" -j"${JOBS:-$(nproc)}" --target tailedcore test_e2e test_index bench_device_stages >>"$OUT/e2e_build.log" 2>&1; then
+      tail -n 30 "$OUT/e2e_build.log" | tee -a "$LOG"
+      e2e_note "build failed after $(( $(date +%s) - t0 )) s (e2e_build.log)"
+      status=1
+    else
+      e2e_build_s=$(( $(date +%s) - t0 ))
+      run_test knn_gpu "$FULL_BUILD_DIR/tests/test_index" env GTEST_FILTER='TorchKnn*'
+      run_test e2e_gpu "$FULL_BUILD_DIR/tests/test_e2e" env GTEST_FILTER='GpuRun.*'
+      for t in knn_gpu:TorchKnnGpu.EqualsFaissOnTheGpu e2e_gpu:GpuRun.MatchesTheCpuRunWithinATenthOfAPoint; do
+        ran_ok "${t%%:*}" "${t#*:}" || { say "!! ${t#*:} did not pass although $GPUS device(s) are present"; status=1; }
+      done
+      # kNN against the matrix rate, extraction against a plain forward (DEVICE_BENCH_ARGS).
+      say "== bench_device_stages ${DEVICE_BENCH_ARGS:-}"
+      # shellcheck disable=SC2086
+      if ! "$FULL_BUILD_DIR/tests/bench_device_stages" ${DEVICE_BENCH_ARGS:-} >"$OUT/bench_device_stages.log" 2>&1; then
+        say "!! bench_device_stages failed (exit status: non-zero also when a kNN distance is wrong)"; status=1
+      fi
+      tee -a "$LOG" <"$OUT/bench_device_stages.log"
+      [ -f results/bench/gpu/device_stages.csv ] && { [ "$OUT" -ef results/bench/gpu ] || cp results/bench/gpu/device_stages.csv "$OUT/"; }
+      {
+        echo "# End-to-end: GPU against CPU ($(date -u +%F), $(hostname))"
+        echo
+        echo "Command: \`launch/gpu_check.sh\` (full build in $FULL_BUILD_DIR: ${e2e_build_s} s). The same"
+        echo "TailedCore run (configs/quickstart.yaml on \`synth --layout small\` + \`nlt make --profile pareto\`)"
+        echo "with model.device=cpu and model.device=cuda, by tests/e2e/gpu_run_test.cpp; the GPU kNN"
+        echo "(TorchKnn: chunked matrix product + top-k) against FAISS by tests/unit/index/torch_knn_test.cpp."
+        echo
+        echo "Result: $(grep -E '^\[  (PASSED|FAILED) ' "$OUT/e2e_gpu.log" | tr '\n' ' ')"
+        echo
+        echo '```'
+        grep -E '^\[ info \]|Failure|Expected|Which is|actual' "$OUT/e2e_gpu.log" "$OUT/knn_gpu.log" | sed 's/^[^:]*\.log://' || true
+        echo '```'
+        echo
+        echo "Stages on the device (bench_device_stages: kNN against the float32 matrix rate, extraction"
+        echo "images/s against the plain LibTorch forward of the same backbone):"
+        echo; echo '```'; cat "$OUT/device_stages.csv" 2>/dev/null || echo "(not measured)"; echo '```'
+      } >"$OUT/end_to_end.md"
+      note "end-to-end" "$(grep -m1 -E '^\[  (PASSED|FAILED) ' "$OUT/e2e_gpu.log" || echo 'no result'): end_to_end.md"
+    fi
+  fi
 fi
 
 write_summary $status

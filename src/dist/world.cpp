@@ -14,6 +14,7 @@
 #include "tailedcore/core/runtime.h"
 #include "tailedcore/dist/local_rank.h"
 #include "tailedcore/dist/mpi_comm.h"
+#include "tailedcore/dist/nccl_comm.h"
 
 namespace tc::dist {
 namespace {
@@ -71,6 +72,19 @@ std::shared_ptr<Comm> init_world(int* argc, char*** argv) {
     if (g_world->size() > 1) log_rank_map(*g_world);
   });
   return g_world;
+}
+
+std::unique_ptr<Comm> make_device_comm(Comm& world, int cuda_device) {
+  if (world.size() == 1) return nullptr;  // SelfComm works on any device's tensors
+  const int64_t on_gpu = world.allreduce(torch::tensor({int64_t{cuda_device >= 0 ? 1 : 0}}), ReduceOp::kSum)
+                             .item<int64_t>();
+  TC_CHECK(on_gpu == 0 || on_gpu == world.size(), on_gpu, " of ", world.size(),
+           " ranks resolved model.device to a GPU and the others to the CPU: expected one kind of device "
+           "for all ranks (set model.device: cuda or cpu, and give every rank a GPU)");
+  if (on_gpu == 0 || !built_with_cuda()) return nullptr;
+  auto comm = make_nccl_comm(world, cuda_device);
+  core::log_info("collectives: NCCL over ", world.size(), " ranks (MPI bootstrap)");
+  return comm;
 }
 
 int run_guarded(Comm& comm, const std::function<int()>& body) {

@@ -15,12 +15,13 @@ int64_t reflect(int64_t i, int64_t n) {
   return i;
 }
 
-// Correlates along `dim` (1 or 2) of [n, H, W] float64 with the 1-d kernel.
+// Correlates along `dim` (1 or 2) of [n, H, W] float64 with the 1-d kernel
+// (host, float64); x on any device.
 torch::Tensor filter_axis(const torch::Tensor& x, const torch::Tensor& kernel, int64_t dim) {
   const int64_t len = x.size(dim), radius = (kernel.size(0) - 1) / 2;
   std::vector<int64_t> idx(len + 2 * radius);
   for (int64_t i = 0; i < len + 2 * radius; ++i) idx[i] = reflect(i - radius, len);
-  const auto padded = x.index_select(dim, torch::tensor(idx));
+  const auto padded = x.index_select(dim, torch::tensor(idx).to(x.device()));
   auto out = torch::zeros_like(x);
   for (int64_t t = 0; t < kernel.size(0); ++t)
     out += padded.narrow(dim, t, len) * kernel[t].item<double>();

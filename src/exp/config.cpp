@@ -12,6 +12,7 @@
 #include "tailedcore/core/names.h"
 #include "tailedcore/data/augment.h"
 #include "tailedcore/data/transforms.h"
+#include "tailedcore/exp/device.h"
 #include "tailedcore/features/backbone.h"
 #include "tailedcore/index/nearest.h"
 #include "tailedcore/io/hdf5.h"
@@ -155,6 +156,7 @@ const std::vector<Field>& fields() {
         f.write = nullptr;
         return f;
       }(),
+      field("model.device", model, &M::device),
       // The reference's optional, unused key (SPEC 7): accepted and ignored.
       {"model.train_mode", [](Config&, const YAML::Node&, const std::string&) {}, nullptr},
   };
@@ -246,6 +248,7 @@ void validate(const Config& c, const std::string& source) {
   index::index_types().parse(c.model.index, where("model.index"));
   TC_CHECK(std::isfinite(c.model.bank_memory_gb), where("model.bank_memory_gb"), " = ", c.model.bank_memory_gb,
            ": expected a finite number of GiB (<= 0: always replicate the bank)");
+  check_choice(c.model.device, device_names(), where("model.device"));
 }
 
 }  // namespace

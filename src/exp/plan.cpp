@@ -1,5 +1,7 @@
 #include "tailedcore/exp/plan.h"
 
+#include "tailedcore/exp/device.h"
+
 namespace tc::exp {
 namespace {
 
@@ -58,6 +60,15 @@ Plan make_plan(const Config& cfg) {
   p.index.k = m.faiss_k_neighbor;
   p.index.seed = static_cast<uint64_t>(cfg.seed);
   p.bank_memory_bytes = m.bank_memory_gb * double(int64_t{1} << 30);
+
+  // One device per rank: the heavy products of every stage run there.
+  p.device = resolve_device(m.device, device_environment(), (cfg.name.empty() ? "" : cfg.name + ": ") + "model.device");
+  const int gpu = cuda_ordinal(p.device);
+  p.class_size.cuda_device = gpu;
+  p.lof.cuda_device = gpu;
+  p.head_coreset.cuda_device = gpu;
+  p.tail_coreset.cuda_device = gpu;
+  p.index.cuda_device = gpu;
   return p;
 }
 

@@ -27,8 +27,8 @@ at::Tensor adaptive_mean_dim1(const at::Tensor& x, int64_t out) {
     len[i] = end - start[i];
     max_len = std::max(max_len, len[i]);
   }
-  const auto starts = torch::tensor(start);
-  const auto lens = torch::tensor(len);
+  const auto starts = torch::tensor(start).to(x.device());
+  const auto lens = torch::tensor(len).to(x.device());
   torch::Tensor acc = x.index_select(1, starts);
   for (int64_t t = 1; t < max_len; ++t) {
     const auto idx = torch::minimum(starts + t, torch::full_like(starts, D - 1));

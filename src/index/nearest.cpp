@@ -9,12 +9,14 @@
 #include "tailedcore/core/check.h"
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/index/faiss_compat.h"
+#include "tailedcore/index/torch_knn.h"
 
 namespace tc::index {
 
 struct NearestNeighbors::Impl {
   std::unique_ptr<faiss::IndexFlatL2> quantizer;
   std::unique_ptr<faiss::Index> index;
+  std::unique_ptr<TorchKnn> gpu;  // flat search on the GPU (opts.cuda_device >= 0) instead of `index`
   int64_t k = 1;
   int64_t query_batch = 16384;
 };
@@ -41,6 +43,10 @@ NearestNeighbors::NearestNeighbors(const at::Tensor& bank_in, const IndexOptions
   TC_CHECK(opts.k >= 1, "faiss_k_neighbor = ", opts.k, ": expected >= 1");
   impl_->k = std::min<int64_t>(opts.k, m);
   impl_->query_batch = std::max<int64_t>(1, opts.query_batch);
+  if (opts.type == IndexType::kFlat && opts.cuda_device >= 0) {
+    impl_->gpu = std::make_unique<TorchKnn>(bank, impl_->k, c10::Device(c10::kCUDA, opts.cuda_device));
+    return;
+  }
   if (opts.type == IndexType::kFlat) {
     impl_->index = std::make_unique<faiss::IndexFlatL2>(d);
   } else {
@@ -63,6 +69,7 @@ SearchResult NearestNeighbors::search(const at::Tensor& queries_in) const {
   const torch::Tensor q = as_float_rows(queries_in, "queries");
   TC_CHECK(q.size(1) == dim(), "queries have dimension ", q.size(1), ": expected ", dim(),
            " (the memory bank's)");
+  if (impl_->gpu) return impl_->gpu->search(q);
   const int64_t n = q.size(0), k = impl_->k;
   auto dist = torch::empty({n, k}, torch::kFloat32);
   auto idx = torch::empty({n, k}, torch::kInt64);
@@ -75,8 +82,8 @@ SearchResult NearestNeighbors::search(const at::Tensor& queries_in) const {
   return {dist, idx};
 }
 
-int64_t NearestNeighbors::bank_rows() const { return impl_->index->ntotal; }
-int64_t NearestNeighbors::dim() const { return impl_->index->d; }
+int64_t NearestNeighbors::bank_rows() const { return impl_->gpu ? impl_->gpu->bank_rows() : impl_->index->ntotal; }
+int64_t NearestNeighbors::dim() const { return impl_->gpu ? impl_->gpu->dim() : impl_->index->d; }
 int64_t NearestNeighbors::k() const { return impl_->k; }
 
 double recall_at_1(const at::Tensor& bank, const at::Tensor& queries, const IndexOptions& opts) {

@@ -17,6 +17,8 @@ std::string feature_settings(const exp::Config& cfg, const std::string& backbone
   if (m.backbone_weights.empty()) s += "\nseed: " + std::to_string(cfg.seed);
   s += "\nfeature_dtype: " + m.feature_dtype + "\nembedding: " + m.embedding_to_extract_from +
        "\ndim: " + std::to_string(m.target_embed_dimension);
+  // GPU features equal the CPU's to float rounding only: a run on one never reuses the other's.
+  s += "\ndevice: " + m.device;
   return s;
 }
 

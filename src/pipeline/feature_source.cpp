@@ -10,6 +10,7 @@
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/exp/plan.h"
 #include "tailedcore/features/backbone.h"
+#include "tailedcore/features/device.h"
 #include "tailedcore/features/embedder.h"
 
 namespace tc::pipeline {
@@ -19,6 +20,13 @@ namespace {
 constexpr int64_t kReferenceBatch = 128;
 // Images used to re-estimate BatchNorm statistics of a random-weight backbone.
 constexpr int64_t kRecalibrationImages = 64;
+
+// Features leave the device once computed: the artifacts and gathers are host tensors.
+features::PatchEmbedder::Output to_host(features::PatchEmbedder::Output o) {
+  o.patches = o.patches.to(torch::kCPU);
+  if (o.embeddings.defined()) o.embeddings = o.embeddings.to(torch::kCPU);
+  return o;
+}
 
 std::vector<data::ImageRecord> slice(const std::vector<data::ImageRecord>& v, dist::Range r) {
   return {v.begin() + r.begin, v.begin() + r.end};
@@ -36,6 +44,7 @@ features::PatchEmbedder& FeatureSource::embedder(bool with_embeddings) {
   if (!backbone_) {
     const auto bo = plan_.backbone(backbone_name_);
     backbone_ = features::Backbone::create(bo);
+    features::move_to_device(*backbone_, plan_.device);  // once per stage run (model.device)
     if (bo.weights_path.empty()) {
       // Random weights collapse the global embeddings (DESIGN.md hazard); BatchNorm
       // statistics re-estimated on the training images spread them again. The same
@@ -47,7 +56,7 @@ features::PatchEmbedder& FeatureSource::embedder(bool with_embeddings) {
       for (int64_t i = 0; i < take; ++i) {
         imgs.push_back(data::load_image(train_[i * n / take].path, plan_.transform));
         if (static_cast<int64_t>(imgs.size()) == 16 || i + 1 == take) {
-          batches.push_back(torch::stack(imgs));
+          batches.push_back(torch::stack(imgs).to(plan_.device));
           imgs.clear();
         }
       }
@@ -77,7 +86,7 @@ FeatureSet FeatureSource::extract_block(const std::vector<data::ImageRecord>& re
                              static_cast<int>(plan_.workers));
     core::Progress progress(label, static_cast<int64_t>(records.size()));
     while (auto batch = loader.next()) {
-      auto o = emb.embed(batch->images);
+      auto o = to_host(emb.embed(batch->images.to(plan_.device)));
       patches.push_back(o.patches);
       if (with_embeddings) embeddings.push_back(o.embeddings);
       if (with_masks) masks.push_back(batch->masks);
@@ -181,7 +190,8 @@ void FeatureSource::tail_views(const std::vector<data::ImageRecord>& train,
       const auto batch = torch::cat(unit_views);  // view-major, then image
       for (int64_t s = 0; s < batch.size(0); s += plan_.batch_size)
         out.push_back(
-            emb.embed(batch.narrow(0, s, std::min(plan_.batch_size, batch.size(0) - s))).patches);
+            emb.embed(batch.narrow(0, s, std::min(plan_.batch_size, batch.size(0) - s)).to(plan_.device))
+                .patches.to(torch::kCPU));
     }
     const auto local = out.empty() ? torch::empty({0, plan_.embedder.target_dim}) : torch::cat(out);
     const auto counts = comm.allgather(torch::tensor({local.size(0)}, torch::kInt64));

@@ -14,6 +14,7 @@
 #include "tailedcore/data/catalog.h"
 #include "tailedcore/data/input_check.h"
 #include "tailedcore/dist/comm.h"
+#include "tailedcore/exp/device.h"
 #include "tailedcore/exp/plan.h"
 #include "tailedcore/models/method.h"
 #include "tailedcore/pipeline/cache_keys.h"
@@ -72,11 +73,14 @@ RunSummary run_in_folder(const RunOptions& opts, const exp::Plan& plan, const mo
 
 }  // namespace
 
-RunSummary run_experiment(const RunOptions& opts, dist::Comm& comm) {
+RunSummary run_experiment(const RunOptions& opts, dist::Comm& world) {
   check_options(opts);
   const int threads = core::set_thread_count(opts.threads);
   const exp::Config cfg = exp::load_config(opts.config_path, opts.overrides);
   const exp::Plan plan = exp::make_plan(cfg);
+  // model.device: the rank's device; NCCL between the ranks when they are on GPUs.
+  const auto device_comm = exp::start_on_device(plan.device, world);
+  dist::Comm& comm = device_comm ? *device_comm : world;
   const auto method = models::make_method(plan.method, opts.config_path.string() + ": model.coreset_model_name");
   core::seed_everything(static_cast<uint64_t>(cfg.seed));
   TC_CHECK(fs::is_directory(opts.data_dir), opts.data_dir.string(), ": data folder does not exist");
@@ -121,7 +125,7 @@ RunSummary run_in_folder(const RunOptions& opts, const exp::Plan& plan, const mo
   data::check_run_inputs(catalog, plan.transform.resize == data::kFullSize && plan.transform.crop == data::kFullSize);
   core::log_info("run ", summary.run_dir.string(), ": ", method.name(), " on ", train.size(),
                  " training images, ", catalog.classes().size(), " classes, ", comm.size(), " rank(s) x ",
-                 threads, " thread(s)");
+                 threads, " thread(s), rank 0 on ", exp::describe_device(plan.device));
   // The cache keys cover every input file (size, mtime) and the weights'
   // digest, so a changed input is recomputed.
   const auto inputs = list_inputs(catalog, plan.config.model.backbone_weights);

@@ -93,7 +93,11 @@ void run(StageContext& ctx) {
     auto patch_scores = sharded                 ? sharded_patch_scores(*sharded, test, cls, n, mine)
                         : block.patches.size(0) ? scorer->score_patches(block.patches)
                                                 : torch::empty({0});
-    auto pred = models::to_predictions(patch_scores, mine.size(), h, wd, block.masks.size(1), block.masks.size(2));
+    // Upsampling and blur on the rank's device; the maps come back for the gather.
+    auto pred = models::to_predictions(patch_scores.to(ctx.plan.device), mine.size(), h, wd, block.masks.size(1),
+                                       block.masks.size(2));
+    pred.image_scores = pred.image_scores.to(torch::kCPU);
+    pred.maps = pred.maps.to(torch::kCPU);
     models::ClassPredictions all;
     all.class_name = cls;
     all.image_scores = ctx.comm.allgatherv(pred.image_scores);

@@ -56,7 +56,7 @@ TailSelection select_tail(const at::Tensor& embeddings, const ClassSizeOptions& 
   const auto xn = normalized_rows(embeddings);  // F.normalize, with a machine-independent norm
   // Whole blocks of rows per rank. The entries do not depend on the blocks
   // (ExactSimilarity), so blocks only set memory and the work per rank.
-  const ExactSimilarity similarity(xn);
+  const ExactSimilarity similarity(xn, opts.cuda_device);
   const int64_t B = similarity_block_rows(opts, N, comm.size());
   const int64_t blocks = (N + B - 1) / B;
   const auto my_blocks = dist::shard_range(blocks, comm.rank(), comm.size());

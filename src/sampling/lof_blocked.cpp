@@ -97,7 +97,7 @@ void lof_from_neighbours(const double* knn_d, const int64_t* knn_i, int64_t n, i
 
 }  // namespace
 
-at::Tensor local_outlier_factor_blocked(const at::Tensor& x_in, int64_t k) {
+at::Tensor local_outlier_factor_blocked(const at::Tensor& x_in, int64_t k, int cuda_device) {
   TC_CHECK(x_in.dim() == 3, "LOF expects [sets, points, dim]: got ", x_in.sizes());
   const int64_t B = x_in.size(0), n = x_in.size(1), D = x_in.size(2);
   TC_CHECK(n >= 2, "LOF needs at least 2 images: got ", n);
@@ -111,7 +111,14 @@ at::Tensor local_outlier_factor_blocked(const at::Tensor& x_in, int64_t k) {
     const int64_t c = std::min(block, B - b0);
     const auto x = x_in.narrow(0, b0, c).to(torch::kFloat32).contiguous();  // [c, n, D]
     auto gram = gram_buffer.narrow(0, 0, c);                                 // [c, n, n]
-    torch::bmm_out(gram, x, x.transpose(1, 2));
+    if (cuda_device >= 0) {
+      // The Gram block on the GPU: its float32 bits only rank candidates within
+      // float32_d2_bound, which holds for any summation order (no TF32: exp/device.h).
+      const auto xd = x.to(torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(cuda_device)));
+      gram.copy_(torch::bmm(xd, xd.transpose(1, 2)));
+    } else {
+      torch::bmm_out(gram, x, x.transpose(1, 2));
+    }
     const float* xs = x.data_ptr<float>();
     std::vector<double> sq(c * n), sq_max(c, 0);
     std::vector<float> sq32(c * n);
@@ -173,7 +180,7 @@ LofResult patchwise_lof_blocked(const at::Tensor& features, int64_t patches_per_
     const int64_t c = std::min(block, mine.size() - s);
     auto x = per_pos.narrow(1, s, c).to(torch::kFloat32);  // [N, c, D]
     if (w.defined()) x = x.matmul(w);
-    parts.push_back(local_outlier_factor_blocked(x.transpose(0, 1), opts.k).to(torch::kFloat32));
+    parts.push_back(local_outlier_factor_blocked(x.transpose(0, 1), opts.k, opts.cuda_device).to(torch::kFloat32));
     progress.advance(c);
   }
   auto local = parts.empty() ? torch::empty({0, N}, torch::kFloat32) : torch::cat(parts);

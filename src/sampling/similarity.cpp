@@ -77,7 +77,7 @@ at::Tensor normalized_rows(const at::Tensor& x) {
   return x32 / norms;
 }
 
-ExactSimilarity::ExactSimilarity(const at::Tensor& xn) {
+ExactSimilarity::ExactSimilarity(const at::Tensor& xn, int cuda_device) {
   TC_CHECK(xn.dim() == 2, "similarity of [N, E] rows: got ", xn.sizes());
   x32_ = xn.to(torch::kFloat32).contiguous();
   x64_ = x32_.to(torch::kFloat64);
@@ -85,6 +85,8 @@ ExactSimilarity::ExactSimilarity(const at::Tensor& xn) {
   e_ = x32_.size(1);
   const auto norms = x64_.norm(2, 1).contiguous();
   norms_.assign(norms.data_ptr<double>(), norms.data_ptr<double>() + n_);
+  // The products only need to be within the bound below: any device's float64 GEMM is.
+  if (cuda_device >= 0) x64_ = x64_.to(torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(cuda_device)));
 }
 
 at::Tensor ExactSimilarity::rows(int64_t begin, int64_t count) const {
@@ -103,7 +105,7 @@ at::Tensor ExactSimilarity::rows(int64_t begin, int64_t count) const {
   std::atomic<int64_t> recomputed{0};
   for (int64_t r0 = 0; r0 < count; r0 += chunk) {
     const int64_t c = std::min(chunk, count - r0);
-    const auto s64 = x64_.narrow(0, begin + r0, c).mm(x64_.t()).contiguous();
+    const auto s64 = x64_.narrow(0, begin + r0, c).mm(x64_.t()).to(torch::kCPU).contiguous();
     const double* s = s64.data_ptr<double>();
     at::parallel_for(0, c, 1, [&](int64_t i0, int64_t i1) {
       int64_t mine = 0;

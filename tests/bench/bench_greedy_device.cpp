@@ -3,7 +3,10 @@
 // bank and the same centre sequence, measured in the same run. The `wrong`
 // column counts steps whose farthest distance differs from the CPU's beyond
 // float rounding. The GPU time includes copying the bank to the device.
-// Without a CUDA device it says so and exits 0.
+// Without a CUDA device it says so and exits 0. The steps alone (bank already on the
+// device) are also timed as bandwidth: each step reads the bank once and reads and
+// writes the min-distances, against the device's copy bandwidth measured by a
+// LibTorch device-to-device copy of the same size (n/a with a CPU-only LibTorch).
 //
 //   bench_greedy_device [rows=200000] [dim=128] [steps=100]   (launch/gpu_check.sh: 1000 steps)
 // Writes results/bench/gpu/greedy_step.csv.
@@ -60,12 +63,32 @@ int main(int argc, char** argv) {
       if (std::abs(got.value - cpu_values[s]) > tol) ++wrong;
     }
   });
+  // The steps alone, as bandwidth.
+  tc::sampling::GreedyDeviceBlock resident(data, rows, dim, 0);
+  const auto only_steps = tc::bench::time_it([&] {
+    for (int s = 0; s < steps; ++s) (void)resident.update(data + centres[s] * dim);
+  });
+  const double step_bytes = static_cast<double>(rows) * (static_cast<double>(dim) * 4 + 8);
+  const double step_gbps = step_bytes * steps / only_steps.min_s / 1e9;
+  double copy_gbps = 0;  // read + write of a bank-sized buffer on the device
+  if (torch::cuda::is_available()) {
+    const auto src = torch::empty({rows * dim + rows * 2}, torch::TensorOptions(torch::kFloat32).device(torch::kCUDA, 0));
+    auto dst = torch::empty_like(src);
+    const auto copy = tc::bench::time_it([&] {
+      for (int r = 0; r < 20; ++r) dst.copy_(src);
+      torch::cuda::synchronize(0);
+    });
+    copy_gbps = 2.0 * static_cast<double>(src.numel()) * 4 * 20 / copy.min_s / 1e9;
+  }
   tc::bench::CsvReport csv("gpu/greedy_step",
-                           "rows,dim,steps,cpu_threads,cpu_min_s,gpu_min_s,speedup,wrong");
-  char line[256];
-  std::snprintf(line, sizeof line, "%lld,%lld,%d,%d,%.6f,%.6f,%.2f,%d",
+                           "rows,dim,steps,cpu_threads,cpu_min_s,gpu_min_s,speedup,wrong,gpu_step_us,step_GBps,"
+                           "copy_GBps,of_copy_bandwidth");
+  char line[320];
+  std::snprintf(line, sizeof line, "%lld,%lld,%d,%d,%.6f,%.6f,%.2f,%d,%.2f,%.1f,%s,%s",
                 static_cast<long long>(rows), static_cast<long long>(dim), steps, threads,
-                cpu.min_s, gpu.min_s, cpu.min_s / gpu.min_s, wrong);
+                cpu.min_s, gpu.min_s, cpu.min_s / gpu.min_s, wrong, only_steps.min_s / steps * 1e6, step_gbps,
+                copy_gbps > 0 ? std::to_string(copy_gbps).c_str() : "n/a",
+                copy_gbps > 0 ? std::to_string(step_gbps / copy_gbps).c_str() : "n/a");
   csv.row(line);
   return wrong == 0 ? 0 : 1;
 }

@@ -21,6 +21,15 @@ std::shared_ptr<Comm> init_world(int* argc, char*** argv);
 /// True when this process was started by an MPI launcher.
 bool launched_by_mpi();
 
+/// The communicator a run's collectives use once its device is known
+/// (model.device, exp/device.h): an NcclComm bootstrapped over `world` when
+/// this rank computes on CUDA device `cuda_device` (>= 0), the world has more
+/// than one rank and this build has NCCL; nullptr otherwise (use `world`).
+/// Collective over world: ranks that disagree (some on a GPU, some on the
+/// CPU) all throw one line naming the counts. Keep `world` for run_guarded:
+/// aborting goes through MPI.
+std::unique_ptr<Comm> make_device_comm(Comm& world, int cuda_device);
+
 /// Runs body; on an exception, comm.abort(message) (never returns then).
 int run_guarded(Comm& comm, const std::function<int()>& body);
 

@@ -42,6 +42,7 @@ struct ModelConfig {
   // this budget, else sharded over the ranks (<= 0: always replicated). Not
   // part of the run hash (to_yaml does not write it): results do not depend on it.
   double bank_memory_gb = 16.0;
+  std::string device = "auto";             // auto | cpu | cuda (exp/device.h: resolved per rank)
 };
 
 struct Config {

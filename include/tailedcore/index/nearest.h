@@ -31,6 +31,9 @@ struct IndexOptions {
   int64_t ivf_probe = 8;       // cells visited per query
   int64_t query_batch = 16384; // queries searched at once (bounds the distance buffers)
   uint64_t seed = 0;           // IVF k-means training seed
+  /// CUDA ordinal: flat search runs as chunked matrix products and top-k on
+  /// that GPU (index/torch_knn.h) instead of FAISS; -1 = FAISS on the host.
+  int cuda_device = -1;
 };
 
 struct SearchResult {

@@ -33,6 +33,7 @@ struct ClassSizeOptions {
   std::string vote = "mode";         // mean mode none nearest
   int64_t block_rows = 0;            // similarity rows per block; 0: see similarity_block_rows
   double percentile = 0.15;          // predict_max_K's percentile rule
+  int cuda_device = -1;              // CUDA ordinal of the float64 similarity product; -1 = host (same entries)
 };
 
 /// Similarity rows per block for N embeddings over `ranks` ranks. An explicit

@@ -23,6 +23,7 @@ struct CoresetOptions {
   int64_t proj_dim = 128;     // 0 = no projection
   int64_t start_index = -1;   // first centre; -1 = drawn from `seed`
   uint64_t seed = 0;          // projection and first centre
+  int cuda_device = -1;       // CUDA ordinal of the min-distance update (GreedyDeviceBlock); -1 = host
 };
 
 /// features [n, d] float32 (float16 is converted). Returns int64 [m] row

@@ -25,6 +25,7 @@ struct LofOptions {
   double keep_quantile = 0.85; // keep scores strictly below this quantile
   int64_t proj_dim = 128;      // 0 = no projection
   uint64_t seed = 0;           // projection
+  int cuda_device = -1;        // CUDA ordinal of the Gram products; -1 = host (same scores: see lof_blocked.h)
 };
 
 struct LofResult {

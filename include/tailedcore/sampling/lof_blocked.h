@@ -20,7 +20,10 @@ LofResult patchwise_lof_blocked(const at::Tensor& features, int64_t patches_per_
                                 const LofOptions& opts, dist::Comm& comm);
 
 /// x [B, N, D] (read as float32, as the projected features are): B independent sets; returns [B, N] float64 LOF scores
-/// (sklearn's -negative_outlier_factor_ of each set).
-at::Tensor local_outlier_factor_blocked(const at::Tensor& x, int64_t k);
+/// (sklearn's -negative_outlier_factor_ of each set). cuda_device >= 0: the
+/// float32 Gram products run on that GPU; they only rank candidates within a
+/// rounding bound that holds for any summation order (the neighbours are
+/// recomputed in float64 on the host), so the scores are the same.
+at::Tensor local_outlier_factor_blocked(const at::Tensor& x, int64_t k, int cuda_device = -1);
 
 }  // namespace tc::sampling

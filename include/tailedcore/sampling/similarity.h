@@ -29,8 +29,10 @@ namespace tc::sampling {
 class ExactSimilarity {
  public:
   /// xn: [N, E] rows, normalised by the caller (the reference's F.normalize
-  /// in float32); converted to float32 and kept.
-  explicit ExactSimilarity(const at::Tensor& xn);
+  /// in float32); converted to float32 and kept. cuda_device >= 0: the
+  /// float64 products run on that GPU (their bits do not matter, only the
+  /// bound does: the entries are the same as on the host).
+  explicit ExactSimilarity(const at::Tensor& xn, int cuda_device = -1);
 
   /// Rows [begin, begin + count) against all N rows: [count, N] float32.
   at::Tensor rows(int64_t begin, int64_t count) const;
@@ -41,7 +43,7 @@ class ExactSimilarity {
 
  private:
   at::Tensor x32_;  // [N, E] float32, contiguous
-  at::Tensor x64_;  // the same values in float64
+  at::Tensor x64_;  // the same values in float64 (on the GPU when one is given)
   std::vector<double> norms_;  // |row| in float64, for the error bound
   int64_t n_ = 0, e_ = 0;
   mutable int64_t recomputed_ = 0;
