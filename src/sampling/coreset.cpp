@@ -15,7 +15,7 @@
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/sampling/greedy_device.h"
 #include "tailedcore/sampling/greedy_kernel.h"
-#include "tailedcore/sampling/greedy_pruner.h"
+#include "tailedcore/sampling/greedy_stepper.h"
 #include "tailedcore/sampling/greedy_team.h"
 #include "tailedcore/sampling/projection.h"
 
@@ -54,18 +54,13 @@ at::Tensor greedy_coreset(const at::Tensor& features, const CoresetOptions& opts
       project(features.narrow(0, mine.begin, mine.size()), opts.proj_dim, opts.seed).contiguous();
   const int64_t d = local.size(1);
   std::vector<float> min_dist(mine.size(), std::numeric_limits<float>::infinity());
-  // On a GPU the projected rows are uploaded once; each step uploads the centre
-  // and reads back the block's (value, index): one host round trip per step.
-  std::unique_ptr<GreedyDeviceBlock> device_block;
-  if (opts.cuda_device >= 0 && mine.size() > 0)
-    device_block = std::make_unique<GreedyDeviceBlock>(local.data_ptr<float>(), mine.size(), d, opts.cuda_device);
   auto out = torch::empty({m}, torch::kInt64);
   auto sel = out.accessor<int64_t, 1>();
   sel[0] = first_centre(n, opts);
   // Each step's team size from measured step times (greedy_team.h): on a
   // loaded machine a team waits for its descheduled thread at every step.
   GreedyTeam team(omp_get_max_threads(), mine.size() * d);
-  GreedyPruner pruner(mine.size(), d);
+  GreedyStepper stepper(local.data_ptr<float>(), mine.size(), d, opts.cuda_device);
   core::Progress progress("greedy coreset", m);
   progress.advance();
   for (int64_t step = 1; step < m; ++step) {
@@ -80,23 +75,17 @@ at::Tensor greedy_coreset(const at::Tensor& features, const CoresetOptions& opts
     torch::Tensor centre = owner == comm.rank() ? local[last - mine.begin].clone()
                                                 : torch::empty({d}, torch::kFloat32);
     centre = comm.broadcast(centre, owner).contiguous();
-    BlockMax bm{0.f, -1};
-    if (device_block) {
-      const DeviceBlockMax dm = device_block->update(centre.data_ptr<float>());
-      bm = {dm.value, dm.index};
-    } else {
-      const int threads = team.next();
-      const auto t0 = std::chrono::steady_clock::now();
-      bm = pruner.step(local.data_ptr<float>(), centre.data_ptr<float>(), min_dist.data(), threads);
-      team.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    }
+    const int threads = team.next();
+    const auto t0 = std::chrono::steady_clock::now();
+    const BlockMax bm = stepper.step(centre.data_ptr<float>(), min_dist.data(), threads);
+    team.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     const auto [value, index] =
         comm.max_loc(bm.index >= 0 ? bm.value : -std::numeric_limits<double>::infinity(),
                      bm.index >= 0 ? mine.begin + bm.index : std::numeric_limits<int64_t>::max());
     sel[step] = index;
     progress.advance();
   }
-  core::log_debug("greedy coreset: ", mine.size(), " rows x ", m, " steps, ", pruner.read_percent(),
+  core::log_debug("greedy coreset: ", mine.size(), " rows x ", m, " steps, ", stepper.read_percent(),
                   " % of the row visits read (the rest pruned)");
   return out;
 }

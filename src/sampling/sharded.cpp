@@ -12,7 +12,7 @@
 #include "tailedcore/core/progress.h"
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/dist/exchange.h"
-#include "tailedcore/sampling/greedy_pruner.h"
+#include "tailedcore/sampling/greedy_stepper.h"
 #include "tailedcore/sampling/greedy_team.h"
 #include "tailedcore/sampling/lof_blocked.h"
 #include "tailedcore/sampling/projection.h"
@@ -61,7 +61,7 @@ at::Tensor greedy_coreset_sharded(const at::Tensor& local_in, const CoresetOptio
   auto centre = owner == comm.rank() ? local[sel[0] - begin].clone() : torch::zeros({d}, torch::kFloat32);
   centre = comm.broadcast(centre, owner).contiguous();  // once; then each pick carries its row
   GreedyTeam team(omp_get_max_threads(), b * d);
-  GreedyPruner pruner(b, d);
+  GreedyStepper stepper(local.data_ptr<float>(), b, d, opts.cuda_device);
   const auto no_row = torch::zeros({d}, torch::kFloat32);
   core::Progress progress("greedy coreset", m);
   progress.advance();
@@ -69,7 +69,7 @@ at::Tensor greedy_coreset_sharded(const at::Tensor& local_in, const CoresetOptio
   for (int64_t step = 1; step < m; ++step) {
     const int threads = team.next();
     const auto t0 = std::chrono::steady_clock::now();
-    const BlockMax bm = pruner.step(local.data_ptr<float>(), centre.data_ptr<float>(), min_dist.data(), threads);
+    const BlockMax bm = stepper.step(centre.data_ptr<float>(), min_dist.data(), threads);
     team.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     const bool has = b > 0 && bm.index >= 0;
     const auto pick = dist::max_loc_with_row(
@@ -79,7 +79,7 @@ at::Tensor greedy_coreset_sharded(const at::Tensor& local_in, const CoresetOptio
     centre = pick.row;
     progress.advance();
   }
-  core::log_debug("greedy coreset: ", b, " rows x ", m, " steps, ", pruner.read_percent(),
+  core::log_debug("greedy coreset: ", b, " rows x ", m, " steps, ", stepper.read_percent(),
                   " % of the row visits read (the rest pruned)");
   if (stats) {
     stats->steps = m - 1;

@@ -1,15 +1,28 @@
-#include "tailedcore/sampling/greedy_pruner.h"
+#include "tailedcore/sampling/greedy_stepper.h"
 
 #include <limits>
 
+#include "tailedcore/sampling/greedy_device.h"
 #include "tailedcore/sampling/greedy_kernel.h"
 
 namespace tc::sampling {
 
-GreedyPruner::GreedyPruner(int64_t rows, int64_t d)
-    : rows_(rows), d_(d), assigned_(static_cast<size_t>(rows), -1) {}
+GreedyStepper::GreedyStepper(const float* rows, int64_t n, int64_t d, int cuda_device)
+    : data_(rows), rows_(n), d_(d) {
+  if (cuda_device >= 0 && n > 0) device_ = std::make_unique<GreedyDeviceBlock>(rows, n, d, cuda_device);
+  else assigned_.assign(static_cast<size_t>(n), -1);
+}
 
-BlockMax GreedyPruner::step(const float* rows, const float* centre, float* min_dist, int threads) {
+GreedyStepper::~GreedyStepper() = default;
+
+BlockMax GreedyStepper::step(const float* centre, float* min_dist, int threads) {
+  const float* rows = data_;
+  if (device_) {
+    const DeviceBlockMax dm = device_->update(centre);
+    visited_ += rows_;
+    read_ += rows_;
+    return {dm.value, dm.index};
+  }
   pruning_ = pruning_ && count_ * 4 <= rows_ && count_ < std::numeric_limits<int32_t>::max();
   BlockMax bm;
   if (pruning_) {
@@ -34,7 +47,7 @@ BlockMax GreedyPruner::step(const float* rows, const float* centre, float* min_d
   return bm;
 }
 
-double GreedyPruner::read_percent() const {
+double GreedyStepper::read_percent() const {
   return visited_ > 0 ? 100.0 * static_cast<double>(read_) / static_cast<double>(visited_) : 100.0;
 }
 

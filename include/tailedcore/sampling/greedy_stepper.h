@@ -1,4 +1,6 @@
-// The greedy k-center step with the state pruning needs (greedy_kernel.h,
+// One rank's greedy k-center steps: on its GPU (GreedyDeviceBlock: the rows
+// uploaded once, one host round trip a step) when the options name one, else
+// on the CPU with the state pruning needs (greedy_kernel.h,
 // update_min_distances_pruned): the centres so far and each row's nearest
 // one. A step first measures the new centre against the earlier ones, which
 // costs (centres x d) and pays while that is well under a pass over the
@@ -9,23 +11,31 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "tailedcore/sampling/coreset.h"
 
 namespace tc::sampling {
 
-class GreedyPruner {
+class GreedyDeviceBlock;
+
+class GreedyStepper {
  public:
-  /// rows x d: this rank's rows of the greedy.
-  GreedyPruner(int64_t rows, int64_t d);
-  /// One step for the next centre [d]: as update_min_distances on all rows.
-  BlockMax step(const float* rows, const float* centre, float* min_dist, int threads);
+  /// rows [n, d] (kept by the caller): this rank's rows of the greedy;
+  /// cuda_device >= 0: run the steps on that GPU.
+  GreedyStepper(const float* rows, int64_t n, int64_t d, int cuda_device = -1);
+  ~GreedyStepper();
+  /// One step for the next centre [d]: as update_min_distances on all rows
+  /// (min_dist is the host copy's; on a GPU the device keeps its own).
+  BlockMax step(const float* centre, float* min_dist, int threads);
   /// Percent of row visits that read the row (100 when nothing was pruned).
   double read_percent() const;
 
  private:
+  const float* data_;
   int64_t rows_, d_;
+  std::unique_ptr<GreedyDeviceBlock> device_;
   std::vector<int32_t> assigned_;
   std::vector<float> centres_, centre_dist_;
   int64_t count_ = 0, read_ = 0, visited_ = 0;
