@@ -10,6 +10,7 @@
 #include "tailedcore/core/check.h"
 #include "tailedcore/core/names.h"
 #include "tailedcore/io/files.h"
+#include "hdf5_error.h"
 
 namespace tc::io {
 namespace fs = std::filesystem;
@@ -70,14 +71,7 @@ std::string shape_str(const std::vector<int64_t>& s) {
 // file: eof = 100, ...", "file signature not found"); the exception itself
 // names only the outermost call ("H5Fopen failed").
 std::string hdf5_cause(const H5::Exception& e) {
-  std::string cause;
-  H5Ewalk2(
-      H5E_DEFAULT, H5E_WALK_UPWARD,
-      [](unsigned n, const H5E_error2_t* err, void* out) -> herr_t {
-        if (n == 0 && err->desc) *static_cast<std::string*>(out) = err->desc;
-        return 0;
-      },
-      &cause);
+  const std::string cause = hdf5_innermost_error();
   return cause.empty() ? e.getDetailMsg() : cause;
 }
 

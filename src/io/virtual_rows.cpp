@@ -8,22 +8,15 @@
 #include <set>
 
 #include "tailedcore/core/check.h"
+#include "hdf5_error.h"
 
 namespace tc::io {
 namespace fs = std::filesystem;
 
 namespace {
 
-// The innermost message of HDF5's error stack ("unable to open file", ...).
 std::string hdf5_cause() {
-  std::string cause;
-  H5Ewalk2(
-      H5E_DEFAULT, H5E_WALK_UPWARD,
-      [](unsigned n, const H5E_error2_t* err, void* out) -> herr_t {
-        if (n == 0 && err->desc) *static_cast<std::string*>(out) = err->desc;
-        return 0;
-      },
-      &cause);
+  const std::string cause = hdf5_innermost_error();
   return cause.empty() ? "unknown cause" : cause;
 }
 

@@ -6,6 +6,7 @@
 #include "tailedcore/data/augment.h"
 #include "tailedcore/data/catalog.h"
 #include "tailedcore/io/feature_rows.h"
+#include "tailedcore/pipeline/feature_shards.h"
 #include "tailedcore/sampling/class_size.h"
 
 namespace tc::pipeline {
@@ -17,17 +18,7 @@ void write_features(const fs::path& path, const std::string& key, const FeatureS
   io::H5Writer w(path, "features", key);
   w.create("features", dtype, {f.patches.size(0), f.patches.size(1)});
   w.write_rows("features", 0, f.patches);
-  if (f.embeddings.defined()) w.write("embeddings", f.embeddings);
-  std::vector<std::string> paths, classes;
-  for (const auto& r : records) {
-    paths.push_back(r.path);
-    classes.push_back(r.class_name);
-  }
-  w.write_strings("image_paths", paths);
-  w.write_strings("class_names", classes);
-  w.set_attr("feature_h", f.h);
-  w.set_attr("feature_w", f.w);
-  w.set_attr("backbone", backbone);
+  write_feature_metadata(w, f.embeddings, records, f.h, f.w, backbone);
   w.commit();
 }
 

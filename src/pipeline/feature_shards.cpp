@@ -63,6 +63,22 @@ void commit_with_virtuals(io::H5Writer& main, const fs::path& path, const std::v
   io::move_into_place(staging, path);
 }
 
+void write_feature_metadata(io::H5Writer& w, const at::Tensor& embeddings,
+                            const std::vector<data::ImageRecord>& records, int64_t feature_h, int64_t feature_w,
+                            const std::string& backbone) {
+  if (embeddings.defined()) w.write("embeddings", embeddings);
+  std::vector<std::string> paths, classes;
+  for (const auto& r : records) {
+    paths.push_back(r.path);
+    classes.push_back(r.class_name);
+  }
+  w.write_strings("image_paths", paths);
+  w.write_strings("class_names", classes);
+  w.set_attr("feature_h", feature_h);
+  w.set_attr("feature_w", feature_w);
+  w.set_attr("backbone", backbone);
+}
+
 void write_features_sharded(const fs::path& path, const std::string& key, const FeatureSet& local,
                             const at::Tensor& embeddings, const std::vector<data::ImageRecord>& records,
                             io::DType dtype, const std::string& backbone, dist::Comm& comm) {
@@ -79,17 +95,7 @@ void write_features_sharded(const fs::path& path, const std::string& key, const 
   const auto per_rank = counts_of(rows, comm);
   if (comm.rank() != 0) return;
   io::H5Writer w(staging_path(path), "features", key);
-  if (embeddings.defined()) w.write("embeddings", embeddings);
-  std::vector<std::string> paths, classes;
-  for (const auto& r : records) {
-    paths.push_back(r.path);
-    classes.push_back(r.class_name);
-  }
-  w.write_strings("image_paths", paths);
-  w.write_strings("class_names", classes);
-  w.set_attr("feature_h", local.h);
-  w.set_attr("feature_w", local.w);
-  w.set_attr("backbone", backbone);
+  write_feature_metadata(w, embeddings, records, local.h, local.w, backbone);
   w.set_attr("shards", static_cast<int64_t>(comm.size()));
   commit_with_virtuals(w, path, {{"features", dtype, {sum(per_rank), dim}, rank_pieces(path, "features", per_rank)}});
 }

@@ -172,19 +172,25 @@ LofResult patchwise_lof_blocked(const at::Tensor& features, int64_t patches_per_
   const auto w = opts.proj_dim > 0 && opts.proj_dim != features.size(1)
                      ? random_projection(features.size(1), opts.proj_dim, opts.seed)
                      : torch::Tensor();
-  const auto per_pos = features.view({N, P, -1}).narrow(1, mine.begin, mine.size());
+  return lof_of_rank_positions(features.view({N, P, -1}).narrow(1, mine.begin, mine.size()), P, w, opts, comm);
+}
+
+LofResult lof_of_rank_positions(const at::Tensor& per_pos, int64_t P, const at::Tensor& projection,
+                                const LofOptions& opts, dist::Comm& comm) {
+  const int64_t N = per_pos.size(0), positions = per_pos.size(1);
   const int64_t block = positions_per_block(N);
   std::vector<torch::Tensor> parts;
-  core::Progress progress("lof", mine.size());
-  for (int64_t s = 0; s < mine.size(); s += block) {
-    const int64_t c = std::min(block, mine.size() - s);
+  core::Progress progress("lof", positions);
+  for (int64_t s = 0; s < positions; s += block) {
+    const int64_t c = std::min(block, positions - s);
     auto x = per_pos.narrow(1, s, c).to(torch::kFloat32);  // [N, c, D]
-    if (w.defined()) x = x.matmul(w);
+    if (projection.defined()) x = x.matmul(projection);
     parts.push_back(local_outlier_factor_blocked(x.transpose(0, 1), opts.k, opts.cuda_device).to(torch::kFloat32));
     progress.advance(c);
   }
   auto local = parts.empty() ? torch::empty({0, N}, torch::kFloat32) : torch::cat(parts);
   auto all = comm.allgatherv(local);  // [P, N]
+  TC_ASSERT(all.size(0) == P, "LOF: ", all.size(0), " positions gathered of ", P);
   LofResult r;
   r.scores = all.t().contiguous().view({N * P});
   r.kept_indices = keep_below_quantile(r.scores, opts.keep_quantile);

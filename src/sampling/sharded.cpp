@@ -26,12 +26,6 @@ std::vector<int64_t> rows_per_rank(int64_t rows, dist::Comm& comm) {
   return {all.data_ptr<int64_t>(), all.data_ptr<int64_t>() + all.numel()};
 }
 
-// Positions per LOF block, as lof_blocked.cpp bounds its Gram buffer.
-int64_t positions_per_block(int64_t n) {
-  const int64_t budget = int64_t{8} << 20;  // floats
-  return std::clamp<int64_t>(budget / std::max<int64_t>(1, n * n), 1, 256);
-}
-
 }  // namespace
 
 at::Tensor greedy_coreset_sharded(const at::Tensor& local_in, const CoresetOptions& opts, dist::Comm& comm,
@@ -122,20 +116,7 @@ LofResult patchwise_lof_sharded(const at::Tensor& local, int64_t patches_per_ima
   for (int r = 0; r < comm.size(); ++r) got[r] = got[r].view({images[r], mine.size(), pd});
   const auto per_pos = torch::cat(got);  // [N, positions of this rank, pd]
   got.clear();
-  const int64_t block = positions_per_block(N);
-  std::vector<torch::Tensor> scores;
-  core::Progress progress("lof", mine.size());
-  for (int64_t s = 0; s < mine.size(); s += block) {
-    const int64_t c = std::min(block, mine.size() - s);
-    scores.push_back(local_outlier_factor_blocked(per_pos.narrow(1, s, c).transpose(0, 1), opts.k).to(torch::kFloat32));
-    progress.advance(c);
-  }
-  auto mine_scores = scores.empty() ? torch::empty({0, N}, torch::kFloat32) : torch::cat(scores);
-  auto all = comm.allgatherv(mine_scores);  // [P, N]
-  LofResult r;
-  r.scores = all.t().contiguous().view({N * P});
-  r.kept_indices = keep_below_quantile(r.scores, opts.keep_quantile);
-  return r;
+  return lof_of_rank_positions(per_pos, P, torch::Tensor(), opts, comm);  // projected before the exchange
 }
 
 }  // namespace tc::sampling

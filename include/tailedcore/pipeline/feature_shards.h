@@ -55,6 +55,12 @@ void commit_with_virtuals(io::H5Writer& main, const std::filesystem::path& path,
 /// Where rank 0 builds a sharded artifact before its rename.
 std::filesystem::path staging_path(const std::filesystem::path& artifact);
 
+/// What features.h5 holds beside /features, sharded or not: /embeddings (when
+/// defined), /image_paths, /class_names; attrs feature_h, feature_w, backbone.
+void write_feature_metadata(io::H5Writer& w, const at::Tensor& embeddings,
+                            const std::vector<data::ImageRecord>& records, int64_t feature_h, int64_t feature_w,
+                            const std::string& backbone);
+
 /// features.h5 from each rank's shard: `local.patches` are the rows of this
 /// rank's images (dist::shard_range over `records`, image-major);
 /// `embeddings` [N, E] are every image's (small: all-gathered), written by

@@ -24,6 +24,13 @@ LofResult patchwise_lof_blocked(const at::Tensor& features, int64_t patches_per_
 /// float32 Gram products run on that GPU; they only rank candidates within a
 /// rounding bound that holds for any summation order (the neighbours are
 /// recomputed in float64 on the host), so the scores are the same.
+/// LOF of this rank's patch positions, then the whole result on every rank:
+/// per_pos [N, this rank's positions (dist::shard_range of P), D], projected
+/// block by block by `projection` [D, d] (undefined: as given). Scores [N * P]
+/// (row = image * P + position) and the rows kept, as patchwise_lof.
+LofResult lof_of_rank_positions(const at::Tensor& per_pos, int64_t P, const at::Tensor& projection,
+                                const LofOptions& opts, dist::Comm& comm);
+
 at::Tensor local_outlier_factor_blocked(const at::Tensor& x, int64_t k, int cuda_device = -1);
 
 }  // namespace tc::sampling
