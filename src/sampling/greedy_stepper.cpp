@@ -4,11 +4,12 @@
 
 #include "tailedcore/sampling/greedy_device.h"
 #include "tailedcore/sampling/greedy_kernel.h"
+#include "tailedcore/sampling/greedy_team.h"
 
 namespace tc::sampling {
 
 GreedyStepper::GreedyStepper(const float* rows, int64_t n, int64_t d, int cuda_device)
-    : data_(rows), rows_(n), d_(d) {
+    : data_(rows), rows_(n), d_(d), last_read_(n) {
   if (cuda_device >= 0 && n > 0) device_ = std::make_unique<GreedyDeviceBlock>(rows, n, d, cuda_device);
   else assigned_.assign(static_cast<size_t>(n), -1);
 }
@@ -29,10 +30,15 @@ BlockMax GreedyStepper::step(const float* centre, float* min_dist, int threads) 
     centre_dist_.resize(static_cast<size_t>(count_));
     centre_distances(centres_.data(), count_, d_, centre, centre_dist_.data());
     centres_.insert(centres_.end(), centre, centre + d_);
+    // A team only when the last step read enough rows to be worth waking it:
+    // once most rows are pruned a step is tens of microseconds, less than a
+    // wake-up, and on a loaded machine a team waits for its descheduled thread.
+    if (last_read_ * d_ < GreedyTeam::kMinParallelWork) threads = 1;
     int64_t read = 0;
     bm = update_min_distances_pruned(rows, rows_, d_, centre, min_dist, assigned_.data(), centre_dist_.data(),
                                      static_cast<int32_t>(count_), threads, &read);
     read_ += read;
+    last_read_ = read;
   } else {
     if (!centres_.empty()) {  // the state is no longer kept
       centres_ = {};

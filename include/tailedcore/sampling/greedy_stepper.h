@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -39,6 +40,7 @@ class GreedyStepper {
   std::vector<int32_t> assigned_;
   std::vector<float> centres_, centre_dist_;
   int64_t count_ = 0, read_ = 0, visited_ = 0;
+  int64_t last_read_ = 0;  // rows the last step read (all of them before the first)
   bool pruning_ = true;
 };
 
