@@ -78,15 +78,20 @@ PatchEmbedder::Output PatchEmbedder::embed(const at::Tensor& images) {
   // ~70 operators of a forward, and on a shared machine each barrier waits
   // for a descheduled thread (measured: 2 threads slower than 1 while other
   // jobs ran). Workers claim chunks as they finish, so a slowed core takes
-  // fewer. A chunk of 4 is as fast per image as a batch of 32 (oneDNN, one
+  // fewer. A chunk of 3-4 is as fast per image as a batch of 32 (oneDNN, one
   // thread), and oneDNN computes an image of a chunk of 1 to 8 bit for bit
   // the same (not one of a batch of 27: it picks another kernel), so every
   // image's rows are the same whatever its batch, rank or thread count.
-  constexpr int64_t chunk = 4;
+  // The chunks (at most 4 images, as equal as can be) come in a multiple of
+  // the thread count, so that no worker is left with one chunk more at the
+  // end (20 images on 2 threads: 4, 4, 3, 3, 3, 3, not 4, 4, 4, 4, 4).
+  constexpr int64_t max_chunk = 4;
   const int64_t B = images.size(0);
-  const int64_t chunks = (B + chunk - 1) / chunk;
-  const int threads = static_cast<int>(std::min<int64_t>(at::get_num_threads(), chunks));
-  if (chunks == 0) return embed_one_team(images);
+  if (B == 0) return embed_one_team(images);
+  const int64_t team = std::max(1, at::get_num_threads());
+  const int64_t chunks = std::min(B, team * ((B + max_chunk * team - 1) / (max_chunk * team)));
+  const auto chunk_begin = [&](int64_t c) { return c * (B / chunks) + std::min(c, B % chunks); };
+  const int threads = static_cast<int>(std::min(team, chunks));
   std::vector<Output> parts(static_cast<size_t>(chunks));
   std::vector<std::exception_ptr> errors(static_cast<size_t>(threads));
   std::atomic<int64_t> next{0};
@@ -98,7 +103,8 @@ PatchEmbedder::Output PatchEmbedder::embed(const at::Tensor& images) {
       (void)at::get_num_threads();
       omp_set_num_threads(1);
       for (int64_t c = next++; c < chunks; c = next++)
-        parts[static_cast<size_t>(c)] = embed_one_team(images.narrow(0, c * chunk, std::min(chunk, B - c * chunk)));
+        parts[static_cast<size_t>(c)] =
+            embed_one_team(images.narrow(0, chunk_begin(c), chunk_begin(c + 1) - chunk_begin(c)));
     } catch (...) {
       errors[static_cast<size_t>(worker)] = std::current_exception();
       next = chunks;
