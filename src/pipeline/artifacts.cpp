@@ -3,7 +3,6 @@
 #include <torch/torch.h>
 
 #include "tailedcore/core/check.h"
-#include "tailedcore/data/augment.h"
 #include "tailedcore/data/catalog.h"
 #include "tailedcore/io/feature_rows.h"
 #include "tailedcore/pipeline/feature_shards.h"
@@ -81,26 +80,6 @@ sampling::LofResult read_lof(const fs::path& path, int64_t rows) {
   r.expect_shape("lof_scores", {rows});
   r.expect_shape("kept_indices", {-1});
   return {r.read("lof_scores").to(torch::kFloat32), r.read("kept_indices").to(torch::kInt64)};
-}
-
-TailFeaturesWriter::TailFeaturesWriter(const fs::path& path, const std::string& key, int64_t rows, int64_t dim)
-    : w_(path, "tail_features", key), rows_(rows) {
-  w_.create("features", io::DType::kFloat32, {rows, dim});
-}
-
-void TailFeaturesWriter::append(const at::Tensor& rows) {
-  if (rows.size(0) == 0) return;
-  TC_ASSERT(written_ + rows.size(0) <= rows_, "tail features: more rows than the ", rows_, " planned");
-  w_.write_rows("features", written_, rows);
-  written_ += rows.size(0);
-}
-
-void TailFeaturesWriter::commit(const at::Tensor& tail_indices, const data::AugmentSpec& augment) {
-  TC_ASSERT(written_ == rows_, "tail features: ", written_, " rows written, expected ", rows_);
-  w_.write("tail_indices", tail_indices);
-  w_.set_attr("augment", augment.name);
-  w_.set_attr("views_per_image", augment.views());
-  w_.commit();
 }
 
 void write_bank(const fs::path& path, const std::string& key, const models::MemoryBank& bank,

@@ -20,7 +20,6 @@
 #include "tailedcore/models/predictions.h"
 
 namespace tc::data {
-struct AugmentSpec;
 struct ImageRecord;
 }
 namespace tc::sampling {
@@ -63,18 +62,8 @@ void write_lof(const std::filesystem::path& path, const std::string& key, const 
 sampling::LofResult read_lof(const std::filesystem::path& path, int64_t rows = -1);
 
 // ---- tail_features.h5: /features [rows, D] (the tail images' own rows, then their
-//      views), /tail_indices; attrs augment, views_per_image. Written as it comes.
-class TailFeaturesWriter {
- public:
-  TailFeaturesWriter(const std::filesystem::path& path, const std::string& key, int64_t rows, int64_t dim);
-  void append(const at::Tensor& rows);
-  /// Checks every row came, then commits.
-  void commit(const at::Tensor& tail_indices, const data::AugmentSpec& augment);
-
- private:
-  io::H5Writer w_;
-  int64_t rows_, written_ = 0;
-};
+//      views), virtual over the ranks' shards (stage_tail_features.cpp, feature_shards.h),
+//      /tail_indices; attrs augment, views_per_image.
 
 // ---- coreset.h5: /coreset [M, D], /coreset_indices int64 [M], /weights [M] when
 //      present; attrs tail_rows, model, greedy_seed / tail_greedy_seed (each branch's
