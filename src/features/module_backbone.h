@@ -25,7 +25,8 @@ std::string join_names(const std::vector<std::string>& v, size_t max = 8);
 std::unique_ptr<Backbone> make_resnet(const BackboneOptions& o);
 std::unique_ptr<Backbone> make_efficientnet_lite0(const BackboneOptions& o);
 std::unique_ptr<Backbone> make_torchscript_backbone(const BackboneOptions& o);
-const std::vector<std::string>& resnet_taps();
+/// The taps of a ResNet named `name`; an unknown name is an error.
+const std::vector<std::string>& resnet_taps(const std::string& name);
 const std::vector<std::string>& efficientnet_lite0_taps();
 
 class ModuleBackbone : public Backbone {
