@@ -187,6 +187,84 @@ bool cpu_has_avx2_fma() {
 }
 #endif
 
+// The rotated bound's partial sums over one group of kRotatedGroup
+// coordinates, in any order (the margin covers it).
+float squared_distance_group_portable(const float* r, const float* c) {
+  float acc[4] = {0.f, 0.f, 0.f, 0.f};
+  for (int64_t k = 0; k < kRotatedGroup; k += 4)
+    for (int j = 0; j < 4; ++j) {
+      const float x = r[k + j] - c[k + j];
+      acc[j] += x * x;
+    }
+  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+}
+
+#ifdef TC_GREEDY_X86
+static_assert(kRotatedGroup == 16, "the AVX2 group is two vectors");
+__attribute__((target("avx2,fma"))) inline float squared_distance_group_avx2(const float* r, const float* c) {
+  const __m256 x0 = _mm256_sub_ps(_mm256_loadu_ps(r), _mm256_loadu_ps(c));
+  const __m256 x1 = _mm256_sub_ps(_mm256_loadu_ps(r + 8), _mm256_loadu_ps(c + 8));
+  const __m256 a = _mm256_fmadd_ps(x1, x1, _mm256_mul_ps(x0, x0));
+  const __m128 h = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+  const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  return _mm_cvtss_f32(_mm_add_ss(q, _mm_shuffle_ps(q, q, 1)));
+}
+#endif
+
+inline float squared_distance_group(const float* r, const float* c) {
+#ifdef TC_GREEDY_X86
+  if (cpu_has_avx2_fma()) return squared_distance_group_avx2(r, c);
+#endif
+  return squared_distance_group_portable(r, c);
+}
+
+// Row i's squared difference over the first groups (RotatedRows::first).
+float first_group_sum(const RotatedRows& r, int64_t i) {
+  const int64_t coords = r.first_groups * kRotatedGroup;
+  const float* block = r.first + (i / 8) * coords * 8 + i % 8;
+  float acc[4] = {0.f, 0.f, 0.f, 0.f};
+  for (int64_t j = 0; j < coords; j += 4)
+    for (int k = 0; k < 4; ++k) {
+      const float x = block[(j + k) * 8] - r.centre[j + k];
+      acc[k] += x * x;
+    }
+  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+}
+
+#ifdef TC_GREEDY_X86
+// Rows g..g+7 (g % 8 == 0): which pass both the centre bound and the first
+// groups' partial sum (bit k: row g + k may come closer), branch-free; sums[k]
+// gets row g + k's first-groups sum. The same tests as centre_pruned, limit_of
+// and first_group_sum row by row, up to the order of the sums.
+__attribute__((target("avx2,fma"))) int first_bounds_8_avx2(const RotatedRows& r, int64_t g,
+                                                             const float* min_dist, const int32_t* assigned,
+                                                             const float* centre_dist, float* sums) {
+  const __m256 mind = _mm256_loadu_ps(min_dist + g);
+  const __m256i who = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(assigned + g));
+  const __m256 has = _mm256_castsi256_ps(_mm256_cmpgt_epi32(who, _mm256_set1_epi32(-1)));
+  const __m256 cd = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), centre_dist, who, has, 4);
+  const __m256 pruned =
+      _mm256_and_ps(has, _mm256_cmp_ps(cd, _mm256_mul_ps(_mm256_set1_ps(kPruneFactor), mind), _CMP_GT_OQ));
+  const __m256 reach = _mm256_add_ps(_mm256_mul_ps(mind, _mm256_set1_ps(1.0f + 1e-3f)), _mm256_set1_ps(r.abs_margin));
+  const __m256 limit = _mm256_mul_ps(reach, reach);
+  const int64_t coords = r.first_groups * kRotatedGroup;
+  const float* block = r.first + (g / 8) * coords * 8;
+  // Every coordinate of the first groups, with no early exit: a test and
+  // branch per group cost more than the rest of the sums (measured).
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+  for (int64_t j = 0; j < coords; j += 2) {
+    const __m256 x0 = _mm256_sub_ps(_mm256_loadu_ps(block + j * 8), _mm256_set1_ps(r.centre[j]));
+    const __m256 x1 = _mm256_sub_ps(_mm256_loadu_ps(block + (j + 1) * 8), _mm256_set1_ps(r.centre[j + 1]));
+    a0 = _mm256_fmadd_ps(x0, x0, a0);
+    a1 = _mm256_fmadd_ps(x1, x1, a1);
+  }
+  const __m256 sum = _mm256_add_ps(a0, a1);
+  _mm256_storeu_ps(sums, sum);
+  const __m256 out = _mm256_or_ps(pruned, _mm256_cmp_ps(sum, limit, _CMP_GT_OQ));
+  return ~_mm256_movemask_ps(out) & 0xff;
+}
+#endif
+
 void update_range(const float* rows, int64_t begin, int64_t end, int64_t d, const float* centre,
                   float* min_dist, BlockMax& best) {
 #ifdef TC_GREEDY_X86
@@ -236,7 +314,7 @@ BlockMax update_min_distances_torch_order(const float* rows, int64_t b, int64_t 
 
 BlockMax update_min_distances_pruned(const float* rows, int64_t b, int64_t d, const float* centre,
                                      float* min_dist, int32_t* assigned, const float* centre_dist,
-                                     int32_t step, int threads, int64_t* rows_read) {
+                                     int32_t step, int threads, int64_t* rows_read, const RotatedRows* rotated) {
   if (b <= 0) return {-std::numeric_limits<float>::infinity(), -1};
   int64_t reads = 0;
   const BlockMax best = for_row_ranges(b, d, threads, [&](int64_t begin, int64_t end, BlockMax& local) {
@@ -245,8 +323,32 @@ BlockMax update_min_distances_pruned(const float* rows, int64_t b, int64_t d, co
     // it out. d(x, c) >= d(a, c) - d(x, a), so d(a, c) > 2 d(x, a) means the
     // new centre is farther than the old one; the margin covers float32
     // rounding (relative error ~1e-5 at d = 128) many times over.
+    //
+    // Then the rotated partial sums: the first j coordinates' squared
+    // differences are at most the whole distance's square, so once they pass
+    // (min_dist (1 + 1e-3) + abs_margin)^2 the row cannot come closer; the
+    // relative margin covers float32 sums over 128 terms, abs_margin the
+    // rounding of the rotated coordinates.
+    const auto centre_pruned = [&](int64_t i) {
+      return assigned[i] >= 0 && centre_dist[assigned[i]] > kPruneFactor * min_dist[i];
+    };
+    const auto limit_of = [&](int64_t i) {
+      const float reach = min_dist[i] * (1.0f + 1e-3f) + rotated->abs_margin;
+      return reach * reach;
+    };
+    const auto ruled_out_after_first = [&](int64_t i, float sum, float limit) {
+      if (sum > limit) return true;
+      const int64_t f = rotated->first_groups;
+      for (int64_t g = f; g < rotated->groups; ++g) {
+        sum += squared_distance_group(rotated->rest + ((g - f) * b + i) * kRotatedGroup,
+                                      rotated->centre + g * kRotatedGroup);
+        if (sum > limit) return true;
+      }
+      return false;
+    };
     const auto must_read = [&](int64_t i) {
-      return assigned[i] < 0 || !(centre_dist[assigned[i]] > kPruneFactor * min_dist[i]);
+      if (centre_pruned(i)) return false;
+      return !(rotated && ruled_out_after_first(i, first_group_sum(*rotated, i), limit_of(i)));
     };
     const auto read = [&](int64_t first, int64_t last) {
       my_reads += last - first;
@@ -258,6 +360,17 @@ BlockMax update_min_distances_pruned(const float* rows, int64_t b, int64_t d, co
     };
     for (int64_t g = begin; g < end; g += 8) {
       const int64_t stop = std::min(end, g + 8);
+#ifdef TC_GREEDY_X86
+      if (rotated && stop - g == 8 && cpu_has_avx2_fma()) {  // both first bounds for eight rows at once
+        float sums[8];
+        const int alive = first_bounds_8_avx2(*rotated, g, min_dist, assigned, centre_dist, sums);
+        for (int64_t i = g; i < stop; ++i) {
+          if (((alive >> (i - g)) & 1) && !ruled_out_after_first(i, sums[i - g], limit_of(i))) read(i, i + 1);
+          else take(min_dist[i], i, local);
+        }
+        continue;
+      }
+#endif
       bool all = true;
       for (int64_t i = g; i < stop; ++i) all = all && must_read(i);
       if (all) {  // the 8-row kernel, as unpruned

@@ -1,5 +1,9 @@
 #include "tailedcore/sampling/greedy_stepper.h"
 
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "tailedcore/sampling/greedy_device.h"
@@ -8,10 +12,64 @@
 
 namespace tc::sampling {
 
+namespace {
+
+// [c, d] -> [c, groups * kRotatedGroup], zero-padded.
+torch::Tensor pad_to_groups(const torch::Tensor& r, int64_t groups) {
+  return torch::constant_pad_nd(r, {0, groups * kRotatedGroup - r.size(1)});
+}
+
+}  // namespace
+
 GreedyStepper::GreedyStepper(const float* rows, int64_t n, int64_t d, int cuda_device)
     : data_(rows), rows_(n), d_(d), last_read_(n) {
-  if (cuda_device >= 0 && n > 0) device_ = std::make_unique<GreedyDeviceBlock>(rows, n, d, cuda_device);
-  else assigned_.assign(static_cast<size_t>(n), -1);
+  if (cuda_device >= 0 && n > 0) {
+    device_ = std::make_unique<GreedyDeviceBlock>(rows, n, d, cuda_device);
+    return;
+  }
+  assigned_.assign(static_cast<size_t>(n), -1);
+  if (n >= kMinRotatedRows && d > kFirstGroups * kRotatedGroup) rotate_rows();
+}
+
+void GreedyStepper::rotate_rows() {
+  torch::NoGradGuard ng;
+  const auto x = torch::from_blob(const_cast<float*>(data_), {rows_, d_}, torch::kFloat32);
+  // The principal axes of (a sample of) the rows: any orthonormal axes keep
+  // the picks exact, these put most of a distance in the first coordinates.
+  const int64_t stride = std::max<int64_t>(1, rows_ / kRotationSample);
+  const auto sample = x.slice(0, 0, rows_, stride).to(torch::kFloat64);
+  const auto mean = sample.mean(0);
+  const auto centred = sample - mean;
+  const auto [values, vectors] = torch::linalg_eigh(centred.t().mm(centred));
+  const auto axes = vectors.flip({1}).contiguous();  // largest variance first
+  mean_ = mean;
+  axes_ = axes;
+  groups_ = (d_ + kRotatedGroup - 1) / kRotatedGroup;
+  first_groups_ = std::min<int64_t>(kFirstGroups, groups_);
+  const int64_t first = first_groups_ * kRotatedGroup, blocks = (rows_ + 7) / 8;
+  rotated_first_ = torch::zeros({blocks * 8, first}, torch::kFloat32);
+  rotated_rest_ = torch::empty({groups_ - first_groups_, rows_, kRotatedGroup}, torch::kFloat32);
+  double largest = 0;
+  // In float64, then rounded once: a coordinate is off by half an ulp at most.
+  for (int64_t s = 0; s < rows_; s += kRotationSample) {
+    const int64_t c = std::min(kRotationSample, rows_ - s);
+    const auto r = pad_to_groups((x.narrow(0, s, c).to(torch::kFloat64) - mean).mm(axes), groups_);
+    largest = std::max(largest, r.norm(2, 1).max().item<double>());
+    rotated_first_.narrow(0, s, c).copy_(r.narrow(1, 0, first));
+    rotated_rest_.narrow(1, s, c)
+        .copy_(r.narrow(1, first, (groups_ - first_groups_) * kRotatedGroup)
+                   .view({c, groups_ - first_groups_, kRotatedGroup})
+                   .permute({1, 0, 2}));
+  }
+  // Eight rows a block, coordinate-major within it (RotatedRows::first).
+  rotated_first_ = rotated_first_.view({blocks, 8, first}).permute({0, 2, 1}).contiguous();
+  abs_margin_ = static_cast<float>(1e-6 * largest);
+}
+
+void GreedyStepper::drop_rotation() {
+  rotated_first_ = at::Tensor();
+  rotated_rest_ = at::Tensor();
+  rotated_centre_ = at::Tensor();
 }
 
 GreedyStepper::~GreedyStepper() = default;
@@ -35,8 +93,18 @@ BlockMax GreedyStepper::step(const float* centre, float* min_dist, int threads) 
     // wake-up, and on a loaded machine a team waits for its descheduled thread.
     if (last_read_ * d_ < GreedyTeam::kMinParallelWork) threads = 1;
     int64_t read = 0;
+    RotatedRows rotated;
+    const bool rotating = rotated_first_.defined();
+    if (rotating) {
+      const auto c = torch::from_blob(const_cast<float*>(centre), {1, d_}, torch::kFloat32);
+      rotated_centre_ =
+          pad_to_groups((c.to(torch::kFloat64) - mean_).mm(axes_), groups_).to(torch::kFloat32).contiguous();
+      rotated = {rotated_first_.data_ptr<float>(), first_groups_, rotated_rest_.data_ptr<float>(), groups_,
+                 rotated_centre_.data_ptr<float>(), abs_margin_};
+    }
     bm = update_min_distances_pruned(rows, rows_, d_, centre, min_dist, assigned_.data(), centre_dist_.data(),
-                                     static_cast<int32_t>(count_), threads, &read);
+                                     static_cast<int32_t>(count_), threads, &read,
+                                     rotating ? &rotated : nullptr);
     read_ += read;
     last_read_ = read;
   } else {
@@ -44,6 +112,7 @@ BlockMax GreedyStepper::step(const float* centre, float* min_dist, int threads) 
       centres_ = {};
       centre_dist_ = {};
       assigned_ = {};
+      drop_rotation();
     }
     bm = update_min_distances(rows, rows_, d_, centre, min_dist, threads);
     read_ += rows_;

@@ -47,7 +47,7 @@ TEST(TorchKnn, EqualsFaissOnTheCpu) {
   }
 }
 
-TEST(TorchKnn, ChunksBoundMemoryWithoutChangingResults) {
+TEST(TorchKnn, ChunksBoundMemoryAndAgreeToRounding) {
   torch::manual_seed(12);
   const auto bank = torch::randn({128, 8});
   const auto queries = torch::randn({50, 8});
@@ -57,8 +57,13 @@ TEST(TorchKnn, ChunksBoundMemoryWithoutChangingResults) {
   EXPECT_EQ(small.query_chunk(), 3);
   EXPECT_GE(whole.query_chunk(), 50);
   const auto a = whole.search(queries), b = small.search(queries);
-  EXPECT_TRUE(torch::equal(a.indices, b.indices));
-  EXPECT_TRUE(torch::allclose(a.distances, b.distances, 0, 0));
+  // Not bit for bit: OpenBLAS picks its kernel by the product's shape and the
+  // CPU (AVX-512 machines take a small-matrix kernel for the 3-row chunks that
+  // sums in another order), so chunks agree with the whole to float rounding,
+  // and both with FAISS.
+  EXPECT_LE((a.distances - b.distances).abs().max().item<double>(),
+            1e-5 * (a.distances.abs().max().item<double>() + 1));
+  expect_matches_faiss(a, bank, queries, 2, "whole");
   expect_matches_faiss(b, bank, queries, 2, "chunked");
 }
 

@@ -13,6 +13,7 @@
 #include "tailedcore/core/check.h"
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/sampling/greedy_kernel.h"
+#include "tailedcore/sampling/greedy_stepper.h"
 #include "tailedcore/sampling/projection.h"
 
 using namespace tc::sampling;
@@ -250,6 +251,51 @@ TEST(GreedyKernel, PrunedStepIsBitIdenticalToThePlainOneAndSkipsRows) {
         last = a.index;
       }
       EXPECT_LT(read, n * steps / 2) << "d " << d << ": the bound pruned too little";
+    }
+  }
+}
+
+// GreedyStepper with its rotated bound (enough rows, more than its first
+// coordinate groups) beside the plain step: the same picks and minimum
+// distances bit for bit, on widths that leave a partial coordinate group
+// (100) and a row count that leaves a partial block of eight (6,003), with a
+// team of 1 and of 2; and it must read far fewer rows than the centre bound
+// alone on the same steps.
+TEST(GreedyStepper, RotatedBoundKeepsThePicksBitIdenticalAndReadsLess) {
+  for (const int64_t d : {128, 100}) {
+    for (const int threads : {1, 2}) {
+      torch::manual_seed(13);
+      const auto centres = torch::rand({40, d}) * 3;
+      const auto x = (centres.index_select(0, torch::randint(40, {6003})) + 0.2 * torch::randn({6003, d}))
+                         .relu()
+                         .contiguous();
+      const int64_t n = x.size(0), steps = 400;
+      ASSERT_GE(n, GreedyStepper::kMinRotatedRows);
+      const float* rows = x.data_ptr<float>();
+      GreedyStepper stepper(rows, n, d);
+      std::vector<float> plain(n, std::numeric_limits<float>::infinity()), rotated = plain, centre_only = plain;
+      std::vector<int32_t> assigned(n, -1);
+      std::vector<float> chosen, centre_dist;
+      int64_t last = 17, centre_only_reads = 0;
+      for (int64_t s = 0; s < steps; ++s) {
+        const float* c = rows + last * d;
+        const auto a = update_min_distances_torch_order(rows, n, d, c, plain.data(), threads);
+        const auto b = stepper.step(c, rotated.data(), threads);
+        ASSERT_EQ(a.index, b.index) << "d " << d << " step " << s;
+        ASSERT_EQ(a.value, b.value) << "d " << d << " step " << s;
+        ASSERT_EQ(std::memcmp(plain.data(), rotated.data(), n * sizeof(float)), 0) << "d " << d << " step " << s;
+        centre_dist.resize(s);
+        centre_distances(chosen.data(), s, d, c, centre_dist.data());
+        chosen.insert(chosen.end(), c, c + d);
+        int64_t r = 0;
+        update_min_distances_pruned(rows, n, d, c, centre_only.data(), assigned.data(), centre_dist.data(),
+                                    static_cast<int32_t>(s), threads, &r);
+        centre_only_reads += r;
+        last = a.index;
+      }
+      const double centre_only_percent = 100.0 * centre_only_reads / (n * steps);
+      EXPECT_LT(stepper.read_percent(), centre_only_percent / 2)
+          << "d " << d << ": the rotated bound pruned too little (centre bound alone: " << centre_only_percent << " %)";
     }
   }
 }
