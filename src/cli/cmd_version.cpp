@@ -18,9 +18,13 @@ int cmd_version(const Args&) {
   // devices that LibTorch sees (0 with a CPU LibTorch or without a GPU).
   std::printf("tailedcore %s (%s; LibTorch %s, CUDA devices: %zu)\n", TAILEDCORE_VERSION, cuda,
               TORCH_VERSION, static_cast<size_t>(torch::cuda::device_count()));
-  // Set by the `tailedcore` launcher unless the user set it (src/launcher).
+  // Set by the `tailedcore` launcher unless the user set them (src/launcher).
   const char* wait = std::getenv("OMP_WAIT_POLICY");
   std::printf("OpenMP threads wait: OMP_WAIT_POLICY=%s\n", wait ? wait : "(unset: libgomp spins)");
+  const char* mmap = std::getenv("MALLOC_MMAP_THRESHOLD_");
+  const char* trim = std::getenv("MALLOC_TRIM_THRESHOLD_");
+  std::printf("malloc: MALLOC_MMAP_THRESHOLD_=%s MALLOC_TRIM_THRESHOLD_=%s\n", mmap ? mmap : "(unset: glibc's)",
+              trim ? trim : "(unset: glibc's)");
   return 0;
 }
 

@@ -1,5 +1,6 @@
-// The `tailedcore` launcher: it sets OMP_WAIT_POLICY before the OpenMP runtime
-// loads (unless the user set it) and becomes tailedcore-core beside it.
+// The `tailedcore` launcher: it sets OMP_WAIT_POLICY and glibc's malloc
+// thresholds before the OpenMP runtime and malloc read them (unless the user
+// set them) and becomes tailedcore-core beside it.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -20,6 +21,16 @@ TEST(Launcher, SetsPassiveWaitUnlessTheUserChose) {
   r = run_command("OMP_WAIT_POLICY=ACTIVE " + cli() + " version");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("OMP_WAIT_POLICY=ACTIVE"), std::string::npos) << r.output;
+}
+
+TEST(Launcher, KeepsFreedBlocksInTheHeapUnlessTheUserChose) {
+  auto r = run_command("env -u MALLOC_MMAP_THRESHOLD_ -u MALLOC_TRIM_THRESHOLD_ " + cli() + " version");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("MALLOC_MMAP_THRESHOLD_=268435456 MALLOC_TRIM_THRESHOLD_=1073741824"), std::string::npos)
+      << r.output;
+  r = run_command("MALLOC_MMAP_THRESHOLD_=65536 " + cli() + " version");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("MALLOC_MMAP_THRESHOLD_=65536 "), std::string::npos) << r.output;
 }
 
 TEST(Launcher, WithoutTheCoreBesideItSaysWhichFile) {
