@@ -218,6 +218,13 @@ TEST(Projection, SkippedWhenDisabledOrDimsMatch) {
 
 namespace {
 
+// n rows around 40 seeded cluster centres (where the greedy's bounds prune).
+torch::Tensor clustered_bank(uint64_t seed, int64_t n, int64_t d) {
+  torch::manual_seed(seed);
+  const auto centres = torch::rand({40, d}) * 3;
+  return (centres.index_select(0, torch::randint(40, {n})) + 0.2 * torch::randn({n, d})).relu().contiguous();
+}
+
 // The pruned step beside the plain one, step by step from the same start:
 // the same minimum distances bit for bit and the same picks, on clustered
 // banks (where the bound prunes) of several widths (d % 8 != 0 included),
@@ -225,11 +232,7 @@ namespace {
 TEST(GreedyKernel, PrunedStepIsBitIdenticalToThePlainOneAndSkipsRows) {
   for (const int64_t d : {128, 100, 7}) {
     for (const int threads : {1, 2}) {
-      torch::manual_seed(11);
-      const auto centres = torch::rand({40, d}) * 3;
-      const auto x = (centres.index_select(0, torch::randint(40, {6000})) + 0.2 * torch::randn({6000, d}))
-                         .relu()
-                         .contiguous();
+      const auto x = clustered_bank(11, 6000, d);
       const int64_t n = x.size(0), steps = 500;
       const float* rows = x.data_ptr<float>();
       std::vector<float> plain(n, std::numeric_limits<float>::infinity()), pruned = plain;
@@ -264,11 +267,7 @@ TEST(GreedyKernel, PrunedStepIsBitIdenticalToThePlainOneAndSkipsRows) {
 TEST(GreedyStepper, RotatedBoundKeepsThePicksBitIdenticalAndReadsLess) {
   for (const int64_t d : {128, 100}) {
     for (const int threads : {1, 2}) {
-      torch::manual_seed(13);
-      const auto centres = torch::rand({40, d}) * 3;
-      const auto x = (centres.index_select(0, torch::randint(40, {6003})) + 0.2 * torch::randn({6003, d}))
-                         .relu()
-                         .contiguous();
+      const auto x = clustered_bank(13, 6003, d);
       const int64_t n = x.size(0), steps = 400;
       ASSERT_GE(n, GreedyStepper::kMinRotatedRows);
       const float* rows = x.data_ptr<float>();
