@@ -187,13 +187,13 @@ bool cpu_has_avx2_fma() {
 }
 #endif
 
-// The rotated bound's partial sums over one group of kRotatedGroup
-// coordinates, in any order (the margin covers it).
-float squared_distance_group_portable(const float* r, const float* c) {
+// The rotated bound's partial sums: sum over k < n of (r[k * stride] - c[k])^2,
+// in any order (the margin covers it); n a multiple of 4.
+float partial_squared_distance(const float* r, int64_t stride, const float* c, int64_t n) {
   float acc[4] = {0.f, 0.f, 0.f, 0.f};
-  for (int64_t k = 0; k < kRotatedGroup; k += 4)
+  for (int64_t k = 0; k < n; k += 4)
     for (int j = 0; j < 4; ++j) {
-      const float x = r[k + j] - c[k + j];
+      const float x = r[(k + j) * stride] - c[k + j];
       acc[j] += x * x;
     }
   return (acc[0] + acc[1]) + (acc[2] + acc[3]);
@@ -215,20 +215,13 @@ inline float squared_distance_group(const float* r, const float* c) {
 #ifdef TC_GREEDY_X86
   if (cpu_has_avx2_fma()) return squared_distance_group_avx2(r, c);
 #endif
-  return squared_distance_group_portable(r, c);
+  return partial_squared_distance(r, 1, c, kRotatedGroup);
 }
 
 // Row i's squared difference over the first groups (RotatedRows::first).
 float first_group_sum(const RotatedRows& r, int64_t i) {
   const int64_t coords = r.first_groups * kRotatedGroup;
-  const float* block = r.first + (i / 8) * coords * 8 + i % 8;
-  float acc[4] = {0.f, 0.f, 0.f, 0.f};
-  for (int64_t j = 0; j < coords; j += 4)
-    for (int k = 0; k < 4; ++k) {
-      const float x = block[(j + k) * 8] - r.centre[j + k];
-      acc[k] += x * x;
-    }
-  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+  return partial_squared_distance(r.first + (i / 8) * coords * 8 + i % 8, 8, r.centre, coords);
 }
 
 #ifdef TC_GREEDY_X86

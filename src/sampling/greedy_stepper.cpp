@@ -42,10 +42,11 @@ void GreedyStepper::rotate_rows() {
   const auto centred = sample - mean;
   const auto [values, vectors] = torch::linalg_eigh(centred.t().mm(centred));
   const auto axes = vectors.flip({1}).contiguous();  // largest variance first
-  mean_ = mean;
-  axes_ = axes;
+  mean_.assign(mean.data_ptr<double>(), mean.data_ptr<double>() + d_);
+  axes_.assign(axes.data_ptr<double>(), axes.data_ptr<double>() + d_ * d_);
   groups_ = (d_ + kRotatedGroup - 1) / kRotatedGroup;
   first_groups_ = std::min<int64_t>(kFirstGroups, groups_);
+  rotated_centre_.assign(static_cast<size_t>(groups_ * kRotatedGroup), 0.f);  // the padding stays 0
   const int64_t first = first_groups_ * kRotatedGroup, blocks = (rows_ + 7) / 8;
   rotated_first_ = torch::zeros({blocks * 8, first}, torch::kFloat32);
   rotated_rest_ = torch::empty({groups_ - first_groups_, rows_, kRotatedGroup}, torch::kFloat32);
@@ -69,7 +70,7 @@ void GreedyStepper::rotate_rows() {
 void GreedyStepper::drop_rotation() {
   rotated_first_ = at::Tensor();
   rotated_rest_ = at::Tensor();
-  rotated_centre_ = at::Tensor();
+  rotated_centre_ = {};
 }
 
 GreedyStepper::~GreedyStepper() = default;
@@ -96,11 +97,15 @@ BlockMax GreedyStepper::step(const float* centre, float* min_dist, int threads) 
     RotatedRows rotated;
     const bool rotating = rotated_first_.defined();
     if (rotating) {
-      const auto c = torch::from_blob(const_cast<float*>(centre), {1, d_}, torch::kFloat32);
-      rotated_centre_ =
-          pad_to_groups((c.to(torch::kFloat64) - mean_).mm(axes_), groups_).to(torch::kFloat32).contiguous();
+      // (centre - mean) axes in float64, as the rows were; a plain loop (d x d
+      // multiply-adds), no tensors on the per-step path.
+      for (int64_t j = 0; j < d_; ++j) {
+        double acc = 0;
+        for (int64_t k = 0; k < d_; ++k) acc += (centre[k] - mean_[k]) * axes_[k * d_ + j];
+        rotated_centre_[j] = static_cast<float>(acc);
+      }
       rotated = {rotated_first_.data_ptr<float>(), first_groups_, rotated_rest_.data_ptr<float>(), groups_,
-                 rotated_centre_.data_ptr<float>(), abs_margin_};
+                 rotated_centre_.data(), abs_margin_};
     }
     bm = update_min_distances_pruned(rows, rows_, d_, centre, min_dist, assigned_.data(), centre_dist_.data(),
                                      static_cast<int32_t>(count_), threads, &read,

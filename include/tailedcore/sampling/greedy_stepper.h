@@ -60,10 +60,10 @@ class GreedyStepper {
   int64_t count_ = 0, read_ = 0, visited_ = 0;
   int64_t last_read_ = 0;  // rows the last step read (all of them before the first)
   bool pruning_ = true;
-  at::Tensor mean_, axes_;          // float64 [d], [d, d] (columns: the axes)
+  std::vector<double> mean_, axes_;  // [d], [d, d] row-major (columns: the axes)
   // (rows - mean) axes in RotatedRows' layout; undefined: not rotated.
   at::Tensor rotated_first_, rotated_rest_;
-  at::Tensor rotated_centre_;       // float32 [1, groups * 16]: this step's centre, rotated
+  std::vector<float> rotated_centre_;  // [groups * 16]: this step's centre, rotated
   int64_t groups_ = 0, first_groups_ = 0;
   float abs_margin_ = 0.f;
 };
