@@ -33,6 +33,20 @@ TEST(Launcher, KeepsFreedBlocksInTheHeapUnlessTheUserChose) {
   EXPECT_NE(r.output.find("MALLOC_MMAP_THRESHOLD_=65536 "), std::string::npos) << r.output;
 }
 
+TEST(Launcher, RunsBlasKernelsTheCpuHasUnlessTheUserChose) {
+  auto r = run_command("env -u OPENBLAS_CORETYPE " + cli() + " version");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_NE(r.output.find("BLAS: OpenBLAS kernels "), std::string::npos) << r.output;
+#if defined(__x86_64__)
+  // OpenBLAS 0.3.21's fallback for a CPU it does not know, SSE3 only.
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    EXPECT_EQ(r.output.find("kernels Prescott"), std::string::npos) << r.output;
+#endif
+  r = run_command("OPENBLAS_CORETYPE=Prescott " + cli() + " version");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("kernels Prescott (OPENBLAS_CORETYPE=Prescott)"), std::string::npos) << r.output;
+}
+
 TEST(Launcher, WithoutTheCoreBesideItSaysWhichFile) {
   tc::testing::TempDir dir;
   fs::copy_file(cli(), dir / "tailedcore");
