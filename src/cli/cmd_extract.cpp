@@ -1,4 +1,7 @@
 // tailedcore extract --data DIR --config C --out features.h5 [--backbone-weights FILE]
+// (the run's features stage on its own: the same sharded features.h5)
+#include <torch/torch.h>
+
 #include <cstdio>
 #include <filesystem>
 
@@ -6,10 +9,12 @@
 #include "tailedcore/core/check.h"
 #include "tailedcore/core/runtime.h"
 #include "tailedcore/data/catalog.h"
+#include "tailedcore/dist/comm.h"
 #include "tailedcore/dist/world.h"
 #include "tailedcore/exp/plan.h"
 #include "tailedcore/io/files.h"
 #include "tailedcore/pipeline/cache_keys.h"
+#include "tailedcore/pipeline/feature_shards.h"
 #include "tailedcore/pipeline/feature_source.h"
 #include "tailedcore/pipeline/inputs.h"
 
@@ -59,13 +64,14 @@ int cmd_extract(const Args& args) {
                                           pipeline::list_inputs(catalog, cfg.model.backbone_weights).hash)
                          .features;
     pipeline::FeatureSource source(plan, backbone, train, *world);
-    const auto ex = source.train_features(records, /*with_embeddings=*/true, *world);
-    if (world->rank() == 0) {
-      pipeline::write_features(out, key, ex, records, plan.feature_dtype, backbone);
-      std::printf("%s: %lld images, %lld x %lld features\n", out.c_str(),
-                  static_cast<long long>(records.size()), static_cast<long long>(ex.patches.size(0)),
-                  static_cast<long long>(ex.patches.size(1)));
-    }
+    // As the run's features stage: each rank writes its images' rows to its
+    // shard beside --out, which holds the virtual /features over them.
+    const auto ex = source.train_shard(records, /*with_embeddings=*/true, *world);
+    pipeline::write_features_sharded(out, key, ex, ex.embeddings, records, plan.feature_dtype, backbone, *world);
+    const int64_t rows = world->allreduce(torch::tensor({ex.patches.size(0)}), dist::ReduceOp::kSum).item<int64_t>();
+    if (world->rank() == 0)
+      std::printf("%s: %lld images, %lld x %lld features\n", out.c_str(), static_cast<long long>(records.size()),
+                  static_cast<long long>(rows), static_cast<long long>(ex.patches.size(1)));
     return 0;
   });
 }

@@ -2,7 +2,7 @@
 //   tailedcore tail    --in features.h5 --out tail.h5 [--th-type trim_min] [--vote mode]
 //   tailedcore lof     --in features.h5 --out lof.h5 [--k 6] [--keep 0.85] [--proj-dim 128]
 //   tailedcore coreset --in features.h5 --out coreset.h5 --ratio 0.1 [--proj-dim 128|0]
-//                      [--start-index I] [--seed S] [--weights lof.h5]
+//                      [--start-index I] [--seed S] [--weights lof.h5] [--checkpoint PREFIX]
 // The input may come from anywhere (h5py): only its datasets are needed, and
 // feature_h/feature_w where patch positions matter (lof); our attributes are
 // written, never required.
@@ -13,12 +13,15 @@
 #include "options.h"
 #include "tailedcore/core/check.h"
 #include "tailedcore/core/runtime.h"
+#include "tailedcore/dist/comm.h"
 #include "tailedcore/dist/world.h"
+#include "tailedcore/io/feature_rows.h"
 #include "tailedcore/io/files.h"
 #include "tailedcore/io/hdf5.h"
 #include "tailedcore/models/memory_bank.h"
 #include "tailedcore/pipeline/artifacts.h"
 #include "tailedcore/sampling/class_size.h"
+#include "tailedcore/sampling/class_size_patchwise.h"
 #include "tailedcore/sampling/coreset.h"
 #include "tailedcore/sampling/lof.h"
 #include "tailedcore/sampling/tailed_lof.h"
@@ -37,6 +40,22 @@ std::string provenance_hash(const std::string& in) {
   io::H5Reader r(in);
   if (r.has_attr("config_hash")) return r.attr_string("config_hash");
   return "external-" + io::hash_file(in);
+}
+
+// This rank's images' rows (dist::shard_range of the images) of an [N * P, D]
+// dataset, as the run's LOF stage holds them.
+torch::Tensor rank_images_rows(const std::string& in, const std::string& dataset, int64_t per_image,
+                               dist::Comm& comm) {
+  const io::H5Reader r(in);
+  r.expect_shape(dataset, {-1, -1});
+  const int64_t rows = r.shape(dataset)[0];
+  TC_CHECK(rows % per_image == 0, in, ": /", dataset, " has ", rows, " rows: expected a whole number of images of ",
+           per_image, " patches (feature_h x feature_w)");
+  const auto mine = dist::shard_range(rows / per_image, comm.rank(), comm.size());
+  if (mine.size() == 0) return torch::empty({0, r.shape(dataset)[1]});
+  auto x = r.read_rows(dataset, mine.begin * per_image, mine.size() * per_image).to(torch::kFloat32);
+  io::check_finite_file_rows(r, dataset, x, mine.begin * per_image);
+  return x;
 }
 
 template <class Body>
@@ -95,10 +114,11 @@ int cmd_lof(const Args& args) {
       "threads", po::value(&threads)->default_value(0), "threads per rank");
   po::variables_map vm;
   if (!parse_options(desc, args, vm)) return 0;
+  if (!tailed_th_type.empty()) sampling::patchwise_threshold(tailed_th_type);  // bad names before the work
   io::check_output_file(out);  // before the work, not after it
   return guarded(threads, [&](dist::Comm& comm) {
     const int64_t per_image = pipeline::patches_per_image(in, "lof (one LOF per patch position)");
-    const auto rows = pipeline::read_features(in, dataset).patches;
+    const auto rows = rank_images_rows(in, dataset, per_image, comm);
     const models::NoiseScores res =
         tailed_th_type.empty()
             ? models::NoiseScores{sampling::patchwise_lof(rows, per_image, o, comm), "lof",
@@ -113,7 +133,8 @@ int cmd_lof(const Args& args) {
 }
 
 int cmd_coreset(const Args& args) {
-  std::string in, out, dataset = "features", weights;
+  std::string in, out, dataset = "features", weights, checkpoint;
+  double checkpoint_s = 30;
   sampling::CoresetOptions o;
   int threads = 0;
   po::options_description desc("tailedcore coreset: greedy k-center memory bank");
@@ -125,23 +146,36 @@ int cmd_coreset(const Args& args) {
       "seed", po::value(&o.seed)->default_value(0), "projection and first-centre seed")(
       "dataset", po::value(&dataset)->default_value("features"), "input dataset")(
       "weights", po::value(&weights), "lof.h5: keep only its kept rows and weight them (SoftPatch)")(
+      "checkpoint", po::value(&checkpoint),
+      "keep the greedy's state in PREFIX.rank-<r>-of-<R>.ckpt; a rerun with the same input and options resumes there")(
+      "checkpoint-s", po::value(&checkpoint_s)->default_value(30), "seconds of greedy work between checkpoints")(
       "threads", po::value(&threads)->default_value(0), "threads per rank");
   po::variables_map vm;
   if (!parse_options(desc, args, vm)) return 0;
   io::check_output_file(out);  // before the work, not after it
   return guarded(threads, [&](dist::Comm& comm) {
-    // The rows are read in blocks and projected as read: the 1024-d bank is
-    // never held whole (models::greedy_bank_from_file).
+    // Each rank reads its block of rows, projecting as it reads; only the
+    // chosen rows are read again at full width (models::greedy_bank).
     torch::Tensor kept, scores;
     if (!weights.empty()) {
       const auto lof = pipeline::read_lof(weights, io::H5Reader(in).shape(dataset).at(0));
       kept = lof.kept_indices;
       scores = lof.scores;
     }
-    auto bank = models::greedy_bank_from_file(in, dataset, o, comm, kept);
+    // The greedy's identity: the input (its key or digest) and every option that changes the picks.
+    const sampling::GreedyCheckpoint ck{
+        checkpoint,
+        checkpoint.empty() ? std::string()
+                           : provenance_hash(in) + "/" + dataset + "/" + weights + "/" + std::to_string(o.ratio) + "/" +
+                                 std::to_string(o.proj_dim) + "/" + std::to_string(o.start_index) + "/" +
+                                 std::to_string(o.seed),
+        checkpoint_s};
+    auto bank = models::greedy_bank(models::LocalRows::of_file(in, dataset, comm), kept, o, comm, nullptr,
+                                    int64_t{1} << 16, ck);
     if (comm.rank() != 0) return;
     if (scores.defined()) bank.weights = scores.index_select(0, bank.source_rows);
     pipeline::write_bank(out, provenance_hash(in), bank, weights.empty() ? "patchcore" : "softpatch");
+    ck.remove_files();
     std::printf("%s: %lld of %lld rows\n", out.c_str(), static_cast<long long>(bank.rows()),
                 static_cast<long long>(kept.defined() ? kept.size(0) : io::H5Reader(in).shape(dataset).at(0)));
   });

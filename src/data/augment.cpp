@@ -45,12 +45,20 @@ AugmentSpec augment_spec(const std::string& name) {
   return {};
 }
 
+AugmentSpec for_image_shape(AugmentSpec spec, int64_t h, int64_t w) {
+  if (!spec.from_uncropped && spec.angle_step > 0) spec.quarter_turns = h == w;
+  return spec;
+}
+
 std::vector<std::pair<int64_t, bool>> view_sequence(const AugmentSpec& spec) {
   std::vector<std::pair<int64_t, bool>> out;
   if (spec.angle_step <= 0) return out;
-  for (int64_t angle = 0; angle < 360; angle += spec.angle_step)
+  for (int64_t angle = 0; angle < 360; angle += spec.angle_step) {
+    if (!spec.from_uncropped && !spec.quarter_turns && angle % 180 != 0) continue;
     for (bool flip : {false, true})
       if (angle != 0 || flip) out.emplace_back(angle, flip);
+  }
+  TC_ASSERT(static_cast<int64_t>(out.size()) == spec.views(), spec.name, ": ", out.size(), " views");
   return out;
 }
 
@@ -91,8 +99,9 @@ at::Tensor make_view(const at::Tensor& image, const AugmentSpec& spec, int64_t a
   if (!spec.from_uncropped) {
     // rotflip: quarter turns of the square crop are exact.
     TC_CHECK(angle % 90 == 0, "rotflip views need multiples of 90 degrees: got ", angle);
-    TC_CHECK(image.size(2) == image.size(3), "rotflip turns the image by quarter turns: it needs a square ",
-             "image, got ", image.size(2), "x", image.size(3), " (use rot15flip, rot30flip or rot45flip)");
+    TC_CHECK(angle % 180 == 0 || image.size(2) == image.size(3), "rotflip's ", angle,
+             " degree view turns the image by a quarter turn: it needs a square image, got ", image.size(2), "x",
+             image.size(3), " (for_image_shape leaves those views out)");
     return torch::rot90(x, angle / 90, {2, 3}).contiguous();
   }
   const int64_t out_h = crop == kFullSize ? image.size(2) : crop;

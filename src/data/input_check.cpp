@@ -58,10 +58,22 @@ std::pair<int, int> image_size(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   TC_CHECK(in.good(), path, ": cannot open (missing or unreadable)");
   std::pair<int, int> size;
-  if (png_size(in, size) || jpeg_size(in, size)) return size;
+  if (png_size(in, size) || jpeg_size(in, size)) {
+    check_image_pixels(path);
+    return size;
+  }
   const cv::Mat m = cv::imread(path, cv::IMREAD_UNCHANGED);
   TC_CHECK(!m.empty(), path, ": cannot decode image");
   return {m.cols, m.rows};
+}
+
+void check_image_pixels(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::pair<int, int> size;
+  if (!in.good() || !(png_size(in, size) || jpeg_size(in, size))) return;
+  const int64_t pixels = static_cast<int64_t>(size.first) * size.second;
+  TC_CHECK(pixels <= kMaxImagePixels, path, ": image is ", size.first, "x", size.second, " (", pixels,
+           " pixels): expected at most ", kMaxImagePixels, " (16384 x 16384)");
 }
 
 std::pair<int, int> common_image_size(const std::vector<std::string>& paths) {
@@ -78,8 +90,11 @@ std::pair<int, int> common_image_size(const std::vector<std::string>& paths) {
 
 void check_run_inputs(const Catalog& catalog, bool native_size) {
   std::vector<std::string> pooled;
+  // Every image's declared size before any is decoded (headers only).
+  for (const auto& r : catalog.train_pool()) check_image_pixels(r.path);
   for (const auto& cls : catalog.classes()) {
     const auto test = catalog.test_set(cls);  // fails naming <class>/test when empty
+    for (const auto& r : test) check_image_pixels(r.path);
     if (native_size) {
       std::vector<std::string> paths;
       for (const auto& r : catalog.train_set(cls)) paths.push_back(r.path), pooled.push_back(r.path);

@@ -10,6 +10,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "tailedcore/core/check.h"
+#include "tailedcore/data/input_check.h"
 
 namespace tc::data {
 namespace {
@@ -152,6 +153,7 @@ std::string first_line(const char* msg) {
 }
 
 cv::Mat decode(const std::string& path, int flags, const char* what) {
+  check_image_pixels(path);  // before the decoder allocates it
   const std::string bytes = read_bytes(path, what);
   TC_CHECK(!bytes.empty(), path, ": ", what, " file is empty");
   TC_CHECK(!is_jpeg(bytes) || !jpeg_is_truncated(bytes), path, ": cannot decode ", what,

@@ -125,4 +125,15 @@ std::vector<at::Tensor> alltoallv(Comm& comm, const std::vector<at::Tensor>& par
   return out;
 }
 
+at::Tensor gather_to(Comm& comm, const at::Tensor& local, int root) {
+  TC_CHECK(local.dim() >= 1, "gather_to: the tensor must have rank >= 1");
+  auto empty_shape = local.sizes().vec();
+  empty_shape[0] = 0;
+  std::vector<at::Tensor> parts(comm.size(), torch::empty(empty_shape, local.options()));
+  parts[root] = local;
+  auto got = alltoallv(comm, parts);
+  if (comm.rank() != root) return at::Tensor();
+  return torch::cat(got);
+}
+
 }  // namespace tc::dist

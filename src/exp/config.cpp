@@ -156,6 +156,11 @@ const std::vector<Field>& fields() {
         f.write = nullptr;
         return f;
       }(),
+      [&] {  // scheduling only: accepted, never written (not in the run hash)
+        auto f = field("model.greedy_checkpoint_s", model, &M::greedy_checkpoint_s);
+        f.write = nullptr;
+        return f;
+      }(),
       field("model.device", model, &M::device),
       // The reference's optional, unused key (SPEC 7): accepted and ignored.
       {"model.train_mode", [](Config&, const YAML::Node&, const std::string&) {}, nullptr},
@@ -248,6 +253,8 @@ void validate(const Config& c, const std::string& source) {
   index::index_types().parse(c.model.index, where("model.index"));
   TC_CHECK(std::isfinite(c.model.bank_memory_gb), where("model.bank_memory_gb"), " = ", c.model.bank_memory_gb,
            ": expected a finite number of GiB (<= 0: always replicate the bank)");
+  TC_CHECK(std::isfinite(c.model.greedy_checkpoint_s), where("model.greedy_checkpoint_s"), " = ",
+           c.model.greedy_checkpoint_s, ": expected a finite number of seconds (<= 0: no checkpoints)");
   check_choice(c.model.device, device_names(), where("model.device"));
 }
 
@@ -319,6 +326,18 @@ std::string to_yaml(const Config& c) {
   if (!section.empty()) out << YAML::EndMap;
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
+}
+
+std::string to_key_lines(const Config& c) {
+  std::string text;
+  for (const auto& f : fields()) {
+    if (!f.write) continue;
+    YAML::Emitter e;
+    e << YAML::Flow;  // a list on its key's line
+    f.write(c, e);
+    text += f.key + ": " + e.c_str() + "\n";
+  }
+  return text;
 }
 
 }  // namespace tc::exp

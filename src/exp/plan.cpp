@@ -60,6 +60,7 @@ Plan make_plan(const Config& cfg) {
   p.index.k = m.faiss_k_neighbor;
   p.index.seed = static_cast<uint64_t>(cfg.seed);
   p.bank_memory_bytes = m.bank_memory_gb * double(int64_t{1} << 30);
+  p.greedy_checkpoint_seconds = m.greedy_checkpoint_s;
 
   // One device per rank: the heavy products of every stage run there.
   p.device = resolve_device(m.device, device_environment(), (cfg.name.empty() ? "" : cfg.name + ": ") + "model.device");

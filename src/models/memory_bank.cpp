@@ -3,9 +3,13 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <functional>
+#include <memory>
+#include <vector>
 
 #include "tailedcore/core/check.h"
+#include "tailedcore/core/log.h"
+#include "tailedcore/dist/comm.h"
+#include "tailedcore/dist/exchange.h"
 #include "tailedcore/io/feature_rows.h"
 #include "tailedcore/io/hdf5.h"
 #include "tailedcore/sampling/coreset.h"
@@ -15,133 +19,140 @@ namespace tc::models {
 
 MemoryBank merge_banks(const MemoryBank& tail, const MemoryBank& head) {
   if (tail.rows() == 0) return head;
-  if (head.rows() == 0) {
-    MemoryBank out = tail;
-    out.tail_rows = tail.rows();
-    out.greedy_seed = -1;
-    out.tail_greedy_seed = tail.greedy_seed;
-    return out;
-  }
+  MemoryBank out = tail;
+  out.tail_rows = tail.rows();
+  out.tail_greedy_seed = tail.greedy_seed;
+  out.greedy_seed = -1;
+  if (head.rows() == 0) return out;
   TC_ASSERT(tail.weights.defined() == head.weights.defined(), "both banks weighted or neither");
-  MemoryBank out;
-  out.features = torch::cat({tail.features, head.features});
+  TC_ASSERT(tail.features.defined() == head.features.defined(), "both banks' features here or neither");
+  if (head.features.defined()) out.features = torch::cat({tail.features, head.features});
   out.source_rows = torch::cat({tail.source_rows, head.source_rows});
   if (head.weights.defined()) out.weights = torch::cat({tail.weights, head.weights});
-  out.tail_rows = tail.rows();
   out.greedy_seed = head.greedy_seed;
-  out.tail_greedy_seed = tail.greedy_seed;
   return out;
+}
+
+LocalRows LocalRows::of(const at::Tensor& local_in, int64_t first_row) {
+  TC_CHECK(local_in.dim() == 2, "greedy bank: rows must be [rows, dim]: got ", local_in.sizes());
+  const auto local = local_in.to(torch::kFloat32).contiguous();
+  return {first_row, local.size(0), local.size(1),
+          [local](int64_t first, int64_t count) { return local.narrow(0, first, count); }};
+}
+
+LocalRows LocalRows::of_file(const std::filesystem::path& path, const std::string& dataset, dist::Comm& comm) {
+  auto r = std::make_shared<io::H5Reader>(path);
+  const auto shape = r->shape(dataset);
+  TC_CHECK(shape.size() == 2, path.string(), ": /", dataset, " must be [rows, dim]");
+  const auto mine = dist::shard_range(shape[0], comm.rank(), comm.size());
+  const int64_t first_row = mine.begin;
+  return {first_row, mine.size(), shape[1], [r, dataset, first_row](int64_t first, int64_t count) {
+            auto rows = r->read_rows(dataset, first_row + first, count).to(torch::kFloat32);
+            io::check_finite_file_rows(*r, dataset, rows, first_row + first);  // a NaN row would fill the bank
+            return rows;
+          }};
 }
 
 namespace {
 
-// Rows [first, first + count) of the bank's source, float32.
-using RowReader = std::function<at::Tensor(int64_t first, int64_t count)>;
-
-// Calls fn(first_row, block, begin, end) for every block of `block_rows` rows
-// that holds at least one of `rows` (ascending); [begin, end) are the
-// positions in `rows` of the rows in that block.
-void for_blocks_holding(const RowReader& read, int64_t n, const at::Tensor& rows, int64_t block_rows,
+// Calls fn(first, block, begin, end) for every block of `block_rows` local
+// rows that holds at least one of `rows` (local, ascending); [begin, end) are
+// the positions in `rows` of the rows in that block. Only those blocks are read.
+void for_blocks_holding(const LocalRows& src, const at::Tensor& rows, int64_t block_rows,
                         const std::function<void(int64_t, const at::Tensor&, int64_t, int64_t)>& fn) {
   const auto row = rows.accessor<int64_t, 1>();
   const int64_t m = rows.size(0);
-  for (int64_t s = 0, next = 0; s < n && next < m; s += block_rows) {
-    const int64_t c = std::min(block_rows, n - s);
+  for (int64_t s = 0, next = 0; s < src.rows && next < m; s += block_rows) {
+    const int64_t c = std::min(block_rows, src.rows - s);
     int64_t end = next;
     while (end < m && row[end] < s + c) ++end;
     if (end == next) continue;
-    fn(s, read(s, c), next, end);
+    fn(s, src.read(s, c), next, end);
     next = end;
   }
 }
 
-// The greedy bank over the candidate rows of an [n, dim] source read block by
-// block: candidates are projected as read (the projection greedy_coreset
-// applies, row for row), the greedy runs on the projected rows, and a second
-// pass fetches only the chosen rows at full width.
-MemoryBank greedy_bank_blockwise(const std::string& source, int64_t n, int64_t dim, const RowReader& read,
-                                 const sampling::CoresetOptions& opts, dist::Comm& comm,
-                                 const at::Tensor& subset, int64_t block_rows) {
-  TC_CHECK(block_rows >= 1, "block_rows = ", block_rows, ": expected >= 1");
-  const auto candidates = subset.defined() ? subset.to(torch::kInt64).contiguous()
-                                           : torch::arange(n, torch::kInt64);
-  const int64_t nc = candidates.size(0);
-  if (nc == 0) return {};
-  TC_CHECK(candidates.min().item<int64_t>() >= 0 && candidates.max().item<int64_t>() < n, source,
-           ": a candidate row is outside its ", n, " rows");
-  TC_CHECK(nc == 1 || (candidates.narrow(0, 1, nc - 1) > candidates.narrow(0, 0, nc - 1)).all().item<bool>(),
-           "candidate rows of ", source, " must be ascending and distinct");
-  const bool projects = opts.proj_dim > 0 && opts.proj_dim != dim;
-  auto greedy_rows = torch::empty({nc, projects ? opts.proj_dim : dim}, torch::kFloat32);
-  for_blocks_holding(read, n, candidates, block_rows,
-                     [&](int64_t first, const at::Tensor& block, int64_t begin, int64_t end) {
-                       const auto rows = block.index_select(0, candidates.narrow(0, begin, end - begin) - first);
-                       greedy_rows.narrow(0, begin, end - begin)
-                           .copy_(projects ? sampling::project(rows, opts.proj_dim, opts.seed) : rows);
-                     });
-  auto greedy_opts = opts;
-  greedy_opts.proj_dim = 0;  // projected above (or none asked)
-  const auto sel = sampling::greedy_coreset(greedy_rows, greedy_opts, comm);
-  MemoryBank bank;
-  bank.source_rows = candidates.index_select(0, sel);
-  if (!projects) {
-    bank.features = greedy_rows.index_select(0, sel);
-    return bank;
-  }
-  greedy_rows = torch::Tensor();
-  // Each chosen row goes to its place in the selection order (`order`:
-  // selection positions sorted by source row).
-  const auto [chosen, order] = bank.source_rows.sort();
-  bank.features = torch::empty({chosen.size(0), dim}, torch::kFloat32);
-  for_blocks_holding(read, n, chosen, block_rows,
-                     [&](int64_t first, const at::Tensor& block, int64_t begin, int64_t end) {
-                       bank.features.index_copy_(
-                           0, order.narrow(0, begin, end - begin),
-                           block.index_select(0, chosen.narrow(0, begin, end - begin) - first));
-                     });
-  return bank;
-}
-
-MemoryBank with_seed(MemoryBank bank, const sampling::CoresetOptions& opts) {
-  if (bank.rows() > 0) bank.greedy_seed = static_cast<int64_t>(opts.seed);
-  return bank;
+// This rank's candidates: the rows of `subset` inside its block (a contiguous
+// run of the ascending list, so candidate positions are in rank order too), as
+// local rows.
+at::Tensor local_candidates(const LocalRows& src, const at::Tensor& subset) {
+  if (!subset.defined()) return torch::arange(src.rows, torch::kInt64);
+  const auto s = subset.to(torch::kInt64).contiguous();
+  const int64_t nc = s.size(0);
+  TC_CHECK(nc <= 1 || (s.narrow(0, 1, nc - 1) > s.narrow(0, 0, nc - 1)).all().item<bool>(),
+           "greedy bank: candidate rows must be ascending and distinct");
+  const int64_t lo = torch::searchsorted(s, torch::tensor({src.first_row}, torch::kInt64)).item<int64_t>();
+  const int64_t hi = torch::searchsorted(s, torch::tensor({src.first_row + src.rows}, torch::kInt64)).item<int64_t>();
+  return s.narrow(0, lo, hi - lo) - src.first_row;
 }
 
 }  // namespace
 
-MemoryBank greedy_bank(const at::Tensor& rows, const at::Tensor& subset,
-                       const sampling::CoresetOptions& opts, dist::Comm& comm, int64_t block_rows) {
-  TC_CHECK(rows.dim() == 2, "greedy bank: rows must be [rows, dim]: got ", rows.sizes());
-  if (rows.size(0) == 0) return {};
-  const auto source = rows.to(torch::kFloat32).contiguous();
-  if (!subset.defined()) {
-    // Every row a candidate: greedy_coreset projects each rank's own rows only.
-    MemoryBank bank;
-    bank.source_rows = sampling::greedy_coreset(source, opts, comm);
-    bank.features = source.index_select(0, bank.source_rows);
-    return with_seed(std::move(bank), opts);
+MemoryBank greedy_bank(const LocalRows& src, const at::Tensor& subset, const sampling::CoresetOptions& opts,
+                       dist::Comm& comm, sampling::GreedyStats* stats, int64_t block_rows,
+                       const sampling::GreedyCheckpoint& checkpoint) {
+  TC_CHECK(block_rows >= 1, "block_rows = ", block_rows, ": expected >= 1");
+  const int64_t n = comm.allreduce(torch::tensor({src.rows}, torch::kInt64), dist::ReduceOp::kSum).item<int64_t>();
+  if (subset.defined() && subset.numel())
+    TC_CHECK(subset.min().item<int64_t>() >= 0 && subset.max().item<int64_t>() < n,
+             "greedy bank: a candidate row is outside the ", n, " rows");
+  const auto cand = local_candidates(src, subset);
+  const int64_t total = comm.allreduce(torch::tensor({cand.size(0)}, torch::kInt64), dist::ReduceOp::kSum).item<int64_t>();
+  if (total == 0) {  // e.g. LOF kept nothing: an empty bank, no greedy
+    MemoryBank empty;
+    empty.source_rows = torch::empty({0}, torch::kInt64);
+    return empty;
   }
-  return with_seed(greedy_bank_blockwise(
-                       "the feature rows", source.size(0), source.size(1),
-                       [&](int64_t first, int64_t count) { return source.narrow(0, first, count); }, opts,
-                       comm, subset, block_rows),
-                   opts);
-}
-
-MemoryBank greedy_bank_from_file(const std::filesystem::path& path, const std::string& dataset,
-                                 const sampling::CoresetOptions& opts, dist::Comm& comm,
-                                 const at::Tensor& subset, int64_t block_rows) {
-  const io::H5Reader r(path);
-  const auto shape = r.shape(dataset);
-  TC_CHECK(shape.size() == 2, path.string(), ": /", dataset, " must be [rows, dim]");
-  return with_seed(greedy_bank_blockwise(
-      path.string() + " /" + dataset, shape[0], shape[1],
-      [&](int64_t first, int64_t count) {
-        auto rows = r.read_rows(dataset, first, count).to(torch::kFloat32);
-        io::check_finite_file_rows(r, dataset, rows, first);  // a NaN row would fill the bank
-        return rows;
-      },
-      opts, comm, subset, block_rows), opts);
+  const int64_t dim = comm.allreduce(torch::tensor({src.dim}, torch::kInt64), dist::ReduceOp::kMax).item<int64_t>();
+  const bool projects = opts.proj_dim > 0 && opts.proj_dim != dim;
+  const int64_t gd = projects ? opts.proj_dim : dim;
+  // The candidates as the greedy sees them, projected block by block as read.
+  auto greedy_rows = torch::empty({cand.size(0), gd}, torch::kFloat32);
+  for_blocks_holding(src, cand, block_rows, [&](int64_t first, const at::Tensor& block, int64_t begin, int64_t end) {
+    const auto rows = block.index_select(0, cand.narrow(0, begin, end - begin) - first);
+    greedy_rows.narrow(0, begin, end - begin).copy_(projects ? sampling::project(rows, opts.proj_dim, opts.seed) : rows);
+  });
+  auto greedy_opts = opts;
+  greedy_opts.proj_dim = 0;  // projected above
+  sampling::GreedyStats own_stats;
+  if (!stats) stats = &own_stats;
+  // Positions in the global candidate list (candidates of lower ranks first).
+  const auto pos = sampling::greedy_coreset(greedy_rows, greedy_opts, comm, stats, checkpoint);
+  if (comm.rank() == 0)
+    core::log_info("greedy: ", pos.size(0), " centres of ", total, " candidates (", gd, "-d) on ", comm.size(),
+                   " ranks: ", stats->seconds, " s, ", stats->steps, " steps of one fused pick each (",
+                   stats->bytes_per_step, " bytes sent and ", stats->bytes_per_step * comm.size(),
+                   " received per rank a step), ", stats->read_percent, " % of rank 0's row visits read a row",
+                   stats->checkpoints ? ", " + std::to_string(stats->checkpoints) + " checkpoints of " +
+                                            std::to_string(stats->checkpoint_bytes) + " bytes on rank 0"
+                                      : std::string(),
+                   stats->resumed_at ? ", resumed at centre " + std::to_string(stats->resumed_at) : std::string());
+  greedy_rows = torch::Tensor();
+  const auto cand_counts = comm.allgather(torch::tensor({cand.size(0)}, torch::kInt64));
+  const int64_t cand_begin = cand_counts.narrow(0, 0, comm.rank()).sum().item<int64_t>();
+  // This rank's chosen candidates, in ascending candidate position (rank order).
+  const auto [sorted, order] = pos.sort();
+  const auto my_pos = sorted.masked_select((sorted >= cand_begin) & (sorted < cand_begin + cand.size(0))) - cand_begin;
+  const auto my_local = cand.index_select(0, my_pos);  // ascending local rows
+  // Their full-width rows, read again from the source (only the blocks holding them).
+  auto my_rows = torch::empty({my_local.size(0), dim}, torch::kFloat32);
+  for_blocks_holding(src, my_local, block_rows, [&](int64_t first, const at::Tensor& block, int64_t begin, int64_t end) {
+    my_rows.narrow(0, begin, end - begin).copy_(block.index_select(0, my_local.narrow(0, begin, end - begin) - first));
+  });
+  MemoryBank bank;
+  bank.greedy_seed = static_cast<int64_t>(opts.seed);
+  // Global source rows on every rank (8 bytes a centre); the rows themselves
+  // only to rank 0, which writes the bank: no other rank holds it.
+  bank.source_rows = torch::empty({pos.size(0)}, torch::kInt64);
+  bank.source_rows.index_copy_(0, order, comm.allgatherv(my_local + src.first_row));
+  const auto gathered = dist::gather_to(comm, my_rows, 0);
+  if (comm.rank() == 0) {
+    TC_ASSERT(gathered.size(0) == pos.size(0), "greedy bank: ", gathered.size(0), " chosen rows gathered for ",
+              pos.size(0), " centres");
+    bank.features = torch::empty({pos.size(0), dim}, torch::kFloat32);
+    bank.features.index_copy_(0, order, gathered);
+  }
+  return bank;
 }
 
 }  // namespace tc::models

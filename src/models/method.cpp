@@ -8,7 +8,7 @@
 #include "tailedcore/core/names.h"
 #include "tailedcore/exp/plan.h"
 #include "tailedcore/models/scorer.h"
-#include "tailedcore/sampling/sharded.h"
+#include "tailedcore/sampling/lof.h"
 
 namespace tc::models {
 
@@ -65,7 +65,7 @@ int64_t projection_seed(const sampling::LofOptions& o) {
 
 NoiseScores Method::noise_scores(const at::Tensor& patches, int64_t patches_per_image,
                                  const exp::Plan& plan, dist::Comm& comm) const {
-  return {sampling::patchwise_lof_sharded(patches, patches_per_image, plan.lof, comm), "lof",
+  return {sampling::patchwise_lof(patches, patches_per_image, plan.lof, comm), "lof",
           projection_seed(plan.lof)};
 }
 

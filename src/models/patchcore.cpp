@@ -2,7 +2,6 @@
 #include <memory>
 
 #include "tailedcore/exp/plan.h"
-#include "tailedcore/models/bank_sharded.h"
 #include "tailedcore/models/method.h"
 
 namespace tc::models {
@@ -15,7 +14,8 @@ class PatchCore final : public Method {
     return {StageId::kFeatures, StageId::kCoreset, StageId::kTestFeatures, StageId::kScores};
   }
   MemoryBank fit(const FitInputs& in, const exp::Plan& plan, dist::Comm& comm) const override {
-    return greedy_bank_sharded(in.patches, in.first_row, {}, plan.head_coreset, comm);
+    return greedy_bank(LocalRows::of(in.patches, in.first_row), {}, plan.head_coreset, comm, nullptr, int64_t{1} << 16,
+                       in.checkpoint.branch("head"));
   }
 };
 

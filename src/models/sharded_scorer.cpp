@@ -6,6 +6,7 @@
 
 #include "tailedcore/core/check.h"
 #include "tailedcore/dist/comm.h"
+#include "tailedcore/dist/exchange.h"
 #include "tailedcore/io/hdf5.h"
 
 namespace tc::models {
@@ -22,14 +23,15 @@ ShardedScorer::ShardedScorer(MemoryBank local, int64_t first_row, const index::I
       comm.allreduce(torch::tensor({local_.rows()}, torch::kInt64), dist::ReduceOp::kSum).item<int64_t>();
   TC_CHECK(total > 0, "scores: the memory bank is empty");
   k_ = std::min(opts.k, total);
+  const int64_t width = local_.features.defined() ? local_.features.size(1) : 0;
+  dim_ = comm.allreduce(torch::tensor({width}, torch::kInt64), dist::ReduceOp::kMax).item<int64_t>();
   if (local_.rows() > 0) nn_ = std::make_unique<index::NearestNeighbors>(local_.features, opts);
 }
 
 ShardedScorer::~ShardedScorer() = default;
 
-at::Tensor ShardedScorer::score_patches(const at::Tensor& queries) const {
+std::pair<at::Tensor, at::Tensor> ShardedScorer::local_nearest(const at::Tensor& queries) const {
   const int64_t n = queries.size(0), k = k_;
-  // This rank's k nearest (fewer rows than k: padded with +inf) and their weighted distances.
   auto d = torch::full({n, k}, std::numeric_limits<float>::infinity());
   auto wd = torch::zeros({n, k});
   if (nn_ && n > 0) {
@@ -40,14 +42,38 @@ at::Tensor ShardedScorer::score_patches(const at::Tensor& queries) const {
     if (local_.weights.defined()) v = v * local_.weights.index_select(0, found.indices.flatten()).view_as(v);
     wd.narrow(1, 0, kk).copy_(v);
   }
-  // Every rank's candidates, [ranks, n, k] each; per query the k smallest
-  // distances, the lower rank first among equal ones (a stable sort over
-  // rank-major candidates).
-  const int R = comm_.size();
-  const auto all_d = comm_.allgather(d.unsqueeze(0)).permute({1, 0, 2}).reshape({n, R * k});
-  const auto all_w = comm_.allgather(wd.unsqueeze(0)).permute({1, 0, 2}).reshape({n, R * k});
-  const auto order = std::get<1>(all_d.sort(/*stable=*/true, /*dim=*/1, /*descending=*/false)).narrow(1, 0, k);
-  return all_w.gather(1, order).mean(1);
+  return {d, wd};
+}
+
+at::Tensor ShardedScorer::score_own(const at::Tensor& queries) const {
+  const int R = comm_.size(), me = comm_.rank();
+  const int64_t k = k_, D = dim_, n = queries.size(0);
+  TC_CHECK(n == 0 || queries.size(1) == D, "scores: queries of width ", queries.size(1), " for a bank of width ", D);
+  // The block this rank holds: queries, and every rank's candidates in rank-major columns.
+  auto q = n ? queries.to(torch::kFloat32).contiguous() : torch::empty({0, D});
+  auto d = torch::full({n, R * k}, std::numeric_limits<float>::infinity());
+  auto w = torch::zeros({n, R * k});
+  const int next = (me + 1) % R, prev = (me + R - 1) % R;
+  for (int hop = 0; hop < R; ++hop) {
+    const auto [ld, lw] = local_nearest(q);
+    d.narrow(1, me * k, k).copy_(ld);
+    w.narrow(1, me * k, k).copy_(lw);
+    // On to the next rank; after R searches the block is one hop before its
+    // owner, and only the candidates travel the last hop.
+    const bool home = hop == R - 1;
+    const auto packed = home ? torch::cat({d, w}, 1) : torch::cat({q, d, w}, 1);
+    std::vector<at::Tensor> parts(R, torch::empty({0, packed.size(1)}));
+    parts[next] = packed;
+    const auto got = dist::alltoallv(comm_, parts)[prev];
+    const int64_t off = home ? 0 : D;
+    if (!home) q = got.narrow(1, 0, D).contiguous();
+    d = got.narrow(1, off, R * k).contiguous();
+    w = got.narrow(1, off + R * k, R * k).contiguous();
+  }
+  // Per query the k smallest distances, the lower rank first among equal
+  // ones (a stable sort over rank-major candidates).
+  const auto order = std::get<1>(d.sort(/*stable=*/true, /*dim=*/1, /*descending=*/false)).narrow(1, 0, k);
+  return w.gather(1, order).mean(1);
 }
 
 MemoryBank read_bank_block(const std::filesystem::path& path, dist::Comm& comm, int64_t& first_row) {

@@ -7,7 +7,6 @@
 
 #include "tailedcore/core/check.h"
 #include "tailedcore/exp/plan.h"
-#include "tailedcore/models/bank_sharded.h"
 #include "tailedcore/models/method.h"
 
 namespace tc::models {
@@ -21,7 +20,11 @@ class SoftPatch final : public Method {
   }
   MemoryBank fit(const FitInputs& in, const exp::Plan& plan, dist::Comm& comm) const override {
     TC_ASSERT(in.lof != nullptr, "softpatch fits on LOF scores");
-    auto bank = greedy_bank_sharded(in.patches, in.first_row, in.lof->kept_indices, plan.head_coreset, comm);
+    TC_CHECK(in.lof->kept_indices.numel() > 0, "softpatch: LOF kept none of the ", in.lof->scores.numel(),
+             " training patches (their scores are NaN or all equal, so none is below the model.lof_keep quantile): "
+             "expected some patches to build the bank from");
+    auto bank = greedy_bank(LocalRows::of(in.patches, in.first_row), in.lof->kept_indices, plan.head_coreset, comm,
+                            nullptr, int64_t{1} << 16, in.checkpoint.branch("head"));
     bank.weights = in.lof->scores.index_select(0, bank.source_rows);
     return bank;
   }

@@ -8,7 +8,6 @@
 #include "tailedcore/core/check.h"
 #include "tailedcore/exp/plan.h"
 #include "tailedcore/dist/comm.h"
-#include "tailedcore/models/bank_sharded.h"
 #include "tailedcore/models/method.h"
 #include "tailedcore/sampling/tailed_lof.h"
 
@@ -27,17 +26,18 @@ class TailedCore final : public Method {
   NoiseScores noise_scores(const at::Tensor& patches, int64_t patches_per_image, const exp::Plan& plan,
                            dist::Comm& comm) const override {
     if (!plan.tail_lof) return Method::noise_scores(patches, patches_per_image, plan, comm);
-    // TailedLOF: LOF times the few-shot score of each patch position. Not
-    // sharded yet: its patch-wise class sizes read every row, so the rows are
-    // gathered here (tail_lof: false, the configs' default, gathers nothing).
-    return {sampling::tailed_lof(comm.allgatherv(patches), patches_per_image, plan.lof, plan.tail_rule, comm),
-            "tailed_lof", projection_seed(plan.lof)};
+    // TailedLOF: LOF times the few-shot score of each patch position.
+    return {sampling::tailed_lof(patches, patches_per_image, plan.lof, plan.tail_rule, comm), "tailed_lof",
+            projection_seed(plan.lof)};
   }
   MemoryBank fit(const FitInputs& in, const exp::Plan& plan, dist::Comm& comm) const override {
     TC_ASSERT(in.lof != nullptr, "tailedcore fits its head on LOF scores");
-    auto head = greedy_bank_sharded(in.patches, in.first_row, in.lof->kept_indices, plan.head_coreset, comm);
+    auto head = greedy_bank(LocalRows::of(in.patches, in.first_row), in.lof->kept_indices, plan.head_coreset, comm,
+                            nullptr, int64_t{1} << 16, in.checkpoint.branch("head"));
     if (in.tail_features.empty()) return head;
-    const auto tail = greedy_bank_from_file(in.tail_features, "features", plan.tail_coreset, comm);
+    // Each rank reads only its block of tail_features.h5.
+    const auto tail = greedy_bank(LocalRows::of_file(in.tail_features, "features", comm), {}, plan.tail_coreset, comm,
+                                  nullptr, int64_t{1} << 16, in.checkpoint.branch("tail"));
     return merge_banks(tail, head);
   }
 };

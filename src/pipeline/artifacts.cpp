@@ -11,16 +11,6 @@
 namespace tc::pipeline {
 namespace fs = std::filesystem;
 
-void write_features(const fs::path& path, const std::string& key, const FeatureSet& f,
-                    const std::vector<data::ImageRecord>& records, io::DType dtype,
-                    const std::string& backbone) {
-  io::H5Writer w(path, "features", key);
-  w.create("features", dtype, {f.patches.size(0), f.patches.size(1)});
-  w.write_rows("features", 0, f.patches);
-  write_feature_metadata(w, f.embeddings, records, f.h, f.w, backbone);
-  w.commit();
-}
-
 FeatureSet read_features(const fs::path& path, const std::string& dataset) {
   io::H5Reader r(path);
   r.expect_shape(dataset, {-1, -1});
@@ -110,23 +100,6 @@ models::MemoryBank read_bank(const fs::path& path) {
   }
   bank.tail_rows = r.has_attr("tail_rows") ? r.attr_int("tail_rows") : 0;
   return bank;
-}
-
-TestFeaturesWriter::TestFeaturesWriter(const fs::path& path, const std::string& key, io::DType dtype)
-    : w_(path, "test_features", key), dtype_(dtype) {}
-
-void TestFeaturesWriter::add_class(const std::string& cls, const FeatureSet& f,
-                                   const std::vector<std::string>& image_paths) {
-  w_.create(cls + "/features", dtype_, {f.patches.size(0), f.patches.size(1)});
-  w_.write_rows(cls + "/features", 0, f.patches);
-  w_.write(cls + "/gt_masks", f.masks);
-  w_.write_strings(cls + "/image_paths", image_paths);
-}
-
-void TestFeaturesWriter::commit(int64_t h, int64_t w) {
-  w_.set_attr("feature_h", h);
-  w_.set_attr("feature_w", w);
-  w_.commit();
 }
 
 TestFeaturesReader::TestFeaturesReader(const fs::path& path)

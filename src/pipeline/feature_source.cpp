@@ -79,7 +79,9 @@ features::PatchEmbedder& FeatureSource::embedder(bool with_embeddings) {
 FeatureSet FeatureSource::extract_block(const std::vector<data::ImageRecord>& records,
                                        bool with_embeddings, bool with_masks, const char* label) {
   auto& emb = embedder(with_embeddings);
-  std::vector<torch::Tensor> patches, embeddings, masks;
+  std::vector<torch::Tensor> embeddings, masks;
+  torch::Tensor patches;  // the block's rows, sized at the first batch: no copy of them is ever made
+  int64_t filled = 0;
   FeatureSet out;
   if (!records.empty()) {
     data::BatchLoader loader(records, plan_.transform, plan_.batch_size, with_masks,
@@ -87,7 +89,15 @@ FeatureSet FeatureSource::extract_block(const std::vector<data::ImageRecord>& re
     core::Progress progress(label, static_cast<int64_t>(records.size()));
     while (auto batch = loader.next()) {
       auto o = to_host(emb.embed(batch->images.to(plan_.device)));
-      patches.push_back(o.patches);
+      const int64_t per_image = o.patches.size(0) / std::max<int64_t>(1, batch->images.size(0));
+      if (!patches.defined())
+        patches = torch::empty({static_cast<int64_t>(records.size()) * per_image, o.patches.size(1)},
+                               o.patches.options());
+      TC_CHECK(filled + o.patches.size(0) <= patches.size(0), label, ": a batch of ", o.patches.size(0),
+               " rows does not fit the ", patches.size(0), " rows of ", records.size(), " images of ", per_image,
+               " patches (images of different sizes in one block)");
+      patches.narrow(0, filled, o.patches.size(0)).copy_(o.patches);
+      filled += o.patches.size(0);
       if (with_embeddings) embeddings.push_back(o.embeddings);
       if (with_masks) masks.push_back(batch->masks);
       out.h = o.h;
@@ -101,7 +111,7 @@ FeatureSet FeatureSource::extract_block(const std::vector<data::ImageRecord>& re
   auto hw = comm_.allreduce(torch::tensor({out.h, out.w, mask_h, mask_w}), dist::ReduceOp::kMax);
   out.h = hw[0].item<int64_t>();
   out.w = hw[1].item<int64_t>();
-  out.patches = patches.empty() ? torch::empty({0, plan_.embedder.target_dim}) : torch::cat(patches);
+  out.patches = patches.defined() ? patches.narrow(0, 0, filled) : torch::empty({0, plan_.embedder.target_dim});
   if (with_embeddings) {
     // Ranks without images need the embedding width for the gather.
     const int64_t local_dim = embeddings.empty() ? 0 : embeddings[0].size(1);
@@ -112,16 +122,6 @@ FeatureSet FeatureSource::extract_block(const std::vector<data::ImageRecord>& re
     out.masks = masks.empty() ? torch::empty({0, hw[2].item<int64_t>(), hw[3].item<int64_t>()}, torch::kUInt8)
                               : torch::cat(masks);
   return out;
-}
-
-FeatureSet FeatureSource::train_features(const std::vector<data::ImageRecord>& records,
-                                        bool with_embeddings, dist::Comm& comm) {
-  const auto mine = slice(records, dist::shard_range(records.size(), comm.rank(), comm.size()));
-  FeatureSet local = extract_block(mine, with_embeddings, false, "extract train");
-  FeatureSet all = local;
-  all.patches = comm.allgatherv(local.patches);
-  if (with_embeddings) all.embeddings = comm.allgatherv(local.embeddings);
-  return all;
 }
 
 FeatureSet FeatureSource::train_shard(const std::vector<data::ImageRecord>& records, bool with_embeddings,

@@ -11,9 +11,11 @@
 #include "tailedcore/core/finite.h"
 #include "tailedcore/core/log.h"
 #include "tailedcore/core/runtime.h"
+#include "tailedcore/core/usage.h"
 #include "tailedcore/data/catalog.h"
 #include "tailedcore/data/input_check.h"
 #include "tailedcore/dist/comm.h"
+#include "tailedcore/dist/same_plan.h"
 #include "tailedcore/exp/device.h"
 #include "tailedcore/exp/plan.h"
 #include "tailedcore/models/method.h"
@@ -41,6 +43,21 @@ void check_finite_predictions(const models::ClassPredictions& p, const fs::path&
   core::check_finite_rows(p.maps, 1, name, file.string() + " /" + p.class_name + "/anomaly_maps");
 }
 
+
+// The input listing with each line's last field (the mtime) left out: copies
+// of one data set on other nodes have other mtimes and the same files.
+std::string without_mtimes(const std::string& listing) {
+  std::string out;
+  size_t start = 0;
+  while (start < listing.size()) {
+    size_t end = listing.find('\n', start);
+    if (end == std::string::npos) end = listing.size();
+    const std::string line = listing.substr(start, end - start);
+    out += line.substr(0, std::min(line.size(), line.rfind(' '))) + "\n";
+    start = end + 1;
+  }
+  return out;
+}
 
 // A run id or data set name becomes one folder level under --out.
 void check_folder_name(const std::string& name, const std::string& what) {
@@ -78,6 +95,14 @@ RunSummary run_experiment(const RunOptions& opts, dist::Comm& world) {
   const int threads = core::set_thread_count(opts.threads);
   const exp::Config cfg = exp::load_config(opts.config_path, opts.overrides);
   const exp::Plan plan = exp::make_plan(cfg);
+  // Before the first collective: every rank runs the same plan (or all stop, naming the difference).
+  dist::check_same_plan(world,
+                        exp::to_key_lines(cfg) +  // and the keys outside the run hash that set collectives:
+                            "model.bank_memory_gb: " + std::to_string(cfg.model.bank_memory_gb) +
+                            "\nmodel.greedy_checkpoint_s: " + std::to_string(cfg.model.greedy_checkpoint_s) + "\ndata: " + opts.data_dir.lexically_normal().string() +
+                            "\nout: " + opts.out_root.lexically_normal().string() + "\nrun_id: " + opts.run_id +
+                            "\ndataset_name: " + opts.dataset_name + "\nstop_after: " + opts.stop_after + "\n",
+                        opts.config_path.string());
   // model.device: the rank's device; NCCL between the ranks when they are on GPUs.
   const auto device_comm = exp::start_on_device(plan.device, world);
   dist::Comm& comm = device_comm ? *device_comm : world;
@@ -129,6 +154,8 @@ RunSummary run_in_folder(const RunOptions& opts, const exp::Plan& plan, const mo
   // The cache keys cover every input file (size, mtime) and the weights'
   // digest, so a changed input is recomputed.
   const auto inputs = list_inputs(catalog, plan.config.model.backbone_weights);
+  // The same files on every rank (node-local copies of the data can differ).
+  dist::check_same_plan(comm, without_mtimes(inputs.text), opts.data_dir.string() + " (the input files)");
   if (comm.rank() == 0) record_inputs(summary.run_dir, inputs);
   const fs::path dataset_dir = summary.run_dir.parent_path().parent_path();  // <out>/<dataset>
 
@@ -169,6 +196,9 @@ RunSummary run_in_folder(const RunOptions& opts, const exp::Plan& plan, const mo
     write_results(summary, combined, data::images_per_class(train), plan.transform, opts.pictures_per_class);
   }
   comm.barrier();
+  // Per rank with TAILEDCORE_LOG_ALL_RANKS=1 (tests/bench/scaling_rss.sh reads it).
+  const auto u = core::usage();
+  core::log_info("run done: read ", u.bytes_read >> 20, " MiB in all; peak RSS ", u.peak_rss >> 20, " MiB");
   if (comm.rank() == 0) core::set_log_file("");
   return summary;
 }

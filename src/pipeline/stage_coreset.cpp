@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "tailedcore/dist/comm.h"
+#include "tailedcore/exp/plan.h"
 #include "tailedcore/pipeline/stage.h"
 #include "tailedcore/pipeline/stage_cache.h"
 
@@ -24,8 +25,14 @@ void run(StageContext& ctx) {
   if (runs(ctx, models::StageId::kLof)) in.lof = &ctx.lof;
   if (runs(ctx, models::StageId::kTailFeatures))
     in.tail_features = ctx.cache.path(models::stage_name(models::StageId::kTailFeatures));
+  // The greedy's checkpoints (coreset-<branch>.rank-<r>-of-<R>.ckpt beside the
+  // artifact) make a preempted run resume mid-greedy; the key is the run's.
+  in.checkpoint = {ctx.cache.dir() / name(), ctx.cache.config_hash(), ctx.plan.greedy_checkpoint_seconds};
   const auto bank = ctx.method.fit(in, ctx.plan, ctx.comm);
-  if (ctx.comm.rank() == 0) write_bank(ctx.cache.path(name()), ctx.cache.config_hash(), bank, ctx.method.name());
+  if (ctx.comm.rank() == 0) {
+    write_bank(ctx.cache.path(name()), ctx.cache.config_hash(), bank, ctx.method.name());
+    in.checkpoint.remove_files();  // the artifact holds the result now
+  }
 }
 
 }  // namespace

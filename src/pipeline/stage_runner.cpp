@@ -5,6 +5,7 @@
 
 #include "tailedcore/core/check.h"
 #include "tailedcore/core/log.h"
+#include "tailedcore/core/usage.h"
 #include "tailedcore/data/catalog.h"
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/pipeline/stage_cache.h"
@@ -15,7 +16,8 @@ StageTimer::StageTimer(RunSummary& summary, std::string name)
     : summary_(summary),
       name_(std::move(name)),
       start_(std::chrono::steady_clock::now()),
-      exceptions_(std::uncaught_exceptions()) {
+      exceptions_(std::uncaught_exceptions()),
+      read_at_start_(core::usage().bytes_read) {
   core::log_info("stage ", name_, " ...");
 }
 
@@ -26,7 +28,10 @@ StageTimer::~StageTimer() {
     return;
   }
   summary_.stage_seconds.emplace_back(name_, s);
-  core::log_info("stage ", name_, " done in ", s, " s");
+  // Per rank with TAILEDCORE_LOG_ALL_RANKS=1 (tests/bench/scaling_rss.sh reads these).
+  const auto u = core::usage();
+  core::log_info("stage ", name_, " done in ", s, " s (read ", (u.bytes_read - read_at_start_) >> 20,
+                 " MiB; peak RSS so far ", u.peak_rss >> 20, " MiB)");
 }
 
 namespace {

@@ -8,6 +8,7 @@
 #include "tailedcore/core/log.h"
 #include "tailedcore/data/catalog.h"
 #include "tailedcore/dist/comm.h"
+#include "tailedcore/dist/exchange.h"
 #include "tailedcore/exp/plan.h"
 #include "tailedcore/index/nearest.h"
 #include "tailedcore/models/scorer.h"
@@ -35,20 +36,23 @@ void record_ivf_recall(const StageContext& ctx, const models::Scorer& scorer, co
   w.set_attr("ivf_recall_at_1", recall);
 }
 
-// Sharded bank: every rank scores every test image of the class against its
-// part (images a block at a time), and keeps its own images' patch scores.
+// Sharded bank: each rank reads its own images of the class (a block at a
+// time) and their queries travel around the ranks (ShardedScorer::score_own):
+// every test row is read once in the job.
 at::Tensor sharded_patch_scores(const models::ShardedScorer& scorer, const TestFeaturesReader& test,
-                                const std::string& cls, int64_t n, dist::Range mine) {
+                                const std::string& cls, dist::Range mine, dist::Comm& comm) {
   const int64_t per_image = test.h() * test.w();
   const int64_t images_per_block = std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, per_image));
+  const int64_t blocks = (mine.size() + images_per_block - 1) / images_per_block;
+  const int64_t rounds = comm.allreduce(torch::tensor({blocks}, torch::kInt64), dist::ReduceOp::kMax).item<int64_t>();
   std::vector<torch::Tensor> parts;
-  for (int64_t first = 0; first < n; first += images_per_block) {
-    const int64_t c = std::min(images_per_block, n - first);
-    const auto q = test.file().read_rows(cls + "/features", first * per_image, c * per_image).to(torch::kFloat32);
-    const auto s = scorer.score_patches(q);
-    // Only this rank's images are kept.
-    const int64_t lo = std::max(first, mine.begin), hi = std::min(first + c, mine.end);
-    if (lo < hi) parts.push_back(s.narrow(0, (lo - first) * per_image, (hi - lo) * per_image));
+  for (int64_t b = 0; b < rounds; ++b) {
+    const int64_t first = mine.begin + b * images_per_block;
+    const int64_t c = std::max<int64_t>(0, std::min(images_per_block, mine.end - first));
+    const auto q = c ? test.file().read_rows(cls + "/features", first * per_image, c * per_image).to(torch::kFloat32)
+                     : torch::empty({0, scorer.dim()});
+    const auto s = scorer.score_own(q);
+    if (c) parts.push_back(s);
   }
   return parts.empty() ? torch::empty({0}) : torch::cat(parts);
 }
@@ -89,19 +93,22 @@ void run(StageContext& ctx) {
     const auto records = ctx.catalog.test_set(cls);
     const int64_t n = static_cast<int64_t>(records.size());
     const auto mine = dist::shard_range(n, ctx.comm.rank(), ctx.comm.size());
-    const auto block = test.images(cls, mine.begin, mine.size());
-    auto patch_scores = sharded                 ? sharded_patch_scores(*sharded, test, cls, n, mine)
+    // Replicated: this rank's images against the whole bank; sharded: see above.
+    const auto block = sharded ? FeatureSet{} : test.images(cls, mine.begin, mine.size());
+    const auto mask_shape = test.file().shape(cls + "/gt_masks");  // [n, H, W]: the maps' size
+    auto patch_scores = sharded                 ? sharded_patch_scores(*sharded, test, cls, mine, ctx.comm)
                         : block.patches.size(0) ? scorer->score_patches(block.patches)
                                                 : torch::empty({0});
     // Upsampling and blur on the rank's device; the maps come back for the gather.
-    auto pred = models::to_predictions(patch_scores.to(ctx.plan.device), mine.size(), h, wd, block.masks.size(1),
-                                       block.masks.size(2));
+    auto pred = models::to_predictions(patch_scores.to(ctx.plan.device), mine.size(), h, wd, mask_shape.at(1),
+                                       mask_shape.at(2));
     pred.image_scores = pred.image_scores.to(torch::kCPU);
     pred.maps = pred.maps.to(torch::kCPU);
     models::ClassPredictions all;
     all.class_name = cls;
-    all.image_scores = ctx.comm.allgatherv(pred.image_scores);
-    all.maps = ctx.comm.allgatherv(pred.maps);  // float32: the metrics' input
+    // To rank 0 only, which writes scores.h5 (maps are n x H x W floats a class).
+    all.image_scores = dist::gather_to(ctx.comm, pred.image_scores, 0);
+    all.maps = dist::gather_to(ctx.comm, pred.maps, 0);  // float32: the metrics' input
     if (!w) continue;
     all.labels = torch::empty({n}, torch::kUInt8);
     for (int64_t i = 0; i < n; ++i) all.labels[i] = records[i].is_anomaly ? 1 : 0;

@@ -4,6 +4,9 @@
 
 #include <memory>
 
+#include "tailedcore/core/log.h"
+#include "tailedcore/data/catalog.h"
+#include "tailedcore/data/transforms.h"
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/exp/plan.h"
 #include "tailedcore/pipeline/feature_shards.h"
@@ -17,7 +20,16 @@ namespace {
 const std::string& name() { return models::stage_name(models::StageId::kTailFeatures); }
 
 void run(StageContext& ctx) {
-  const auto& spec = ctx.plan.tail_augment;
+  auto spec = ctx.plan.tail_augment;
+  if (!spec.from_uncropped && spec.angle_step > 0 && ctx.tail.numel() > 0) {
+    // rotflip turns the crop by quarter turns: a non-square image keeps its
+    // shape only at 0 and 180 degrees (the reference would fail there).
+    const auto img = data::load_image(ctx.train[ctx.tail[0].item<int64_t>()].path, ctx.plan.transform);
+    spec = data::for_image_shape(spec, img.size(-2), img.size(-1));
+    if (!spec.quarter_turns)
+      core::log_warn(spec.name, " on ", img.size(-2), "x", img.size(-1), " (non-square) images: only the ",
+                     spec.views(), " views that keep the shape (flip, 180, 180 + flip), not the 90 and 270 degree ones");
+  }
   const auto& f = ctx.train_features;
   const int64_t P = f.per_image();
   // The tail images' own rows first (ascending image order), then the views,

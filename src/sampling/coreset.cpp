@@ -4,15 +4,19 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
 #include <random>
+#include <vector>
 
 #include "tailedcore/core/check.h"
 #include "tailedcore/core/log.h"
 #include "tailedcore/core/progress.h"
 #include "tailedcore/dist/comm.h"
+#include "tailedcore/dist/exchange.h"
+#include "tailedcore/sampling/greedy_checkpoint.h"
 #include "tailedcore/sampling/greedy_device.h"
 #include "tailedcore/sampling/greedy_kernel.h"
 #include "tailedcore/sampling/greedy_stepper.h"
@@ -38,55 +42,130 @@ BlockMax update_min_distances(const float* rows, int64_t b, int64_t d, const flo
   return update_min_distances_torch_order(rows, b, d, centre, min_dist, threads);
 }
 
-at::Tensor greedy_coreset(const at::Tensor& features, const CoresetOptions& opts, dist::Comm& comm) {
-  TC_CHECK(features.dim() == 2, "greedy coreset: features must be [rows, dim]: got ", features.sizes());
-  const int64_t n = features.size(0);
-  TC_CHECK(n > 0, "greedy coreset: the feature bank is empty");
+namespace {
+
+// Every rank's row count, in rank order.
+std::vector<int64_t> rows_per_rank(int64_t rows, dist::Comm& comm) {
+  const auto all = comm.allgather(torch::tensor({rows}, torch::kInt64));
+  return {all.data_ptr<int64_t>(), all.data_ptr<int64_t>() + all.numel()};
+}
+
+// float32 distances of rows of norm at most r are at most 2r, summed as
+// squares: past sqrt(FLT_MAX) / 2 they overflow to inf, every min-distance
+// ties and the greedy would pick rows in index order.
+void check_distances_fit_float32(const torch::Tensor& rows, dist::Comm& comm) {
+  const double local = rows.size(0) ? rows.to(torch::kFloat64).pow(2).sum(1).max().item<double>() : 0.0;
+  const double max_sq = comm.allreduce(torch::tensor({local}, torch::kFloat64), dist::ReduceOp::kMax).item<double>();
+  const double limit = std::sqrt(static_cast<double>(std::numeric_limits<float>::max())) / 4;
+  TC_CHECK(std::isfinite(max_sq) && std::sqrt(max_sq) <= limit, "greedy coreset: a row's norm is ",
+           std::sqrt(max_sq), " (as the greedy sees it, after the projection): its float32 squared distances "
+           "overflow; expected norms up to ", limit, " (scale the features down)");
+}
+
+// After a checkpoint of k = picks.size() picks: the stepper's state after its
+// k - 1 steps (the centres of picks 0 .. k-2, from their owners, when it
+// prunes anywhere) and the next centre, pick k-1's row. Collective.
+torch::Tensor restore_centres(GreedyStepper& stepper, const std::vector<int32_t>& nearest, const torch::Tensor& picks,
+                              const torch::Tensor& local, int64_t begin, dist::Comm& comm) {
+  const int64_t k = picks.size(0), b = local.size(0), d = local.size(1);
+  const bool all = comm.allreduce(torch::tensor({stepper.needs_centres(k - 1) ? 1 : 0}, torch::kInt64),
+                                  dist::ReduceOp::kMax).item<int64_t>() > 0;
+  const int64_t from = all ? 0 : k - 1;
+  // Each pick is one rank's row: that rank sends it with its step.
+  const auto p = picks.narrow(0, from, k - from);
+  const auto mine = ((p >= begin) & (p < begin + b)).nonzero().flatten();
+  const auto steps = comm.allgatherv(mine + from);
+  const auto rows = comm.allgatherv(local.index_select(0, p.index_select(0, mine) - begin));
+  TC_ASSERT(steps.size(0) == k - from, "greedy checkpoint: ", steps.size(0), " centres found for ", k - from);
+  auto centres = torch::empty({k - from, d}, torch::kFloat32);
+  centres.index_copy_(0, steps - from, rows);
+  stepper.restore(nearest.data(), all ? centres.data_ptr<float>() : nullptr, k - 1);
+  return centres[k - 1 - from].clone();
+}
+
+}  // namespace
+
+at::Tensor greedy_coreset(const at::Tensor& local_in, const CoresetOptions& opts, dist::Comm& comm,
+                          GreedyStats* stats, const GreedyCheckpoint& checkpoint) {
+  TC_CHECK(local_in.dim() == 2, "greedy coreset: rows must be [rows, dim]: got ", local_in.sizes());
   TC_CHECK(opts.ratio > 0 && opts.ratio <= 1, "greedy_ratio = ", opts.ratio,
            " is out of range: expected a ratio in (0, 1]");
+  const auto counts = rows_per_rank(local_in.size(0), comm);
+  int64_t n = 0, begin = 0;
+  for (int r = 0; r < comm.size(); ++r) {
+    if (r == comm.rank()) begin = n;
+    n += counts[r];
+  }
+  TC_CHECK(n > 0, "greedy coreset: the feature bank is empty");
   // The reference returns every row, in order, at ratio 1 (a greedy pass would
   // be O(n^2) and revisit rows once only duplicates are left).
   if (opts.ratio == 1.0) return torch::arange(n, torch::kInt64);
-  const int64_t m = std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(n) * opts.ratio));
-  const auto mine = dist::shard_range(n, comm.rank(), comm.size());
-  // Each rank projects only its own rows; the projection matrix is the same everywhere.
-  const torch::Tensor local =
-      project(features.narrow(0, mine.begin, mine.size()), opts.proj_dim, opts.seed).contiguous();
+  // Ranks without rows need the width for the collective and the projection.
+  const int64_t in_dim =
+      comm.allreduce(torch::tensor({local_in.size(1)}, torch::kInt64), dist::ReduceOp::kMax).item<int64_t>();
+  const auto local = project(local_in.size(0) ? local_in : torch::empty({0, in_dim}), opts.proj_dim, opts.seed);
+  check_distances_fit_float32(local, comm);
   const int64_t d = local.size(1);
-  std::vector<float> min_dist(mine.size(), std::numeric_limits<float>::infinity());
+  const int64_t b = local.size(0), m = std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(n) * opts.ratio));
+  std::vector<float> min_dist(b, std::numeric_limits<float>::infinity());
   auto out = torch::empty({m}, torch::kInt64);
   auto sel = out.accessor<int64_t, 1>();
   sel[0] = first_centre(n, opts);
+  int owner = 0;
+  for (int64_t off = 0; owner < comm.size(); off += counts[owner], ++owner)
+    if (sel[0] < off + counts[owner]) break;
+  auto centre = owner == comm.rank() ? local[sel[0] - begin].clone() : torch::zeros({d}, torch::kFloat32);
+  centre = comm.broadcast(centre, owner).contiguous();  // once; then each pick carries its row
   // Each step's team size from measured step times (greedy_team.h): on a
   // loaded machine a team waits for its descheduled thread at every step.
-  GreedyTeam team(omp_get_max_threads(), mine.size() * d);
-  GreedyStepper stepper(local.data_ptr<float>(), mine.size(), d, opts.cuda_device);
+  GreedyTeam team(omp_get_max_threads(), b * d);
+  GreedyStepper stepper(local.data_ptr<float>(), b, d, opts.cuda_device);
+  // On a GPU the min-distances stay on the device: no checkpoints there.
+  GreedyCheckpointer saver(opts.cuda_device < 0 ? checkpoint : GreedyCheckpoint{}, n, d, m, begin, b, comm);
+  int64_t first_step = 1;
+  if (saver.enabled()) {
+    auto state = saver.load();
+    if (!state.picks.empty()) {
+      first_step = static_cast<int64_t>(state.picks.size());
+      std::copy(state.picks.begin(), state.picks.end(), out.data_ptr<int64_t>());
+      min_dist = std::move(state.min_dist);
+      centre = restore_centres(stepper, state.nearest, out.narrow(0, 0, first_step), local, begin, comm);
+    }
+  }
+  const auto no_row = torch::zeros({d}, torch::kFloat32);
   core::Progress progress("greedy coreset", m);
-  progress.advance();
-  for (int64_t step = 1; step < m; ++step) {
-    const int64_t last = sel[step - 1];
-    const int owner = [&] {
-      for (int r = 0; r < comm.size(); ++r) {
-        const auto rr = dist::shard_range(n, r, comm.size());
-        if (last >= rr.begin && last < rr.end) return r;
-      }
-      return 0;
-    }();
-    torch::Tensor centre = owner == comm.rank() ? local[last - mine.begin].clone()
-                                                : torch::empty({d}, torch::kFloat32);
-    centre = comm.broadcast(centre, owner).contiguous();
+  progress.advance(first_step);
+  const auto t_start = std::chrono::steady_clock::now();
+  for (int64_t step = first_step; step < m; ++step) {
     const int threads = team.next();
     const auto t0 = std::chrono::steady_clock::now();
     const BlockMax bm = stepper.step(centre.data_ptr<float>(), min_dist.data(), threads);
     team.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    const auto [value, index] =
-        comm.max_loc(bm.index >= 0 ? bm.value : -std::numeric_limits<double>::infinity(),
-                     bm.index >= 0 ? mine.begin + bm.index : std::numeric_limits<int64_t>::max());
-    sel[step] = index;
+    const bool has = b > 0 && bm.index >= 0;
+    const auto pick = dist::max_loc_with_row(
+        comm, has ? bm.value : -std::numeric_limits<double>::infinity(),
+        has ? begin + bm.index : std::numeric_limits<int64_t>::max(), has ? local[bm.index] : no_row);
+    sel[step] = pick.index;
+    centre = pick.row;
+    saver.after_step(step + 1, [&](GreedyState& s) {
+      s.picks.assign(out.data_ptr<int64_t>(), out.data_ptr<int64_t>() + step + 1);
+      s.min_dist = min_dist;
+      s.nearest.resize(static_cast<size_t>(b));
+      stepper.nearest_centres(s.nearest.data());
+    });
     progress.advance();
   }
-  core::log_debug("greedy coreset: ", mine.size(), " rows x ", m, " steps, ", stepper.read_percent(),
+  core::log_debug("greedy coreset: ", b, " rows x ", m, " steps, ", stepper.read_percent(),
                   " % of the row visits read (the rest pruned)");
+  if (stats) {
+    stats->steps = m - 1;
+    stats->bytes_per_step = dist::max_loc_with_row_bytes(d);
+    stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+    stats->read_percent = stepper.read_percent();
+    stats->resumed_at = first_step > 1 ? first_step : 0;
+    stats->checkpoints = saver.written();
+    stats->checkpoint_bytes = saver.enabled() ? saver.file_bytes() : 0;
+  }
   return out;
 }
 

@@ -83,7 +83,7 @@ BlockMax GreedyStepper::step(const float* centre, float* min_dist, int threads) 
     read_ += rows_;
     return {dm.value, dm.index};
   }
-  pruning_ = pruning_ && count_ * 4 <= rows_ && count_ < std::numeric_limits<int32_t>::max();
+  pruning_ = pruning_ && prunes_at(count_);
   BlockMax bm;
   if (pruning_) {
     centre_dist_.resize(static_cast<size_t>(count_));
@@ -125,6 +125,29 @@ BlockMax GreedyStepper::step(const float* centre, float* min_dist, int threads) 
   visited_ += rows_;
   ++count_;
   return bm;
+}
+
+void GreedyStepper::nearest_centres(int32_t* out) const {
+  if (pruning_ && !assigned_.empty())
+    std::copy(assigned_.begin(), assigned_.end(), out);
+  else
+    std::fill(out, out + rows_, -1);
+}
+
+void GreedyStepper::restore(const int32_t* nearest, const float* centres, int64_t count) {
+  count_ = count;
+  last_read_ = rows_;
+  pruning_ = prunes_at(count);
+  if (!pruning_) {
+    centres_ = {};
+    assigned_ = {};
+    drop_rotation();
+    return;
+  }
+  // Rows whose nearest centre is unknown (-1) are read until one comes closer:
+  // exact either way, the bound only skips work.
+  assigned_.assign(nearest, nearest + rows_);
+  centres_.assign(centres, centres + count * d_);
 }
 
 double GreedyStepper::read_percent() const {

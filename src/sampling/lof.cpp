@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "tailedcore/core/check.h"
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/sampling/lof_blocked.h"
 #include "tailedcore/sampling/quantile.h"
@@ -13,12 +14,15 @@ at::Tensor keep_below_quantile(const at::Tensor& scores, double q) {
   return torch::nonzero(scores < th).flatten();
 }
 
-LofResult patchwise_lof(const at::Tensor& features, int64_t patches_per_image,
-                        const LofOptions& opts, dist::Comm& comm) {
-  // The blocked kernel picks neighbours from a float32 Gram matrix per
-  // (position, image), re-ranked in float64, without the [B, N, N] distance
-  // tensor: the tensor version's scores (results/bench/lof.md for the speed).
-  return patchwise_lof_blocked(features, patches_per_image, opts, comm);
+LofResult patchwise_lof(const at::Tensor& local, int64_t patches_per_image, const LofOptions& opts,
+                        dist::Comm& comm) {
+  TC_CHECK(opts.keep_quantile > 0 && opts.keep_quantile <= 1, "LOF keep quantile ", opts.keep_quantile,
+           ": expected (0, 1]");
+  const auto per_pos = rows_by_position(local, patches_per_image, opts.proj_dim, opts.seed, comm);
+  LofResult r;
+  r.scores = gather_positions(lof_of_positions(per_pos, opts.k, opts.cuda_device), patches_per_image, comm);
+  r.kept_indices = keep_below_quantile(r.scores, opts.keep_quantile);
+  return r;
 }
 
 }  // namespace tc::sampling

@@ -10,6 +10,7 @@
 #include "tailedcore/core/check.h"
 #include "tailedcore/core/progress.h"
 #include "tailedcore/dist/comm.h"
+#include "tailedcore/dist/exchange.h"
 #include "tailedcore/sampling/projection.h"
 
 namespace tc::sampling {
@@ -158,43 +159,51 @@ at::Tensor local_outlier_factor_blocked(const at::Tensor& x_in, int64_t k, int c
   return out;
 }
 
-LofResult patchwise_lof_blocked(const at::Tensor& features, int64_t patches_per_image,
-                                const LofOptions& opts, dist::Comm& comm) {
-  TC_CHECK(features.dim() == 2, "LOF: features must be [rows, dim]: got ", features.sizes());
-  TC_CHECK(patches_per_image > 0 && features.size(0) % patches_per_image == 0,
-           "LOF: ", features.size(0), " rows are not a whole number of images of ",
-           patches_per_image, " patches");
-  TC_CHECK(opts.keep_quantile > 0 && opts.keep_quantile <= 1, "LOF keep quantile ",
-           opts.keep_quantile, ": expected (0, 1]");
-  const int64_t N = features.size(0) / patches_per_image, P = patches_per_image;
+at::Tensor rows_by_position(const at::Tensor& local, int64_t P, int64_t proj_dim, uint64_t seed,
+                            dist::Comm& comm) {
+  TC_CHECK(local.dim() == 2, "LOF: features must be [rows, dim]: got ", local.sizes());
+  TC_CHECK(P > 0 && local.size(0) % P == 0, "LOF: ", local.size(0), " rows are not a whole number of images of ",
+           P, " patches");
+  const int64_t n_local = local.size(0) / P;
+  const auto images_all = comm.allgather(torch::tensor({n_local}, torch::kInt64));
+  const int64_t dim =
+      comm.allreduce(torch::tensor({local.size(1)}, torch::kInt64), dist::ReduceOp::kMax).item<int64_t>();
+  TC_CHECK(images_all.sum().item<int64_t>() > 0, "LOF: no training rows: expected at least one image of ", P,
+           " patches");
+  const auto x = project(n_local ? local : torch::empty({0, dim}), proj_dim, seed);
+  const int64_t pd = x.size(1);
+  const auto xv = x.view({n_local, P, pd});
+  // Rank r gets positions shard_range(P, r) of this rank's images.
+  std::vector<torch::Tensor> parts;
+  for (int r = 0; r < comm.size(); ++r) {
+    const auto pos = dist::shard_range(P, r, comm.size());
+    parts.push_back(xv.narrow(1, pos.begin, pos.size()).contiguous().view({n_local * pos.size(), pd}));
+  }
   const auto mine = dist::shard_range(P, comm.rank(), comm.size());
-  // The same projection rule as patchwise_lof.
-  const auto w = opts.proj_dim > 0 && opts.proj_dim != features.size(1)
-                     ? random_projection(features.size(1), opts.proj_dim, opts.seed)
-                     : torch::Tensor();
-  return lof_of_rank_positions(features.view({N, P, -1}).narrow(1, mine.begin, mine.size()), P, w, opts, comm);
+  auto got = dist::alltoallv(comm, parts);
+  parts.clear();
+  for (int r = 0; r < comm.size(); ++r) got[r] = got[r].view({images_all[r].item<int64_t>(), mine.size(), pd});
+  return torch::cat(got);  // [N, this rank's positions, pd]
 }
 
-LofResult lof_of_rank_positions(const at::Tensor& per_pos, int64_t P, const at::Tensor& projection,
-                                const LofOptions& opts, dist::Comm& comm) {
+at::Tensor lof_of_positions(const at::Tensor& per_pos, int64_t k, int cuda_device) {
   const int64_t N = per_pos.size(0), positions = per_pos.size(1);
   const int64_t block = positions_per_block(N);
   std::vector<torch::Tensor> parts;
   core::Progress progress("lof", positions);
   for (int64_t s = 0; s < positions; s += block) {
     const int64_t c = std::min(block, positions - s);
-    auto x = per_pos.narrow(1, s, c).to(torch::kFloat32);  // [N, c, D]
-    if (projection.defined()) x = x.matmul(projection);
-    parts.push_back(local_outlier_factor_blocked(x.transpose(0, 1), opts.k, opts.cuda_device).to(torch::kFloat32));
+    const auto x = per_pos.narrow(1, s, c).to(torch::kFloat32);  // [N, c, d]
+    parts.push_back(local_outlier_factor_blocked(x.transpose(0, 1), k, cuda_device).to(torch::kFloat32));
     progress.advance(c);
   }
-  auto local = parts.empty() ? torch::empty({0, N}, torch::kFloat32) : torch::cat(parts);
-  auto all = comm.allgatherv(local);  // [P, N]
+  return parts.empty() ? torch::empty({0, N}, torch::kFloat32) : torch::cat(parts);
+}
+
+at::Tensor gather_positions(const at::Tensor& local, int64_t P, dist::Comm& comm) {
+  const auto all = comm.allgatherv(local.contiguous());  // [P, N]
   TC_ASSERT(all.size(0) == P, "LOF: ", all.size(0), " positions gathered of ", P);
-  LofResult r;
-  r.scores = all.t().contiguous().view({N * P});
-  r.kept_indices = keep_below_quantile(r.scores, opts.keep_quantile);
-  return r;
+  return all.t().contiguous().view({-1});
 }
 
 }  // namespace tc::sampling

@@ -4,19 +4,20 @@
 
 #include "tailedcore/core/check.h"
 #include "tailedcore/sampling/class_size_patchwise.h"
-#include "tailedcore/sampling/projection.h"
+#include "tailedcore/sampling/lof_blocked.h"
+#include "tailedcore/sampling/thresholds.h"
 
 namespace tc::sampling {
 
-LofResult tailed_lof(const at::Tensor& features, int64_t patches_per_image, const LofOptions& opts,
+LofResult tailed_lof(const at::Tensor& local, int64_t patches_per_image, const LofOptions& opts,
                      const std::string& th_type, dist::Comm& comm) {
-  TC_CHECK(features.dim() == 2, "TailedLOF: features must be [rows, dim]: got ", features.sizes());
-  // One projection for both scores, as the reference reduces the features once.
-  const auto projected = project(features, opts.proj_dim, opts.seed);
-  const auto class_sizes = patchwise_class_sizes(projected, patches_per_image, th_type, comm);
-  LofOptions unprojected = opts;
-  unprojected.proj_dim = 0;
-  const auto lof = patchwise_lof(projected, patches_per_image, unprojected, comm).scores;
+  TC_CHECK(opts.keep_quantile > 0 && opts.keep_quantile <= 1, "LOF keep quantile ", opts.keep_quantile,
+           ": expected (0, 1]");
+  const Threshold rule = patchwise_threshold(th_type);
+  // One projection and one exchange for both scores, as the reference reduces the features once.
+  const auto per_pos = rows_by_position(local, patches_per_image, opts.proj_dim, opts.seed, comm);
+  const auto class_sizes = gather_positions(class_sizes_of_positions(per_pos, rule), patches_per_image, comm);
+  const auto lof = gather_positions(lof_of_positions(per_pos, opts.k, opts.cuda_device), patches_per_image, comm);
   // float32 tensor ops in the reference's order. A NaN class size (a column
   // nobody votes for) makes the max NaN and so every product NaN, which keeps
   // nothing -- as in the reference.

@@ -1,11 +1,10 @@
-// tail, lof and coreset over the world's ranks equal the one-process result.
+// Tail selection over the world's ranks equals the one-process result (the sharded greedy
+// and LOF: shard_test.cpp).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include "mpi_testing.h"
 #include "tailedcore/sampling/class_size.h"
-#include "tailedcore/sampling/coreset.h"
-#include "tailedcore/sampling/lof.h"
 
 using namespace tc::sampling;
 using tc::testing::world;
@@ -38,33 +37,6 @@ TEST(MpiSampling, TailSelectionIsRankInvariant) {
       EXPECT_TRUE(torch::equal(got.class_sizes.nan_to_num(-1), want.class_sizes.nan_to_num(-1)))
           << th << " " << block_rows;
     }
-  }
-}
-
-TEST(MpiSampling, LofIsRankInvariant) {
-  torch::manual_seed(2);
-  const auto feats = torch::randn({30 * 25, 64});
-  LofOptions o;
-  o.proj_dim = 16;
-  o.seed = 9;
-  auto self = tc::dist::make_self_comm();
-  const auto want = patchwise_lof(feats, 25, o, *self);
-  const auto got = patchwise_lof(feats, 25, o, world());
-  EXPECT_TRUE(torch::allclose(got.scores, want.scores, 1e-6, 1e-7));
-  EXPECT_TRUE(torch::equal(got.kept_indices, want.kept_indices));
-}
-
-TEST(MpiSampling, GreedyCoresetIsRankInvariant) {
-  torch::manual_seed(3);
-  const auto feats = torch::randn({1001, 96});
-  auto self = tc::dist::make_self_comm();
-  for (int64_t proj : {0, 32}) {
-    CoresetOptions o;
-    o.ratio = 0.05;
-    o.proj_dim = proj;
-    o.seed = 4;
-    EXPECT_TRUE(torch::equal(greedy_coreset(feats, o, world()), greedy_coreset(feats, o, *self)))
-        << "proj " << proj;
   }
 }
 

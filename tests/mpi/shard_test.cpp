@@ -12,12 +12,13 @@
 #include "tailedcore/dist/exchange.h"
 #include "tailedcore/io/hdf5.h"
 #include "tailedcore/io/virtual_rows.h"
-#include "tailedcore/models/bank_sharded.h"
+#include "tailedcore/models/memory_bank.h"
 #include "tailedcore/pipeline/feature_shards.h"
 #include "tailedcore/pipeline/stage_cache.h"
-#include "tailedcore/sampling/lof_blocked.h"
+#include "tailedcore/sampling/coreset.h"
+#include "tailedcore/sampling/lof.h"
 #include "tailedcore/sampling/projection.h"
-#include "tailedcore/sampling/sharded.h"
+#include "tailedcore/sampling/tailed_lof.h"
 
 namespace fs = std::filesystem;
 using tc::testing::world;
@@ -57,6 +58,21 @@ TEST(MpiShard, AlltoallvDeliversEveryBlockInRankOrder) {
   }
 }
 
+TEST(MpiShard, GatherToDeliversRankOrderToTheRootOnly) {
+  const int R = world().size(), me = world().rank();
+  // Rank r sends r rows (rank 0 none) of value r.
+  const auto got = tc::dist::gather_to(world(), torch::full({me, 2}, static_cast<float>(me)), R - 1);
+  if (me != R - 1) {
+    EXPECT_FALSE(got.defined());
+    return;
+  }
+  std::vector<float> want;
+  for (int r = 0; r < R; ++r)
+    for (int i = 0; i < 2 * r; ++i) want.push_back(static_cast<float>(r));
+  ASSERT_EQ(got.size(0), static_cast<int64_t>(want.size() / 2));
+  EXPECT_TRUE(torch::equal(got.flatten(), torch::tensor(want)));
+}
+
 TEST(MpiShard, FusedPickFollowsMaxLocAndCarriesTheRow) {
   const int R = world().size(), me = world().rank();
   const auto row = torch::full({5}, static_cast<float>(me));
@@ -86,8 +102,8 @@ TEST(MpiShard, ShardedGreedyEqualsWholeGreedy) {
     o.proj_dim = 0;
     o.seed = 5;
     o.start_index = start;
-    tc::sampling::GreedyShardStats stats;
-    const auto got = tc::sampling::greedy_coreset_sharded(x.narrow(0, mine.begin, mine.size()), o, world(), &stats);
+    tc::sampling::GreedyStats stats;
+    const auto got = tc::sampling::greedy_coreset(x.narrow(0, mine.begin, mine.size()), o, world(), &stats);
     EXPECT_TRUE(torch::equal(got, tc::sampling::greedy_coreset(x, o, *self))) << "start " << start;
     EXPECT_EQ(stats.steps, got.size(0) - 1);
     EXPECT_EQ(stats.bytes_per_step, (40 + 4) * 4);
@@ -99,6 +115,14 @@ TEST(MpiShard, ShardedBankEqualsWholeBank) {
   const auto x = torch::randn({900, 64}).relu();
   auto self = tc::dist::make_self_comm();
   const auto mine = uneven_block(x.size(0), world().rank(), world().size());
+  // The same rows as a file, each rank reading its own block (the tail branch).
+  const auto dir = tc::testing::shared_temp_dir("bank");
+  if (world().rank() == 0) {
+    tc::io::H5Writer w(dir / "rows.h5", "tail_features", "k");
+    w.write("features", x);
+    w.commit();
+  }
+  world().barrier();
   // Every other row a candidate but a run in the middle: candidates unevenly spread.
   const auto keep = torch::cat({torch::arange(0, 300, 2), torch::arange(300, 320), torch::arange(500, 900, 3)});
   for (const int64_t proj : {0, 24}) {
@@ -108,11 +132,19 @@ TEST(MpiShard, ShardedBankEqualsWholeBank) {
       o.proj_dim = proj;
       o.seed = 3;
       const auto sub = subset ? keep : torch::Tensor();
-      const auto want = tc::models::greedy_bank(x, sub, o, *self);
-      const auto got =
-          tc::models::greedy_bank_sharded(x.narrow(0, mine.begin, mine.size()), mine.begin, sub, o, world(), nullptr, 50);
-      EXPECT_TRUE(torch::equal(got.source_rows, want.source_rows)) << "proj " << proj << " subset " << subset;
-      EXPECT_TRUE(torch::equal(got.features, want.features)) << "proj " << proj << " subset " << subset;
+      const auto want = tc::models::greedy_bank(tc::models::LocalRows::of(x, 0), sub, o, *self);
+      const auto got = tc::models::greedy_bank(
+          tc::models::LocalRows::of(x.narrow(0, mine.begin, mine.size()), mine.begin), sub, o, world(), nullptr, 50);
+      const auto from_file = tc::models::greedy_bank(tc::models::LocalRows::of_file(dir / "rows.h5", "features", world()),
+                                                     sub, o, world(), nullptr, 64);
+      for (const auto* b : {&got, &from_file}) {
+        EXPECT_TRUE(torch::equal(b->source_rows, want.source_rows)) << "proj " << proj << " subset " << subset;
+        // Only rank 0, which writes the bank, holds its rows.
+        if (world().rank() == 0)
+          EXPECT_TRUE(torch::equal(b->features, want.features)) << "proj " << proj << " subset " << subset;
+        else
+          EXPECT_FALSE(b->features.defined());
+      }
     }
   }
 }
@@ -127,14 +159,37 @@ TEST(MpiShard, ShardedLofEqualsWholeLof) {
     tc::sampling::LofOptions o;
     o.proj_dim = proj;
     o.seed = 9;
-    const auto want = tc::sampling::patchwise_lof_blocked(x, P, o, *self);
-    const auto got =
-        tc::sampling::patchwise_lof_sharded(x.narrow(0, mine.begin * P, mine.size() * P), P, o, world());
+    const auto want = tc::sampling::patchwise_lof(x, P, o, *self);
+    const auto got = tc::sampling::patchwise_lof(x.narrow(0, mine.begin * P, mine.size() * P), P, o, world());
     if (proj == 0)
       EXPECT_TRUE(torch::equal(got.scores, want.scores));
     else  // the projection of a block may round differently from the whole (BLAS blocking)
       EXPECT_TRUE(torch::allclose(got.scores, want.scores, 1e-6, 1e-7));
     EXPECT_TRUE(torch::equal(got.kept_indices, want.kept_indices)) << "proj " << proj;
+  }
+}
+
+TEST(MpiShard, ShardedTailedLofEqualsWholeTailedLof) {
+  torch::manual_seed(14);
+  // Two kinds of image (18 and 4) so the few-shot scores vary.
+  const auto kind = torch::cat({torch::zeros({18}), torch::ones({4})}).to(torch::kInt64);
+  const auto centres = torch::rand({2, 9, 32});
+  const int64_t N = 22, P = 9;
+  const auto x = (centres.index_select(0, kind) + 0.2 * torch::randn({N, P, 32})).abs().reshape({N * P, 32});
+  auto self = tc::dist::make_self_comm();
+  const auto mine = uneven_block(N, world().rank(), world().size());
+  for (const int64_t proj : {0, 16}) {
+    tc::sampling::LofOptions o;
+    o.proj_dim = proj;
+    o.seed = 9;
+    const auto want = tc::sampling::tailed_lof(x, P, o, "symmin", *self);
+    const auto got = tc::sampling::tailed_lof(x.narrow(0, mine.begin * P, mine.size() * P), P, o, "symmin", world());
+    if (proj == 0)
+      EXPECT_TRUE(torch::equal(got.scores, want.scores));
+    else
+      EXPECT_TRUE(torch::allclose(got.scores, want.scores, 1e-6, 1e-7));
+    EXPECT_TRUE(torch::equal(got.kept_indices, want.kept_indices)) << "proj " << proj;
+    EXPECT_LT(want.kept_indices.size(0), N * P);
   }
 }
 

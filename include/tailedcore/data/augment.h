@@ -5,7 +5,8 @@
 // optional horizontal flip, replicate padding of 47 px (enough for the
 // 224 x 224 crop's diagonal), nearest-neighbour rotation about the exact centre
 // with zero fill, then the centre crop. rotflip: the normal crop rotated by
-// 0/90/180/270 degrees, with and without flip, minus the identity (exact).
+// 0/90/180/270 degrees, with and without flip, minus the identity (exact); of a
+// non-square image only 0 and 180 degrees, which keep its shape (for_image_shape).
 #pragma once
 
 #include <cstdint>
@@ -22,8 +23,13 @@ struct AugmentSpec {
   std::string name;         // the config name, "" = none
   int64_t angle_step = 0;   // degrees between views (15, 30, 45, or 90 for rotflip)
   bool from_uncropped = false;  // views start from the uncropped image (rot*flip) or the crop (rotflip)
-  /// Views per image besides the original: 360 / step * 2 - 1 (0 for none).
-  int64_t views() const { return angle_step > 0 ? 360 / angle_step * 2 - 1 : 0; }
+  bool quarter_turns = true;    // rotflip: the 90 and 270 degree views (only a square image keeps its shape)
+  /// Views per image besides the original: 360 / step * 2 - 1 (0 for none);
+  /// rotflip without quarter turns: 3 (flip, 180, 180 + flip).
+  int64_t views() const {
+    if (angle_step <= 0) return 0;
+    return quarter_turns || from_uncropped ? 360 / angle_step * 2 - 1 : 3;
+  }
 };
 
 enum class AugmentType { kNone, kRot15Flip, kRot30Flip, kRot45Flip, kRotFlip };
@@ -32,6 +38,10 @@ const core::NameTable<AugmentType>& augment_types();
 
 /// The spec of a name of augment_types(); anything else is an error listing them.
 AugmentSpec augment_spec(const std::string& name);
+
+/// `spec` for views of h x w images: rotflip of a non-square image keeps only
+/// the views that keep its shape (quarter_turns = false); the rest unchanged.
+AugmentSpec for_image_shape(AugmentSpec spec, int64_t h, int64_t w);
 
 /// The (angle, flip) pairs in the reference's order: angle outer, flip inner, identity skipped.
 std::vector<std::pair<int64_t, bool>> view_sequence(const AugmentSpec& spec);

@@ -4,6 +4,7 @@
 // headers, no decoding).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +16,14 @@ class Catalog;
 /// (width, height) of an image file: from the header for PNG and JPEG, else by
 /// decoding. Fails with one line naming the file when it cannot be read.
 std::pair<int, int> image_size(const std::string& path);
+
+/// The most pixels an image may have (2^28, 16384 x 16384): a larger one is
+/// refused before it is decoded (a 30000 x 30000 PNG would take 2.7 GB).
+constexpr int64_t kMaxImagePixels = int64_t{1} << 28;
+/// Fails with one line naming the file when its PNG/JPEG header declares more
+/// than kMaxImagePixels; other formats and unreadable headers pass (the
+/// decoder reports those).
+void check_image_pixels(const std::string& path);
 
 /// The (width, height) every one of `paths` has (image_size: headers, no
 /// decoding): images kept at their own size (kFullSize) batch and share one

@@ -37,4 +37,9 @@ int64_t max_loc_with_row_bytes(int64_t d);
 /// counts are rows); other backends: one allgatherv per destination.
 std::vector<at::Tensor> alltoallv(Comm& comm, const std::vector<at::Tensor>& parts);
 
+/// Every rank's `local` ([n_r, ...], same dtype and trailing shape; n_r may be
+/// 0) concatenated in rank order on `root` only; undefined elsewhere. One
+/// alltoallv with one non-empty part: under MpiComm no other rank receives it.
+at::Tensor gather_to(Comm& comm, const at::Tensor& local, int root);
+
 }  // namespace tc::dist

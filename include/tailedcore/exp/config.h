@@ -42,6 +42,9 @@ struct ModelConfig {
   // this budget, else sharded over the ranks (<= 0: always replicated). Not
   // part of the run hash (to_yaml does not write it): results do not depend on it.
   double bank_memory_gb = 16.0;
+  // Seconds of greedy work between two checkpoints of its state (a rerun
+  // resumes there); <= 0: none. Not part of the run hash either.
+  double greedy_checkpoint_s = 30.0;
   std::string device = "auto";             // auto | cpu | cuda (exp/device.h: resolved per rank)
 };
 
@@ -60,6 +63,9 @@ Config parse_config(const std::string& yaml_text, const std::vector<std::string>
                     const std::string& source_name, const std::filesystem::path& base_dir = {});
 /// The resolved config in a stable key order (its hash keys the stage cache).
 std::string to_yaml(const Config& cfg);
+/// The same keys and values, one "model.greedy_ratio: 0.1" line each (what
+/// ranks compare before they start: dist::check_same_plan).
+std::string to_key_lines(const Config& cfg);
 /// Every valid key path ("model.greedy_ratio").
 std::vector<std::string> config_keys();
 

@@ -47,6 +47,7 @@ struct Plan {
   sampling::CoresetOptions head_coreset, tail_coreset;
   index::IndexOptions index;
   double bank_memory_bytes = 0;  // model.bank_memory_gb: replicated bank up to this, else sharded
+  double greedy_checkpoint_seconds = 30;  // model.greedy_checkpoint_s
 
   /// The options of backbone `name` (one of `backbones`).
   features::BackboneOptions backbone(const std::string& name) const;

@@ -1,55 +1,70 @@
-// The memory bank a model scores against, and how a greedy coreset fills it
-// (its artifact, coreset.h5, is in pipeline/artifacts.h).
+// The memory bank a model scores against, and the one way a greedy coreset
+// fills it (its artifact, coreset.h5, is in pipeline/artifacts.h).
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include <ATen/core/Tensor.h>
+
+#include "tailedcore/sampling/greedy_checkpoint.h"
 
 namespace tc::dist {
 class Comm;
 }
 namespace tc::sampling {
 struct CoresetOptions;
+struct GreedyStats;
 }
 
 namespace tc::models {
 
 struct MemoryBank {
-  at::Tensor features;     // [M, D] float32, host
+  at::Tensor features;     // [M, D] float32, host; on rank 0 only after greedy_bank (it writes the bank)
   at::Tensor weights;      // [M] float32 per-row score weights (SoftPatch: LOF scores); undefined = 1
-  at::Tensor source_rows;  // [M] int64: the row each bank row was chosen from (tail rows index the
-                           // tail feature set, head rows the training features)
+  at::Tensor source_rows;  // [M] int64 on every rank: the row each bank row was chosen from (tail rows
+                           // index the tail feature set, head rows the training features)
   int64_t tail_rows = 0;   // TailedCore: the first tail_rows rows come from the tail branch
   // The seeds of the greedy draws (projection and first centre) that chose the
   // head and tail rows; -1 = no such branch. Recorded in coreset.h5 so a run's
   // draws can be reproduced outside it (tests/bench/end_to_end.py does).
   int64_t greedy_seed = -1, tail_greedy_seed = -1;
 
-  int64_t rows() const { return features.defined() ? features.size(0) : 0; }
+  int64_t rows() const { return source_rows.defined() ? source_rows.size(0) : 0; }
 };
 
-/// Concatenates a tail bank and a head bank, tail first (SPEC 5.1 step 4).
+/// Concatenates a tail bank and a head bank, tail first (SPEC 5.1 step 4);
+/// the features where both have them (rank 0).
 MemoryBank merge_banks(const MemoryBank& tail, const MemoryBank& head);
 
-/// The greedy coreset bank of the candidate rows of `rows` [n, d]: `subset`
-/// (ascending rows, e.g. LOF's kept rows; undefined = all). Candidates are
-/// projected `block_rows` at a time (the projection greedy_coreset applies,
-/// row for row), the greedy runs on the projected rows, and only the chosen
-/// rows are gathered at full width: the candidates are never copied whole.
-/// (With every row a candidate, greedy_coreset projects each rank's own rows.)
-/// source_rows are rows of `rows`. Collective over comm.
-MemoryBank greedy_bank(const at::Tensor& rows, const at::Tensor& subset,
-                       const sampling::CoresetOptions& opts, dist::Comm& comm,
-                       int64_t block_rows = int64_t{1} << 16);
+/// This rank's block of a bank's candidate rows: global rows
+/// [first_row, first_row + rows) of an [n, dim] source, read `count` rows at
+/// a time from local offset `first` (float32, finite), so a file's rows are
+/// never held whole.
+struct LocalRows {
+  int64_t first_row = 0, rows = 0, dim = 0;
+  std::function<at::Tensor(int64_t first, int64_t count)> read;
 
-/// The same bank from the [n, d] dataset `dataset` of an HDF5 file, read
-/// block by block, so the rows are never held at full width.
-MemoryBank greedy_bank_from_file(const std::filesystem::path& path, const std::string& dataset,
-                                 const sampling::CoresetOptions& opts, dist::Comm& comm,
-                                 const at::Tensor& subset = {},
-                                 int64_t block_rows = int64_t{1} << 16);
+  /// A tensor [b, dim] holding global rows [first_row, first_row + b).
+  static LocalRows of(const at::Tensor& local, int64_t first_row);
+  /// This rank's block (dist::shard_range) of the [n, dim] dataset of an HDF5
+  /// file (e.g. tail_features.h5's virtual /features): only that block is read.
+  static LocalRows of_file(const std::filesystem::path& path, const std::string& dataset, dist::Comm& comm);
+};
+
+/// The greedy coreset bank. Contract: collective over comm; `local` is this
+/// rank's block (blocks contiguous, in rank order). `subset` (ascending
+/// global rows, e.g. LOF's kept rows; undefined = every row) is the same on
+/// every rank. Each rank projects only its own candidates, `block_rows` at a
+/// time (opts.proj_dim, opts.seed), the greedy runs over the projected rows
+/// with one fused pick per step (sampling::greedy_coreset), and only the
+/// chosen rows cross ranks at full width, to rank 0, which holds the bank
+/// [M, D] in selection order (features); source_rows (global rows) on every
+/// rank.
+MemoryBank greedy_bank(const LocalRows& local, const at::Tensor& subset, const sampling::CoresetOptions& opts,
+                       dist::Comm& comm, sampling::GreedyStats* stats = nullptr,
+                       int64_t block_rows = int64_t{1} << 16, const sampling::GreedyCheckpoint& checkpoint = {});
 
 }  // namespace tc::models

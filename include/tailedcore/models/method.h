@@ -16,6 +16,7 @@
 #include <ATen/core/Tensor.h>
 
 #include "tailedcore/models/memory_bank.h"
+#include "tailedcore/sampling/greedy_checkpoint.h"
 #include "tailedcore/sampling/lof.h"
 
 namespace tc::dist {
@@ -60,6 +61,7 @@ struct FitInputs {
   int64_t patches_per_image = 0;
   const sampling::LofResult* lof = nullptr;  // when the method runs kLof
   std::filesystem::path tail_features;       // kTailFeatures' artifact (read block by block), or ""
+  sampling::GreedyCheckpoint checkpoint;     // where the greedy keeps its state (a branch each), or none
 };
 
 class Method {
@@ -71,7 +73,7 @@ class Method {
   virtual std::vector<StageId> stages(const exp::Plan& plan) const = 0;
   /// The kLof stage's scores of every training row (global, image-major), from
   /// this rank's images' rows `patches` (FitInputs' blocks). Default:
-  /// SoftPatch's patch-wise LOF (sampling::patchwise_lof_sharded).
+  /// SoftPatch's patch-wise LOF (sampling::patchwise_lof).
   virtual NoiseScores noise_scores(const at::Tensor& patches, int64_t patches_per_image,
                                    const exp::Plan& plan, dist::Comm& comm) const;
   /// The memory bank (collective over comm).

@@ -1,16 +1,21 @@
 // Scoring against a memory bank too large for one rank (DESIGN.md
 // "Distribution", scoring): each rank holds a contiguous block of the bank's
-// rows (dist::shard_range over its M rows) and searches it for every query;
-// per query the k nearest over all ranks are merged (ties to the lower rank,
-// i.e. the lower bank row) and scored as models::Scorer does: the mean over
-// the k nearest of the squared L2 distance times the row's weight.
+// rows (dist::shard_range over its M rows). Each rank reads only its own
+// queries; a block of queries travels around the ring of ranks (one
+// alltoallv with one non-empty part a hop), each rank adding the k nearest
+// of its part, and comes back to its owner with every rank's candidates,
+// which are merged (ties to the lower rank, i.e. the lower bank row) and
+// scored as models::Scorer does: the mean over the k nearest of the squared
+// L2 distance times the row's weight. Every test row is read once in the job.
 //
-// Contract: collective over comm; every rank passes the same queries.
+// Contract: collective over comm; every rank calls score_own the same number
+// of times (with 0 queries when it has none left).
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <utility>
 
 #include <ATen/core/Tensor.h>
 
@@ -32,13 +37,18 @@ class ShardedScorer {
   /// `first_row` in the whole bank.
   ShardedScorer(MemoryBank local, int64_t first_row, const index::IndexOptions& opts, dist::Comm& comm);
   ~ShardedScorer();
-  /// queries [n, D] (the same on every rank) -> [n] float32 on every rank.
-  at::Tensor score_patches(const at::Tensor& queries) const;
+  /// This rank's queries [n, D] (any n, 0 allowed) -> their [n] float32 scores.
+  at::Tensor score_own(const at::Tensor& queries) const;
+  int64_t dim() const { return dim_; }
 
  private:
+  /// The k nearest of `queries` in this rank's part: squared distances and
+  /// weighted distances [n, k] (+inf and 0 where the part has fewer rows).
+  std::pair<at::Tensor, at::Tensor> local_nearest(const at::Tensor& queries) const;
+
   MemoryBank local_;
   int64_t first_row_;
-  int64_t k_;
+  int64_t k_, dim_;
   dist::Comm& comm_;
   std::unique_ptr<index::NearestNeighbors> nn_;
 };

@@ -39,10 +39,8 @@ struct FeatureSet {
 };
 
 // ---- features.h5: /features [rows, D] (float32 | float16), /embeddings, /image_paths,
-//      /class_names; attrs feature_h, feature_w, backbone.
-void write_features(const std::filesystem::path& path, const std::string& key, const FeatureSet& f,
-                    const std::vector<data::ImageRecord>& records, io::DType dtype,
-                    const std::string& backbone);
+//      /class_names; attrs feature_h, feature_w, backbone. Written per rank
+//      (pipeline/feature_shards.h write_features_sharded).
 /// `dataset`'s rows ([rows, D], float32, finite: a NaN row names its index),
 /// /embeddings when present, the grid when the attributes are there.
 FeatureSet read_features(const std::filesystem::path& path, const std::string& dataset = "features");
@@ -73,17 +71,6 @@ void write_bank(const std::filesystem::path& path, const std::string& key, const
 models::MemoryBank read_bank(const std::filesystem::path& path);
 
 // ---- test_features.h5: /<class>/{features, gt_masks, image_paths}; attrs feature_h, feature_w.
-class TestFeaturesWriter {
- public:
-  TestFeaturesWriter(const std::filesystem::path& path, const std::string& key, io::DType dtype);
-  void add_class(const std::string& cls, const FeatureSet& f, const std::vector<std::string>& image_paths);
-  void commit(int64_t h, int64_t w);
-
- private:
-  io::H5Writer w_;
-  io::DType dtype_;
-};
-
 class TestFeaturesReader {
  public:
   explicit TestFeaturesReader(const std::filesystem::path& path);

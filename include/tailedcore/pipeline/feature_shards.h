@@ -64,7 +64,8 @@ void write_feature_metadata(io::H5Writer& w, const at::Tensor& embeddings,
 /// features.h5 from each rank's shard: `local.patches` are the rows of this
 /// rank's images (dist::shard_range over `records`, image-major);
 /// `embeddings` [N, E] are every image's (small: all-gathered), written by
-/// rank 0 with /image_paths, /class_names and the attributes of write_features.
+/// rank 0 with /image_paths, /class_names and the attributes (write_feature_metadata).
+/// The one features.h5 writer: the run's features stage and `tailedcore extract`.
 void write_features_sharded(const std::filesystem::path& path, const std::string& key, const FeatureSet& local,
                             const at::Tensor& embeddings, const std::vector<data::ImageRecord>& records,
                             io::DType dtype, const std::string& backbone, dist::Comm& comm);

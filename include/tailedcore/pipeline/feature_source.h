@@ -41,9 +41,6 @@ class FeatureSource {
                 const std::vector<data::ImageRecord>& train, dist::Comm& comm);
   ~FeatureSource();
 
-  /// Patch features (and global embeddings) of `records`, gathered on every rank.
-  FeatureSet train_features(const std::vector<data::ImageRecord>& records, bool with_embeddings,
-                           dist::Comm& comm);
   /// This rank's block of `records` (dist::shard_range): its patch rows, and
   /// the global embeddings of every image (small; gathered) when asked.
   FeatureSet train_shard(const std::vector<data::ImageRecord>& records, bool with_embeddings, dist::Comm& comm);

@@ -81,6 +81,7 @@ class StageTimer {
   std::string name_;
   std::chrono::steady_clock::time_point start_;
   int exceptions_;  // std::uncaught_exceptions() at the start: a failed stage is not "done"
+  int64_t read_at_start_;  // core::usage().bytes_read
 };
 
 // The stages (one file each: src/pipeline/stage_<name>.cpp).

@@ -4,11 +4,11 @@
 // scalar threshold (thresholds.h) with the within-image factor f = 2, and the
 // mean vote.
 //
-// Contract (distributed): collective over comm; every rank passes the same
-// full features. Patch positions are sharded over the ranks in contiguous
-// blocks and the per-position results all-gathered: every rank gets the whole
-// result, identical for any rank count (each position is one N x N product,
-// the reference's own shape).
+// Contract (distributed): collective over comm, as patchwise_lof (lof.h):
+// each rank passes its own images' rows; the rows travel by patch position
+// (lof_blocked.h rows_by_position), each rank computes its positions (one
+// N x N product each, the reference's own shape) and the results are
+// all-gathered: the same for any rank count.
 #pragma once
 
 #include <cstdint>
@@ -22,11 +22,20 @@ class Comm;
 
 namespace tc::sampling {
 
-/// features: [N * P, C] float32, image-major (rows i*P .. i*P+P-1 are image
-/// i's patches). th_type: symmin | symavg | indep (the only scalar thresholds
-/// the reference has; others throw tc::Error, as its NotImplementedError).
-/// Returns [N * P] float32 class sizes, image-major; NaN where no image votes.
-at::Tensor patchwise_class_sizes(const at::Tensor& features, int64_t patches_per_image,
+enum class Threshold;
+
+/// The threshold rule of a patch-wise th_type: symmin | symavg | indep (the
+/// only scalar thresholds the reference has; others throw tc::Error, as its
+/// NotImplementedError).
+Threshold patchwise_threshold(const std::string& th_type);
+
+/// per_pos [N, positions, C] (rows_by_position): [positions, N] float32 class
+/// sizes; NaN where no image votes.
+at::Tensor class_sizes_of_positions(const at::Tensor& per_pos, Threshold rule);
+
+/// local [n_r * P, C] float32: this rank's images' rows, image-major. Returns
+/// [N * P] float32 class sizes of every row, image-major, on every rank.
+at::Tensor patchwise_class_sizes(const at::Tensor& local, int64_t patches_per_image,
                                  const std::string& th_type, dist::Comm& comm);
 
 }  // namespace tc::sampling

@@ -1,16 +1,20 @@
 // Greedy k-center coreset (SPEC 3.2): start from one row, then repeatedly take
 // the row farthest (Euclidean, in the projected space) from everything chosen.
 //
-// Contract (distributed): collective over comm; every rank passes the same
-// full `features`; each rank projects and updates only its block of rows
-// (dist::shard_range), and one max_loc reduction per step picks the next
-// centre (ties to the lowest global index), whose owner broadcasts its row.
-// The sequence is identical for any number of ranks.
+// Contract (distributed): collective over comm, same order on every rank.
+// Each rank passes only its own block of the rows (blocks contiguous, in rank
+// order, any size, 0 allowed; the whole set on one rank), projects it, and
+// keeps its rows' min-distances; per step one fused collective
+// (dist::max_loc_with_row) carries every rank's best (value, global index,
+// row), and the winner's row is the next centre: one round trip a step. The
+// selection is identical for any number of ranks.
 #pragma once
 
 #include <cstdint>
 
 #include <ATen/core/Tensor.h>
+
+#include "tailedcore/sampling/greedy_checkpoint.h"
 
 namespace tc::dist {
 class Comm;
@@ -26,9 +30,27 @@ struct CoresetOptions {
   int cuda_device = -1;       // CUDA ordinal of the min-distance update (GreedyDeviceBlock); -1 = host
 };
 
-/// features [n, d] float32 (float16 is converted). Returns int64 [m] row
-/// indices in selection order.
-at::Tensor greedy_coreset(const at::Tensor& features, const CoresetOptions& opts, dist::Comm& comm);
+/// What one greedy run moved and took.
+struct GreedyStats {
+  int64_t steps = 0;           // collectives of the step loop (centres - 1)
+  int64_t bytes_per_step = 0;  // sent by each rank per step (received: that times ranks)
+  double seconds = 0;          // the step loop's wall time
+  double read_percent = 100;   // this rank's row visits that read the row (the rest pruned)
+  int64_t resumed_at = 0;      // picks restored from a checkpoint (0: none)
+  int64_t checkpoints = 0;     // checkpoints this rank wrote
+  int64_t checkpoint_bytes = 0;  // size of this rank's checkpoint file
+};
+
+/// local [b, d] float32 (float16 is converted): this rank's block of the n
+/// rows of all ranks, projected here by opts.proj_dim / opts.seed (the same
+/// matrix on every rank). Returns int64 [m] global row indices in selection
+/// order, m = max(1, int(n * ratio)), on every rank; the first is
+/// first_centre(n, opts). With `checkpoint` enabled (host steps), the state
+/// is written about every checkpoint.interval_seconds and a rerun resumes
+/// from the newest complete checkpoint of the same greedy, with picks
+/// identical to an uninterrupted run's (greedy_checkpoint.h).
+at::Tensor greedy_coreset(const at::Tensor& local, const CoresetOptions& opts, dist::Comm& comm,
+                          GreedyStats* stats = nullptr, const GreedyCheckpoint& checkpoint = {});
 
 /// The first centre drawn from the seed when start_index is -1.
 int64_t first_centre(int64_t n, const CoresetOptions& opts);

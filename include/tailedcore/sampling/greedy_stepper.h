@@ -9,7 +9,7 @@
 // kMinRotatedRows rows it also keeps them rotated onto their principal axes
 // (RotatedRows: a second bound that reads 16 coordinates at a time; a copy of
 // the rows). Both give the same bits,
-// so the greedy loops (greedy_coreset, greedy_coreset_sharded) call step()
+// so the greedy loop (greedy_coreset) calls step()
 // and never see which ran.
 #pragma once
 
@@ -38,6 +38,18 @@ class GreedyStepper {
   /// Percent of row visits that read the row (100 when nothing was pruned).
   double read_percent() const;
 
+  /// The state a checkpoint keeps (greedy_checkpoint.h): each row's nearest
+  /// centre as its step index (-1: none yet, or the state is not kept).
+  /// False on a GPU: its min-distances stay on the device.
+  bool can_checkpoint() const { return !device_; }
+  void nearest_centres(int32_t* out) const;
+  /// Puts the stepper where it was after `count` steps: `nearest` [rows] as
+  /// nearest_centres() gave them, `centres` [count, d] the centres of those
+  /// steps in order (read only while pruning). The caller restores min_dist.
+  void restore(const int32_t* nearest, const float* centres, int64_t count);
+  /// Whether restore() reads `centres` for `count` steps (else it may be empty).
+  bool needs_centres(int64_t count) const { return !device_ && prunes_at(count); }
+
   /// Fewer rows are not rotated (the rotation and its copy cost more than
   /// they save); nor are rows of kFirstGroups coordinate groups or less.
   static constexpr int64_t kMinRotatedRows = 2048;
@@ -49,6 +61,9 @@ class GreedyStepper {
 
  private:
   static constexpr int64_t kRotationSample = 65536;  // rows for the axes, and per chunk rotated
+  bool prunes_at(int64_t count) const {
+    return count * 4 <= rows_ && count < std::numeric_limits<int32_t>::max();
+  }
   void rotate_rows();
   void drop_rotation();
 

@@ -3,9 +3,13 @@
 // with sklearn's definition; patches scoring strictly below the 0.85 quantile
 // (torch.quantile, linear interpolation) are kept.
 //
-// Contract (distributed): collective over comm; every rank passes the same
-// full features; patch positions are sharded over ranks and the scores are
-// all-gathered, so the result is identical for any number of ranks.
+// Contract (distributed): collective over comm. Each rank passes the rows of
+// its own images (blocks of whole images, contiguous, in rank order; the whole
+// set on one rank) and projects them; one all-to-all (dist::alltoallv) sends
+// every rank its patch positions (dist::shard_range of P) over all images, LOF
+// runs per position, and the [N * P] scores (one float a row) are
+// all-gathered: every rank gets the whole result, the same for any number of
+// ranks.
 #pragma once
 
 #include <cstdint>
@@ -33,8 +37,9 @@ struct LofResult {
   at::Tensor kept_indices;  // int64 ascending
 };
 
-/// features [N * P, D]; P = patches per image.
-LofResult patchwise_lof(const at::Tensor& features, int64_t patches_per_image, const LofOptions& opts,
+/// local [n_r * P, D]: this rank's images' rows (image-major); P = patches
+/// per image. kept_indices are global rows.
+LofResult patchwise_lof(const at::Tensor& local, int64_t patches_per_image, const LofOptions& opts,
                         dist::Comm& comm);
 
 /// Indices (ascending) of scores strictly below torch.quantile(scores, q).

@@ -16,10 +16,10 @@
 
 namespace tc::sampling {
 
-/// features [N * P, D]; P = patches per image; th_type: symmin | symavg |
+/// local [n_r * P, D]: this rank's images' rows (as patchwise_lof); P = patches per image; th_type: symmin | symavg |
 /// indep (the reference has no other patch-wise threshold). Returns the
 /// products as `scores` (float32, image-major) and the kept rows.
-LofResult tailed_lof(const at::Tensor& features, int64_t patches_per_image, const LofOptions& opts,
+LofResult tailed_lof(const at::Tensor& local, int64_t patches_per_image, const LofOptions& opts,
                      const std::string& th_type, dist::Comm& comm);
 
 }  // namespace tc::sampling

@@ -115,3 +115,19 @@ TEST(Augment, RotationTakesTorchvisionsSourcePixels) {
 }
 
 }  // namespace
+
+// rotflip on a non-square image: the views that keep its shape, in the
+// reference's order (the 90 and 270 degree ones would change it).
+TEST(Augment, RotflipOfANonSquareImageKeepsTheShapePreservingViews) {
+  const auto spec = for_image_shape(augment_spec("rotflip"), 4, 6);
+  EXPECT_FALSE(spec.quarter_turns);
+  EXPECT_EQ(spec.views(), 3);
+  const std::vector<std::pair<int64_t, bool>> want = {{0, true}, {180, false}, {180, true}};
+  EXPECT_EQ(view_sequence(spec), want);
+  const auto img = torch::arange(2 * 3 * 4 * 6, torch::kFloat32).view({2, 3, 4, 6});
+  for (const auto& [angle, flip] : view_sequence(spec))
+    EXPECT_EQ(make_view(img, spec, angle, flip, 0).sizes(), img.sizes()) << angle << " " << flip;
+  // Square images, and the rot*flip types, keep every view.
+  EXPECT_EQ(for_image_shape(augment_spec("rotflip"), 5, 5).views(), 7);
+  EXPECT_EQ(for_image_shape(augment_spec("rot45flip"), 4, 6).views(), 15);
+}

@@ -175,3 +175,20 @@ TEST(Transforms, UnreadableAndTruncatedImagesNameTheFile) {
 }
 
 }  // namespace
+
+// A header that declares 30000 x 30000 pixels is refused before decoding,
+// naming the file and the size (the decoder would allocate 2.7 GB first).
+TEST(Transforms, AHugeImageIsOneLineBeforeDecoding) {
+  tc::testing::TempDir dir;
+  const auto path = (dir / "huge.png").string();
+  {
+    std::ofstream out(path, std::ios::binary);
+    const unsigned char header[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R',
+                                    0, 0, 0x75, 0x30, 0, 0, 0x75, 0x30, 8, 2, 0, 0, 0, 0, 0, 0, 0};
+    out.write(reinterpret_cast<const char*>(header), sizeof header);
+  }
+  const auto e = tc::testing::error_of([&] { tc::data::decode_rgb(path); });
+  EXPECT_NE(e.find("huge.png: image is 30000x30000 (900000000 pixels): expected at most 268435456"),
+            std::string::npos) << e;
+  EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+}

@@ -1,5 +1,6 @@
-// The greedy bank built from a feature file block by block equals the one
-// built from the rows in memory, whatever the block size.
+// The greedy bank (models::greedy_bank) over rows in memory and over rows read
+// from a file block by block: the same bank whatever the block size, and the
+// greedy's own selection mapped back to rows.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -10,7 +11,7 @@
 #include "testing.h"
 
 using tc::models::greedy_bank;
-using tc::models::greedy_bank_from_file;
+using tc::models::LocalRows;
 
 namespace {
 
@@ -40,24 +41,27 @@ tc::sampling::CoresetOptions options(double ratio, int64_t proj_dim, uint64_t se
 
 }  // namespace
 
-TEST(GreedyBankFromFile, EqualsTheInMemoryBankForAnyBlockSize) {
+TEST(GreedyBank, FromAFileEqualsTheInMemoryBankForAnyBlockSize) {
   tc::testing::TempDir dir;
   const auto x = write_features(dir / "f.h5", 1000, 64);
   auto comm = tc::dist::make_self_comm();
   auto o = options(0.1, 16, 3);
-  const auto want = greedy_bank(x, {}, o, *comm);
+  const auto want = greedy_bank(LocalRows::of(x, 0), {}, o, *comm);
   ASSERT_EQ(want.rows(), 100);
+  EXPECT_TRUE(torch::equal(want.features, x.index_select(0, want.source_rows)));
   for (int64_t block : {int64_t{1}, int64_t{97}, int64_t{1000}, int64_t{4096}}) {
-    expect_same_bank(greedy_bank_from_file(dir / "f.h5", "features", o, *comm, {}, block), want, block);
+    expect_same_bank(greedy_bank(LocalRows::of_file(dir / "f.h5", "features", *comm), {}, o, *comm, nullptr, block),
+                     want, block);
+    expect_same_bank(greedy_bank(LocalRows::of(x, 0), {}, o, *comm, nullptr, block), want, block);
   }
-  // Without a projection the rows are read whole: the same bank again.
+  // Without a projection: the greedy's own selection on the rows.
   o.proj_dim = 0;
-  const auto whole = greedy_bank_from_file(dir / "f.h5", "features", o, *comm, {}, 97);
-  EXPECT_TRUE(torch::equal(whole.source_rows, greedy_bank(x, {}, o, *comm).source_rows));
+  const auto whole = greedy_bank(LocalRows::of_file(dir / "f.h5", "features", *comm), {}, o, *comm, nullptr, 97);
+  EXPECT_TRUE(torch::equal(whole.source_rows, tc::sampling::greedy_coreset(x, o, *comm)));
   EXPECT_TRUE(torch::equal(whole.features, x.index_select(0, whole.source_rows)));
 }
 
-TEST(GreedyBankFromFile, ASubsetOfRowsEqualsTheBankOfThoseRows) {
+TEST(GreedyBank, ASubsetOfRowsEqualsTheBankOfThoseRows) {
   tc::testing::TempDir dir;
   const auto x = write_features(dir / "f.h5", 600, 32);
   auto comm = tc::dist::make_self_comm();
@@ -68,26 +72,37 @@ TEST(GreedyBankFromFile, ASubsetOfRowsEqualsTheBankOfThoseRows) {
   want.source_rows = kept.index_select(0, tc::sampling::greedy_coreset(x.index_select(0, kept), o, *comm));
   want.features = x.index_select(0, want.source_rows);
   for (int64_t block : {int64_t{50}, int64_t{1024}}) {
-    expect_same_bank(greedy_bank(x, kept, o, *comm, block), want, block);
-    expect_same_bank(greedy_bank_from_file(dir / "f.h5", "features", o, *comm, kept, block), want, block);
+    expect_same_bank(greedy_bank(LocalRows::of(x, 0), kept, o, *comm, nullptr, block), want, block);
+    expect_same_bank(greedy_bank(LocalRows::of_file(dir / "f.h5", "features", *comm), kept, o, *comm, nullptr, block),
+                     want, block);
   }
   const auto unsorted = tc::testing::error_of(
-      [&] { greedy_bank_from_file(dir / "f.h5", "features", o, *comm, torch::tensor({5, 2}, torch::kInt64)); });
+      [&] { greedy_bank(LocalRows::of(x, 0), torch::tensor({5, 2}, torch::kInt64), o, *comm); });
   EXPECT_NE(unsorted.find("ascending"), std::string::npos) << unsorted;
   const auto outside = tc::testing::error_of(
-      [&] { greedy_bank_from_file(dir / "f.h5", "features", o, *comm, torch::tensor({5, 600}, torch::kInt64)); });
-  EXPECT_NE(outside.find("outside its 600 rows"), std::string::npos) << outside;
-  EXPECT_NE(outside.find("f.h5 /features"), std::string::npos) << outside;
+      [&] { greedy_bank(LocalRows::of(x, 0), torch::tensor({5, 600}, torch::kInt64), o, *comm); });
+  EXPECT_NE(outside.find("outside the 600 rows"), std::string::npos) << outside;
 }
 
-TEST(GreedyBankFromFile, ErrorsNameTheFileAndDataset) {
+TEST(GreedyBank, FileErrorsNameTheFileAndDataset) {
   tc::testing::TempDir dir;
   write_features(dir / "f.h5", 10, 4);
   auto comm = tc::dist::make_self_comm();
-  tc::sampling::CoresetOptions o;
-  const auto flat = tc::testing::error_of([&] { greedy_bank_from_file(dir / "f.h5", "flat", o, *comm); });
+  const auto flat = tc::testing::error_of([&] { LocalRows::of_file(dir / "f.h5", "flat", *comm); });
   EXPECT_NE(flat.find("f.h5"), std::string::npos) << flat;
   EXPECT_NE(flat.find("/flat must be [rows, dim]"), std::string::npos) << flat;
-  const auto missing = tc::testing::error_of([&] { greedy_bank_from_file(dir / "none.h5", "features", o, *comm); });
+  const auto missing = tc::testing::error_of([&] { LocalRows::of_file(dir / "none.h5", "features", *comm); });
   EXPECT_NE(missing.find("none.h5"), std::string::npos) << missing;
+}
+
+TEST(GreedyBank, RowsWhoseDistancesOverflowFloat32AreAnError) {
+  auto comm = tc::dist::make_self_comm();
+  // Finite rows, but squared distances past float32's range: every
+  // min-distance would be inf and the picks would follow the row order.
+  const auto x = torch::randn({50, 8}) * 1e19;
+  const auto e = tc::testing::error_of([&] { greedy_bank(LocalRows::of(x, 0), {}, options(0.1, 0, 0), *comm); });
+  EXPECT_NE(e.find("overflow"), std::string::npos) << e;
+  EXPECT_NE(e.find("norm"), std::string::npos) << e;
+  // Large but safe rows are fine.
+  EXPECT_EQ(greedy_bank(LocalRows::of(torch::randn({50, 8}) * 1e15, 0), {}, options(0.1, 0, 0), *comm).rows(), 5);
 }

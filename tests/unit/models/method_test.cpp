@@ -71,7 +71,7 @@ TEST(Method, FitsFollowTheirDefinitions) {
   // PatchCore: the greedy coreset of every row, unweighted.
   const auto pc_plan = plan_for("patchcore");
   const auto pc = tc::models::make_method("patchcore", "x")->fit(in, pc_plan, *comm);
-  const auto want = tc::models::greedy_bank(x, {}, pc_plan.head_coreset, *comm);
+  const auto want = tc::models::greedy_bank(tc::models::LocalRows::of(x, 0), {}, pc_plan.head_coreset, *comm);
   EXPECT_TRUE(torch::equal(pc.source_rows, want.source_rows));
   EXPECT_FALSE(pc.weights.defined());
 
@@ -91,9 +91,24 @@ TEST(Method, FitsFollowTheirDefinitions) {
   in.tail_features = tmp.path() / "tail_features.h5";
   const auto tc_plan = plan_for("tailedcore", {"model.tail_th_type=symmin"});
   const auto tb = tc::models::make_method("tailedcore", "x")->fit(in, tc_plan, *comm);
-  const auto head = tc::models::greedy_bank(x, lof.kept_indices, tc_plan.head_coreset, *comm);
+  const auto head = tc::models::greedy_bank(tc::models::LocalRows::of(x, 0), lof.kept_indices, tc_plan.head_coreset, *comm);
   EXPECT_EQ(tb.tail_rows, 10);  // int(40 * 0.25)
   EXPECT_EQ(tb.rows(), 10 + head.rows());
   EXPECT_TRUE(torch::equal(tb.source_rows.narrow(0, 10, head.rows()), head.source_rows));
   EXPECT_FALSE(tb.weights.defined());
+}
+
+// LOF that keeps no patch (all scores equal): one line, not a LibTorch check.
+TEST(Method, SoftPatchWithNoKeptPatchIsOneLine) {
+  auto comm = tc::dist::make_self_comm();
+  const auto x = patches(96, 8);
+  tc::sampling::LofResult lof{torch::ones({96}), torch::empty({0}, torch::kInt64)};
+  tc::models::FitInputs in;
+  in.patches = x;
+  in.patches_per_image = 4;
+  in.lof = &lof;
+  const auto e = tc::testing::error_of(
+      [&] { tc::models::make_method("softpatch", "x")->fit(in, plan_for("softpatch"), *comm); });
+  EXPECT_NE(e.find("softpatch: LOF kept none of the 96 training patches"), std::string::npos) << e;
+  EXPECT_EQ(e.find('\n'), std::string::npos) << e;
 }
