@@ -31,7 +31,12 @@ TEST(UserTorchScriptBackbone, TapsAreTheModulesNamedOutputs) {
   std::map<std::string, torch::Tensor> want;
   for (const auto& buf : m.named_buffers()) want[buf.name] = buf.value;
   auto out = b->forward(want.at("input"), {"low", "mid", "pooled"});
-  for (const char* tap : {"low", "mid", "pooled"}) EXPECT_TRUE(torch::allclose(out.at(tap), want.at(tap))) << tap;
+  // PyTorch's outputs on the machine that made the fixture: the convolution
+  // kernels of another CPU (oneDNN on AMD Zen) round differently, so to the
+  // fixture tests' 1e-4, not bit for bit.
+  for (const char* tap : {"low", "mid", "pooled"})
+    EXPECT_TRUE(torch::allclose(out.at(tap), want.at(tap), 1e-4, 1e-5))
+        << tap << ": largest difference " << (out.at(tap) - want.at(tap)).abs().max().item<float>();
   // The embedder takes patches from the named maps and the global embedding from "pooled".
   EmbedderOptions eo{{"low", "mid"}, 32, true};
   eo.global_layer = "pooled";
@@ -39,8 +44,9 @@ TEST(UserTorchScriptBackbone, TapsAreTheModulesNamedOutputs) {
   auto o = e.embed(want.at("input"));
   EXPECT_EQ(o.h, 8);
   EXPECT_EQ(o.patches.sizes(), (std::vector<int64_t>{2 * 8 * 8, 32}));
-  EXPECT_TRUE(torch::allclose(o.embeddings, want.at("pooled")));
-  EXPECT_TRUE(torch::equal(o.patches, embed_layer_maps({want.at("low"), want.at("mid")}, 32)));
+  EXPECT_TRUE(torch::allclose(o.embeddings, want.at("pooled"), 1e-4, 1e-5));
+  // The embedder on this machine's maps, exactly.
+  EXPECT_TRUE(torch::equal(o.patches, embed_layer_maps({out.at("low"), out.at("mid")}, 32)));
 }
 
 TEST(UserTorchScriptBackbone, WrongTapsAndFilesAreOneLineErrors) {
