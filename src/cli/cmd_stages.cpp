@@ -172,9 +172,11 @@ int cmd_coreset(const Args& args) {
         checkpoint_s};
     auto bank = models::greedy_bank(models::LocalRows::of_file(in, dataset, comm), kept, o, comm, nullptr,
                                     int64_t{1} << 16, ck);
-    if (comm.rank() != 0) return;
     if (scores.defined()) bank.weights = scores.index_select(0, bank.source_rows);
-    pipeline::write_bank(out, provenance_hash(in), bank, weights.empty() ? "patchcore" : "softpatch");
+    // The key only where it is written (an external input's digest reads the whole file).
+    pipeline::write_bank(out, comm.rank() == 0 ? provenance_hash(in) : std::string(), bank,
+                         weights.empty() ? "patchcore" : "softpatch", comm);
+    if (comm.rank() != 0) return;
     ck.remove_files();
     std::printf("%s: %lld of %lld rows\n", out.c_str(), static_cast<long long>(bank.rows()),
                 static_cast<long long>(kept.defined() ? kept.size(0) : io::H5Reader(in).shape(dataset).at(0)));

@@ -9,7 +9,6 @@
 #include "tailedcore/core/check.h"
 #include "tailedcore/core/log.h"
 #include "tailedcore/dist/comm.h"
-#include "tailedcore/dist/exchange.h"
 #include "tailedcore/io/feature_rows.h"
 #include "tailedcore/io/hdf5.h"
 #include "tailedcore/sampling/coreset.h"
@@ -25,8 +24,9 @@ MemoryBank merge_banks(const MemoryBank& tail, const MemoryBank& head) {
   out.greedy_seed = -1;
   if (head.rows() == 0) return out;
   TC_ASSERT(tail.weights.defined() == head.weights.defined(), "both banks weighted or neither");
-  TC_ASSERT(tail.features.defined() == head.features.defined(), "both banks' features here or neither");
-  if (head.features.defined()) out.features = torch::cat({tail.features, head.features});
+  TC_ASSERT(tail.positions.defined() && head.positions.defined(), "fitted banks (positions) are merged");
+  out.features = torch::cat({tail.features, head.features});  // this rank's own rows only
+  out.positions = torch::cat({tail.positions, head.positions + tail.rows()});
   out.source_rows = torch::cat({tail.source_rows, head.source_rows});
   if (head.weights.defined()) out.weights = torch::cat({tail.weights, head.weights});
   out.greedy_seed = head.greedy_seed;
@@ -100,6 +100,8 @@ MemoryBank greedy_bank(const LocalRows& src, const at::Tensor& subset, const sam
   const int64_t total = comm.allreduce(torch::tensor({cand.size(0)}, torch::kInt64), dist::ReduceOp::kSum).item<int64_t>();
   if (total == 0) {  // e.g. LOF kept nothing: an empty bank, no greedy
     MemoryBank empty;
+    empty.features = torch::empty({0, src.dim}, torch::kFloat32);
+    empty.positions = torch::empty({0}, torch::kInt64);
     empty.source_rows = torch::empty({0}, torch::kInt64);
     return empty;
   }
@@ -141,17 +143,11 @@ MemoryBank greedy_bank(const LocalRows& src, const at::Tensor& subset, const sam
   });
   MemoryBank bank;
   bank.greedy_seed = static_cast<int64_t>(opts.seed);
-  // Global source rows on every rank (8 bytes a centre); the rows themselves
-  // only to rank 0, which writes the bank: no other rank holds it.
+  bank.features = my_rows;
+  bank.positions = order.masked_select((sorted >= cand_begin) & (sorted < cand_begin + cand.size(0)));
+  // Global source rows on every rank (8 bytes a centre).
   bank.source_rows = torch::empty({pos.size(0)}, torch::kInt64);
   bank.source_rows.index_copy_(0, order, comm.allgatherv(my_local + src.first_row));
-  const auto gathered = dist::gather_to(comm, my_rows, 0);
-  if (comm.rank() == 0) {
-    TC_ASSERT(gathered.size(0) == pos.size(0), "greedy bank: ", gathered.size(0), " chosen rows gathered for ",
-              pos.size(0), " centres");
-    bank.features = torch::empty({pos.size(0), dim}, torch::kFloat32);
-    bank.features.index_copy_(0, order, gathered);
-  }
   return bank;
 }
 

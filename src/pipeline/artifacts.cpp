@@ -2,8 +2,12 @@
 
 #include <torch/torch.h>
 
+#include <memory>
+
 #include "tailedcore/core/check.h"
 #include "tailedcore/data/catalog.h"
+#include "tailedcore/dist/comm.h"
+#include "tailedcore/dist/exchange.h"
 #include "tailedcore/io/feature_rows.h"
 #include "tailedcore/pipeline/feature_shards.h"
 #include "tailedcore/sampling/class_size.h"
@@ -73,17 +77,44 @@ sampling::LofResult read_lof(const fs::path& path, int64_t rows) {
 }
 
 void write_bank(const fs::path& path, const std::string& key, const models::MemoryBank& bank,
-                const std::string& method) {
-  TC_CHECK(bank.rows() > 0, path.string(), ": refusing to save an empty memory bank");
-  io::H5Writer w(path, "coreset", key);
-  w.write("coreset", bank.features.to(torch::kFloat32));
-  w.write("coreset_indices", bank.source_rows.to(torch::kInt64));
-  if (bank.weights.defined()) w.write("weights", bank.weights.to(torch::kFloat32));
-  w.set_attr("tail_rows", bank.tail_rows);
-  w.set_attr("model", method);
-  if (bank.greedy_seed >= 0) w.set_attr("greedy_seed", bank.greedy_seed);
-  if (bank.tail_greedy_seed >= 0) w.set_attr("tail_greedy_seed", bank.tail_greedy_seed);
-  w.commit();
+                const std::string& method, dist::Comm& comm) {
+  const int64_t m = bank.rows();  // the same on every rank (source_rows)
+  TC_CHECK(m > 0, path.string(), ": refusing to save an empty memory bank");
+  const int64_t width = bank.features.defined() && bank.features.dim() == 2 ? bank.features.size(1) : 0;
+  const int64_t dim = comm.allreduce(torch::tensor({width}, torch::kInt64), dist::ReduceOp::kMax).item<int64_t>();
+  std::unique_ptr<io::H5Writer> w;
+  if (comm.rank() == 0) {
+    w = std::make_unique<io::H5Writer>(path, "coreset", key);
+    w->create("coreset", io::DType::kFloat32, {m, dim});
+  }
+  if (!bank.positions.defined()) {
+    // The whole bank in order (on rank 0).
+    if (w) w->write_rows("coreset", 0, bank.features.to(torch::kFloat32).contiguous());
+  } else {
+    // Spread over the ranks: each block of bank rows is gathered to rank 0
+    // and written, so no rank ever holds more than a block of them.
+    constexpr int64_t kBlock = int64_t{1} << 16;
+    for (int64_t s = 0; s < m; s += kBlock) {
+      const int64_t c = std::min(kBlock, m - s);
+      const auto in_block = (bank.positions >= s) & (bank.positions < s + c);
+      const auto rows = dist::gather_to(comm, bank.features.index({in_block}).to(torch::kFloat32), 0);
+      const auto where = dist::gather_to(comm, bank.positions.masked_select(in_block), 0);
+      if (!w) continue;
+      TC_ASSERT(rows.size(0) == c, path.string(), ": ", rows.size(0), " bank rows gathered for rows ", s, "..",
+                s + c);
+      auto block = torch::empty({c, dim}, torch::kFloat32);
+      block.index_copy_(0, where - s, rows);
+      w->write_rows("coreset", s, block);
+    }
+  }
+  if (!w) return;
+  w->write("coreset_indices", bank.source_rows.to(torch::kInt64));
+  if (bank.weights.defined()) w->write("weights", bank.weights.to(torch::kFloat32));
+  w->set_attr("tail_rows", bank.tail_rows);
+  w->set_attr("model", method);
+  if (bank.greedy_seed >= 0) w->set_attr("greedy_seed", bank.greedy_seed);
+  if (bank.tail_greedy_seed >= 0) w->set_attr("tail_greedy_seed", bank.tail_greedy_seed);
+  w->commit();
 }
 
 models::MemoryBank read_bank(const fs::path& path) {

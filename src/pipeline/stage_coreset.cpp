@@ -29,10 +29,8 @@ void run(StageContext& ctx) {
   // artifact) make a preempted run resume mid-greedy; the key is the run's.
   in.checkpoint = {ctx.cache.dir() / name(), ctx.cache.config_hash(), ctx.plan.greedy_checkpoint_seconds};
   const auto bank = ctx.method.fit(in, ctx.plan, ctx.comm);
-  if (ctx.comm.rank() == 0) {
-    write_bank(ctx.cache.path(name()), ctx.cache.config_hash(), bank, ctx.method.name());
-    in.checkpoint.remove_files();  // the artifact holds the result now
-  }
+  write_bank(ctx.cache.path(name()), ctx.cache.config_hash(), bank, ctx.method.name(), ctx.comm);
+  if (ctx.comm.rank() == 0) in.checkpoint.remove_files();  // the artifact holds the result now
 }
 
 }  // namespace

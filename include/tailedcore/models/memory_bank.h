@@ -22,7 +22,13 @@ struct GreedyStats;
 namespace tc::models {
 
 struct MemoryBank {
-  at::Tensor features;     // [M, D] float32, host; on rank 0 only after greedy_bank (it writes the bank)
+  // The bank's rows, float32, host. A fitted bank (greedy_bank) is spread
+  // over the ranks: each holds the chosen rows it owned, `positions` their
+  // rows in the bank, and pipeline::write_bank streams them to one writer;
+  // no rank holds the whole bank. A bank read from coreset.h5 holds rows in
+  // order (positions undefined): all M, or a block (read_bank_block).
+  at::Tensor features;     // [m, D]
+  at::Tensor positions;    // [m] int64: each row's place in the bank; undefined: the rows in order
   at::Tensor weights;      // [M] float32 per-row score weights (SoftPatch: LOF scores); undefined = 1
   at::Tensor source_rows;  // [M] int64 on every rank: the row each bank row was chosen from (tail rows
                            // index the tail feature set, head rows the training features)
@@ -35,8 +41,9 @@ struct MemoryBank {
   int64_t rows() const { return source_rows.defined() ? source_rows.size(0) : 0; }
 };
 
-/// Concatenates a tail bank and a head bank, tail first (SPEC 5.1 step 4);
-/// the features where both have them (rank 0).
+/// A tail bank and a head bank as one, tail first (SPEC 5.1 step 4): each
+/// rank's own rows side by side (the head's positions after the tail's), no
+/// copy of either bank.
 MemoryBank merge_banks(const MemoryBank& tail, const MemoryBank& head);
 
 /// This rank's block of a bank's candidate rows: global rows
@@ -59,10 +66,11 @@ struct LocalRows {
 /// global rows, e.g. LOF's kept rows; undefined = every row) is the same on
 /// every rank. Each rank projects only its own candidates, `block_rows` at a
 /// time (opts.proj_dim, opts.seed), the greedy runs over the projected rows
-/// with one fused pick per step (sampling::greedy_coreset), and only the
-/// chosen rows cross ranks at full width, to rank 0, which holds the bank
-/// [M, D] in selection order (features); source_rows (global rows) on every
-/// rank.
+/// with one fused pick per step (sampling::greedy_coreset); each rank reads
+/// its chosen rows again at full width and keeps them (features, positions:
+/// their places in selection order); source_rows (global rows) on every
+/// rank. Nothing crosses ranks at full width here (pipeline::write_bank
+/// streams the rows to rank 0 a block at a time).
 MemoryBank greedy_bank(const LocalRows& local, const at::Tensor& subset, const sampling::CoresetOptions& opts,
                        dist::Comm& comm, sampling::GreedyStats* stats = nullptr,
                        int64_t block_rows = int64_t{1} << 16, const sampling::GreedyCheckpoint& checkpoint = {});

@@ -22,6 +22,9 @@
 namespace tc::data {
 struct ImageRecord;
 }
+namespace tc::dist {
+class Comm;
+}
 namespace tc::sampling {
 struct ClassSizeOptions;
 struct TailSelection;
@@ -66,8 +69,11 @@ sampling::LofResult read_lof(const std::filesystem::path& path, int64_t rows = -
 // ---- coreset.h5: /coreset [M, D], /coreset_indices int64 [M], /weights [M] when
 //      present; attrs tail_rows, model, greedy_seed / tail_greedy_seed (each branch's
 //      CoresetOptions::seed: its projection and first centre).
+/// Collective: every rank passes its part of a fitted bank (or rank 0 a
+/// whole one, positions undefined); rank 0 writes the file, a block of 65,536
+/// bank rows at a time.
 void write_bank(const std::filesystem::path& path, const std::string& key, const models::MemoryBank& bank,
-                const std::string& method);
+                const std::string& method, dist::Comm& comm);
 models::MemoryBank read_bank(const std::filesystem::path& path);
 
 // ---- test_features.h5: /<class>/{features, gt_masks, image_paths}; attrs feature_h, feature_w.
