@@ -26,7 +26,7 @@ int cmd_run(const Args& args) {
       "run-id", po::value(&opts.run_id), "run folder name (default: the config hash, so a rerun resumes)")(
       "stop-after", po::value(&opts.stop_after), "stop after this stage: features|tail|lof|tail_features|coreset|scores")(
       "pictures", po::value(&opts.pictures_per_class)->default_value(2), "anomaly-map pictures per class")(
-      "threads", po::value(&opts.threads)->default_value(0), "threads per rank (0: cores / local ranks)");
+      "threads", threads_value(&opts.threads), "threads per rank (0: cores / local ranks)");
   po::variables_map vm;
   if (!parse_options(desc, args, vm)) return 0;
   opts.config_path = config;
