@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tailedcore/core/check.h"
+#include "tailedcore/core/paths.h"
 #include "tailedcore/data/catalog.h"
 
 namespace tc::data {
@@ -53,6 +54,21 @@ bool jpeg_size(std::ifstream& in, std::pair<int, int>& size) {
 }
 
 }  // namespace
+
+bool has_image_header(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::pair<int, int> size;
+  return in.good() && (png_size(in, size) || jpeg_size(in, size)) && size.first > 0 && size.second > 0;
+}
+
+std::filesystem::path source_file(const std::filesystem::path& root, const std::string& rel,
+                                  const std::string& where, bool image) {
+  const auto path = root / core::checked_relative_path(rel, where);
+  TC_CHECK(std::filesystem::is_regular_file(path), where, ": ", path.string(), " does not exist in the source");
+  TC_CHECK(!image || has_image_header(path.string()), where, ": ", path.string(),
+           " is not an image: expected a PNG or JPEG file");
+  return path;
+}
 
 std::pair<int, int> image_size(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -4,6 +4,7 @@
 // headers, no decoding).
 #pragma once
 
+#include <filesystem>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +16,18 @@ class Catalog;
 /// (width, height) of an image file: from the header for PNG and JPEG, else by
 /// decoding. Fails with one line naming the file when it cannot be read.
 std::pair<int, int> image_size(const std::string& path);
+
+/// Whether the file starts as a PNG (signature and IHDR) or a JPEG (SOI and
+/// segments up to a start-of-frame) does: the header only, no decoding.
+bool has_image_header(const std::string& path);
+
+/// root / rel for a path read from a file (nlt manifests, VisA's split CSV):
+/// `rel` passes core::checked_relative_path (relative, no "." or ".." part),
+/// the file exists and, with `image`, has a PNG or JPEG header
+/// (has_image_header). The one rule of every tool that takes paths from a
+/// file; errors name `where` (file:line).
+std::filesystem::path source_file(const std::filesystem::path& root, const std::string& rel,
+                                  const std::string& where, bool image);
 
 /// The (width, height) every one of `paths` has (image_size: headers, no
 /// decoding): images kept at their own size (kFullSize) batch and share one
