@@ -7,6 +7,7 @@
 #include "options.h"
 #include "tailedcore/core/check.h"
 #include "tailedcore/dist/world.h"
+#include "tailedcore/pipeline/report.h"
 #include "tailedcore/pipeline/run.h"
 
 namespace po = boost::program_options;
@@ -41,6 +42,8 @@ int cmd_run(const Args& args) {
       for (const auto& c : summary.classes)
         std::printf("%-14s %12.2f %12.2f\n", c.class_name.c_str(), c.image_auroc, c.pixel_auroc);
       std::printf("%-14s %12.2f %12.2f\n", "mean", summary.mean_image_auroc, summary.mean_pixel_auroc);
+      const std::string note = pipeline::means_note(summary);
+      if (!note.empty()) std::printf("means: %s\n", note.c_str());
       std::printf("results: %s\n", summary.run_dir.string().c_str());
     }
     return 0;

@@ -35,7 +35,11 @@ std::filesystem::path source_file(const std::filesystem::path& root, const std::
 /// the first of another size, with both sizes; no paths is an error too.
 std::pair<int, int> common_image_size(const std::vector<std::string>& paths);
 
-/// Fails with one line naming the folder or file at fault. `native_size`: the
+/// Fails with one line naming the folder or file at fault: a class without
+/// test images, a mask of another size than its image, masks whose values
+/// are not 0/255 (the first mask of each class with a non-zero pixel is
+/// decoded: it must have a 255, the only value the metrics take as a
+/// defect). `native_size`: the
 /// images keep their own size (no crop), so every image of a class, and every
 /// training image of the pooled set (one patch grid for LOF's positions),
 /// must have one size; the error names two that differ.
