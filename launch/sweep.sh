@@ -40,5 +40,8 @@ else
     dirs+=("$d")
   done
 fi
-"${LAUNCH[@]}" "$TC" sweep -c "$CONFIG" --data "${dirs[@]}" --seeds "$SEEDS" --group-size "$GROUP" --out "$OUT"
-cat "$OUT/sweep/summary.md"
+# Each sweep plan has its own summary folder (<out>/sweep/<digest>/); the sweep prints its path.
+mkdir -p "$OUT"
+"${LAUNCH[@]}" "$TC" sweep -c "$CONFIG" --data "${dirs[@]}" --seeds "$SEEDS" --group-size "$GROUP" --out "$OUT" \
+  | tee "$OUT/sweep.out"
+cat "$(sed -n 's/^summary: //p' "$OUT/sweep.out" | tail -n 1)"

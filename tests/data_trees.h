@@ -1,5 +1,5 @@
-// Placeholder data trees for the noisy long-tail and VisA tests: empty files
-// named exactly as in MVTec AD (reference/mvtec_ad_layout.csv) or in
+// Placeholder data trees for the noisy long-tail and VisA tests: files that
+// hold only a PNG header (png_header), named exactly as in MVTec AD (reference/mvtec_ad_layout.csv) or in
 // converted VisA (reference/visa_split_csv/1cls.csv), so the official
 // manifests can be applied without the real images.
 #pragma once
@@ -57,6 +57,19 @@ inline void touch(const std::filesystem::path& p, const std::string& content = "
   if (!out) throw std::runtime_error("cannot write " + p.string());
 }
 
+/// The first bytes of a 1x1 greyscale PNG (signature and IHDR chunk): what
+/// data::has_image_header reads, so a placeholder passes the image rule of
+/// nlt apply and visa convert without being a whole image.
+inline const std::string& png_header() {
+  static const std::string h("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\x01\0\0\0\x01\x08\0\0\0\0\0\0\0\0", 33);
+  return h;
+}
+
+/// A placeholder image file: png_header() then `tag` (to trace copies).
+inline void touch_image(const std::filesystem::path& p, const std::string& tag = "") {
+  touch(p, png_header() + tag);
+}
+
 inline std::vector<std::string> split_csv_line(const std::string& line) {
   std::vector<std::string> cells;
   std::stringstream ss(line);
@@ -87,10 +100,10 @@ inline int make_mvtec_placeholder_tree(const std::filesystem::path& layout_csv,
     for (int i = 0; i < count; ++i) {
       const std::string n = zero_pad(i, 3);
       if (c[1] == "train") {
-        touch(root / c[0] / "train" / "good" / (n + ".png"));
+        touch_image(root / c[0] / "train" / "good" / (n + ".png"));
       } else {
-        touch(root / c[0] / "test" / c[2] / (n + ".png"));
-        if (c[2] != "good") touch(root / c[0] / "ground_truth" / c[2] / (n + "_mask.png"));
+        touch_image(root / c[0] / "test" / c[2] / (n + ".png"));
+        if (c[2] != "good") touch_image(root / c[0] / "ground_truth" / c[2] / (n + "_mask.png"));
       }
     }
     ++rows;
@@ -114,9 +127,9 @@ inline int make_visa_placeholder_tree(const std::filesystem::path& split_csv,
     const auto c = split_csv_line(line);
     const std::filesystem::path image(c.at(3));
     const std::string kind = c.at(2) == "normal" ? "good" : "bad";
-    touch(root / c[0] / c[1] / kind / image.filename());
+    touch_image(root / c[0] / c[1] / kind / image.filename());
     if (!c.at(4).empty())
-      touch(root / c[0] / "ground_truth" / "bad" /
+      touch_image(root / c[0] / "ground_truth" / "bad" /
             (std::filesystem::path(c[4]).stem().string() + "_mask.png"));
     ++rows;
   }

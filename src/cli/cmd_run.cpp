@@ -7,6 +7,7 @@
 #include "options.h"
 #include "tailedcore/core/check.h"
 #include "tailedcore/dist/world.h"
+#include "tailedcore/pipeline/report.h"
 #include "tailedcore/pipeline/run.h"
 
 namespace po = boost::program_options;
@@ -26,7 +27,7 @@ int cmd_run(const Args& args) {
       "run-id", po::value(&opts.run_id), "run folder name (default: the config hash, so a rerun resumes)")(
       "stop-after", po::value(&opts.stop_after), "stop after this stage: features|tail|lof|tail_features|coreset|scores")(
       "pictures", po::value(&opts.pictures_per_class)->default_value(2), "anomaly-map pictures per class")(
-      "threads", po::value(&opts.threads)->default_value(0), "threads per rank (0: cores / local ranks)");
+      "threads", threads_value(&opts.threads), "threads per rank (0: cores / local ranks)");
   po::variables_map vm;
   if (!parse_options(desc, args, vm)) return 0;
   opts.config_path = config;
@@ -41,6 +42,8 @@ int cmd_run(const Args& args) {
       for (const auto& c : summary.classes)
         std::printf("%-14s %12.2f %12.2f\n", c.class_name.c_str(), c.image_auroc, c.pixel_auroc);
       std::printf("%-14s %12.2f %12.2f\n", "mean", summary.mean_image_auroc, summary.mean_pixel_auroc);
+      const std::string note = pipeline::means_note(summary);
+      if (!note.empty()) std::printf("means: %s\n", note.c_str());
       std::printf("results: %s\n", summary.run_dir.string().c_str());
     }
     return 0;

@@ -51,7 +51,7 @@ int cmd_sweep(const Args& args) {
       "group-size", po::value(&opts.group_size)->default_value(1), "ranks per run")(
       "set", po::value(&opts.overrides)->composing(), "override a config key for every run")(
       "out", po::value(&out)->default_value("results"), "results root")(
-      "threads", po::value(&opts.threads)->default_value(0), "threads per rank (0: cores / local ranks)");
+      "threads", threads_value(&opts.threads), "threads per rank (0: cores / local ranks)");
   po::variables_map vm;
   if (!parse_options(desc, args, vm)) return 0;
   opts.configs.assign(configs.begin(), configs.end());

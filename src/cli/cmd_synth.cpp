@@ -26,7 +26,7 @@ int cmd_synth(const Args& args) {
       "image side in px (16..4096), 'full' (real MVTec resolutions) or 'default' "
       "(64; small: 64..128 per class)")("seed", po::value(&opts.seed)->default_value(0),
                                         "same seed -> byte-identical files")(
-      "threads", po::value(&opts.threads)->default_value(0), "render threads (0: all cores)")(
+      "threads", threads_value(&opts.threads), "render threads (0: all cores)")(
       "force", po::bool_switch(&opts.force), "replace dest if it exists");
   po::variables_map vm;
   if (!parse_options(desc, args, vm)) return 0;

@@ -4,11 +4,14 @@
 #include <array>
 #include <cstdint>
 #include <fstream>
+#include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <vector>
 
 #include "tailedcore/core/check.h"
+#include "tailedcore/core/paths.h"
 #include "tailedcore/data/catalog.h"
+#include "tailedcore/data/transforms.h"
 
 namespace tc::data {
 namespace {
@@ -52,7 +55,52 @@ bool jpeg_size(std::ifstream& in, std::pair<int, int>& size) {
   }
 }
 
+// "0, 1" or "0, 3, 7, ... (12 values)": the distinct values of an 8-bit mask.
+std::string distinct_values(const cv::Mat& m) {
+  bool seen[256] = {};
+  for (int y = 0; y < m.rows; ++y)
+    for (int x = 0; x < m.cols; ++x) seen[m.at<uint8_t>(y, x)] = true;
+  std::string out;
+  int n = 0;
+  for (int v = 0; v < 256; ++v)
+    if (seen[v] && ++n <= 4) out += (out.empty() ? "" : ", ") + std::to_string(v);
+  return n > 4 ? out + ", ... (" + std::to_string(n) + " values)" : out;
+}
+
+// The metrics count a mask pixel as a defect only where it is 255 (SPEC 6),
+// so a tree whose masks hold 0/1 labels or grey would score every pixel as
+// good and give NaN pixel metrics. One decoded mask per class shows it: the
+// first with a non-zero pixel must have a 255.
+void check_mask_values(const std::vector<ImageRecord>& test) {
+  for (const auto& r : test) {
+    if (r.mask_path.empty()) continue;
+    const cv::Mat m = decode_gray(r.mask_path);
+    double hi = 0;
+    cv::minMaxLoc(m, nullptr, &hi);
+    if (hi == 0) continue;  // an empty mask says nothing about the encoding
+    TC_CHECK(hi == 255, r.mask_path, ": mask values are ", distinct_values(m),
+             ": expected 0 (good) and 255 (defect); the metrics take only 255 as a defect, so this class's",
+             " pixel metrics would be undefined (binarise the masks, e.g. as tailedcore visa convert does)");
+    return;
+  }
+}
+
 }  // namespace
+
+bool has_image_header(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::pair<int, int> size;
+  return in.good() && (png_size(in, size) || jpeg_size(in, size)) && size.first > 0 && size.second > 0;
+}
+
+std::filesystem::path source_file(const std::filesystem::path& root, const std::string& rel,
+                                  const std::string& where, bool image) {
+  const auto path = root / core::checked_relative_path(rel, where);
+  TC_CHECK(std::filesystem::is_regular_file(path), where, ": ", path.string(), " does not exist in the source");
+  TC_CHECK(!image || has_image_header(path.string()), where, ": ", path.string(),
+           " is not an image: expected a PNG or JPEG file");
+  return path;
+}
 
 std::pair<int, int> image_size(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -108,6 +156,7 @@ void check_run_inputs(const Catalog& catalog, bool native_size) {
       TC_CHECK(mw == iw && mh == ih, r.mask_path, ": mask is ", mw, "x", mh, " but its image ", r.path,
                " is ", iw, "x", ih, ": expected the same size");
     }
+    check_mask_values(test);
   }
   if (native_size) common_image_size(pooled);
 }

@@ -5,7 +5,9 @@
 
 #include "tailedcore/core/check.h"
 #include "tailedcore/core/log.h"
+#include "tailedcore/core/paths.h"
 #include "tailedcore/data/catalog.h"
+#include "tailedcore/data/input_check.h"
 #include "tailedcore/data/nlt_recipe.h"
 #include "tailedcore/io/files.h"
 
@@ -18,18 +20,17 @@ struct ManifestPath {
   std::string cls, file;  // <cls>/train/good/<file>
 };
 
+// The shared rule for paths read from a file (core::checked_relative_path:
+// relative, no "." or ".." part), then the manifest's own shape.
 ManifestPath parse_line(const fs::path& manifest, size_t line_no, const std::string& line) {
+  const std::string where = manifest.string() + ":" + std::to_string(line_no);
   const auto fail = [&](const std::string& why) {
-    TC_FAIL(manifest.string(), ":", line_no, ": '", line, "' ", why,
-            ": expected <class>/train/good/<file>");
+    TC_FAIL(where, ": '", line, "' ", why, ": expected <class>/train/good/<file>");
   };
   std::vector<std::string> parts;
-  std::stringstream ss(line);
-  std::string p;
-  while (std::getline(ss, p, '/')) parts.push_back(p);
+  for (const auto& p : core::checked_relative_path(line, where)) parts.push_back(p.string());
   if (parts.size() != 4) fail("has " + std::to_string(parts.size()) + " path parts");
   if (parts[1] != "train" || parts[2] != "good") fail("is not a training image");
-  if (parts[0].empty() || parts[3].empty() || parts[0] == ".." || parts[3] == "..") fail("is not a file");
   return {parts[0], parts[3]};
 }
 
@@ -86,8 +87,7 @@ NltChanges apply_nlt_into(const fs::path& source, const fs::path& dir, const fs:
   std::vector<fs::path> inject_from;
   for (size_t i = 0; i < prune.size(); ++i) {
     pruned.push_back(parse_line(prune_manifest, i + 1, prune[i]));
-    TC_CHECK(fs::exists(source / prune[i]), prune_manifest.string(), ":", i + 1, ": ",
-             (source / prune[i]).string(), " does not exist in the source");
+    source_file(source, prune[i], prune_manifest.string() + ":" + std::to_string(i + 1), /*image=*/false);
   }
   for (size_t i = 0; i < inject.size(); ++i) {
     const auto mp = parse_line(noisy_manifest, i + 1, inject[i]);
@@ -99,9 +99,9 @@ NltChanges apply_nlt_into(const fs::path& source, const fs::path& dir, const fs:
       if (mp.file.rfind(d + "_", 0) == 0 && d.size() > defect.size()) defect = d;
     TC_CHECK(!defect.empty(), noisy_manifest.string(), ":", i + 1, ": no defect folder of ",
              test_dir.string(), " prefixes '", mp.file, "'");
-    const fs::path from = test_dir / defect / mp.file.substr(defect.size() + 1);
-    TC_CHECK(fs::is_regular_file(from), noisy_manifest.string(), ":", i + 1, ": ", from.string(),
-             " does not exist in the source");
+    // The image that is copied into the training set: a PNG or JPEG inside the source.
+    const fs::path from = source_file(source, mp.cls + "/test/" + defect + "/" + mp.file.substr(defect.size() + 1),
+                                      noisy_manifest.string() + ":" + std::to_string(i + 1), /*image=*/true);
     injected.push_back(mp);
     inject_from.push_back(from);
   }

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "tailedcore/core/check.h"
+#include "tailedcore/core/csv.h"
 #include "tailedcore/core/log.h"
 #include "tailedcore/data/catalog.h"
 #include "tailedcore/io/files.h"
@@ -165,7 +166,7 @@ std::string nlt_counts_csv(const std::vector<ClassCounts>& counts) {
   std::ostringstream csv;
   csv << "class,good_kept,defects_injected,total\n";
   for (const auto& c : counts)
-    csv << c.class_name << "," << c.good_kept << "," << c.defects_injected << ","
+    csv << core::csv_field(c.class_name) << "," << c.good_kept << "," << c.defects_injected << ","
         << c.good_kept + c.defects_injected << "\n";
   return csv.str();
 }

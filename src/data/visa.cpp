@@ -2,10 +2,14 @@
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
-#include <sstream>
+#include <map>
+#include <vector>
 
 #include "tailedcore/core/check.h"
+#include "tailedcore/core/csv.h"
 #include "tailedcore/core/log.h"
+#include "tailedcore/core/paths.h"
+#include "tailedcore/data/input_check.h"
 #include "tailedcore/io/files.h"
 
 namespace tc::data {
@@ -27,40 +31,66 @@ cv::Mat read_binarised_mask(const fs::path& mask, const std::string& where) {
   return binary;
 }
 
-// The rows after the header, written under `out`; returns the number of images.
-int64_t convert_rows(std::istream& in, const fs::path& source, const fs::path& split_csv,
-                     const fs::path& out) {
-  int64_t n = 0, line_no = 1;
-  std::string line;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    const std::string where = split_csv.string() + ":" + std::to_string(line_no);
-    std::vector<std::string> c;
-    std::stringstream ss(line);
-    std::string cell;
-    while (std::getline(ss, cell, ',')) c.push_back(cell);
-    if (line.back() == ',') c.emplace_back();
-    TC_CHECK(c.size() == 5, where, ": ", c.size(),
-             " cells: expected 5 (object,split,label,image,mask)");
-    const std::string kind = c[2] == "normal" ? "good" : "bad";
-    const fs::path image = source / c[3];
-    TC_CHECK(fs::is_regular_file(image), where, ": ", image.string(), " does not exist");
-    const fs::path out_dir = out / c[0] / c[1] / kind;
-    fs::create_directories(out_dir);
-    fs::copy_file(image, out_dir / image.filename(), fs::copy_options::overwrite_existing);
+// One row of the split CSV, checked: where its files come from and go.
+struct VisaRow {
+  std::string where;  // csv:line
+  fs::path image, mask;  // in the source; mask empty for a good image
+  fs::path out_dir;      // <object>/<split>/<good|bad>, relative to dest
+  std::string object;
+};
+
+// Every row is checked before anything is written: the object is a folder
+// name, the split train or test, the image and mask relative paths to PNG or
+// JPEG files inside the source (source_file, the rule nlt apply uses too),
+// and no two rows write one file.
+std::vector<VisaRow> read_rows(const fs::path& source, const fs::path& split_csv) {
+  const auto records = core::parse_csv(io::read_text(split_csv), split_csv.string());
+  TC_CHECK(!records.empty(), split_csv.string(), ": empty file");
+  const auto& header = records.front().cells;
+  std::string joined;
+  for (const auto& h : header) joined += (joined.empty() ? "" : ",") + h;
+  TC_CHECK(joined == "object,split,label,image,mask", split_csv.string(), ":1: header '", joined,
+           "': expected object,split,label,image,mask");
+  std::vector<VisaRow> rows;
+  std::map<fs::path, std::string> written;  // output file -> the row that writes it
+  const auto claim = [&](const fs::path& out, const std::string& where) {
+    const auto [it, fresh] = written.emplace(out, where);
+    TC_CHECK(fresh, where, ": writes ", out.string(), " as ", it->second,
+             " does: expected one row per output file");
+  };
+  for (size_t i = 1; i < records.size(); ++i) {
+    const auto& c = records[i].cells;
+    VisaRow r;
+    r.where = split_csv.string() + ":" + std::to_string(records[i].line);
+    TC_CHECK(c.size() == 5, r.where, ": ", c.size(), " cells: expected 5 (object,split,label,image,mask)");
+    core::check_folder_name(c[0], r.where + ": object");
+    TC_CHECK(c[1] == "train" || c[1] == "test", r.where, ": split '", c[1], "': expected train or test");
+    r.object = c[0];
+    r.out_dir = fs::path(c[0]) / c[1] / (c[2] == "normal" ? "good" : "bad");
+    r.image = source_file(source, c[3], r.where + ": image", /*image=*/true);
+    claim(r.out_dir / r.image.filename(), r.where);
     if (!c[4].empty()) {
-      const fs::path mask = source / c[4];
-      const fs::path mdir = out / c[0] / "ground_truth" / "bad";
+      r.mask = source_file(source, c[4], r.where + ": mask", /*image=*/true);
+      claim(fs::path(c[0]) / "ground_truth" / "bad" / (r.mask.stem().string() + "_mask.png"), r.where);
+    }
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+void write_rows(const std::vector<VisaRow>& rows, const fs::path& out) {
+  for (const auto& r : rows) {
+    const fs::path out_dir = out / r.out_dir;
+    fs::create_directories(out_dir);
+    fs::copy_file(r.image, out_dir / r.image.filename(), fs::copy_options::overwrite_existing);
+    if (!r.mask.empty()) {
+      const fs::path mdir = out / r.object / "ground_truth" / "bad";
       fs::create_directories(mdir);
-      TC_CHECK(cv::imwrite((mdir / (mask.stem().string() + "_mask.png")).string(),
-                           read_binarised_mask(mask, where)),
+      TC_CHECK(cv::imwrite((mdir / (r.mask.stem().string() + "_mask.png")).string(),
+                           read_binarised_mask(r.mask, r.where)),
                mdir.string(), ": cannot write mask");
     }
-    ++n;
   }
-  return n;
 }
 
 }  // namespace
@@ -71,14 +101,9 @@ int64_t convert_visa(const fs::path& source, const fs::path& split_csv, const fs
   io::check_dest_apart_from_source(source, dest);
   TC_CHECK(!fs::exists(dest) || force, dest.string(),
            ": already exists (pass --force to replace it)");
-  std::istringstream in(io::read_text(split_csv));
-  std::string line;
-  TC_CHECK(std::getline(in, line), split_csv.string(), ": empty file");
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  TC_CHECK(line == "object,split,label,image,mask", split_csv.string(), ":1: header '", line,
-           "': expected object,split,label,image,mask");
-  int64_t n = 0;
-  io::build_folder_atomic(dest, [&](const fs::path& tmp) { n = convert_rows(in, source, split_csv, tmp); });
+  const auto rows = read_rows(source, split_csv);
+  io::build_folder_atomic(dest, [&](const fs::path& tmp) { write_rows(rows, tmp); });
+  const auto n = static_cast<int64_t>(rows.size());
   core::log_info("visa: ", n, " images converted into ", dest.string());
   return n;
 }

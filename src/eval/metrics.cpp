@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "tailedcore/core/check.h"
+#include "tailedcore/core/csv.h"
 #include "tailedcore/core/finite.h"
 #include "tailedcore/io/files.h"
 
@@ -133,6 +134,16 @@ double aupro(const at::Tensor& maps_in, const at::Tensor& masks_in, double max_f
   return area / max_fpr;
 }
 
+namespace {
+
+std::string join_reasons(const std::vector<std::string>& reasons) {
+  std::string out;
+  for (const auto& r : reasons) out += (out.empty() ? "" : "; ") + r;
+  return out;
+}
+
+}  // namespace
+
 ClassMetrics evaluate_class(const std::string& name, const at::Tensor& image_scores,
                             const at::Tensor& labels, const at::Tensor& maps, const at::Tensor& masks) {
   ClassMetrics m;
@@ -143,28 +154,59 @@ ClassMetrics evaluate_class(const std::string& name, const at::Tensor& image_sco
   m.pixel_auroc = 100 * auroc(maps, masks);
   m.pixel_f1_max = 100 * f1_max(maps, masks);
   m.aupro = 100 * aupro(maps, masks);
+  // The reasons a metric is NaN, from the same counts the metrics see.
+  const int64_t defective = labels.to(torch::kInt64).sum().item<int64_t>();
+  const int64_t pixels = masks.numel();
+  const int64_t defect_pixels = (masks.to(torch::kUInt8) > 0).sum().item<int64_t>();
+  std::vector<std::string> reasons;
+  if (defective == 0)
+    reasons.push_back("image AUROC and image F1-max undefined: all " + std::to_string(m.n_images) +
+                      " test images are good (no defective image)");
+  else if (defective == m.n_images)
+    reasons.push_back("image AUROC undefined: all " + std::to_string(m.n_images) +
+                      " test images are defective (no good image)");
+  if (defect_pixels == 0)
+    reasons.push_back("pixel AUROC, AUPRO and pixel F1-max undefined: no mask pixel marks a defect"
+                      " (a defect is a mask pixel of 255; masks of 0/1 or grey values read as empty)");
+  else if (defect_pixels == pixels)
+    reasons.push_back("pixel AUROC and AUPRO undefined: every mask pixel marks a defect");
+  m.undefined = join_reasons(reasons);
   return m;
+}
+
+DefinedMean mean_of_defined(const std::vector<double>& values) {
+  DefinedMean r;
+  double sum = 0;
+  for (double v : values) {
+    if (std::isnan(v)) {
+      ++r.left_out;
+    } else {
+      sum += v;
+      ++r.used;
+    }
+  }
+  r.mean = r.used ? sum / static_cast<double>(r.used) : NAN;
+  return r;
 }
 
 void write_metrics_csv(const std::filesystem::path& path, const std::vector<ClassMetrics>& rows) {
   std::ostringstream os;
   os << "class,image_auroc,pixel_auroc,aupro,image_f1_max,pixel_f1_max,n_images\n";
   os << std::setprecision(6);
-  double sums[5] = {0, 0, 0, 0, 0};
-  int counts[5] = {0, 0, 0, 0, 0};
+  std::vector<double> columns[5];
   int64_t images = 0;
   for (const auto& r : rows) {
     const double v[5] = {r.image_auroc, r.pixel_auroc, r.aupro, r.image_f1_max, r.pixel_f1_max};
-    os << r.class_name;
+    os << core::csv_field(r.class_name);
     for (int i = 0; i < 5; ++i) {
       os << "," << v[i];
-      if (!std::isnan(v[i])) sums[i] += v[i], ++counts[i];
+      columns[i].push_back(v[i]);
     }
     os << "," << r.n_images << "\n";
     images += r.n_images;
   }
   os << "mean";
-  for (int i = 0; i < 5; ++i) os << "," << (counts[i] ? sums[i] / counts[i] : NAN);
+  for (const auto& column : columns) os << "," << mean_of_defined(column).mean;
   os << "," << images << "\n";
   io::write_text_atomic(path, os.str());
 }

@@ -10,6 +10,7 @@
 
 #include "tailedcore/core/check.h"
 #include "tailedcore/core/names.h"
+#include "tailedcore/core/paths.h"
 #include "tailedcore/data/augment.h"
 #include "tailedcore/data/transforms.h"
 #include "tailedcore/exp/device.h"
@@ -299,11 +300,18 @@ Config parse_config(const std::string& yaml_text, const std::vector<std::string>
   return cfg;
 }
 
+std::string config_name(const std::filesystem::path& yaml) {
+  const std::string name = yaml.stem().string();
+  core::check_folder_name(name, yaml.string() + ": the config's name");
+  return name;
+}
+
 Config load_config(const std::filesystem::path& yaml, const std::vector<std::string>& overrides) {
+  const std::string name = config_name(yaml);
   TC_CHECK(std::filesystem::is_regular_file(yaml), yaml.string(), ": config file does not exist");
   Config cfg = parse_config(io::read_text(yaml), overrides, yaml.string(),
                             std::filesystem::absolute(yaml).parent_path());
-  cfg.name = yaml.stem().string();
+  cfg.name = name;
   return cfg;
 }
 

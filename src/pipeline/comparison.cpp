@@ -31,12 +31,26 @@ struct MethodRun {
   std::vector<double> image_auroc, pixel_auroc;   // x100, per class
 };
 
+// eval::mean_of_defined over the classes (only_tail: -1 all, 1 tail, 0 head): one rule with run reports.
 double mean_where(const std::vector<double>& v, const std::vector<bool>& tail, int only_tail) {
-  double s = 0;
-  int n = 0;
+  std::vector<double> picked;
   for (size_t i = 0; i < v.size(); ++i)
-    if ((only_tail < 0 || tail[i] == (only_tail == 1)) && !std::isnan(v[i])) s += v[i], ++n;
-  return n ? s / n : NAN;
+    if (only_tail < 0 || tail[i] == (only_tail == 1)) picked.push_back(v[i]);
+  return eval::mean_of_defined(picked).mean;
+}
+
+// A run of another data set is refused, and the images compare renders are
+// the test images of --data's own catalog, never a path read from scores.h5:
+// each class's image_paths must be, in order, that class's test images.
+void check_run_of_data(const fs::path& scores, const models::ClassPredictions& p,
+                       const std::vector<data::ImageRecord>& test, const fs::path& data_dir) {
+  TC_CHECK(p.image_paths.size() == test.size(), scores.string(), " /", p.class_name, "/image_paths: ",
+           p.image_paths.size(), " test images, but ", data_dir.string(), " has ", test.size(), " in ",
+           p.class_name, ": expected a run made on --data (runs of another data set are refused)");
+  for (size_t k = 0; k < test.size(); ++k)
+    TC_CHECK(io::canonical_path(p.image_paths[k]) == io::canonical_path(test[k].path), scores.string(), " /",
+             p.class_name, "/image_paths[", k, "] '", p.image_paths[k], "' is not ", data_dir.string(),
+             "'s test image ", test[k].path, ": expected a run made on --data (runs of another data set are refused)");
 }
 
 std::string safe_name(const std::string& path) {
@@ -61,12 +75,16 @@ std::string write_comparison(const ComparisonOptions& opts) {
   auto counts = data::images_per_class(train);
   std::vector<bool> tail;
   for (const auto& c : classes) tail.push_back(counts[c] <= kTailClassMaxImages);
+  std::vector<std::vector<data::ImageRecord>> test_sets;
+  for (const auto& c : classes) test_sets.push_back(catalog.test_set(c));
 
   std::vector<MethodRun> methods;
   for (size_t i = 0; i < opts.runs.size(); ++i) {
     MethodRun m;
     m.name = opts.names.empty() ? opts.runs[i].filename().string() : opts.names[i];
     m.preds = read_scores(opts.runs[i] / "scores.h5", classes);
+    for (size_t c = 0; c < classes.size(); ++c)
+      check_run_of_data(opts.runs[i] / "scores.h5", m.preds[c], test_sets[c], opts.data_dir);
     for (const auto& p : m.preds) {
       m.image_auroc.push_back(100 * eval::auroc(p.image_scores, p.labels));
       m.pixel_auroc.push_back(100 * eval::auroc(p.maps, p.masks));
@@ -161,17 +179,16 @@ std::string write_comparison(const ComparisonOptions& opts) {
       std::vector<eval::MapPanel> panels;
       for (const auto& m : methods) {
         const auto& p = m.preds[c];
-        TC_CHECK(p.image_paths[k] == first.image_paths[k], "compare: runs ", methods[0].name, " and ", m.name,
-                 " scored different test images (", first.image_paths[k], " vs ", p.image_paths[k], ")");
         panels.push_back({m.name, p.maps[k], p.image_scores[k].item<double>(), p.maps.min().item<double>(),
                           p.maps.max().item<double>()});
       }
-      const std::string file = classes[c] + "_" + safe_name(first.image_paths[k]) + ".png";
+      const std::string& image = test_sets[c][k].path;  // checked against every run's image_paths
+      const std::string file = classes[c] + "_" + safe_name(image) + ".png";
       eval::write_map_comparison_png(opts.out_dir / "maps" / file,
                                      classes[c] + (tail[c] ? " (tail class)" : "") + ": " +
-                                         fs::path(first.image_paths[k]).parent_path().filename().string() + "/" +
-                                         fs::path(first.image_paths[k]).filename().string(),
-                                     data::load_image(first.image_paths[k], tf), first.masks[k], panels);
+                                         fs::path(image).parent_path().filename().string() + "/" +
+                                         fs::path(image).filename().string(),
+                                     data::load_image(image, tf), first.masks[k], panels);
       md << "![" << classes[c] << "](maps/" << file << ")\n\n";
       ++shown;
     }

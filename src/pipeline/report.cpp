@@ -50,15 +50,12 @@ void write_pictures(const RunSummary& summary, const models::ClassPredictions& p
   }
 }
 
-double mean_of(const std::vector<ClassRow>& rows, double ClassRow::*field, int only_tail) {
-  double s = 0;
-  int n = 0;
+// eval::mean_of_defined over the classes (only_tail: -1 all, 1 tail, 0 head).
+eval::DefinedMean mean_of(const std::vector<ClassRow>& rows, double ClassRow::*field, int only_tail) {
+  std::vector<double> values;
   for (const auto& r : rows)
-    if (only_tail < 0 || r.tail_class == (only_tail == 1)) {
-      s += r.*field;
-      ++n;
-    }
-  return n ? s / n : NAN;
+    if (only_tail < 0 || r.tail_class == (only_tail == 1)) values.push_back(r.*field);
+  return eval::mean_of_defined(values);
 }
 
 }  // namespace
@@ -96,6 +93,7 @@ void write_results(RunSummary& summary, const std::vector<models::ClassPredictio
   summary.classes.clear();
   for (const auto& p : predictions) {
     auto m = eval::evaluate_class(p.class_name, p.image_scores, p.labels, p.maps, p.masks);
+    if (!m.undefined.empty()) core::log_warn("class ", p.class_name, ": ", m.undefined);
     metrics.push_back(m);
     ClassRow row;
     row.class_name = p.class_name;
@@ -110,12 +108,30 @@ void write_results(RunSummary& summary, const std::vector<models::ClassPredictio
     summary.classes.push_back(row);
     write_pictures(summary, p, transform, pictures_per_class);
   }
-  summary.mean_image_auroc = mean_of(summary.classes, &ClassRow::image_auroc, -1);
-  summary.mean_pixel_auroc = mean_of(summary.classes, &ClassRow::pixel_auroc, -1);
+  summary.mean_image_auroc = mean_of(summary.classes, &ClassRow::image_auroc, -1).mean;
+  summary.mean_pixel_auroc = mean_of(summary.classes, &ClassRow::pixel_auroc, -1).mean;
   eval::write_metrics_csv(summary.run_dir / "metrics.csv", metrics);
   io::write_text_atomic(summary.run_dir / "report.md", markdown_report(summary));
+  const std::string note = means_note(summary);
   core::log_info("mean image AUROC ", format_number(summary.mean_image_auroc), ", pixel AUROC ",
-                 format_number(summary.mean_pixel_auroc), "; results in ", summary.run_dir.string());
+                 format_number(summary.mean_pixel_auroc), note.empty() ? "" : " (" + note + ")", "; results in ",
+                 summary.run_dir.string());
+}
+
+std::string means_note(const RunSummary& s) {
+  const std::vector<std::pair<const char*, double ClassRow::*>> metrics = {
+      {"image AUROC", &ClassRow::image_auroc}, {"pixel AUROC", &ClassRow::pixel_auroc}, {"AUPRO", &ClassRow::aupro}};
+  std::string note;
+  for (const auto& [label, field] : metrics) {
+    const auto m = mean_of(s.classes, field, -1);
+    if (m.left_out == 0) continue;
+    std::string names;
+    for (const auto& r : s.classes)
+      if (std::isnan(r.*field)) names += (names.empty() ? "" : ", ") + r.class_name;
+    note += (note.empty() ? "" : "; ") + std::string(label) + " over " + std::to_string(m.used) + " of " +
+            std::to_string(m.used + m.left_out) + " classes (undefined, left out: " + names + ")";
+  }
+  return note;
 }
 
 std::string markdown_report(const RunSummary& s) {
@@ -128,12 +144,14 @@ std::string markdown_report(const RunSummary& s) {
        << " | " << format_number(r.image_auroc) << " | " << format_number(r.pixel_auroc) << " | " << format_number(r.aupro)
        << " | " << format_number(r.image_f1_max) << " | " << format_number(r.pixel_f1_max) << " |\n";
   md << "| **mean** | | | **" << format_number(s.mean_image_auroc) << "** | **" << format_number(s.mean_pixel_auroc)
-     << "** | " << format_number(mean_of(s.classes, &ClassRow::aupro, -1)) << " | | |\n\n";
+     << "** | " << format_number(mean_of(s.classes, &ClassRow::aupro, -1).mean) << " | | |\n\n";
+  const std::string note = means_note(s);
+  if (!note.empty()) md << "Means are over the classes where a metric is defined: " << note << ".\n\n";
   md << "Tail classes (at most " << kTailClassMaxImages << " training images): image AUROC "
-     << format_number(mean_of(s.classes, &ClassRow::image_auroc, 1)) << ", pixel AUROC "
-     << format_number(mean_of(s.classes, &ClassRow::pixel_auroc, 1)) << ". Head classes: image AUROC "
-     << format_number(mean_of(s.classes, &ClassRow::image_auroc, 0)) << ", pixel AUROC "
-     << format_number(mean_of(s.classes, &ClassRow::pixel_auroc, 0)) << ".\n\n";
+     << format_number(mean_of(s.classes, &ClassRow::image_auroc, 1).mean) << ", pixel AUROC "
+     << format_number(mean_of(s.classes, &ClassRow::pixel_auroc, 1).mean) << ". Head classes: image AUROC "
+     << format_number(mean_of(s.classes, &ClassRow::image_auroc, 0).mean) << ", pixel AUROC "
+     << format_number(mean_of(s.classes, &ClassRow::pixel_auroc, 0).mean) << ".\n\n";
   if (s.tail_selected >= 0) {
     const TailScore t{s.tail_selected, s.tail_truth, s.tail_true_positives};
     const double precision = t.precision(), recall = t.recall();

@@ -10,6 +10,7 @@
 #include "tailedcore/core/check.h"
 #include "tailedcore/core/finite.h"
 #include "tailedcore/core/log.h"
+#include "tailedcore/core/paths.h"
 #include "tailedcore/core/runtime.h"
 #include "tailedcore/core/usage.h"
 #include "tailedcore/data/catalog.h"
@@ -59,17 +60,11 @@ std::string without_mtimes(const std::string& listing) {
   return out;
 }
 
-// A run id or data set name becomes one folder level under --out.
-void check_folder_name(const std::string& name, const std::string& what) {
-  TC_CHECK(!name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos &&
-               name.find('\\') == std::string::npos,
-           what, " '", name, "' is not a folder name: expected a name without '/' (not . or ..)");
-}
-
 // Before any work: the options that need no data.
 void check_options(const RunOptions& opts) {
-  if (!opts.run_id.empty()) check_folder_name(opts.run_id, "--run-id");
-  if (!opts.dataset_name.empty()) check_folder_name(opts.dataset_name, "--dataset-name");
+  // Each becomes one folder level under --out.
+  if (!opts.run_id.empty()) core::check_folder_name(opts.run_id, "--run-id");
+  if (!opts.dataset_name.empty()) core::check_folder_name(opts.dataset_name, "--dataset-name");
   if (!opts.stop_after.empty()) models::parse_stage(opts.stop_after, "--stop-after");
 }
 

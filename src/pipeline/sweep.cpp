@@ -10,8 +10,11 @@
 #include <sstream>
 
 #include "tailedcore/core/check.h"
+#include "tailedcore/core/csv.h"
 #include "tailedcore/core/log.h"
+#include "tailedcore/core/runtime.h"
 #include "tailedcore/dist/comm.h"
+#include "tailedcore/exp/config.h"
 #include "tailedcore/io/files.h"
 #include "tailedcore/pipeline/run.h"
 
@@ -26,29 +29,17 @@ struct Table {
   std::vector<std::string> class_order;
 };
 
-std::vector<std::string> split_csv_line(const std::string& line) {
-  std::vector<std::string> out;
-  std::stringstream ss(line);
-  std::string cell;
-  while (std::getline(ss, cell, ',')) out.push_back(cell);
-  return out;
-}
-
 Table read_metrics_csv(const fs::path& path) {
-  std::istringstream in(io::read_text(path));
-  std::string line;
-  TC_CHECK(std::getline(in, line), path.string(), ": empty metrics file");
-  auto header = split_csv_line(line);
+  const auto records = core::parse_csv(io::read_text(path), path.string());
+  TC_CHECK(!records.empty(), path.string(), ": empty metrics file");
+  const auto& header = records.front().cells;
   TC_CHECK(header.size() >= 2 && header[0] == "class", path.string(),
-           ": header must start with 'class': got '", line, "'");
+           ": header must start with 'class': got '", header[0], "'");
   Table t;
   t.metric_names.assign(header.begin() + 1, header.end());
-  int line_no = 1;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (line.empty()) continue;
-    auto cells = split_csv_line(line);
-    TC_CHECK(cells.size() == header.size(), path.string(), ":", line_no, ": ", cells.size(),
+  for (size_t r = 1; r < records.size(); ++r) {
+    const auto& cells = records[r].cells;
+    TC_CHECK(cells.size() == header.size(), path.string(), ":", records[r].line, ": ", cells.size(),
              " cells: expected ", header.size());
     std::vector<double> v;
     for (size_t i = 1; i < cells.size(); ++i) v.push_back(std::strtod(cells[i].c_str(), nullptr));
@@ -86,6 +77,7 @@ std::vector<PlannedRun> plan_sweep(const SweepOptions& opts) {
     if (std::find(data.begin(), data.end(), c) == data.end()) data.push_back(c);
     else core::log_warn("sweep: --data ", d.string(), " is ", c.string(), " again: run once");
   }
+  for (const auto& c : opts.configs) exp::config_name(c);  // each names a results folder: checked before any run
   for (const auto& c : opts.configs)
     for (const auto& d : data)
       for (int64_t s : opts.seeds) plan.push_back({c, d, s});
@@ -113,10 +105,34 @@ constexpr const char* kFailedMarker = "failed.txt";  // a failed run's error lin
 
 }  // namespace
 
+std::string sweep_plan_text(const SweepOptions& opts, const std::vector<PlannedRun>& plan) {
+  std::vector<fs::path> configs, data;
+  for (const auto& r : plan) {
+    if (std::find(configs.begin(), configs.end(), r.config) == configs.end()) configs.push_back(r.config);
+    if (std::find(data.begin(), data.end(), r.data_dir) == data.end()) data.push_back(r.data_dir);
+  }
+  std::ostringstream text;
+  for (const auto& c : configs)
+    text << "config: " << io::canonical_path(c).string() << " (content "
+         << (fs::is_regular_file(c) ? io::hash_file(c) : "missing") << ")\n";
+  for (const auto& d : data) text << "data: " << d.string() << "\n";
+  text << "seeds:";
+  for (int64_t s : opts.seeds) text << " " << s;
+  text << "\n";
+  for (const auto& o : opts.overrides) text << "set: " << o << "\n";
+  return text.str();
+}
+
 SweepResult run_sweep(const SweepOptions& opts, dist::Comm& world) {
   TC_CHECK(opts.group_size >= 1 && world.size() % opts.group_size == 0, "--group-size ",
            opts.group_size, " must divide the number of ranks (", world.size(), ")");
+  core::check_thread_count(opts.threads, "--threads");
   const auto plan = plan_sweep(opts);
+  // Sweeps sharing one --out (and so its feature cache) each keep their own
+  // summary, in a folder named by the digest of their plan.
+  const std::string plan_text = sweep_plan_text(opts, plan);
+  SweepResult result;
+  result.dir = opts.out_root / "sweep" / io::hash_text(plan_text).substr(0, 12);
   std::vector<fs::path> dirs;
   for (const auto& r : plan) dirs.push_back(r.data_dir);
   const auto names = dataset_names(dirs);
@@ -137,9 +153,10 @@ SweepResult run_sweep(const SweepOptions& opts, dist::Comm& world) {
     ro.run_id = plan[i].run_id();
     ro.threads = opts.threads;
     ro.pictures_per_class = 0;
-    const fs::path run_dir = opts.out_root / ro.dataset_name / plan[i].config.stem().string() / ro.run_id;
+    const std::string config = exp::config_name(plan[i].config);
+    const fs::path run_dir = opts.out_root / ro.dataset_name / config / ro.run_id;
     if (static_cast<int>(i % groups) == group) {
-      core::log_info("sweep run ", i + 1, "/", plan.size(), ": ", plan[i].config.stem().string(),
+      core::log_info("sweep run ", i + 1, "/", plan.size(), ": ", config,
                      " on ", plan[i].data_dir.string(), " seed ", plan[i].seed);
       try {
         run_experiment(ro, *comm);
@@ -155,17 +172,16 @@ SweepResult run_sweep(const SweepOptions& opts, dist::Comm& world) {
           std::ofstream(run_dir / "run.log") << "[ERROR] run failed: " << e.what() << "\n";
       }
     }
-    records.push_back({plan[i].config.stem().string(), plan[i].data_dir.string(), plan[i].seed, run_dir});
+    records.push_back({config, plan[i].data_dir.string(), plan[i].seed, run_dir});
   }
   world.barrier();
-  SweepResult result;
-  result.dir = opts.out_root / "sweep";
-  if (world.rank() == 0) result.failed = write_sweep_summary(result.dir, records);
+  if (world.rank() == 0) result.failed = write_sweep_summary(result.dir, records, plan_text);
   result.failed = world.allreduce(torch::tensor({result.failed}), dist::ReduceOp::kMax).item<int64_t>();
   return result;
 }
 
-int64_t write_sweep_summary(const fs::path& dir, const std::vector<SweepRunRecord>& runs) {
+int64_t write_sweep_summary(const fs::path& dir, const std::vector<SweepRunRecord>& runs,
+                            const std::string& plan_text) {
   std::map<std::string, std::vector<Table>> by_config;
   std::vector<std::string> config_order;
   std::vector<std::pair<const SweepRunRecord*, std::string>> failures;  // run, error line
@@ -190,7 +206,9 @@ int64_t write_sweep_summary(const fs::path& dir, const std::vector<SweepRunRecor
   }
   std::ostringstream csv, md;
   csv << "config,class,metric,mean,std,runs\n";
-  md << "# Sweep summary (mean ± std over runs)\n";
+  md << "# Sweep " << dir.filename().string() << ": summary (mean ± std over runs)\n\n"
+     << "The plan of this sweep (its digest names this folder; another plan over the same --out writes"
+     << " its own summary beside it):\n\n```\n" << plan_text << "```\n";
   for (const auto& config : config_order) {
     const auto& tables = by_config[config];
     const auto& first = tables.front();
@@ -210,7 +228,7 @@ int64_t write_sweep_summary(const fs::path& dir, const std::vector<SweepRunRecor
         }
         const auto ms = mean_std(xs);
         md << " " << std::fixed << std::setprecision(2) << ms.mean << " ± " << ms.std << " |";
-        csv << config << "," << cls << "," << first.metric_names[m] << "," << ms.mean << ","
+        csv << core::csv_field(config) << "," << core::csv_field(cls) << "," << first.metric_names[m] << "," << ms.mean << ","
             << ms.std << "," << xs.size() << "\n";
       }
       md << "\n";

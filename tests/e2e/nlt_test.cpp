@@ -20,12 +20,12 @@ namespace {
 
 void make_class(const fs::path& root, const std::string& name, int n_good, int n_defects) {
   for (int i = 0; i < n_good; ++i)
-    touch(root / name / "train/good" / (zero_pad(i, 3) + ".png"), name);
-  touch(root / name / "test/good/000.png");
+    tc::testing::touch_image(root / name / "train/good" / (zero_pad(i, 3) + ".png"), name);
+  tc::testing::touch_image(root / name / "test/good/000.png");
   for (int i = 0; i < n_defects; ++i) {
-    touch(root / name / "test/broken" / (zero_pad(i, 3) + ".png"),
-          name + " broken " + std::to_string(i));
-    touch(root / name / "ground_truth/broken" / (zero_pad(i, 3) + "_mask.png"));
+    tc::testing::touch_image(root / name / "test/broken" / (zero_pad(i, 3) + ".png"),
+                             name + " broken " + std::to_string(i));
+    tc::testing::touch_image(root / name / "ground_truth/broken" / (zero_pad(i, 3) + "_mask.png"));
   }
 }
 
@@ -128,9 +128,9 @@ TEST(NltCli, MakeIsDeterministicPerSeed) {
 
 TEST(VisaCli, ConvertWritesTheMvtecLayout) {
   TempDir tmp;
-  touch(tmp / "VisA/pcb1/Data/Images/Normal/0000.JPG", "n0");
-  touch(tmp / "VisA/pcb1/Data/Images/Normal/0001.JPG", "n1");
-  touch(tmp / "VisA/pcb1/Data/Images/Anomaly/000.JPG", "a0");
+  tc::testing::touch_image(tmp / "VisA/pcb1/Data/Images/Normal/0000.JPG", "n0");
+  tc::testing::touch_image(tmp / "VisA/pcb1/Data/Images/Normal/0001.JPG", "n1");
+  tc::testing::touch_image(tmp / "VisA/pcb1/Data/Images/Anomaly/000.JPG", "a0");
   cv::Mat mask(3, 3, CV_8UC1, cv::Scalar(0));
   mask.at<uint8_t>(1, 1) = 2;
   fs::create_directories(tmp / "VisA/pcb1/Data/Masks/Anomaly");

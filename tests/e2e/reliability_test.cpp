@@ -320,7 +320,12 @@ TEST_F(Reliability, ASweepRecordsAFailedRunAndGoesOn) {
                          good.string() + " --seeds 0-1 --out " + out.string() +
                          " --set model.coreset_model_name=patchcore" + kSizes);
   EXPECT_NE(r.exit_code, 0) << r.output;
-  const auto md = tc::io::read_text(out / "sweep" / "summary.md");
+  // The sweep's own summary, <out>/sweep/<plan digest>/summary.md, as printed.
+  const auto at = r.output.find("summary: ");
+  ASSERT_NE(at, std::string::npos) << r.output;
+  const fs::path summary = r.output.substr(at + 9, r.output.find('\n', at) - at - 9);
+  EXPECT_EQ(summary.parent_path().parent_path(), out / "sweep");
+  const auto md = tc::io::read_text(summary);
   EXPECT_TRUE(contains(md, "## quickstart (2 runs)")) << md;
   EXPECT_TRUE(contains(md, "## Failed runs (2 of 4)")) << md;
   EXPECT_TRUE(contains(md, "mask without a test image")) << md;

@@ -24,11 +24,17 @@ TEST(Sweep, ThreeSeedsGiveAMeanAndStdTable) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   for (int s = 0; s < 3; ++s)
     EXPECT_TRUE(fs::exists(dir / "out" / "v1" / "quickstart" / ("seed" + std::to_string(s)) / "metrics.csv"));
-  const auto md = tc::io::read_text(dir / "out" / "sweep" / "summary.md");
+  // The sweep's own folder, named by its plan's digest: <out>/sweep/<digest>/.
+  std::vector<fs::path> sweeps;
+  for (const auto& e : fs::directory_iterator(dir / "out" / "sweep")) sweeps.push_back(e.path());
+  ASSERT_EQ(sweeps.size(), 1u);
+  EXPECT_NE(r.output.find("summary: " + (sweeps[0] / "summary.md").string()), std::string::npos) << r.output;
+  const auto md = tc::io::read_text(sweeps[0] / "summary.md");
+  EXPECT_NE(md.find("seeds: 0 1 2\n"), std::string::npos) << md;
   EXPECT_NE(md.find("## quickstart (3 runs)"), std::string::npos) << md;
   EXPECT_NE(md.find("| mean |"), std::string::npos) << md;
   EXPECT_NE(md.find(" ± "), std::string::npos);
-  const auto csv = tc::io::read_text(dir / "out" / "sweep" / "summary.csv");
+  const auto csv = tc::io::read_text(sweeps[0] / "summary.csv");
   EXPECT_NE(csv.find("quickstart,mean,image_auroc,"), std::string::npos) << csv;
   // Different seeds draw different projections and first centres: some spread.
   std::istringstream in(csv);

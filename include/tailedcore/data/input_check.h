@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,6 +25,17 @@ constexpr int64_t kMaxImagePixels = int64_t{1} << 28;
 /// than kMaxImagePixels; other formats and unreadable headers pass (the
 /// decoder reports those).
 void check_image_pixels(const std::string& path);
+/// Whether the file starts as a PNG (signature and IHDR) or a JPEG (SOI and
+/// segments up to a start-of-frame) does: the header only, no decoding.
+bool has_image_header(const std::string& path);
+
+/// root / rel for a path read from a file (nlt manifests, VisA's split CSV):
+/// `rel` passes core::checked_relative_path (relative, no "." or ".." part),
+/// the file exists and, with `image`, has a PNG or JPEG header
+/// (has_image_header). The one rule of every tool that takes paths from a
+/// file; errors name `where` (file:line).
+std::filesystem::path source_file(const std::filesystem::path& root, const std::string& rel,
+                                  const std::string& where, bool image);
 
 /// The (width, height) every one of `paths` has (image_size: headers, no
 /// decoding): images kept at their own size (kFullSize) batch and share one
@@ -31,7 +43,11 @@ void check_image_pixels(const std::string& path);
 /// the first of another size, with both sizes; no paths is an error too.
 std::pair<int, int> common_image_size(const std::vector<std::string>& paths);
 
-/// Fails with one line naming the folder or file at fault. `native_size`: the
+/// Fails with one line naming the folder or file at fault: a class without
+/// test images, a mask of another size than its image, masks whose values
+/// are not 0/255 (the first mask of each class with a non-zero pixel is
+/// decoded: it must have a 255, the only value the metrics take as a
+/// defect). `native_size`: the
 /// images keep their own size (no crop), so every image of a class, and every
 /// training image of the pooled set (one patch grid for LOF's positions),
 /// must have one size; the error names two that differ.

@@ -29,12 +29,28 @@ struct ClassMetrics {
   std::string class_name;
   double image_auroc = 0, pixel_auroc = 0, aupro = 0, image_f1_max = 0, pixel_f1_max = 0;  // x100
   int64_t n_images = 0;
+  /// Why some of the metrics above are NaN (undefined), e.g. "image AUROC
+  /// undefined: all 12 test images are good"; "" when all are defined.
+  std::string undefined;
 };
 
+/// The metrics of one class; `undefined` says which are NaN and why (a test
+/// set of one label; masks without a defect pixel, i.e. none == 255).
 ClassMetrics evaluate_class(const std::string& name, const at::Tensor& image_scores,
                             const at::Tensor& labels, const at::Tensor& maps, const at::Tensor& masks);
 
-/// One row per class plus a final "mean" row (NaN-ignoring mean); atomic.
+/// The one rule for a mean over classes, used by metrics.csv, report.md and
+/// the console alike: the mean over the classes where the metric is defined
+/// (not NaN); the classes left out are counted (and named in the log). NaN
+/// when no class has it.
+struct DefinedMean {
+  double mean = 0;
+  int64_t used = 0, left_out = 0;
+};
+DefinedMean mean_of_defined(const std::vector<double>& values);
+
+/// One row per class plus a final "mean" row (mean_of_defined), class names
+/// quoted per RFC 4180 where they must be; atomic.
 void write_metrics_csv(const std::filesystem::path& path, const std::vector<ClassMetrics>& rows);
 
 }  // namespace tc::eval

@@ -56,6 +56,10 @@ struct Config {
 };
 
 Config load_config(const std::filesystem::path& yaml, const std::vector<std::string>& overrides);
+/// The folder name a config file gives its runs (<out>/<data>/<name>/): the
+/// file's stem, which must be a folder name (core::check_folder_name), so
+/// "...yaml" (stem "..") cannot place results outside --out.
+std::string config_name(const std::filesystem::path& yaml);
 /// `source_name` names the text in errors (a file path); a relative
 /// model.backbone_weights in the text is taken relative to `base_dir` when given
 /// (load_config: the file's folder), never one given as an override.

@@ -44,6 +44,12 @@ void write_results(RunSummary& summary, const std::vector<models::ClassPredictio
 /// v with `digits` decimals; "nan" for NaN (the reports' numbers).
 std::string format_number(double v, int digits = 2);
 
+/// "" when every class has every metric; else which means left classes out
+/// (eval::mean_of_defined: the mean over the classes where a metric is
+/// defined) and which: "image AUROC over 4 of 5 classes (undefined, left
+/// out: bottle)". The console, the log and report.md print it.
+std::string means_note(const RunSummary& summary);
+
 /// The summary as a Markdown report (also used by the main job for several runs).
 std::string markdown_report(const RunSummary& summary);
 

@@ -38,8 +38,13 @@ struct PlannedRun {  // data_dir canonical (io::canonical_path)
 /// Every (config, data, seed) in that nesting order.
 std::vector<PlannedRun> plan_sweep(const SweepOptions& opts);
 
+/// The sweep's plan as text: every config (canonical path and content
+/// digest), data folder (canonical), the seeds and the --set overrides. Its
+/// digest names the sweep's summary folder; summary.md quotes it.
+std::string sweep_plan_text(const SweepOptions& opts, const std::vector<PlannedRun>& plan);
+
 struct SweepResult {
-  std::filesystem::path dir;  // <out>/sweep
+  std::filesystem::path dir;  // <out>/sweep/<12 hex digits of the plan text's digest>
   int64_t failed = 0;         // runs without a result
 };
 
@@ -57,9 +62,10 @@ struct SweepRunRecord {
 };
 
 /// Reads the metrics.csv of finished runs and writes <dir>/summary.csv and
-/// summary.md: per config, per class and overall, mean +- std (sample std) of
-/// every metric over the runs, then the failed runs (error line, log path).
-/// Returns how many runs failed.
-int64_t write_sweep_summary(const std::filesystem::path& dir, const std::vector<SweepRunRecord>& runs);
+/// summary.md: the plan (`plan_text`), then per config, per class and
+/// overall, mean +- std (sample std) of every metric over the runs, then the
+/// failed runs (error line, log path). Returns how many runs failed.
+int64_t write_sweep_summary(const std::filesystem::path& dir, const std::vector<SweepRunRecord>& runs,
+                            const std::string& plan_text);
 
 }  // namespace tc::pipeline

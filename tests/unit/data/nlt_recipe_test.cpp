@@ -27,16 +27,16 @@ using tc::testing::zero_pad;
 namespace {
 
 // <root>/<name>/train/good/000.png.., test/good/000.png, test/<defect>/000.png..
-// with masks; empty files.
+// with masks; placeholder images (a PNG header only).
 void make_class(const fs::path& root, const std::string& name, int n_good,
                 const std::vector<std::pair<std::string, int>>& defects) {
   for (int i = 0; i < n_good; ++i)
-    touch(root / name / "train" / "good" / (zero_pad(i, 3) + ".png"));
-  touch(root / name / "test" / "good" / "000.png");
+    tc::testing::touch_image(root / name / "train" / "good" / (zero_pad(i, 3) + ".png"));
+  tc::testing::touch_image(root / name / "test" / "good" / "000.png");
   for (const auto& [defect, n] : defects)
     for (int i = 0; i < n; ++i) {
-      touch(root / name / "test" / defect / (zero_pad(i, 3) + ".png"));
-      touch(root / name / "ground_truth" / defect / (zero_pad(i, 3) + "_mask.png"));
+      tc::testing::touch_image(root / name / "test" / defect / (zero_pad(i, 3) + ".png"));
+      tc::testing::touch_image(root / name / "ground_truth" / defect / (zero_pad(i, 3) + "_mask.png"));
     }
 }
 

@@ -33,10 +33,16 @@ void make_tiny_tree(const fs::path& root) {
         "b/test/hole/000.png", "b/ground_truth/hole/000_mask.png",
         // Not part of the MVTec layout: never copied.
         "a/license.txt", "split_csv/1cls.csv"})
-    touch(root / rel, rel);
+    if (fs::path(rel).extension() == ".png") tc::testing::touch_image(root / rel, rel);
+    else touch(root / rel, rel);
 }
 
-std::string content(const fs::path& p) { return tc::io::read_text(p); }
+// A file's content after the placeholder PNG header (the tag make_tiny_tree wrote).
+std::string content(const fs::path& p) {
+  const auto text = tc::io::read_text(p);
+  const auto& h = tc::testing::png_header();
+  return text.rfind(h, 0) == 0 ? text.substr(h.size()) : text;
+}
 
 std::vector<std::string> listing(const fs::path& dir) {
   std::vector<std::string> out;
@@ -173,6 +179,31 @@ TEST(NltApply, PathMissingFromTheSourceIsNamed) {
   // A manifest file that does not exist.
   e = error_of([&] { apply_nlt(t.src, t.dest, t.tmp / "nope.txt", t.inject); });
   EXPECT_NE(e.find((t.tmp / "nope.txt").string()), std::string::npos) << e;
+  expect_nothing_written(t.dest);
+}
+
+// The rule shared with visa convert (data::source_file): relative paths
+// without "." or ".." parts, and an injected file must be a PNG or JPEG.
+TEST(NltApply, PathsOutsideTheSourceAndNonImagesAreRefused) {
+  Tiny t;
+  for (const auto& [line, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"/etc/train/good/passwd", "'/etc/train/good/passwd' is absolute"},
+           {"../a/train/good/000.png", "has the part '..'"},
+           {"a/train/good/..", "has the part '..'"},
+           {"a/train/./000.png", "has the part '.'"}}) {
+    t.manifests(line, "");
+    const auto e = error_of([&] { apply_nlt(t.src, t.dest, t.prune, t.inject); });
+    EXPECT_NE(e.find(t.prune.string() + ":1: '" + line + "'"), std::string::npos) << e;
+    EXPECT_NE(e.find(expected), std::string::npos) << e;
+    expect_nothing_written(t.dest);
+  }
+  touch(t.src / "a/test/crack/002.png", "not an image");
+  t.manifests("a/train/good/001.png", "a/train/good/crack_002.png");
+  const auto e = error_of([&] { apply_nlt(t.src, t.dest, t.prune, t.inject); });
+  EXPECT_NE(e.find(t.inject.string() + ":1: " + (t.src / "a/test/crack/002.png").string() +
+                   " is not an image: expected a PNG or JPEG file"),
+            std::string::npos)
+      << e;
   expect_nothing_written(t.dest);
 }
 

@@ -21,7 +21,8 @@ namespace {
 const char* kHeader = "object,split,label,image,mask\n";
 
 // Raw VisA: <obj>/Data/Images/{Normal,Anomaly}/*.JPG, <obj>/Data/Masks/Anomaly/*.png
-// holding small label values (not 0/255). Images are opaque bytes: only copied.
+// holding small label values (not 0/255). Images are a PNG header and a tag
+// (png_header: the converter checks headers, never decodes images, only copies).
 struct FakeVisa {
   TempDir tmp;
   fs::path src = tmp / "VisA", csv = tmp / "1cls.csv", dest = tmp / "visa_mvtec";
@@ -31,7 +32,7 @@ struct FakeVisa {
           "candle/Data/Images/Normal/0002.JPG", "candle/Data/Images/Anomaly/000.JPG",
           "candle/Data/Images/Anomaly/001.JPG", "pcb1/Data/Images/Normal/0005.JPG",
           "pcb1/Data/Images/Anomaly/010.JPG"})
-      touch(src / rel, std::string("jpeg bytes of ") + rel);
+      tc::testing::touch_image(src / rel, std::string("jpeg bytes of ") + rel);
     write_mask("candle/Data/Masks/Anomaly/000.png", {0, 1, 2, 0});
     write_mask("candle/Data/Masks/Anomaly/001.png", {0, 0, 0, 3});
     write_mask("pcb1/Data/Masks/Anomaly/010.png", {1, 0, 0, 0});
@@ -77,7 +78,8 @@ TEST(VisaConvert, WritesMvtecLayoutWithBinarisedMasks) {
            {"candle/test/bad/001.JPG", "candle/Data/Images/Anomaly/001.JPG"},
            {"pcb1/train/good/0005.JPG", "pcb1/Data/Images/Normal/0005.JPG"},
            {"pcb1/test/bad/010.JPG", "pcb1/Data/Images/Anomaly/010.JPG"}})
-    EXPECT_EQ(tc::io::read_text(v.dest / out), "jpeg bytes of " + in) << out;  // copied as is
+    EXPECT_EQ(tc::io::read_text(v.dest / out), tc::testing::png_header() + "jpeg bytes of " + in)
+        << out;  // copied as is
   // Label values 1, 2, 3 -> 255 (SPEC 1.3: the loader keeps only pixels == 255).
   EXPECT_EQ(mask_values(v.dest / "candle/ground_truth/bad/000_mask.png"),
             (std::vector<uint8_t>{0, 255, 255, 0}));
@@ -161,6 +163,44 @@ TEST(VisaConvert, BadInputIsNamedAndLeavesNoDest) {
   e = error_of([&] { tc::data::convert_visa(v.src, v.csv, v.dest); });
   EXPECT_NE(e.find("--force"), std::string::npos) << e;
   EXPECT_EQ(tc::data::convert_visa(v.src, v.csv, v.dest, /*force=*/true), 7);
+}
+
+// Paths come from the CSV: the rule of every tool that reads paths from a
+// file (data::source_file) refuses any that leaves the source or dest, and
+// files that are not images; nothing is written.
+TEST(VisaConvert, PathsOutsideTheTreesAndNonImagesAreRefused) {
+  FakeVisa v;
+  touch(v.tmp / "outside.JPG", tc::testing::png_header());
+  touch(v.src / "candle/Data/Images/Normal/notes.JPG", "not an image");
+  const std::string good = "candle,train,normal,candle/Data/Images/Normal/0000.JPG,\n";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"../escaped,train,normal,candle/Data/Images/Normal/0001.JPG,", "object '../escaped' is not a folder name"},
+      {"/abs,train,normal,candle/Data/Images/Normal/0001.JPG,", "object '/abs' is not a folder name"},
+      {"..,train,normal,candle/Data/Images/Normal/0001.JPG,", "object '..' is not a folder name"},
+      {"candle,../../x,normal,candle/Data/Images/Normal/0001.JPG,", "split '../../x': expected train or test"},
+      {"candle,train,normal,/etc/passwd,", "image: '/etc/passwd' is absolute"},
+      {"candle,train,normal,../outside.JPG,", "image: '../outside.JPG' has the part '..'"},
+      {"candle,train,normal,candle/Data/Images/Normal/notes.JPG,", "notes.JPG is not an image: expected a PNG or JPEG"},
+      {"candle,test,anomaly,candle/Data/Images/Anomaly/000.JPG,/etc/passwd", "mask: '/etc/passwd' is absolute"},
+      {"candle,train,normal,candle/Data/Images/Normal/0000.JPG,", "as " + (v.tmp / "hostile.csv").string() + ":2"},
+  };
+  for (const auto& [row, expected] : cases) {
+    touch(v.tmp / "hostile.csv", std::string(kHeader) + good + row + "\n");
+    const auto e = error_of([&] { tc::data::convert_visa(v.src, v.tmp / "hostile.csv", v.dest); });
+    EXPECT_NE(e.find(expected), std::string::npos) << row << "\n" << e;
+    EXPECT_NE(e.find("hostile.csv:3"), std::string::npos) << e;
+    EXPECT_FALSE(fs::exists(v.dest)) << row;
+    EXPECT_FALSE(fs::exists(v.tmp / "escaped")) << row;
+  }
+}
+
+// RFC 4180: a quoted cell may hold a comma.
+TEST(VisaConvert, QuotedCellsAreRead) {
+  FakeVisa v;
+  tc::testing::touch_image(v.src / "candle/Data/Images/Normal/a,b.JPG", "comma");
+  touch(v.tmp / "quoted.csv", std::string(kHeader) + "candle,train,normal,\"candle/Data/Images/Normal/a,b.JPG\",\n");
+  EXPECT_EQ(tc::data::convert_visa(v.src, v.tmp / "quoted.csv", v.dest), 1);
+  EXPECT_TRUE(fs::is_regular_file(v.dest / "candle/train/good/a,b.JPG"));
 }
 
 }  // namespace
