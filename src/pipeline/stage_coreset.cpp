@@ -33,8 +33,12 @@ void run(StageContext& ctx) {
   if (ctx.comm.rank() == 0) in.checkpoint.remove_files();  // the artifact holds the result now
 }
 
+// Run or cached: no stage after this one reads the training rows, so they
+// leave memory here (the test stages would otherwise hold them to the end).
+void load(StageContext& ctx) { ctx.train_features.patches = at::Tensor(); }
+
 }  // namespace
 
-Stage coreset_stage() { return {models::StageId::kCoreset, {models::StageId::kFeatures}, false, run, nullptr}; }
+Stage coreset_stage() { return {models::StageId::kCoreset, {models::StageId::kFeatures}, false, run, load}; }
 
 }  // namespace tc::pipeline

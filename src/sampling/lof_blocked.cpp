@@ -170,15 +170,16 @@ at::Tensor rows_by_position(const at::Tensor& local, int64_t P, int64_t proj_dim
       comm.allreduce(torch::tensor({local.size(1)}, torch::kInt64), dist::ReduceOp::kMax).item<int64_t>();
   TC_CHECK(images_all.sum().item<int64_t>() > 0, "LOF: no training rows: expected at least one image of ", P,
            " patches");
-  const auto x = project(n_local ? local : torch::empty({0, dim}), proj_dim, seed);
+  auto x = project(n_local ? local : torch::empty({0, dim}), proj_dim, seed);
   const int64_t pd = x.size(1);
-  const auto xv = x.view({n_local, P, pd});
+  auto xv = x.view({n_local, P, pd});
   // Rank r gets positions shard_range(P, r) of this rank's images.
   std::vector<torch::Tensor> parts;
   for (int r = 0; r < comm.size(); ++r) {
     const auto pos = dist::shard_range(P, r, comm.size());
     parts.push_back(xv.narrow(1, pos.begin, pos.size()).contiguous().view({n_local * pos.size(), pd}));
   }
+  x = xv = torch::Tensor();  // the parts hold the rows now
   const auto mine = dist::shard_range(P, comm.rank(), comm.size());
   auto got = dist::alltoallv(comm, parts);
   parts.clear();
