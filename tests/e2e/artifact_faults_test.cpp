@@ -105,18 +105,24 @@ TEST_F(ArtifactFaultsE2e, ARunOutOfRoomFailsCleanlyAndTheRerunResumes) {
   EXPECT_TRUE(fs::exists(run_dir(out) / "metrics.csv"));
 }
 
-// Two ranks, each failing on its own shard: both end with the error (the job
-// exits non-zero, no rank segfaults), and nothing half-written is left.
-TEST_F(ArtifactFaultsE2e, TwoRanksOutOfRoomBothEndCleanly) {
+// Two ranks, each failing on its own shard: the job ends with the error (no
+// rank segfaults), nothing half-written is under a final name, and a rerun
+// with room completes and clears what the aborted job may have left.
+TEST_F(ArtifactFaultsE2e, TwoRanksOutOfRoomEndCleanlyAndTheRerunCompletes) {
   const fs::path out = *dir_ / "out_full2";
   // No shared-memory transport: its segment file would itself outgrow the limit.
-  const auto r = run_command(kMpirun + " --mca btl self,tcp " +
-                             limited(48, tc::testing::cli_path().string() + " " + run_args(out)));
+  auto r = run_command(kMpirun + " --mca btl self,tcp " +
+                       limited(48, tc::testing::cli_path().string() + " " + run_args(out)));
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_TRUE(contains(r.output, "features.shard-")) << r.output;
   EXPECT_TRUE(contains(r.output, "File too large (EFBIG)")) << r.output;
   EXPECT_FALSE(contains(r.output, "Segmentation fault")) << r.output;
   EXPECT_FALSE(contains(r.output, "signal 11")) << r.output;
+  for (const auto& e : fs::recursive_directory_iterator(out))
+    EXPECT_NE(e.path().filename(), "features.h5") << "an artifact under its final name after a failed write";
+  r = run_command(kMpirun + " " + tc::testing::cli_path().string() + " " + run_args(out));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(run_dir(out) / "metrics.csv"));
   EXPECT_TRUE(temporaries(out).empty()) << temporaries(out).front();
 }
 
