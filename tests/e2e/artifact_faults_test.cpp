@@ -142,11 +142,11 @@ TEST_F(ArtifactFaultsE2e, ARunOnAFullDiskSaysTheDiskIsFull) {
   const fs::path mnt = *dir_ / "small_disk";
   fs::create_directories(mnt);
   if (mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=1m") != 0) GTEST_SKIP() << "cannot mount a tmpfs here";
-  const auto r = run_command(kMpirun + " " + tc::testing::cli_path().string() + " " + run_args(mnt));
+  const auto r = run_cli(run_args(mnt));
   const std::string last = last_line(run_dir(mnt) / "run.log");
   const auto left = temporaries(mnt);
   umount(mnt.c_str());
-  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_TRUE(contains(r.output, "No space left on device (ENOSPC)")) << r.output;
   EXPECT_FALSE(contains(r.output, "Segmentation fault")) << r.output;
   EXPECT_TRUE(contains(last, "No space left on device (ENOSPC)")) << last;
