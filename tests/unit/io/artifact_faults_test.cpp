@@ -130,7 +130,7 @@ TEST(ArtifactFaults, ShardsSwappedOnDiskAreRefusedByEveryReader) {
   tc::testing::TempDir tmp;
   const auto art = sharded_artifact(tmp.path(), 3);
   EXPECT_TRUE(torch::equal(H5Reader(art).read("features").select(1, 0),
-                           torch::tensor({0.f, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2})));
+                           torch::tensor({0.f, 0.f, 0.f, 0.f, 1.f, 1.f, 1.f, 1.f, 2.f, 2.f, 2.f, 2.f})));
   fs::rename(tmp / "features.shard-0-of-3.h5", tmp / "x.h5");
   fs::rename(tmp / "features.shard-1-of-3.h5", tmp / "features.shard-0-of-3.h5");
   fs::rename(tmp / "x.h5", tmp / "features.shard-1-of-3.h5");
