@@ -115,6 +115,22 @@ void writing(const fs::path& path, const fs::path& tmp, const std::string& what,
   fail_if_lost();
 }
 
+// After a failed write the dataset's close fails too, and H5::DataSet's
+// destructor prints that to stderr ("DataSet::~DataSet - H5Dclose failed"):
+// closed here instead, quietly (HDF5 drops the id even when its close fails).
+template <class F>
+void closing_on_failure(H5::DataSet& ds, F&& write) {
+  try {
+    write();
+  } catch (const H5::Exception&) {
+    try {
+      ds.close();
+    } catch (const H5::Exception&) {
+    }
+    throw;
+  }
+}
+
 H5::LinkCreatPropList intermediate_groups() {
   H5::LinkCreatPropList p;
   H5Pset_create_intermediate_group(p.getId(), 1);
@@ -274,7 +290,7 @@ void H5Writer::write_rows(const std::string& name, int64_t first_row, const at::
     count[0] = n;
     fspace.selectHyperslab(H5S_SELECT_SET, count.data(), start.data());
     H5::DataSpace mspace(rank, count.data());
-    ds.write(rows.data_ptr(), file_type(want), mspace, fspace);
+    closing_on_failure(ds, [&] { ds.write(rows.data_ptr(), file_type(want), mspace, fspace); });
   });
 }
 
@@ -299,7 +315,7 @@ void H5Writer::write_strings(const std::string& name, const std::vector<std::str
     std::vector<const char*> ptrs;
     ptrs.reserve(values.size());
     for (const auto& s : values) ptrs.push_back(s.c_str());
-    if (n > 0) ds.write(ptrs.data(), type);
+    if (n > 0) closing_on_failure(ds, [&] { ds.write(ptrs.data(), type); });
   });
 }
 

@@ -198,6 +198,27 @@ TEST_F(ArtifactFaultsE2e, StageCommandsRefuseAnArtifactWithAMissingShard) {
   }
 }
 
+// As h5py makes one (fill value 0): a missing source read as zeros, and the
+// command exited 0 with a bank of zero rows.
+TEST_F(ArtifactFaultsE2e, StageCommandsRefuseAVirtualDatasetWhoseSourceIsMissing) {
+  const fs::path in = *dir_ / "vds.h5";
+  {
+    const hsize_t dims[2] = {12, 8};
+    const hid_t space = H5Screate_simple(2, dims, nullptr);
+    const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_virtual(dcpl, space, "gone.h5", "features", space);
+    const hid_t f = H5Fcreate(in.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dclose(H5Dcreate2(f, "features", H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT));
+    H5Fclose(f);
+    H5Pclose(dcpl);
+    H5Sclose(space);
+  }
+  const auto r = run_cli("coreset --in " + in.string() + " --out " + (*dir_ / "vds_out.h5").string() + " --ratio 0.5");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_TRUE(contains(r.output, (*dir_ / "gone.h5").string() + ", which does not exist")) << r.output;
+  EXPECT_FALSE(fs::exists(*dir_ / "vds_out.h5"));
+}
+
 TEST_F(ArtifactFaultsE2e, StageCommandsRefuseExternalStorage) {
   const fs::path in = *dir_ / "external.h5";
   const fs::path secret = *dir_ / "secret.bin";
