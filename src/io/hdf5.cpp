@@ -70,6 +70,19 @@ std::string shape_str(const std::vector<int64_t>& s) {
   return os.str();
 }
 
+long double physical_memory() {
+  static const long double bytes =
+      static_cast<long double>(sysconf(_SC_PHYS_PAGES)) * static_cast<long double>(sysconf(_SC_PAGESIZE));
+  return bytes;
+}
+
+std::string gib(long double bytes) {
+  std::ostringstream os;
+  os.precision(3);
+  os << static_cast<double>(bytes / (1024.0L * 1024.0L * 1024.0L)) << " GiB";
+  return os.str();
+}
+
 // What went wrong, from the innermost record of HDF5's error stack ("truncated
 // file: eof = 100, ...", "file signature not found"); the exception itself
 // names only the outermost call ("H5Fopen failed").
@@ -406,13 +419,21 @@ bool H5Reader::has(const std::string& name) const {
 }
 
 std::vector<int64_t> H5Reader::shape(const std::string& name) const {
-  return guarded(path_, Access::kRead, "reading the shape of /" + name, [&] {
+  const auto dims = guarded(path_, Access::kRead, "reading the shape of /" + name, [&] {
     TC_CHECK(has(name), path_.string(), ": dataset /", name, " is missing");
     H5::DataSpace space = impl_->file.openDataSet(name).getSpace();
     std::vector<hsize_t> dims(space.getSimpleExtentNdims());
     space.getSimpleExtentDims(dims.data());
     return std::vector<int64_t>(dims.begin(), dims.end());
   });
+  // Every reader keeps at least an 8-byte index or score per row (candidate
+  // lists, LOF scores), so more rows than memory holds 8-byte values for is
+  // a damaged or hand-made file, whatever the caller does next.
+  const long double memory = physical_memory();
+  TC_CHECK(dims.empty() || memory <= 0 || static_cast<long double>(dims[0]) * 8 <= memory, path_.string(),
+           ": dataset /", name, " declares shape ", shape_str(dims), ": more rows than this machine's ", gib(memory),
+           " of memory can hold one 8-byte value for: expected a plausible size (a damaged or hand-made file?)");
+  return dims;
 }
 
 DType H5Reader::dtype(const std::string& name) const {
@@ -460,16 +481,9 @@ namespace {
 // gets one line instead.
 void check_fits_in_memory(const fs::path& path, const std::string& name, const std::vector<int64_t>& dims,
                           DType dt, int64_t count) {
-  static const long double memory =
-      static_cast<long double>(sysconf(_SC_PHYS_PAGES)) * static_cast<long double>(sysconf(_SC_PAGESIZE));
+  const long double memory = physical_memory();
   long double bytes = static_cast<long double>(count) * static_cast<long double>(torch::elementSize(scalar_type(dt)));
   for (size_t i = 1; i < dims.size(); ++i) bytes *= static_cast<long double>(dims[i]);
-  const auto gib = [](long double b) {
-    std::ostringstream os;
-    os.precision(3);
-    os << static_cast<double>(b / (1024.0L * 1024.0L * 1024.0L)) << " GiB";
-    return os.str();
-  };
   TC_CHECK(memory <= 0 || bytes <= memory, path.string(), ": dataset /", name, " declares shape ", shape_str(dims),
            " (", dtype_name(dt), "): reading ", count, " rows of it needs ", gib(bytes), ", more than this machine's ",
            gib(memory), " of memory: expected a dataset that fits (a damaged or hand-made file?)");

@@ -230,15 +230,23 @@ TEST(ArtifactFaults, AHugeDeclaredShapeIsOneLineNamingIt) {
   tc::testing::TempDir tmp;
   {
     H5Writer w(tmp / "huge.h5", "x", "");
-    w.create("features", tc::io::DType::kFloat32, {1000000000000000, 4});  // no chunk written: a tiny file
+    // No chunk written: tiny files, whatever they declare.
+    w.create("features", tc::io::DType::kFloat32, {1000000000000000, 4});
+    w.create("wide", tc::io::DType::kFloat32, {100000000, 65536});
     w.commit();
   }
-  const std::string e = error_of([&] { H5Reader(tmp / "huge.h5").read("features"); });
-  EXPECT_TRUE(contains(e, (tmp / "huge.h5").string() + ": dataset /features declares shape [1000000000000000, 4] (float32)"))
+  const H5Reader r(tmp / "huge.h5");
+  // More rows than any reader could keep an index for: refused at the shape.
+  std::string e = error_of([&] { r.read("features"); });
+  EXPECT_TRUE(contains(e, (tmp / "huge.h5").string() + ": dataset /features declares shape [1000000000000000, 4]: more rows"))
       << e;
-  EXPECT_TRUE(contains(e, "of memory: expected a dataset that fits")) << e;
   EXPECT_FALSE(contains(e, "\n")) << e;
-  EXPECT_EQ(H5Reader(tmp / "huge.h5").read_rows("features", 5, 2).size(0), 2);  // a small read still works
+  // Rows that could be indexed but not read whole: refused at the read, a
+  // block of them still reads.
+  e = error_of([&] { r.read("wide"); });
+  EXPECT_TRUE(contains(e, ": dataset /wide declares shape [100000000, 65536] (float32): reading 100000000 rows")) << e;
+  EXPECT_TRUE(contains(e, "of memory: expected a dataset that fits")) << e;
+  EXPECT_EQ(r.read_rows("wide", 5, 2).size(0), 2);
 }
 
 // Writes junk over the first chunk of `dataset`: the file still opens, and
