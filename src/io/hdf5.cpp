@@ -91,20 +91,17 @@ std::string hdf5_cause(const H5::Exception& e) {
   return cause.empty() ? e.getDetailMsg() : cause;
 }
 
-enum class Access { kRead, kWrite };
-
-// Every HDF5 call of the reader and the writer runs inside this: the C++ API's
-// exceptions derive from no std::exception (uncaught, they end the process
-// with "terminate called"), so each becomes one line naming the file, what
-// was being done (the dataset or attribute) and what was expected.
+// Every HDF5 call of the reader runs inside this (the writer's inside
+// writing(), below): the C++ API's exceptions derive from no std::exception
+// (uncaught, they end the process with "terminate called"), so each becomes
+// one line naming the file, what was being done (the dataset or attribute)
+// and what was expected.
 template <class F>
-auto guarded(const fs::path& path, Access access, const std::string& what, F&& f) -> decltype(f()) {
+auto guarded(const fs::path& path, const std::string& what, F&& f) -> decltype(f()) {
   try {
     return f();
   } catch (const H5::Exception& e) {
-    TC_FAIL(path.string(), ": HDF5 error ", what, " (", hdf5_cause(e), "): ",
-            access == Access::kWrite ? "expected a writable file; is the disk full?"
-                                     : "expected a complete, undamaged HDF5 file");
+    TC_FAIL(path.string(), ": HDF5 error ", what, " (", hdf5_cause(e), "): expected a complete, undamaged HDF5 file");
   }
 }
 
@@ -394,7 +391,7 @@ H5Reader::H5Reader(fs::path path) : path_(std::move(path)), impl_(std::make_uniq
   H5::Exception::dontPrint();
   TC_CHECK(fs::exists(path_), path_.string(), ": file does not exist");
   TC_CHECK(!fs::is_directory(path_), path_.string(), ": is a folder: expected an HDF5 file");
-  guarded(path_, Access::kRead, "opening the file", [&] {
+  guarded(path_, "opening the file", [&] {
     TC_CHECK(H5::H5File::isHdf5(path_.string()), path_.string(),
              ": not an HDF5 file (no HDF5 signature): expected an HDF5 file");
     impl_->file = H5::H5File(path_.string(), H5F_ACC_RDONLY);
@@ -404,7 +401,7 @@ H5Reader::H5Reader(fs::path path) : path_(std::move(path)), impl_(std::make_uniq
 H5Reader::~H5Reader() = default;
 
 bool H5Reader::has(const std::string& name) const {
-  return guarded(path_, Access::kRead, "looking up /" + name, [&] {
+  return guarded(path_, "looking up /" + name, [&] {
     // Walk the path so that a missing intermediate group is "absent", not an error.
     std::string prefix;
     std::stringstream ss(name);
@@ -419,7 +416,7 @@ bool H5Reader::has(const std::string& name) const {
 }
 
 std::vector<int64_t> H5Reader::shape(const std::string& name) const {
-  const auto dims = guarded(path_, Access::kRead, "reading the shape of /" + name, [&] {
+  const auto dims = guarded(path_, "reading the shape of /" + name, [&] {
     TC_CHECK(has(name), path_.string(), ": dataset /", name, " is missing");
     H5::DataSpace space = impl_->file.openDataSet(name).getSpace();
     std::vector<hsize_t> dims(space.getSimpleExtentNdims());
@@ -437,7 +434,7 @@ std::vector<int64_t> H5Reader::shape(const std::string& name) const {
 }
 
 DType H5Reader::dtype(const std::string& name) const {
-  return guarded(path_, Access::kRead, "reading the type of /" + name, [&] {
+  return guarded(path_, "reading the type of /" + name, [&] {
     TC_CHECK(has(name), path_.string(), ": dataset /", name, " is missing");
     H5::DataType t = impl_->file.openDataSet(name).getDataType();
     if (t.getClass() == H5T_FLOAT) {
@@ -461,8 +458,7 @@ at::Tensor H5Reader::read(const std::string& name) const {
 void H5Reader::check(const std::string& name) const {
   if (impl_->checked.count(name)) return;
   TC_CHECK(has(name), path_.string(), ": dataset /", name, " is missing");
-  const hid_t dataset = guarded(path_, Access::kRead, "opening /" + name,
-                                [&] { return H5Dopen2(impl_->file.getId(), name.c_str(), H5P_DEFAULT); });
+  const hid_t dataset = H5Dopen2(impl_->file.getId(), name.c_str(), H5P_DEFAULT);
   TC_CHECK(dataset >= 0, path_.string(), ": HDF5 error opening /", name, " (", hdf5_innermost_error(), ")");
   try {
     check_dataset_rule(*this, dataset, name);
@@ -493,7 +489,7 @@ void check_fits_in_memory(const fs::path& path, const std::string& name, const s
 
 at::Tensor H5Reader::read_rows(const std::string& name, int64_t first, int64_t count) const {
   check(name);
-  return guarded(path_, Access::kRead, "reading /" + name, [&] {
+  return guarded(path_, "reading /" + name, [&] {
     const auto dims = shape(name);
     const DType dt = dtype(name);
     TC_CHECK(!dims.empty() && first >= 0 && count >= 0 && first + count <= dims[0], path_.string(),
@@ -517,7 +513,7 @@ at::Tensor H5Reader::read_rows(const std::string& name, int64_t first, int64_t c
 
 std::vector<std::string> H5Reader::read_strings(const std::string& name) const {
   check(name);
-  return guarded(path_, Access::kRead, "reading /" + name, [&] {
+  return guarded(path_, "reading /" + name, [&] {
     const auto dims = shape(name);
     TC_CHECK(dims.size() == 1, path_.string(), ": dataset /", name, " must be a 1-d string list");
     H5::DataSet ds = impl_->file.openDataSet(name);
@@ -538,7 +534,7 @@ std::vector<std::string> H5Reader::read_strings(const std::string& name) const {
 }
 
 bool H5Reader::has_attr(const std::string& key, const std::string& dataset) const {
-  return guarded(path_, Access::kRead, "looking up " + attr_label(key, dataset), [&] {
+  return guarded(path_, "looking up " + attr_label(key, dataset), [&] {
     if (dataset.empty()) return impl_->file.attrExists(key);
     return has(dataset) && impl_->file.openDataSet(dataset).attrExists(key);
   });
@@ -552,7 +548,7 @@ auto read_attribute(const H5Reader& r, H5::H5File& file, const std::string& key,
                     std::initializer_list<H5T_class_t> classes, const char* expected, Read read) {
   const std::string label = attr_label(key, dataset);
   TC_CHECK(r.has_attr(key, dataset), r.path().string(), ": ", label, " is missing");
-  return guarded(r.path(), Access::kRead, "reading " + label, [&] {
+  return guarded(r.path(), "reading " + label, [&] {
     H5::DataSet holder;
     H5::Attribute a = attr_owner(file, dataset, holder).openAttribute(key);
     const H5T_class_t c = a.getTypeClass();
@@ -608,7 +604,7 @@ void collect_datasets(H5::Group& group, const std::string& prefix, std::vector<s
 }  // namespace
 
 std::vector<std::string> H5Reader::datasets() const {
-  return guarded(path_, Access::kRead, "listing its datasets", [&] {
+  return guarded(path_, "listing its datasets", [&] {
     std::vector<std::string> out;
     H5::Group root = impl_->file.openGroup("/");
     collect_datasets(root, "", out);
@@ -622,7 +618,7 @@ void H5Reader::verify() const {
 }
 
 void H5Reader::verify_rows(const std::string& name, int64_t first, int64_t count) const {
-  const bool strings = guarded(path_, Access::kRead, "reading the type of /" + name, [&] {
+  const bool strings = guarded(path_, "reading the type of /" + name, [&] {
     return impl_->file.openDataSet(name).getDataType().getClass() == H5T_STRING;
   });
   if (strings) {
