@@ -6,7 +6,10 @@
 //
 // H5Writer writes to "<path>.tmp-<pid>@<host>" and renames on commit(); a writer
 // destroyed without commit() (an exception, a crash) removes its temporary
-// file, so no half-written artifact is ever left under the final name.
+// file, so no half-written artifact is ever left under the final name. A
+// write that fails (a full disk) is an error naming the file and the system's
+// cause ("No space left on device (ENOSPC)"), never a crash while unwinding
+// (src/io/failsafe_driver.h says why HDF5 alone crashed there).
 // Every file it writes gets root attributes `stage`, `config_hash`,
 // `tailedcore_version`; H5Reader reads any HDF5 file (h5py's too) and
 // requires none of them. Numeric datasets carry Fletcher-32 checksums, so
