@@ -5,11 +5,14 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <set>
 #include <sstream>
 
 #include "tailedcore/core/check.h"
 #include "tailedcore/core/names.h"
 #include "tailedcore/io/files.h"
+#include "dataset_rules.h"
+#include "failsafe_driver.h"
 #include "hdf5_error.h"
 
 namespace tc::io {
@@ -67,6 +70,19 @@ std::string shape_str(const std::vector<int64_t>& s) {
   return os.str();
 }
 
+long double physical_memory() {
+  static const long double bytes =
+      static_cast<long double>(sysconf(_SC_PHYS_PAGES)) * static_cast<long double>(sysconf(_SC_PAGESIZE));
+  return bytes;
+}
+
+std::string gib(long double bytes) {
+  std::ostringstream os;
+  os.precision(3);
+  os << static_cast<double>(bytes / (1024.0L * 1024.0L * 1024.0L)) << " GiB";
+  return os.str();
+}
+
 // What went wrong, from the innermost record of HDF5's error stack ("truncated
 // file: eof = 100, ...", "file signature not found"); the exception itself
 // names only the outermost call ("H5Fopen failed").
@@ -75,20 +91,53 @@ std::string hdf5_cause(const H5::Exception& e) {
   return cause.empty() ? e.getDetailMsg() : cause;
 }
 
-enum class Access { kRead, kWrite };
-
-// Every HDF5 call of the reader and the writer runs inside this: the C++ API's
-// exceptions derive from no std::exception (uncaught, they end the process
-// with "terminate called"), so each becomes one line naming the file, what
-// was being done (the dataset or attribute) and what was expected.
+// Every HDF5 call of the reader runs inside this (the writer's inside
+// writing(), below): the C++ API's exceptions derive from no std::exception
+// (uncaught, they end the process with "terminate called"), so each becomes
+// one line naming the file, what was being done (the dataset or attribute)
+// and what was expected.
 template <class F>
-auto guarded(const fs::path& path, Access access, const std::string& what, F&& f) -> decltype(f()) {
+auto guarded(const fs::path& path, const std::string& what, F&& f) -> decltype(f()) {
   try {
     return f();
   } catch (const H5::Exception& e) {
-    TC_FAIL(path.string(), ": HDF5 error ", what, " (", hdf5_cause(e), "): ",
-            access == Access::kWrite ? "expected a writable file; is the disk full?"
-                                     : "expected a complete, undamaged HDF5 file");
+    TC_FAIL(path.string(), ": HDF5 error ", what, " (", hdf5_cause(e), "): expected a complete, undamaged HDF5 file");
+  }
+}
+
+// A writer's HDF5 call: as guarded(), and when a write of the file failed (now
+// or earlier, the driver then drops every later write) the error says so with
+// the system's words ("No space left on device (ENOSPC)"), not HDF5's.
+template <class F>
+void writing(const fs::path& path, const fs::path& tmp, const std::string& what, F&& f) {
+  const auto fail_if_lost = [&] {
+    const std::string lost = write_failure(tmp.string());
+    TC_CHECK(lost.empty(), path.string(), ": HDF5 error ", what, ": ", lost,
+             ": expected room for the file (is the disk full?); nothing was left under its name, and a "
+             "rerun resumes from the stages already done");
+  };
+  try {
+    f();
+  } catch (const H5::Exception& e) {
+    fail_if_lost();
+    TC_FAIL(path.string(), ": HDF5 error ", what, " (", hdf5_cause(e), "): expected a writable file; is the disk full?");
+  }
+  fail_if_lost();
+}
+
+// After a failed write the dataset's close fails too, and H5::DataSet's
+// destructor prints that to stderr ("DataSet::~DataSet - H5Dclose failed"):
+// closed here instead, quietly (HDF5 drops the id even when its close fails).
+template <class F>
+void closing_on_failure(H5::DataSet& ds, F&& write) {
+  try {
+    write();
+  } catch (const H5::Exception&) {
+    try {
+      ds.close();
+    } catch (const H5::Exception&) {
+    }
+    throw;
   }
 }
 
@@ -141,8 +190,25 @@ std::string dtype_name(DType d) { return dtypes().name(d); }
 
 struct H5Writer::Impl {
   fs::path tmp;
-  H5::H5File file;
+  // Owned by pointer: after a failed close HDF5 has already dropped the id,
+  // and H5File's destructor would close it again (a crash in HDF5 1.10).
+  std::unique_ptr<H5::H5File> file;
   bool open = false;
+
+  // Closes the file; the driver reports no write failure while closing
+  // (failsafe_driver.h), so HDF5 finishes the close whatever the disk says.
+  void close(const fs::path& path) {
+    begin_close(tmp.string());
+    open = false;
+    try {
+      file->close();
+    } catch (const H5::Exception& e) {
+      file.release();  // not closed again: see above
+      forget_file(tmp.string());
+      TC_FAIL(path.string(), ": HDF5 error closing the file (", hdf5_cause(e), ")");
+    }
+    file.reset();
+  }
 };
 
 H5Writer::H5Writer(fs::path path, const std::string& stage, const std::string& config_hash)
@@ -156,23 +222,28 @@ H5Writer::H5Writer(fs::path path, const std::string& stage, const std::string& c
   TC_CHECK(access(dir.c_str(), W_OK) == 0, path_.string(), ": output folder ", dir.string(),
            " is not writable");
   impl_->tmp = temporary_path(path_);
-  guarded(path_, Access::kWrite, "creating the file",
-          [&] { impl_->file = H5::H5File(impl_->tmp.string(), H5F_ACC_TRUNC); });
+  writing(path_, impl_->tmp, "creating the file", [&] {
+    H5::FileAccPropList fapl;
+    H5Pset_driver(fapl.getId(), failsafe_driver(), nullptr);
+    impl_->file = std::make_unique<H5::H5File>(impl_->tmp.string(), H5F_ACC_TRUNC, H5::FileCreatPropList::DEFAULT, fapl);
+  });
   impl_->open = true;
   set_attr("stage", stage);
   set_attr("config_hash", config_hash);
   set_attr("tailedcore_version", std::string(TAILEDCORE_VERSION));
 }
 
+// Runs while an error unwinds (a full disk, a failed collective): it must not
+// throw, and the file must not crash HDF5 on its way out.
 H5Writer::~H5Writer() {
-  if (impl_ && impl_->open) {
-    try {
-      impl_->file.close();
-    } catch (...) {
-    }
-    std::error_code ec;
-    fs::remove(impl_->tmp, ec);
+  if (!impl_ || !impl_->open) return;
+  try {
+    impl_->close(path_);
+  } catch (...) {
   }
+  forget_file(impl_->tmp.string());
+  std::error_code ec;
+  fs::remove(impl_->tmp, ec);
 }
 
 void H5Writer::create(const std::string& name, DType dtype, const std::vector<int64_t>& shape) {
@@ -186,7 +257,7 @@ void H5Writer::create(const std::string& name, DType dtype, const std::vector<in
   chunk[0] = std::max<hsize_t>(1, std::min<hsize_t>(std::max<hsize_t>(dims[0], 1), (1u << 20) / row_bytes));
   bool any_zero = false;
   for (auto d : dims) any_zero |= d == 0;
-  guarded(path_, Access::kWrite, "creating dataset /" + name, [&] {
+  writing(path_, impl_->tmp, "creating dataset /" + name, [&] {
     H5::DataSpace space(static_cast<int>(dims.size()), dims.data());
     H5::DSetCreatPropList props;
     if (!any_zero) {
@@ -195,15 +266,15 @@ void H5Writer::create(const std::string& name, DType dtype, const std::vector<in
       // returning garbage, so the stage cache can recompute it.
       props.setFletcher32();
     }
-    impl_->file.createDataSet(name, file_type(dtype), space, props, H5::DSetAccPropList::DEFAULT,
+    impl_->file->createDataSet(name, file_type(dtype), space, props, H5::DSetAccPropList::DEFAULT,
                               intermediate_groups());
   });
 }
 
 void H5Writer::write_rows(const std::string& name, int64_t first_row, const at::Tensor& rows_in) {
   TC_CHECK(impl_->open, path_.string(), ": write after commit");
-  guarded(path_, Access::kWrite, "writing /" + name, [&] {
-    H5::DataSet ds = impl_->file.openDataSet(name);
+  writing(path_, impl_->tmp, "writing /" + name, [&] {
+    H5::DataSet ds = impl_->file->openDataSet(name);
     H5::DataSpace fspace = ds.getSpace();
     const int rank = fspace.getSimpleExtentNdims();
     std::vector<hsize_t> dims(rank);
@@ -229,7 +300,7 @@ void H5Writer::write_rows(const std::string& name, int64_t first_row, const at::
     count[0] = n;
     fspace.selectHyperslab(H5S_SELECT_SET, count.data(), start.data());
     H5::DataSpace mspace(rank, count.data());
-    ds.write(rows.data_ptr(), file_type(want), mspace, fspace);
+    closing_on_failure(ds, [&] { ds.write(rows.data_ptr(), file_type(want), mspace, fspace); });
   });
 }
 
@@ -242,26 +313,26 @@ void H5Writer::write(const std::string& name, const at::Tensor& tensor) {
 
 void H5Writer::write_strings(const std::string& name, const std::vector<std::string>& values) {
   TC_CHECK(impl_->open, path_.string(), ": write after commit");
-  guarded(path_, Access::kWrite, "writing /" + name, [&] {
+  writing(path_, impl_->tmp, "writing /" + name, [&] {
     H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
     type.setCset(H5T_CSET_UTF8);
     hsize_t n = values.size();
     H5::DataSpace space(1, &n);
     // No checksum here: HDF5 allows no filter on variable-length strings
     // (damage there fails the read of the heap, which guarded() reports).
-    H5::DataSet ds = impl_->file.createDataSet(name, type, space, H5::DSetCreatPropList::DEFAULT,
+    H5::DataSet ds = impl_->file->createDataSet(name, type, space, H5::DSetCreatPropList::DEFAULT,
                                                H5::DSetAccPropList::DEFAULT, intermediate_groups());
     std::vector<const char*> ptrs;
     ptrs.reserve(values.size());
     for (const auto& s : values) ptrs.push_back(s.c_str());
-    if (n > 0) ds.write(ptrs.data(), type);
+    if (n > 0) closing_on_failure(ds, [&] { ds.write(ptrs.data(), type); });
   });
 }
 
 void H5Writer::set_attr(const std::string& key, const std::string& value, const std::string& dataset) {
-  guarded(path_, Access::kWrite, "writing " + attr_label(key, dataset), [&] {
+  writing(path_, impl_->tmp, "writing " + attr_label(key, dataset), [&] {
     H5::DataSet holder;
-    H5::H5Object& owner = attr_owner(impl_->file, dataset, holder);
+    H5::H5Object& owner = attr_owner(*impl_->file, dataset, holder);
     H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
     type.setCset(H5T_CSET_UTF8);
     if (owner.attrExists(key)) owner.removeAttr(key);
@@ -272,9 +343,9 @@ void H5Writer::set_attr(const std::string& key, const std::string& value, const 
 }
 
 void H5Writer::set_attr(const std::string& key, int64_t value, const std::string& dataset) {
-  guarded(path_, Access::kWrite, "writing " + attr_label(key, dataset), [&] {
+  writing(path_, impl_->tmp, "writing " + attr_label(key, dataset), [&] {
     H5::DataSet holder;
-    H5::H5Object& owner = attr_owner(impl_->file, dataset, holder);
+    H5::H5Object& owner = attr_owner(*impl_->file, dataset, holder);
     if (owner.attrExists(key)) owner.removeAttr(key);
     owner.createAttribute(key, H5::PredType::STD_I64LE, H5::DataSpace(H5S_SCALAR))
         .write(H5::PredType::NATIVE_INT64, &value);
@@ -282,9 +353,9 @@ void H5Writer::set_attr(const std::string& key, int64_t value, const std::string
 }
 
 void H5Writer::set_attr(const std::string& key, double value, const std::string& dataset) {
-  guarded(path_, Access::kWrite, "writing " + attr_label(key, dataset), [&] {
+  writing(path_, impl_->tmp, "writing " + attr_label(key, dataset), [&] {
     H5::DataSet holder;
-    H5::H5Object& owner = attr_owner(impl_->file, dataset, holder);
+    H5::H5Object& owner = attr_owner(*impl_->file, dataset, holder);
     if (owner.attrExists(key)) owner.removeAttr(key);
     owner.createAttribute(key, H5::PredType::IEEE_F64LE, H5::DataSpace(H5S_SCALAR))
         .write(H5::PredType::NATIVE_DOUBLE, &value);
@@ -293,8 +364,19 @@ void H5Writer::set_attr(const std::string& key, double value, const std::string&
 
 void H5Writer::commit() {
   TC_CHECK(impl_->open, path_.string(), ": committed twice");
-  guarded(path_, Access::kWrite, "closing the file", [&] { impl_->file.close(); });
-  impl_->open = false;
+  // Flushed first: a write that fails here fails the flush, which HDF5 survives.
+  writing(path_, impl_->tmp, "flushing the file", [&] { impl_->file->flush(H5F_SCOPE_LOCAL); });
+  const std::string tmp = impl_->tmp.string();
+  try {
+    impl_->close(path_);
+    writing(path_, impl_->tmp, "closing the file", [] {});  // a write lost while closing
+  } catch (...) {
+    forget_file(tmp);
+    std::error_code ec;
+    fs::remove(impl_->tmp, ec);
+    throw;
+  }
+  forget_file(tmp);
   move_into_place(impl_->tmp, path_);
 }
 
@@ -302,13 +384,14 @@ void H5Writer::commit() {
 
 struct H5Reader::Impl {
   H5::H5File file;
+  std::set<std::string> checked;  // datasets that passed check()
 };
 
 H5Reader::H5Reader(fs::path path) : path_(std::move(path)), impl_(std::make_unique<Impl>()) {
   H5::Exception::dontPrint();
   TC_CHECK(fs::exists(path_), path_.string(), ": file does not exist");
   TC_CHECK(!fs::is_directory(path_), path_.string(), ": is a folder: expected an HDF5 file");
-  guarded(path_, Access::kRead, "opening the file", [&] {
+  guarded(path_, "opening the file", [&] {
     TC_CHECK(H5::H5File::isHdf5(path_.string()), path_.string(),
              ": not an HDF5 file (no HDF5 signature): expected an HDF5 file");
     impl_->file = H5::H5File(path_.string(), H5F_ACC_RDONLY);
@@ -318,7 +401,7 @@ H5Reader::H5Reader(fs::path path) : path_(std::move(path)), impl_(std::make_uniq
 H5Reader::~H5Reader() = default;
 
 bool H5Reader::has(const std::string& name) const {
-  return guarded(path_, Access::kRead, "looking up /" + name, [&] {
+  return guarded(path_, "looking up /" + name, [&] {
     // Walk the path so that a missing intermediate group is "absent", not an error.
     std::string prefix;
     std::stringstream ss(name);
@@ -333,17 +416,25 @@ bool H5Reader::has(const std::string& name) const {
 }
 
 std::vector<int64_t> H5Reader::shape(const std::string& name) const {
-  return guarded(path_, Access::kRead, "reading the shape of /" + name, [&] {
+  const auto dims = guarded(path_, "reading the shape of /" + name, [&] {
     TC_CHECK(has(name), path_.string(), ": dataset /", name, " is missing");
     H5::DataSpace space = impl_->file.openDataSet(name).getSpace();
     std::vector<hsize_t> dims(space.getSimpleExtentNdims());
     space.getSimpleExtentDims(dims.data());
     return std::vector<int64_t>(dims.begin(), dims.end());
   });
+  // Every reader keeps at least an 8-byte index or score per row (candidate
+  // lists, LOF scores), so more rows than memory holds 8-byte values for is
+  // a damaged or hand-made file, whatever the caller does next.
+  const long double memory = physical_memory();
+  TC_CHECK(dims.empty() || memory <= 0 || static_cast<long double>(dims[0]) * 8 <= memory, path_.string(),
+           ": dataset /", name, " declares shape ", shape_str(dims), ": more rows than this machine's ", gib(memory),
+           " of memory can hold one 8-byte value for: expected a plausible size (a damaged or hand-made file?)");
+  return dims;
 }
 
 DType H5Reader::dtype(const std::string& name) const {
-  return guarded(path_, Access::kRead, "reading the type of /" + name, [&] {
+  return guarded(path_, "reading the type of /" + name, [&] {
     TC_CHECK(has(name), path_.string(), ": dataset /", name, " is missing");
     H5::DataType t = impl_->file.openDataSet(name).getDataType();
     if (t.getClass() == H5T_FLOAT) {
@@ -364,13 +455,47 @@ at::Tensor H5Reader::read(const std::string& name) const {
   return read_rows(name, 0, dims[0]);
 }
 
+void H5Reader::check(const std::string& name) const {
+  if (impl_->checked.count(name)) return;
+  TC_CHECK(has(name), path_.string(), ": dataset /", name, " is missing");
+  const hid_t dataset = H5Dopen2(impl_->file.getId(), name.c_str(), H5P_DEFAULT);
+  TC_CHECK(dataset >= 0, path_.string(), ": HDF5 error opening /", name, " (", hdf5_innermost_error(), ")");
+  try {
+    check_dataset_rule(*this, dataset, name);
+  } catch (...) {
+    H5Dclose(dataset);
+    throw;
+  }
+  H5Dclose(dataset);
+  impl_->checked.insert(name);
+}
+
+namespace {
+
+// A read larger than the machine's memory can only end in an allocation
+// failure deep in LibTorch: a damaged or hand-made file declaring 1e15 rows
+// gets one line instead.
+void check_fits_in_memory(const fs::path& path, const std::string& name, const std::vector<int64_t>& dims,
+                          DType dt, int64_t count) {
+  const long double memory = physical_memory();
+  long double bytes = static_cast<long double>(count) * static_cast<long double>(torch::elementSize(scalar_type(dt)));
+  for (size_t i = 1; i < dims.size(); ++i) bytes *= static_cast<long double>(dims[i]);
+  TC_CHECK(memory <= 0 || bytes <= memory, path.string(), ": dataset /", name, " declares shape ", shape_str(dims),
+           " (", dtype_name(dt), "): reading ", count, " rows of it needs ", gib(bytes), ", more than this machine's ",
+           gib(memory), " of memory: expected a dataset that fits (a damaged or hand-made file?)");
+}
+
+}  // namespace
+
 at::Tensor H5Reader::read_rows(const std::string& name, int64_t first, int64_t count) const {
-  return guarded(path_, Access::kRead, "reading /" + name, [&] {
+  check(name);
+  return guarded(path_, "reading /" + name, [&] {
     const auto dims = shape(name);
     const DType dt = dtype(name);
     TC_CHECK(!dims.empty() && first >= 0 && count >= 0 && first + count <= dims[0], path_.string(),
              ": rows [", first, ", ", first + count, ") of /", name, " are outside its ",
              dims.empty() ? 0 : dims[0], " rows");
+    check_fits_in_memory(path_, name, dims, dt, count);
     std::vector<int64_t> out_shape(dims);
     out_shape[0] = count;
     torch::Tensor out = torch::empty(out_shape, scalar_type(dt));
@@ -387,7 +512,8 @@ at::Tensor H5Reader::read_rows(const std::string& name, int64_t first, int64_t c
 }
 
 std::vector<std::string> H5Reader::read_strings(const std::string& name) const {
-  return guarded(path_, Access::kRead, "reading /" + name, [&] {
+  check(name);
+  return guarded(path_, "reading /" + name, [&] {
     const auto dims = shape(name);
     TC_CHECK(dims.size() == 1, path_.string(), ": dataset /", name, " must be a 1-d string list");
     H5::DataSet ds = impl_->file.openDataSet(name);
@@ -408,7 +534,7 @@ std::vector<std::string> H5Reader::read_strings(const std::string& name) const {
 }
 
 bool H5Reader::has_attr(const std::string& key, const std::string& dataset) const {
-  return guarded(path_, Access::kRead, "looking up " + attr_label(key, dataset), [&] {
+  return guarded(path_, "looking up " + attr_label(key, dataset), [&] {
     if (dataset.empty()) return impl_->file.attrExists(key);
     return has(dataset) && impl_->file.openDataSet(dataset).attrExists(key);
   });
@@ -422,7 +548,7 @@ auto read_attribute(const H5Reader& r, H5::H5File& file, const std::string& key,
                     std::initializer_list<H5T_class_t> classes, const char* expected, Read read) {
   const std::string label = attr_label(key, dataset);
   TC_CHECK(r.has_attr(key, dataset), r.path().string(), ": ", label, " is missing");
-  return guarded(r.path(), Access::kRead, "reading " + label, [&] {
+  return guarded(r.path(), "reading " + label, [&] {
     H5::DataSet holder;
     H5::Attribute a = attr_owner(file, dataset, holder).openAttribute(key);
     const H5T_class_t c = a.getTypeClass();
@@ -478,7 +604,7 @@ void collect_datasets(H5::Group& group, const std::string& prefix, std::vector<s
 }  // namespace
 
 std::vector<std::string> H5Reader::datasets() const {
-  return guarded(path_, Access::kRead, "listing its datasets", [&] {
+  return guarded(path_, "listing its datasets", [&] {
     std::vector<std::string> out;
     H5::Group root = impl_->file.openGroup("/");
     collect_datasets(root, "", out);
@@ -488,21 +614,24 @@ std::vector<std::string> H5Reader::datasets() const {
 }
 
 void H5Reader::verify() const {
-  for (const auto& name : datasets()) {
-    const bool strings = guarded(path_, Access::kRead, "reading the type of /" + name, [&] {
-      return impl_->file.openDataSet(name).getDataType().getClass() == H5T_STRING;
-    });
-    if (strings) {
-      read_strings(name);
-      continue;
-    }
-    const auto dims = shape(name);
-    if (dims.empty()) continue;
-    int64_t row_values = 1;
-    for (size_t i = 1; i < dims.size(); ++i) row_values *= std::max<int64_t>(dims[i], 1);
-    const int64_t block = std::max<int64_t>(1, (int64_t{1} << 24) / row_values);  // ~64 MB of float32
-    for (int64_t r = 0; r < dims[0]; r += block) read_rows(name, r, std::min(block, dims[0] - r));
+  for (const auto& name : datasets()) verify_rows(name);
+}
+
+void H5Reader::verify_rows(const std::string& name, int64_t first, int64_t count) const {
+  const bool strings = guarded(path_, "reading the type of /" + name, [&] {
+    return impl_->file.openDataSet(name).getDataType().getClass() == H5T_STRING;
+  });
+  if (strings) {
+    read_strings(name);
+    return;
   }
+  const auto dims = shape(name);
+  if (dims.empty()) return;
+  const int64_t end = count < 0 ? dims[0] : first + count;
+  int64_t row_values = 1;
+  for (size_t i = 1; i < dims.size(); ++i) row_values *= std::max<int64_t>(dims[i], 1);
+  const int64_t block = std::max<int64_t>(1, (int64_t{1} << 24) / row_values);  // ~64 MB of float32
+  for (int64_t r = first; r < end; r += block) read_rows(name, r, std::min(block, end - r));
 }
 
 void H5Reader::expect_shape(const std::string& name, const std::vector<int64_t>& want) const {

@@ -5,9 +5,12 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <regex>
 #include <set>
 
 #include "tailedcore/core/check.h"
+#include "dataset_rules.h"
+#include "failsafe_driver.h"
 #include "hdf5_error.h"
 
 namespace tc::io {
@@ -63,11 +66,6 @@ hid_t file_type(DType d) {
   TC_FAIL("unknown dtype");
 }
 
-fs::path source_path(const fs::path& virtual_file, const std::string& file) {
-  const fs::path p(file);
-  return p.is_absolute() ? p : virtual_file.parent_path() / p;
-}
-
 }  // namespace
 
 void add_virtual_rows(const fs::path& path, const std::string& name, DType dtype, const std::vector<int64_t>& shape,
@@ -103,40 +101,54 @@ void add_virtual_rows(const fs::path& path, const std::string& name, DType dtype
     checked_status(H5Pset_virtual(dcpl.get(), vspace.get(), p.file.c_str(), p.dataset.c_str(), sspace.get()), path,
                    "mapping " + p.file + " /" + p.dataset + " into /" + name);
   }
-  Handle file(checked(H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), path, "opening the file to add /" + name),
-              H5Fclose);
-  Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
-  H5Pset_create_intermediate_group(lcpl.get(), 1);
-  Handle space(H5Screate_simple(rank, dims.data(), nullptr), H5Sclose);
-  Handle ds(checked(H5Dcreate2(file.get(), name.c_str(), type.get(), space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT),
-                    path, "creating virtual dataset /" + name),
-            H5Dclose);
+  {
+    // Written as H5Writer writes (failsafe_driver.h): a full disk fails the
+    // check below, never the process.
+    Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+    H5Pset_driver(fapl.get(), failsafe_driver(), nullptr);
+    Handle file(checked(H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl.get()), path, "opening the file to add /" + name),
+                H5Fclose);
+    struct Closing {  // destroyed just before `file`
+      std::string name;
+      ~Closing() { begin_close(name); }
+    } closing{path.string()};
+    Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+    H5Pset_create_intermediate_group(lcpl.get(), 1);
+    Handle space(H5Screate_simple(rank, dims.data(), nullptr), H5Sclose);
+    Handle ds(checked(H5Dcreate2(file.get(), name.c_str(), type.get(), space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT),
+                      path, "creating virtual dataset /" + name),
+              H5Dclose);
+  }
+  const std::string lost = write_failure(path.string());
+  forget_file(path.string());
+  TC_CHECK(lost.empty(), path.string(), ": HDF5 error adding virtual dataset /", name, ": ", lost,
+           ": expected room for the file (is the disk full?)");
 }
 
-std::vector<VirtualPiece> virtual_pieces(const fs::path& path, const std::string& name) {
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  Handle file(checked(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), path, "opening the file"), H5Fclose);
-  Handle ds(checked(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT), path, "opening /" + name), H5Dclose);
-  Handle dcpl(checked(H5Dget_create_plist(ds.get()), path, "reading /" + name + "'s layout"), H5Pclose);
+namespace {
+
+// The pieces of a virtual dataset from its creation property list.
+std::vector<VirtualPiece> pieces_of(const fs::path& path, hid_t dcpl, const std::string& name) {
   std::vector<VirtualPiece> out;
-  if (H5Pget_layout(dcpl.get()) != H5D_VIRTUAL) return out;
+  if (H5Pget_layout(dcpl) != H5D_VIRTUAL) return out;
   size_t n = 0;
-  checked_status(H5Pget_virtual_count(dcpl.get(), &n), path, "reading /" + name + "'s mappings");
+  checked_status(H5Pget_virtual_count(dcpl, &n), path, "reading /" + name + "'s mappings");
   for (size_t i = 0; i < n; ++i) {
     VirtualPiece p;
-    const ssize_t fl = H5Pget_virtual_filename(dcpl.get(), i, nullptr, 0);
-    const ssize_t dl = H5Pget_virtual_dsetname(dcpl.get(), i, nullptr, 0);
+    const ssize_t fl = H5Pget_virtual_filename(dcpl, i, nullptr, 0);
+    const ssize_t dl = H5Pget_virtual_dsetname(dcpl, i, nullptr, 0);
     TC_CHECK(fl >= 0 && dl >= 0, path.string(), ": HDF5 error reading mapping ", i, " of /", name, " (", hdf5_cause(), ")");
     std::string f(static_cast<size_t>(fl) + 1, '\0'), d(static_cast<size_t>(dl) + 1, '\0');
-    H5Pget_virtual_filename(dcpl.get(), i, f.data(), f.size());
-    H5Pget_virtual_dsetname(dcpl.get(), i, d.data(), d.size());
+    H5Pget_virtual_filename(dcpl, i, f.data(), f.size());
+    H5Pget_virtual_dsetname(dcpl, i, d.data(), d.size());
     f.resize(static_cast<size_t>(fl));
     d.resize(static_cast<size_t>(dl));
     p.file = f;
     p.dataset = d;
-    Handle vs(H5Pget_virtual_vspace(dcpl.get(), i), H5Sclose);
-    Handle ss(H5Pget_virtual_srcspace(dcpl.get(), i), H5Sclose);
+    Handle vs(H5Pget_virtual_vspace(dcpl, i), H5Sclose);
+    Handle ss(H5Pget_virtual_srcspace(dcpl, i), H5Sclose);
     const int rank = H5Sget_simple_extent_ndims(vs.get());
+    TC_CHECK(rank >= 1, path.string(), ": mapping ", i, " of /", name, " has no rows");
     std::vector<hsize_t> lo(rank), hi(rank), slo(rank), shi(rank);
     checked_status(H5Sget_select_bounds(vs.get(), lo.data(), hi.data()), path, "reading mapping of /" + name);
     checked_status(H5Sget_select_bounds(ss.get(), slo.data(), shi.data()), path, "reading mapping of /" + name);
@@ -148,28 +160,140 @@ std::vector<VirtualPiece> virtual_pieces(const fs::path& path, const std::string
   return out;
 }
 
-void check_virtual_sources(const fs::path& path, const std::string& config_hash) {
-  const H5Reader r(path);
-  std::map<std::string, bool> hash_checked;
-  for (const auto& name : r.datasets()) {
-    for (const auto& p : virtual_pieces(path, name)) {
-      const fs::path src = source_path(path, p.file);
-      TC_CHECK(fs::exists(src), path.string(), ": /", name, " reads rows from ", src.string(),
-               ", which does not exist: expected every shard of the file beside it");
-      const H5Reader s(src);
-      if (!config_hash.empty() && !hash_checked.count(p.file)) {
-        TC_CHECK(s.has_attr("config_hash") && s.attr_string("config_hash") == config_hash, path.string(), ": shard ",
-                 src.string(), " was made with another config or other inputs (config_hash ",
-                 s.has_attr("config_hash") ? s.attr_string("config_hash") : std::string("missing"), ", expected ",
-                 config_hash, ")");
-        hash_checked[p.file] = true;
-      }
-      TC_CHECK(s.has(p.dataset), path.string(), ": shard ", src.string(), " has no /", p.dataset,
-               ": expected the rows /", name, " maps from it");
-      const auto shape = s.shape(p.dataset);
-      TC_CHECK(!shape.empty() && shape[0] >= p.first + p.rows, path.string(), ": shard ", src.string(), " /",
-               p.dataset, " has ", shape.empty() ? 0 : shape[0], " rows: expected at least ", p.first + p.rows);
+// External raw storage reads the bytes of any file the process can open
+// ("/etc/passwd") as the dataset's values: refused for every dataset.
+void check_no_external(const fs::path& path, hid_t dcpl, const std::string& name) {
+  const int n = H5Pget_external_count(dcpl);
+  if (n <= 0) return;
+  char file[1024] = {0};
+  off_t offset = 0;
+  hsize_t size = 0;
+  H5Pget_external(dcpl, 0, sizeof file - 1, file, &offset, &size);
+  TC_FAIL(path.string(), ": dataset /", name, " keeps its values in ", n, " external file(s) (", file,
+          "): expected them inside the HDF5 file (external raw storage is refused)");
+}
+
+// The layout of `dataset` in `file` as a plain source: neither virtual (no
+// chains or loops of mappings) nor external.
+void check_plain_source(const fs::path& artifact, const std::string& name, hid_t file, const fs::path& src,
+                        const std::string& dataset) {
+  Handle ds(H5Dopen2(file, dataset.c_str(), H5P_DEFAULT), H5Dclose);
+  TC_CHECK(ds.get() >= 0, artifact.string(), ": /", name, " reads rows from ", src.string(), " /", dataset,
+           ", which it does not hold (", hdf5_cause(), "): expected every mapped dataset in its source");
+  Handle dcpl(checked(H5Dget_create_plist(ds.get()), src, "reading /" + dataset + "'s layout"), H5Pclose);
+  TC_CHECK(H5Pget_layout(dcpl.get()) != H5D_VIRTUAL, artifact.string(), ": /", name, " reads rows from ", src.string(),
+           " /", dataset, ", which is itself virtual: expected a plain dataset");
+  check_no_external(src, dcpl.get(), dataset);
+}
+
+}  // namespace
+
+bool parse_shard_name(const std::string& filename, int64_t& shard, int64_t& shards) {
+  static const std::regex pattern(R"(.*\.shard-([0-9]{1,9})-of-([0-9]{1,9})\.h5)");
+  std::smatch m;
+  if (!std::regex_match(filename, m, pattern)) return false;
+  shard = std::stoll(m[1]);
+  shards = std::stoll(m[2]);
+  return true;
+}
+
+std::vector<VirtualPiece> virtual_pieces(const fs::path& path, const std::string& name) {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  Handle file(checked(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), path, "opening the file"), H5Fclose);
+  Handle ds(checked(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT), path, "opening /" + name), H5Dclose);
+  Handle dcpl(checked(H5Dget_create_plist(ds.get()), path, "reading /" + name + "'s layout"), H5Pclose);
+  return pieces_of(path, dcpl.get(), name);
+}
+
+void check_dataset_rule(const H5Reader& artifact, hid_t dataset, const std::string& name) {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  const fs::path& path = artifact.path();
+  Handle dcpl(checked(H5Dget_create_plist(dataset), path, "reading /" + name + "'s layout"), H5Pclose);
+  check_no_external(path, dcpl.get(), name);
+  const auto pieces = pieces_of(path, dcpl.get(), name);
+  if (pieces.empty()) return;
+  const std::string hash = artifact.has_attr("config_hash") ? artifact.attr_string("config_hash") : "";
+  const int64_t shards = artifact.has_attr("shards") ? artifact.attr_int("shards") : -1;
+  std::set<std::string> seen;
+  for (const auto& p : pieces) {
+    if (p.file == ".") {  // a source in the file itself (h5py writes these)
+      Handle self(checked(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), path, "opening the file"), H5Fclose);
+      check_plain_source(path, name, self.get(), path, p.dataset);
+      continue;
     }
+    const fs::path rel = fs::path(p.file).lexically_normal();
+    TC_CHECK(!rel.is_absolute() && !rel.empty() && *rel.begin() != "..", path.string(), ": /", name,
+             " reads rows from ", p.file, ": expected a file inside the artifact's folder, named relative to it");
+    const fs::path src = path.parent_path() / rel;
+    TC_CHECK(fs::is_regular_file(src), path.string(), ": /", name, " reads rows from ", src.string(),
+             ", which does not exist: expected every shard of the file beside it");
+    if (!seen.insert(p.file).second) continue;
+    {
+      Handle f(checked(H5Fopen(src.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), src, "opening the shard of " + path.string()),
+               H5Fclose);
+      check_plain_source(path, name, f.get(), src, p.dataset);
+    }
+    const H5Reader s(src);
+    // Shard identity: the number in its name, its own record of it, and the
+    // rank count of the artifact agree (two shards swapped on disk are refused).
+    int64_t named = -1, named_of = -1;
+    const bool by_name = parse_shard_name(rel.filename().string(), named, named_of);
+    const bool by_attr = s.has_attr("shard") || s.has_attr("shards");
+    if (by_name || by_attr) {
+      const int64_t own = s.has_attr("shard") ? s.attr_int("shard") : -1;
+      const int64_t own_of = s.has_attr("shards") ? s.attr_int("shards") : -1;
+      TC_CHECK(by_name && own == named && own_of == named_of, path.string(), ": shard ", src.string(), " records shard ",
+               own, " of ", own_of, ": expected ",
+               by_name ? "shard " + std::to_string(named) + " of " + std::to_string(named_of) + " as its name says"
+                       : std::string("a name <stem>.shard-<shard>-of-<shards>.h5"),
+               " (shard files swapped or renamed?)");
+      TC_CHECK(shards < 0 || own_of == shards, path.string(), ": shard ", src.string(), " is one of ", own_of,
+               " shards: expected one of the artifact's ", shards);
+    }
+    if (!hash.empty() && (by_name || by_attr || s.has_attr("config_hash"))) {
+      const std::string theirs = s.has_attr("config_hash") ? s.attr_string("config_hash") : std::string("missing");
+      TC_CHECK(theirs == hash, path.string(), ": shard ", src.string(),
+               " was made with another config or other inputs (config_hash ", theirs, ", expected ", hash, ")");
+    }
+  }
+  for (const auto& p : pieces) {
+    if (p.file == ".") continue;
+    const fs::path src = path.parent_path() / fs::path(p.file).lexically_normal();
+    const auto shape = H5Reader(src).shape(p.dataset);
+    TC_CHECK(!shape.empty() && shape[0] >= p.first + p.rows, path.string(), ": shard ", src.string(), " /", p.dataset,
+             " has ", shape.empty() ? 0 : shape[0], " rows: expected at least ", p.first + p.rows);
+  }
+}
+
+void check_virtual_sources(const fs::path& path) {
+  const H5Reader r(path);
+  for (const auto& name : r.datasets()) r.check(name);
+}
+
+void verify_share(const fs::path& path, int rank, int ranks) {
+  TC_CHECK(ranks >= 1 && rank >= 0 && rank < ranks, "verify_share: rank ", rank, " of ", ranks);
+  const H5Reader r(path);
+  // Units of work: the artifact's own datasets, then each source file with its pieces.
+  std::vector<std::string> own;
+  std::map<std::string, std::vector<VirtualPiece>> sources;
+  for (const auto& name : r.datasets()) {
+    r.check(name);  // every rank: metadata only
+    const auto pieces = virtual_pieces(path, name);
+    if (pieces.empty()) own.push_back(name);
+    for (const auto& p : pieces)  // "." pieces: rows of the artifact's own datasets
+      if (p.file != ".") sources[p.file].push_back(p);
+  }
+  int unit = 0;
+  for (const auto& name : own)
+    if (unit++ % ranks == rank) r.verify_rows(name);
+  for (const auto& [file, pieces] : sources) {
+    int64_t shard = -1, shards = -1;
+    const bool matched = parse_shard_name(fs::path(file).filename().string(), shard, shards) && shards == ranks;
+    const int owner = matched ? static_cast<int>(shard) : unit % ranks;
+    ++unit;
+    if (owner != rank) continue;
+    const H5Reader s(path.parent_path() / fs::path(file).lexically_normal());
+    for (const auto& p : pieces) s.verify_rows(p.dataset, p.first, p.rows);
   }
 }
 

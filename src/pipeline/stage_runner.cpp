@@ -62,7 +62,7 @@ std::vector<models::ClassPredictions> run_stages(StageContext& ctx, const std::s
       TC_ASSERT(std::find(done.begin(), done.end(), in) != done.end(), ctx.method.name(), ": stage ", name,
                 " reads ", models::stage_name(in), ", which does not run before it");
     StageCache& cache = s.shared ? ctx.feature_cache : ctx.cache;
-    if (!cache.done(name)) {
+    if (!cache.done(name, ctx.comm)) {  // collective: one decision for all ranks
       StageTimer t(ctx.summary, name);
       s.run(ctx);
       ctx.comm.barrier();  // the artifact is committed before any rank reads it

@@ -6,7 +6,10 @@
 //
 // H5Writer writes to "<path>.tmp-<pid>@<host>" and renames on commit(); a writer
 // destroyed without commit() (an exception, a crash) removes its temporary
-// file, so no half-written artifact is ever left under the final name.
+// file, so no half-written artifact is ever left under the final name. A
+// write that fails (a full disk) is an error naming the file and the system's
+// cause ("No space left on device (ENOSPC)"), never a crash while unwinding
+// (src/io/failsafe_driver.h says why HDF5 alone crashed there).
 // Every file it writes gets root attributes `stage`, `config_hash`,
 // `tailedcore_version`; H5Reader reads any HDF5 file (h5py's too) and
 // requires none of them. Numeric datasets carry Fletcher-32 checksums, so
@@ -81,7 +84,8 @@ class H5Reader {
   DType dtype(const std::string& name) const;
   /// The dataset as a CPU tensor of its own dtype.
   at::Tensor read(const std::string& name) const;
-  /// Rows [first, first + count) of a dataset of rank >= 1.
+  /// Rows [first, first + count) of a dataset of rank >= 1; a read larger
+  /// than the machine's memory is an error naming the declared shape.
   at::Tensor read_rows(const std::string& name, int64_t first, int64_t count) const;
   std::vector<std::string> read_strings(const std::string& name) const;
 
@@ -99,6 +103,15 @@ class H5Reader {
   /// Reads every dataset through (chunk checksums included): fails with one
   /// line naming the file and the dataset when any part cannot be read.
   void verify() const;
+  /// Rows [first, first + count) of one dataset read through (count < 0: to the end).
+  void verify_rows(const std::string& name, int64_t first = 0, int64_t count = -1) const;
+
+  /// The artifact integrity rule (io/virtual_rows.h, check_virtual_sources),
+  /// for one dataset: no external raw storage, and when it is virtual, every
+  /// source a plain dataset in a file inside this file's folder, shards
+  /// matching their names and this file. read_rows() and read_strings() run
+  /// it once per dataset before reading, so every reader obeys it.
+  void check(const std::string& name) const;
 
   const std::filesystem::path& path() const { return path_; }
 

@@ -7,6 +7,10 @@
 #include <filesystem>
 #include <string>
 
+namespace tc::dist {
+class Comm;
+}
+
 namespace tc::pipeline {
 
 class StageCache {
@@ -14,9 +18,13 @@ class StageCache {
   StageCache(std::filesystem::path dir, std::string config_hash);
   /// The artifact path of a stage ("features" -> <dir>/features.h5).
   std::filesystem::path path(const std::string& stage) const;
-  /// True when the artifact exists, was made with this key (config and inputs)
-  /// and reads through (io::H5Reader::verify); else logs why and returns false.
-  bool done(const std::string& stage) const;
+  /// True when the artifact exists, was made with this key (config and
+  /// inputs), passes the integrity rule (io::check_virtual_sources) and every
+  /// rank's share of it reads through (io::verify_share: each byte is read by
+  /// one rank, shard r by rank r); else logs why and returns false.
+  /// Collective over comm (one allreduce): every rank calls it for the same
+  /// stages in the same order, and all get the same answer.
+  bool done(const std::string& stage, dist::Comm& comm) const;
   const std::string& config_hash() const { return hash_; }
   const std::filesystem::path& dir() const { return dir_; }
 
