@@ -23,8 +23,7 @@ at::Tensor random_projection(int64_t in_dim, int64_t out_dim, uint64_t seed);
 /// anywhere. A BLAS kernel runs the last rows of a product, when their count
 /// is not a multiple of its tile, through other code that may round
 /// otherwise, so a row's projection would depend on the cut and a near-tie in
-/// the greedy could go either way (seen: two picks swapped at step 5,929 of
-/// 13,440 between 1 and 3 ranks). Here every product starts at a multiple of
+/// the greedy could go either way. Here every product starts at a multiple of
 /// 64 of the sequence and ends at one or at the sequence's end (rows outside
 /// x are zeros): each row goes through the tiles it has when the whole
 /// sequence is projected at once, on any cut.
