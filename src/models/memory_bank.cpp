@@ -111,13 +111,12 @@ MemoryBank greedy_bank(const LocalRows& src, const at::Tensor& subset, const sam
   // Where this rank's candidates start in the list of all ranks' candidates.
   const auto cand_counts = comm.allgather(torch::tensor({cand.size(0)}, torch::kInt64));
   const int64_t cand_begin = cand_counts.narrow(0, 0, comm.rank()).sum().item<int64_t>();
-  // The candidates as the greedy sees them, projected block by block as read
-  // (each row as if all candidates were projected at once: sampling::project).
+  // The candidates as the greedy sees them, projected block by block as read.
   auto greedy_rows = torch::empty({cand.size(0), gd}, torch::kFloat32);
   for_blocks_holding(src, cand, block_rows, [&](int64_t first, const at::Tensor& block, int64_t begin, int64_t end) {
     const auto rows = block.index_select(0, cand.narrow(0, begin, end - begin) - first);
     greedy_rows.narrow(0, begin, end - begin)
-        .copy_(projects ? sampling::project(rows, opts.proj_dim, opts.seed, cand_begin + begin, total) : rows);
+        .copy_(projects ? sampling::project(rows, opts.proj_dim, opts.seed) : rows);
   });
   auto greedy_opts = opts;
   greedy_opts.proj_dim = 0;  // projected above

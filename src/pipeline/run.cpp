@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <memory>
 #include <map>
 
@@ -125,9 +126,15 @@ RunSummary run_experiment(const RunOptions& opts, dist::Comm& world) {
   try {
     return run_in_folder(opts, plan, *method, data_dir, threads, summary, comm);
   } catch (const std::exception& e) {
-    // main() prints the error; the log keeps it too, as its last line.
+    // main() prints the error; the log keeps it too, as its last line. Only
+    // rank 0 holds run.log open, and a failing rank aborts the job before
+    // rank 0 could write its line: another rank appends its own.
     core::log_to_file(core::LogLevel::kError, std::string("run failed: ") + e.what());
-    if (comm.rank() == 0) core::set_log_file("");
+    if (comm.rank() == 0)
+      core::set_log_file("");
+    else
+      std::ofstream(summary.run_dir / "run.log", std::ios::app)
+          << "[tailedcore r" << comm.rank() << "/" << comm.size() << " ERROR] run failed: " << e.what() << "\n";
     throw;
   }
 }

@@ -103,8 +103,7 @@ at::Tensor greedy_coreset(const at::Tensor& local_in, const CoresetOptions& opts
   // Ranks without rows need the width for the collective and the projection.
   const int64_t in_dim =
       comm.allreduce(torch::tensor({local_in.size(1)}, torch::kInt64), dist::ReduceOp::kMax).item<int64_t>();
-  const auto local =
-      project(local_in.size(0) ? local_in : torch::empty({0, in_dim}), opts.proj_dim, opts.seed, begin, n);
+  const auto local = project(local_in.size(0) ? local_in : torch::empty({0, in_dim}), opts.proj_dim, opts.seed);
   check_distances_fit_float32(local, comm);
   const int64_t d = local.size(1);
   const int64_t b = local.size(0), m = std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(n) * opts.ratio));

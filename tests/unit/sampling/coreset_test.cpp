@@ -214,20 +214,6 @@ TEST(Projection, SkippedWhenDisabledOrDimsMatch) {
   EXPECT_TRUE(torch::allclose(p, x.mm(random_projection(16, 4, 1))));
 }
 
-// Rows cut anywhere (ranks, blocks) project bit for bit as the whole does.
-TEST(Projection, AnyCutOfTheRowsGivesTheWholeProjection) {
-  torch::manual_seed(7);
-  const auto x = torch::randn({1003, 96});
-  const auto whole = project(x, 24, 3);
-  for (const std::vector<int64_t>& cuts : {std::vector<int64_t>{0, 137, 500, 1003}, {0, 64, 65, 129, 1003},
-                                           {0, 1, 2, 1000, 1003}, {0, 1003}}) {
-    std::vector<torch::Tensor> parts;
-    for (size_t i = 0; i + 1 < cuts.size(); ++i)
-      parts.push_back(project(x.narrow(0, cuts[i], cuts[i + 1] - cuts[i]), 24, 3, cuts[i], 1003));
-    EXPECT_TRUE(torch::equal(torch::cat(parts), whole)) << cuts[1];
-  }
-}
-
 }  // namespace
 
 namespace {
