@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <random>
@@ -49,6 +50,23 @@ CommandResult run_command(const std::string& command_line) {
 }
 
 CommandResult run_cli(const std::string& args) { return run_command(cli_path().string() + " " + args); }
+
+std::string make_small_tree(const fs::path& dest, const std::vector<std::string>& classes, size_t train_images) {
+  const auto r = run_cli("synth --layout small --size 48 --seed 0 --dest " + dest.string());
+  if (r.exit_code != 0) return r.output.empty() ? "synth failed" : r.output;
+  for (const auto& e : fs::directory_iterator(dest)) {
+    const auto name = e.path().filename().string();
+    if (e.is_directory() && std::find(classes.begin(), classes.end(), name) == classes.end()) fs::remove_all(e.path());
+  }
+  if (train_images == 0) return "";
+  for (const auto& cls : classes) {
+    std::vector<fs::path> train;
+    for (const auto& e : fs::directory_iterator(dest / cls / "train" / "good")) train.push_back(e.path());
+    std::sort(train.begin(), train.end());
+    for (size_t i = train_images; i < train.size(); ++i) fs::remove(train[i]);
+  }
+  return "";
+}
 
 std::string error_of(const std::function<void()>& f) {
   try {

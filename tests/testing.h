@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace tc::testing {
 
@@ -35,6 +36,13 @@ struct CommandResult {
 CommandResult run_command(const std::string& command_line);
 /// Runs `tailedcore <args>`.
 CommandResult run_cli(const std::string& args);
+
+/// The e2e tests' small tree: `tailedcore synth --layout small --size 48
+/// --seed 0` into `dest`, keeping only `classes`, each with at most
+/// `train_images` training images (0: all of them). The synth's output when it
+/// fails, else "".
+std::string make_small_tree(const std::filesystem::path& dest, const std::vector<std::string>& classes,
+                            size_t train_images = 0);
 
 /// The message of the tc::Error that `f` throws; "" when it throws none.
 std::string error_of(const std::function<void()>& f);

@@ -54,13 +54,7 @@ class ArtifactFaultsE2e : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new tc::testing::TempDir();
-    const auto r = run_cli("synth --layout small --size 48 --seed 0 --dest " + data().string());
-    ASSERT_EQ(r.exit_code, 0) << r.output;
-    for (const char* cls : {"grain", "mesh", "speckle", "stripes", "disc"}) fs::remove_all(data() / cls);
-    std::vector<fs::path> train;
-    for (const auto& e : fs::directory_iterator(data() / "checker" / "train" / "good")) train.push_back(e.path());
-    std::sort(train.begin(), train.end());
-    for (size_t i = 12; i < train.size(); ++i) fs::remove(train[i]);
+    ASSERT_EQ(tc::testing::make_small_tree(data(), {"checker"}, 12), "");
   }
   static void TearDownTestSuite() { delete dir_; }
   static fs::path data() { return *dir_ / "tiny"; }

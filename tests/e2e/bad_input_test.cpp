@@ -41,9 +41,7 @@ class BadInput : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new tc::testing::TempDir();
-    const auto r = run_cli("synth --layout small --size 48 --seed 0 --dest " + data().string());
-    ASSERT_EQ(r.exit_code, 0) << r.output;
-    for (const char* cls : {"grain", "mesh", "speckle", "stripes"}) fs::remove_all(data() / cls);
+    ASSERT_EQ(tc::testing::make_small_tree(data(), {"checker", "disc"}), "");
   }
   static void TearDownTestSuite() { delete dir_; }
   static fs::path data() { return *dir_ / "tiny"; }

@@ -33,16 +33,9 @@ class Reliability : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new tc::testing::TempDir();
-    const auto r = run_cli("synth --layout small --size 48 --seed 0 --dest " + pristine().string());
-    ASSERT_EQ(r.exit_code, 0) << r.output;
-    for (const char* cls : {"grain", "mesh", "speckle", "stripes"}) fs::remove_all(pristine() / cls);
     // 16 training images per class: seconds per run, and kill points in every stage.
-    for (const char* cls : {"checker", "disc"}) {
-      std::vector<fs::path> train;
-      for (const auto& e : fs::directory_iterator(pristine() / cls / "train" / "good")) train.push_back(e.path());
-      std::sort(train.begin(), train.end());
-      for (size_t i = 16; i < train.size(); ++i) fs::remove(train[i]);
-    }
+    const auto error = tc::testing::make_small_tree(pristine(), {"checker", "disc"}, 16);
+    ASSERT_EQ(error, "");
   }
   static void TearDownTestSuite() { delete dir_; }
   static fs::path pristine() { return *dir_ / "tiny"; }
