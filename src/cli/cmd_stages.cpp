@@ -171,7 +171,7 @@ int cmd_coreset(const Args& args) {
                                  std::to_string(o.seed),
         checkpoint_s};
     auto bank = models::greedy_bank(models::LocalRows::of_file(in, dataset, comm), kept, o, comm, nullptr,
-                                    int64_t{1} << 16, ck);
+                                    models::kBankReadRows, ck);
     if (scores.defined()) bank.weights = scores.index_select(0, bank.source_rows);
     // The key only where it is written (an external input's digest reads the whole file).
     pipeline::write_bank(out, comm.rank() == 0 ? provenance_hash(in) : std::string(), bank,

@@ -14,7 +14,7 @@ class PatchCore final : public Method {
     return {StageId::kFeatures, StageId::kCoreset, StageId::kTestFeatures, StageId::kScores};
   }
   MemoryBank fit(const FitInputs& in, const exp::Plan& plan, dist::Comm& comm) const override {
-    return greedy_bank(LocalRows::of(in.patches, in.first_row), {}, plan.head_coreset, comm, nullptr, int64_t{1} << 16,
+    return greedy_bank(LocalRows::of(in.patches, in.first_row), {}, plan.head_coreset, comm, nullptr, kBankReadRows,
                        in.checkpoint.branch("head"));
   }
 };

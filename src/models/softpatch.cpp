@@ -24,7 +24,7 @@ class SoftPatch final : public Method {
              " training patches (their scores are NaN or all equal, so none is below the model.lof_keep quantile): "
              "expected some patches to build the bank from");
     auto bank = greedy_bank(LocalRows::of(in.patches, in.first_row), in.lof->kept_indices, plan.head_coreset, comm,
-                            nullptr, int64_t{1} << 16, in.checkpoint.branch("head"));
+                            nullptr, kBankReadRows, in.checkpoint.branch("head"));
     bank.weights = in.lof->scores.index_select(0, bank.source_rows);
     return bank;
   }

@@ -33,11 +33,11 @@ class TailedCore final : public Method {
   MemoryBank fit(const FitInputs& in, const exp::Plan& plan, dist::Comm& comm) const override {
     TC_ASSERT(in.lof != nullptr, "tailedcore fits its head on LOF scores");
     auto head = greedy_bank(LocalRows::of(in.patches, in.first_row), in.lof->kept_indices, plan.head_coreset, comm,
-                            nullptr, int64_t{1} << 16, in.checkpoint.branch("head"));
+                            nullptr, kBankReadRows, in.checkpoint.branch("head"));
     if (in.tail_features.empty()) return head;
     // Each rank reads only its block of tail_features.h5.
     const auto tail = greedy_bank(LocalRows::of_file(in.tail_features, "features", comm), {}, plan.tail_coreset, comm,
-                                  nullptr, int64_t{1} << 16, in.checkpoint.branch("tail"));
+                                  nullptr, kBankReadRows, in.checkpoint.branch("tail"));
     return merge_banks(tail, head);
   }
 };

@@ -93,7 +93,7 @@ void write_bank(const fs::path& path, const std::string& key, const models::Memo
   } else {
     // Spread over the ranks: each block of bank rows is gathered to rank 0
     // and written, so no rank ever holds more than a block of them.
-    constexpr int64_t kBlock = int64_t{1} << 16;
+    constexpr int64_t kBlock = models::kBankReadRows;
     for (int64_t s = 0; s < m; s += kBlock) {
       const int64_t c = std::min(kBlock, m - s);
       const auto in_block = (bank.positions >= s) & (bank.positions < s + c);

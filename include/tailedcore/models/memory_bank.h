@@ -61,6 +61,12 @@ struct LocalRows {
   static LocalRows of_file(const std::filesystem::path& path, const std::string& dataset, dist::Comm& comm);
 };
 
+/// Rows a bank builder reads and projects at a time: 32 MiB at 1024-d, a
+/// term every rank holds whatever the rank count (65,536 rows, 256 MiB and
+/// its candidate copy, were most of a rank's tail-coreset peak on the
+/// scaling tree at 3 ranks).
+constexpr int64_t kBankReadRows = 8192;
+
 /// The greedy coreset bank. Contract: collective over comm; `local` is this
 /// rank's block (blocks contiguous, in rank order). `subset` (ascending
 /// global rows, e.g. LOF's kept rows; undefined = every row) is the same on
@@ -73,6 +79,6 @@ struct LocalRows {
 /// streams the rows to rank 0 a block at a time).
 MemoryBank greedy_bank(const LocalRows& local, const at::Tensor& subset, const sampling::CoresetOptions& opts,
                        dist::Comm& comm, sampling::GreedyStats* stats = nullptr,
-                       int64_t block_rows = int64_t{1} << 16, const sampling::GreedyCheckpoint& checkpoint = {});
+                       int64_t block_rows = kBankReadRows, const sampling::GreedyCheckpoint& checkpoint = {});
 
 }  // namespace tc::models

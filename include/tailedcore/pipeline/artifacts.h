@@ -70,8 +70,8 @@ sampling::LofResult read_lof(const std::filesystem::path& path, int64_t rows = -
 //      present; attrs tail_rows, model, greedy_seed / tail_greedy_seed (each branch's
 //      CoresetOptions::seed: its projection and first centre).
 /// Collective: every rank passes its part of a fitted bank (or rank 0 a
-/// whole one, positions undefined); rank 0 writes the file, a block of 65,536
-/// bank rows at a time.
+/// whole one, positions undefined); rank 0 writes the file, a block of
+/// models::kBankReadRows bank rows at a time.
 void write_bank(const std::filesystem::path& path, const std::string& key, const models::MemoryBank& bank,
                 const std::string& method, dist::Comm& comm);
 models::MemoryBank read_bank(const std::filesystem::path& path);
