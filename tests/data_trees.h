@@ -1,7 +1,7 @@
 // Placeholder data trees for the noisy long-tail and VisA tests: files that
-// hold only a PNG header (png_header), named exactly as in MVTec AD (reference/mvtec_ad_layout.csv) or in
-// converted VisA (reference/visa_split_csv/1cls.csv), so the official
-// manifests can be applied without the real images.
+// hold only a PNG header (png_header), named exactly as in MVTec AD (reference/mvtec_ad_layout.csv)
+// or in converted VisA (reference/visa_split_csv/1cls.csv), so the official manifests can be
+// applied without the real images.
 #pragma once
 
 #include <unistd.h>
@@ -61,7 +61,8 @@ inline void touch(const std::filesystem::path& p, const std::string& content = "
 /// data::has_image_header reads, so a placeholder passes the image rule of
 /// nlt apply and visa convert without being a whole image.
 inline const std::string& png_header() {
-  static const std::string h("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\x01\0\0\0\x01\x08\0\0\0\0\0\0\0\0", 33);
+  static const std::string h(
+      "\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\x01\0\0\0\x01\x08\0\0\0\0\0\0\0\0", 33);
   return h;
 }
 
@@ -130,7 +131,7 @@ inline int make_visa_placeholder_tree(const std::filesystem::path& split_csv,
     touch_image(root / c[0] / c[1] / kind / image.filename());
     if (!c.at(4).empty())
       touch_image(root / c[0] / "ground_truth" / "bad" /
-            (std::filesystem::path(c[4]).stem().string() + "_mask.png"));
+                  (std::filesystem::path(c[4]).stem().string() + "_mask.png"));
     ++rows;
   }
   return rows;

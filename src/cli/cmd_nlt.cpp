@@ -19,14 +19,18 @@ struct ApplyArgs {
   std::string source, dest, prune, noisy, variant, reference = TC_DEFAULT_REFERENCE_DIR;
   data::NltApplyOptions o;
   po::options_description desc{
-      "tailedcore nlt apply: build a variant from official manifests (--variant NAME, or both manifest files)"};
+      "tailedcore nlt apply: build a variant from official manifests (--variant NAME, or both "
+      "manifest files)"};
   ApplyArgs() {
-    desc.add_options()("help,h", "this help")("source", po::value(&source)->required(), "MVTec-format source")(
+    desc.add_options()("help,h", "this help")("source", po::value(&source)->required(),
+                                              "MVTec-format source")(
         "dest", po::value(&dest)->required(), "output folder")(
-        "variant", po::value(&variant), "official variant: mvtec|visa / pareto|step_k1|step_k4 / seed01..seed05")(
-        "reference", po::value(&reference)->default_value(reference), "folder holding manifest/ (for --variant)")(
-        "prune-manifest", po::value(&prune), "prune_good.txt")(
-        "noisy-manifest", po::value(&noisy), "inject_defects.txt")(
+        "variant", po::value(&variant),
+        "official variant: mvtec|visa / pareto|step_k1|step_k4 / seed01..seed05")(
+        "reference", po::value(&reference)->default_value(reference),
+        "folder holding manifest/ (for --variant)")(
+        "prune-manifest", po::value(&prune), "prune_good.txt")("noisy-manifest", po::value(&noisy),
+                                                               "inject_defects.txt")(
         "symlink", po::bool_switch(&o.symlink), "link files instead of copying")(
         "force", po::bool_switch(&o.force), "replace an existing dest");
   }
@@ -35,15 +39,18 @@ struct ApplyArgs {
 struct MakeArgs {
   std::string source, dest;
   data::NltMakeOptions o;
-  po::options_description desc{"tailedcore nlt make: generate and apply new noisy long-tail manifests"};
+  po::options_description desc{
+      "tailedcore nlt make: generate and apply new noisy long-tail manifests"};
   MakeArgs() {
-    desc.add_options()("help,h", "this help")("source", po::value(&source)->required(), "MVTec-format source")(
-        "dest", po::value(&dest)->required(), "output folder (its manifests go to <dest>/manifest/)")(
+    desc.add_options()("help,h", "this help")("source", po::value(&source)->required(),
+                                              "MVTec-format source")(
+        "dest", po::value(&dest)->required(),
+        "output folder (its manifests go to <dest>/manifest/)")(
         "profile", po::value(&o.profile)->default_value("pareto"), "pareto | step")(
         "tail-classes", po::value(&o.tail_classes_keep)->default_value(1),
         "step: good images each tail class keeps (k)")(
-        "noise-ratio", po::value(&o.noise_ratio)->default_value(0.1), "injected defects / kept images")(
-        "seed", po::value(&o.seed)->default_value(0), "seed")(
+        "noise-ratio", po::value(&o.noise_ratio)->default_value(0.1),
+        "injected defects / kept images")("seed", po::value(&o.seed)->default_value(0), "seed")(
         "symlink", po::bool_switch(&o.apply.symlink), "link files instead of copying")(
         "force", po::bool_switch(&o.apply.force), "replace an existing dest");
   }
@@ -53,7 +60,8 @@ struct MakeArgs {
 
 int cmd_nlt(const Args& args) {
   if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
-    std::cout << "tailedcore nlt apply|make [options]: noisy long-tail variants of an MVTec-format data set\n\n"
+    std::cout << "tailedcore nlt apply|make [options]: noisy long-tail variants of an MVTec-format "
+                 "data set\n\n"
               << ApplyArgs().desc << "\n"
               << MakeArgs().desc << "\n";
     return 0;
@@ -65,8 +73,9 @@ int cmd_nlt(const Args& args) {
   if (args[0] == "apply") {
     ApplyArgs a;
     if (!parse_options(a.desc, rest, vm)) return 0;
-    TC_CHECK(a.variant.empty() || (a.prune.empty() && a.noisy.empty()),
-             "nlt apply: expected --variant NAME or --prune-manifest F --noisy-manifest F (not both)");
+    TC_CHECK(
+        a.variant.empty() || (a.prune.empty() && a.noisy.empty()),
+        "nlt apply: expected --variant NAME or --prune-manifest F --noisy-manifest F (not both)");
     if (!a.variant.empty()) {
       const auto m = data::variant_manifests(a.reference, a.variant);
       a.prune = m.prune_good.string();

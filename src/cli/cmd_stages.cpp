@@ -49,11 +49,13 @@ torch::Tensor rank_images_rows(const std::string& in, const std::string& dataset
   const io::H5Reader r(in);
   r.expect_shape(dataset, {-1, -1});
   const int64_t rows = r.shape(dataset)[0];
-  TC_CHECK(rows % per_image == 0, in, ": /", dataset, " has ", rows, " rows: expected a whole number of images of ",
-           per_image, " patches (feature_h x feature_w)");
+  TC_CHECK(rows % per_image == 0, in, ": /", dataset, " has ", rows,
+           " rows: expected a whole number of images of ", per_image,
+           " patches (feature_h x feature_w)");
   const auto mine = dist::shard_range(rows / per_image, comm.rank(), comm.size());
   if (mine.size() == 0) return torch::empty({0, r.shape(dataset)[1]});
-  auto x = r.read_rows(dataset, mine.begin * per_image, mine.size() * per_image).to(torch::kFloat32);
+  auto x =
+      r.read_rows(dataset, mine.begin * per_image, mine.size() * per_image).to(torch::kFloat32);
   io::check_finite_file_rows(r, dataset, x, mine.begin * per_image);
   return x;
 }
@@ -74,10 +76,12 @@ int cmd_tail(const Args& args) {
   std::string in, out, dataset = "embeddings";
   sampling::ClassSizeOptions o;
   int threads = 0;
-  po::options_description desc("tailedcore tail: class sizes and tail images from global embeddings");
+  po::options_description desc(
+      "tailedcore tail: class sizes and tail images from global embeddings");
   desc.add_options()("help,h", "this help")("in", po::value(&in)->required(), "features.h5")(
-      "out", po::value(&out)->required(), "tail.h5")("th-type", po::value(&o.th_type)->default_value("trim_min"),
-                                                     "symmin symavg indep half_min trim_min truncate_min max_step double_max_step")(
+      "out", po::value(&out)->required(), "tail.h5")(
+      "th-type", po::value(&o.th_type)->default_value("trim_min"),
+      "symmin symavg indep half_min trim_min truncate_min max_step double_max_step")(
       "vote", po::value(&o.vote)->default_value("mode"), "mean mode none nearest")(
       "dataset", po::value(&dataset)->default_value("embeddings"), "input dataset")(
       "block-rows", po::value(&o.block_rows)->default_value(0),
@@ -104,18 +108,20 @@ int cmd_lof(const Args& args) {
   int threads = 0;
   po::options_description desc("tailedcore lof: patch-wise LOF noise scores (SoftPatch)");
   desc.add_options()("help,h", "this help")("in", po::value(&in)->required(), "features.h5")(
-      "out", po::value(&out)->required(), "lof.h5")("k", po::value(&o.k)->default_value(6), "neighbours")(
+      "out", po::value(&out)->required(), "lof.h5")("k", po::value(&o.k)->default_value(6),
+                                                    "neighbours")(
       "keep", po::value(&o.keep_quantile)->default_value(0.85), "keep scores below this quantile")(
       "proj-dim", po::value(&o.proj_dim)->default_value(128), "random projection (0 = none)")(
       "seed", po::value(&o.seed)->default_value(0), "projection seed")(
       "dataset", po::value(&dataset)->default_value("features"), "input dataset")(
       "tailed", po::value(&tailed_th_type),
-      "TailedLOF instead (LOF x few-shot score) with this patch-wise threshold: symmin, symavg or indep")(
-      "threads", po::value(&threads)->default_value(0), "threads per rank");
+      "TailedLOF instead (LOF x few-shot score) with this patch-wise threshold: symmin, symavg or "
+      "indep")("threads", po::value(&threads)->default_value(0), "threads per rank");
   po::variables_map vm;
   if (!parse_options(desc, args, vm)) return 0;
-  if (!tailed_th_type.empty()) sampling::patchwise_threshold(tailed_th_type);  // bad names before the work
-  io::check_output_file(out);  // before the work, not after it
+  if (!tailed_th_type.empty())
+    sampling::patchwise_threshold(tailed_th_type);  // bad names before the work
+  io::check_output_file(out);                       // before the work, not after it
   return guarded(threads, [&](dist::Comm& comm) {
     const int64_t per_image = pipeline::patches_per_image(in, "lof (one LOF per patch position)");
     const auto rows = rank_images_rows(in, dataset, per_image, comm);
@@ -123,12 +129,13 @@ int cmd_lof(const Args& args) {
         tailed_th_type.empty()
             ? models::NoiseScores{sampling::patchwise_lof(rows, per_image, o, comm), "lof",
                                   models::projection_seed(o)}
-            : models::NoiseScores{sampling::tailed_lof(rows, per_image, o, tailed_th_type, comm), "tailed_lof",
-                                  models::projection_seed(o)};
+            : models::NoiseScores{sampling::tailed_lof(rows, per_image, o, tailed_th_type, comm),
+                                  "tailed_lof", models::projection_seed(o)};
     if (comm.rank() != 0) return;
     pipeline::write_lof(out, provenance_hash(in), res);
     std::printf("%s: %lld of %lld patches kept\n", out.c_str(),
-                static_cast<long long>(res.lof.kept_indices.size(0)), static_cast<long long>(res.lof.scores.size(0)));
+                static_cast<long long>(res.lof.kept_indices.size(0)),
+                static_cast<long long>(res.lof.scores.size(0)));
   });
 }
 
@@ -139,16 +146,19 @@ int cmd_coreset(const Args& args) {
   int threads = 0;
   po::options_description desc("tailedcore coreset: greedy k-center memory bank");
   desc.add_options()("help,h", "this help")("in", po::value(&in)->required(), "features.h5")(
-      "out", po::value(&out)->required(), "coreset.h5")("ratio", po::value(&o.ratio)->default_value(0.1),
-                                                        "fraction of rows kept, in (0, 1]")(
+      "out", po::value(&out)->required(), "coreset.h5")(
+      "ratio", po::value(&o.ratio)->default_value(0.1), "fraction of rows kept, in (0, 1]")(
       "proj-dim", po::value(&o.proj_dim)->default_value(128), "random projection (0 = none)")(
-      "start-index", po::value(&o.start_index)->default_value(-1), "first centre (-1: from the seed)")(
-      "seed", po::value(&o.seed)->default_value(0), "projection and first-centre seed")(
+      "start-index", po::value(&o.start_index)->default_value(-1),
+      "first centre (-1: from the seed)")("seed", po::value(&o.seed)->default_value(0),
+                                          "projection and first-centre seed")(
       "dataset", po::value(&dataset)->default_value("features"), "input dataset")(
-      "weights", po::value(&weights), "lof.h5: keep only its kept rows and weight them (SoftPatch)")(
+      "weights", po::value(&weights),
+      "lof.h5: keep only its kept rows and weight them (SoftPatch)")(
       "checkpoint", po::value(&checkpoint),
-      "keep the greedy's state in PREFIX.rank-<r>-of-<R>.ckpt; a rerun with the same input and options resumes there")(
-      "checkpoint-s", po::value(&checkpoint_s)->default_value(30), "seconds of greedy work between checkpoints")(
+      "keep the greedy's state in PREFIX.rank-<r>-of-<R>.ckpt; a rerun with the same input and "
+      "options resumes there")("checkpoint-s", po::value(&checkpoint_s)->default_value(30),
+                               "seconds of greedy work between checkpoints")(
       "threads", po::value(&threads)->default_value(0), "threads per rank");
   po::variables_map vm;
   if (!parse_options(desc, args, vm)) return 0;
@@ -166,12 +176,12 @@ int cmd_coreset(const Args& args) {
     const sampling::GreedyCheckpoint ck{
         checkpoint,
         checkpoint.empty() ? std::string()
-                           : provenance_hash(in) + "/" + dataset + "/" + weights + "/" + std::to_string(o.ratio) + "/" +
-                                 std::to_string(o.proj_dim) + "/" + std::to_string(o.start_index) + "/" +
-                                 std::to_string(o.seed),
+                           : provenance_hash(in) + "/" + dataset + "/" + weights + "/" +
+                                 std::to_string(o.ratio) + "/" + std::to_string(o.proj_dim) + "/" +
+                                 std::to_string(o.start_index) + "/" + std::to_string(o.seed),
         checkpoint_s};
-    auto bank = models::greedy_bank(models::LocalRows::of_file(in, dataset, comm), kept, o, comm, nullptr,
-                                    models::kBankReadRows, ck);
+    auto bank = models::greedy_bank(models::LocalRows::of_file(in, dataset, comm), kept, o, comm,
+                                    nullptr, models::kBankReadRows, ck);
     if (scores.defined()) bank.weights = scores.index_select(0, bank.source_rows);
     // The key only where it is written (an external input's digest reads the whole file).
     pipeline::write_bank(out, comm.rank() == 0 ? provenance_hash(in) : std::string(), bank,
@@ -179,7 +189,8 @@ int cmd_coreset(const Args& args) {
     if (comm.rank() != 0) return;
     ck.remove_files();
     std::printf("%s: %lld of %lld rows\n", out.c_str(), static_cast<long long>(bank.rows()),
-                static_cast<long long>(kept.defined() ? kept.size(0) : io::H5Reader(in).shape(dataset).at(0)));
+                static_cast<long long>(kept.defined() ? kept.size(0)
+                                                      : io::H5Reader(in).shape(dataset).at(0)));
   });
 }
 

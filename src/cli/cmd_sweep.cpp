@@ -1,6 +1,5 @@
 // tailedcore sweep -c CONFIG... --data DIR... [--seeds 0,1,2] [--group-size G]
 #include <boost/program_options.hpp>
-
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -25,7 +24,8 @@ std::vector<int64_t> parse_seeds(const std::string& text) {
       if (dash == std::string::npos) {
         seeds.push_back(std::stoll(item));
       } else {
-        for (int64_t s = std::stoll(item.substr(0, dash)); s <= std::stoll(item.substr(dash + 1)); ++s)
+        for (int64_t s = std::stoll(item.substr(0, dash)); s <= std::stoll(item.substr(dash + 1));
+             ++s)
           seeds.push_back(s);
       }
     } catch (const std::exception&) {
@@ -46,7 +46,8 @@ int cmd_sweep(const Args& args) {
       "tailedcore sweep: every (config, data, seed) run over groups of ranks, then mean +- std");
   desc.add_options()("help,h", "this help")(
       "config,c", po::value(&configs)->required()->multitoken(), "YAML config(s)")(
-      "data", po::value(&data)->required()->multitoken(), "data folder(s) (e.g. the five pareto variants)")(
+      "data", po::value(&data)->required()->multitoken(),
+      "data folder(s) (e.g. the five pareto variants)")(
       "seeds", po::value(&seeds)->default_value("0"), "seeds: 0,1,2 or 0-4")(
       "group-size", po::value(&opts.group_size)->default_value(1), "ranks per run")(
       "set", po::value(&opts.overrides)->composing(), "override a config key for every run")(
@@ -61,7 +62,8 @@ int cmd_sweep(const Args& args) {
   auto world = dist::init_world(nullptr, nullptr);
   return dist::run_guarded(*world, [&] {
     const auto result = pipeline::run_sweep(opts, *world);
-    if (world->rank() == 0) std::printf("summary: %s\n", (result.dir / "summary.md").string().c_str());
+    if (world->rank() == 0)
+      std::printf("summary: %s\n", (result.dir / "summary.md").string().c_str());
     return result.failed > 0 ? 1 : 0;  // every run attempted; failures listed in the summary
   });
 }

@@ -37,7 +37,8 @@ std::vector<CsvRecord> parse_csv(const std::string& text, const std::string& whe
       const int64_t opened = line;
       blank = false;
       for (++i;; ++i) {
-        TC_CHECK(i < n, where, ":", opened, ": a quoted field has no closing quote: expected RFC 4180 CSV");
+        TC_CHECK(i < n, where, ":", opened,
+                 ": a quoted field has no closing quote: expected RFC 4180 CSV");
         if (text[i] == '"') {
           if (i + 1 < n && text[i + 1] == '"') {
             cell += '"';

@@ -11,16 +11,18 @@ void check_folder_name(const std::string& name, const std::string& what) {
 }
 
 std::filesystem::path checked_relative_path(const std::string& rel, const std::string& where) {
-  const std::string expected = ": expected a relative path inside the folder (no leading '/', no '.' or '..' part)";
+  const std::string expected =
+      ": expected a relative path inside the folder (no leading '/', no '.' or '..' part)";
   TC_CHECK(!rel.empty(), where, ": empty path", expected);
   TC_CHECK(rel.front() != '/', where, ": '", rel, "' is absolute", expected);
   TC_CHECK(rel.find('\\') == std::string::npos, where, ": '", rel, "' has a '\\'", expected);
   size_t begin = 0;
   for (;;) {
     const size_t slash = rel.find('/', begin);
-    const std::string part = rel.substr(begin, slash == std::string::npos ? std::string::npos : slash - begin);
-    TC_CHECK(!part.empty() && part != "." && part != "..", where, ": '", rel, "' has the part '", part, "'",
-             expected);
+    const std::string part =
+        rel.substr(begin, slash == std::string::npos ? std::string::npos : slash - begin);
+    TC_CHECK(!part.empty() && part != "." && part != "..", where, ": '", rel, "' has the part '",
+             part, "'", expected);
     if (slash == std::string::npos) break;
     begin = slash + 1;
   }

@@ -1,8 +1,8 @@
 #include "tailedcore/core/runtime.h"
 
 #include <omp.h>
-#include <unistd.h>
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -32,8 +32,9 @@ int hardware_threads() {
 }  // namespace
 
 int check_thread_count(int n, const std::string& what) {
-  TC_CHECK(n >= 0 && n <= kMaxThreads, what, " ", n, " is out of range: expected 0 (auto: cores / local ranks) to ",
-           kMaxThreads, " (this node has ", hardware_threads(), " hardware threads)");
+  TC_CHECK(n >= 0 && n <= kMaxThreads, what, " ", n,
+           " is out of range: expected 0 (auto: cores / local ranks) to ", kMaxThreads,
+           " (this node has ", hardware_threads(), " hardware threads)");
   return n;
 }
 
@@ -46,7 +47,8 @@ std::string host_name() {
 }
 
 int local_rank_count() {
-  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"}) {
+  for (const char* name :
+       {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"}) {
     const int n = env_int(name, 0);
     if (n > 0) return n;
   }
@@ -57,7 +59,8 @@ namespace {
 
 // TAILEDCORE_THREADS under the same range as --threads; 0 when unset.
 int env_threads() {
-  return check_thread_count(env_int("TAILEDCORE_THREADS", 0), "environment variable TAILEDCORE_THREADS =");
+  return check_thread_count(env_int("TAILEDCORE_THREADS", 0),
+                            "environment variable TAILEDCORE_THREADS =");
 }
 
 }  // namespace

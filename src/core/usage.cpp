@@ -15,7 +15,8 @@ Usage usage() {
   }
   std::ifstream status("/proc/self/status");
   for (std::string line; std::getline(status, line);)
-    if (line.rfind("VmHWM:", 0) == 0) u.peak_rss = std::stoll(line.substr(6)) * 1024;  // "VmHWM:   1234 kB"
+    if (line.rfind("VmHWM:", 0) == 0)
+      u.peak_rss = std::stoll(line.substr(6)) * 1024;  // "VmHWM:   1234 kB"
   return u;
 }
 

@@ -36,11 +36,16 @@ const core::NameTable<AugmentType>& augment_types() {
 
 AugmentSpec augment_spec(const std::string& name) {
   switch (augment_types().parse(name, "tail_data_augment_type")) {
-    case AugmentType::kNone: return {};
-    case AugmentType::kRot15Flip: return {name, 15, true};
-    case AugmentType::kRot30Flip: return {name, 30, true};
-    case AugmentType::kRot45Flip: return {name, 45, true};
-    case AugmentType::kRotFlip: return {name, 90, false};
+    case AugmentType::kNone:
+      return {};
+    case AugmentType::kRot15Flip:
+      return {name, 15, true};
+    case AugmentType::kRot30Flip:
+      return {name, 30, true};
+    case AugmentType::kRot45Flip:
+      return {name, 45, true};
+    case AugmentType::kRotFlip:
+      return {name, 90, false};
   }
   return {};
 }
@@ -58,7 +63,8 @@ std::vector<std::pair<int64_t, bool>> view_sequence(const AugmentSpec& spec) {
     for (bool flip : {false, true})
       if (angle != 0 || flip) out.emplace_back(angle, flip);
   }
-  TC_ASSERT(static_cast<int64_t>(out.size()) == spec.views(), spec.name, ": ", out.size(), " views");
+  TC_ASSERT(static_cast<int64_t>(out.size()) == spec.views(), spec.name, ": ", out.size(),
+            " views");
   return out;
 }
 
@@ -75,16 +81,18 @@ at::Tensor rotate_nearest(const at::Tensor& image, double degrees) {
   // (Augment.RotationTakesTorchvisionsSourcePixels).
   const double rot = -degrees * (M_PI / 180.0);  // math.radians(-angle)
   const double c = std::cos(rot), s = std::sin(rot);
-  const auto theta = torch::tensor({c, s, 0.0, -s, c, 0.0}, torch::kFloat64).to(torch::kFloat32).view({1, 2, 3});
+  const auto theta =
+      torch::tensor({c, s, 0.0, -s, c, 0.0}, torch::kFloat64).to(torch::kFloat32).view({1, 2, 3});
   const auto axis = [](int64_t n) {
-    return torch::linspace(-static_cast<double>(n) * 0.5 + 0.5, static_cast<double>(n) * 0.5 + 0.5 - 1, n,
-                           torch::kFloat32);
+    return torch::linspace(-static_cast<double>(n) * 0.5 + 0.5,
+                           static_cast<double>(n) * 0.5 + 0.5 - 1, n, torch::kFloat32);
   };
   auto base = torch::empty({1, h, w, 3}, torch::kFloat32);
   base.select(3, 0).copy_(axis(w));
   base.select(3, 1).copy_(axis(h).unsqueeze(-1));
   base.select(3, 2).fill_(1);
-  const auto half = torch::tensor({0.5 * static_cast<double>(w), 0.5 * static_cast<double>(h)}, torch::kFloat32);
+  const auto half =
+      torch::tensor({0.5 * static_cast<double>(w), 0.5 * static_cast<double>(h)}, torch::kFloat32);
   const auto x = image.to(torch::kFloat32);
   const auto grid = base.view({1, h * w, 3}).bmm(theta.transpose(1, 2) / half).view({1, h, w, 2});
   return torch::grid_sampler(x, grid.expand({x.size(0), h, w, 2}), /*nearest*/ 1, /*zeros*/ 0,
@@ -94,14 +102,15 @@ at::Tensor rotate_nearest(const at::Tensor& image, double degrees) {
 at::Tensor make_view(const at::Tensor& image, const AugmentSpec& spec, int64_t angle, bool flip,
                      int64_t crop) {
   TC_CHECK(image.dim() == 4, "make_view expects [B, 3, H, W]: got ", image.sizes());
-  TC_CHECK(crop >= 0, "view crop ", crop, ": expected a side > 0, or kFullSize (0) for the image's size");
+  TC_CHECK(crop >= 0, "view crop ", crop,
+           ": expected a side > 0, or kFullSize (0) for the image's size");
   torch::Tensor x = flip ? image.flip({3}) : image;
   if (!spec.from_uncropped) {
     // rotflip: quarter turns of the square crop are exact.
     TC_CHECK(angle % 90 == 0, "rotflip views need multiples of 90 degrees: got ", angle);
     TC_CHECK(angle % 180 == 0 || image.size(2) == image.size(3), "rotflip's ", angle,
-             " degree view turns the image by a quarter turn: it needs a square image, got ", image.size(2), "x",
-             image.size(3), " (for_image_shape leaves those views out)");
+             " degree view turns the image by a quarter turn: it needs a square image, got ",
+             image.size(2), "x", image.size(3), " (for_image_shape leaves those views out)");
     return torch::rot90(x, angle / 90, {2, 3}).contiguous();
   }
   const int64_t out_h = crop == kFullSize ? image.size(2) : crop;
@@ -110,7 +119,8 @@ at::Tensor make_view(const at::Tensor& image, const AugmentSpec& spec, int64_t a
     const int64_t pad_h = rotation_padding(out_h, out_w, out_h);
     const int64_t pad_w = rotation_padding(out_h, out_w, out_w);
     x = torch::nn::functional::pad(
-        x, torch::nn::functional::PadFuncOptions({pad_w, pad_w, pad_h, pad_h}).mode(torch::kReplicate));
+        x, torch::nn::functional::PadFuncOptions({pad_w, pad_w, pad_h, pad_h})
+               .mode(torch::kReplicate));
     x = rotate_nearest(x, static_cast<double>(angle));
   }
   return center_crop(x, out_h, out_w).contiguous();

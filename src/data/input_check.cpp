@@ -43,7 +43,8 @@ bool jpeg_size(std::ifstream& in, std::pair<int, int>& size) {
     if (!in.read(reinterpret_cast<char*>(seg), 4) || seg[0] != 0xFF) return false;
     const int marker = seg[1];
     const int length = be16(&seg[2]);
-    const bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+    const bool sof =
+        marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
     if (sof) {
       unsigned char f[5];
       if (!in.read(reinterpret_cast<char*>(f), 5)) return false;
@@ -79,8 +80,10 @@ void check_mask_values(const std::vector<ImageRecord>& test) {
     cv::minMaxLoc(m, nullptr, &hi);
     if (hi == 0) continue;  // an empty mask says nothing about the encoding
     TC_CHECK(hi == 255, r.mask_path, ": mask values are ", distinct_values(m),
-             ": expected 0 (good) and 255 (defect); the metrics take only 255 as a defect, so this class's",
-             " pixel metrics would be undefined (binarise the masks, e.g. as tailedcore visa convert does)");
+             ": expected 0 (good) and 255 (defect); the metrics take only 255 as a defect, so this "
+             "class's",
+             " pixel metrics would be undefined (binarise the masks, e.g. as tailedcore visa "
+             "convert does)");
     return;
   }
 }
@@ -90,13 +93,15 @@ void check_mask_values(const std::vector<ImageRecord>& test) {
 bool has_image_header(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::pair<int, int> size;
-  return in.good() && (png_size(in, size) || jpeg_size(in, size)) && size.first > 0 && size.second > 0;
+  return in.good() && (png_size(in, size) || jpeg_size(in, size)) && size.first > 0 &&
+         size.second > 0;
 }
 
 std::filesystem::path source_file(const std::filesystem::path& root, const std::string& rel,
                                   const std::string& where, bool image) {
   const auto path = root / core::checked_relative_path(rel, where);
-  TC_CHECK(std::filesystem::is_regular_file(path), where, ": ", path.string(), " does not exist in the source");
+  TC_CHECK(std::filesystem::is_regular_file(path), where, ": ", path.string(),
+           " does not exist in the source");
   TC_CHECK(!image || has_image_header(path.string()), where, ": ", path.string(),
            " is not an image: expected a PNG or JPEG file");
   return path;
@@ -120,8 +125,8 @@ void check_image_pixels(const std::string& path) {
   std::pair<int, int> size;
   if (!in.good() || !(png_size(in, size) || jpeg_size(in, size))) return;
   const int64_t pixels = static_cast<int64_t>(size.first) * size.second;
-  TC_CHECK(pixels <= kMaxImagePixels, path, ": image is ", size.first, "x", size.second, " (", pixels,
-           " pixels): expected at most ", kMaxImagePixels, " (16384 x 16384)");
+  TC_CHECK(pixels <= kMaxImagePixels, path, ": image is ", size.first, "x", size.second, " (",
+           pixels, " pixels): expected at most ", kMaxImagePixels, " (16384 x 16384)");
 }
 
 std::pair<int, int> common_image_size(const std::vector<std::string>& paths) {
@@ -145,7 +150,8 @@ void check_run_inputs(const Catalog& catalog, bool native_size) {
     for (const auto& r : test) check_image_pixels(r.path);
     if (native_size) {
       std::vector<std::string> paths;
-      for (const auto& r : catalog.train_set(cls)) paths.push_back(r.path), pooled.push_back(r.path);
+      for (const auto& r : catalog.train_set(cls))
+        paths.push_back(r.path), pooled.push_back(r.path);
       for (const auto& r : test) paths.push_back(r.path);
       common_image_size(paths);
     }
@@ -153,8 +159,8 @@ void check_run_inputs(const Catalog& catalog, bool native_size) {
       if (r.mask_path.empty()) continue;
       const auto [iw, ih] = image_size(r.path);
       const auto [mw, mh] = image_size(r.mask_path);
-      TC_CHECK(mw == iw && mh == ih, r.mask_path, ": mask is ", mw, "x", mh, " but its image ", r.path,
-               " is ", iw, "x", ih, ": expected the same size");
+      TC_CHECK(mw == iw && mh == ih, r.mask_path, ": mask is ", mw, "x", mh, " but its image ",
+               r.path, " is ", iw, "x", ih, ": expected the same size");
     }
     check_mask_values(test);
   }

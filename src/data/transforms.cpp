@@ -189,15 +189,17 @@ cv::Mat decode_gray(const std::string& path) {
   return decode(path, cv::IMREAD_GRAYSCALE | cv::IMREAD_IGNORE_ORIENTATION, "mask");
 }
 
-std::pair<int64_t, int64_t> center_crop_origin(int64_t width, int64_t height, int64_t crop_w, int64_t crop_h) {
-  TC_CHECK(width >= crop_w && height >= crop_h, "image of ", width, "x", height, " is smaller than the crop ",
-           crop_w, "x", crop_h);
+std::pair<int64_t, int64_t> center_crop_origin(int64_t width, int64_t height, int64_t crop_w,
+                                               int64_t crop_h) {
+  TC_CHECK(width >= crop_w && height >= crop_h, "image of ", width, "x", height,
+           " is smaller than the crop ", crop_w, "x", crop_h);
   return {static_cast<int64_t>(std::nearbyint((height - crop_h) / 2.0)),
           static_cast<int64_t>(std::nearbyint((width - crop_w) / 2.0))};
 }
 
 cv::Mat resize_and_crop(const cv::Mat& img, const TransformOptions& opts) {
-  TC_CHECK(opts.resize >= 0, "resize ", opts.resize, ": expected a shorter side > 0, or kFullSize (0) for none");
+  TC_CHECK(opts.resize >= 0, "resize ", opts.resize,
+           ": expected a shorter side > 0, or kFullSize (0) for none");
   TC_CHECK(opts.crop >= 0, "crop ", opts.crop, ": expected a side > 0, or kFullSize (0) for none");
   cv::Mat r = img;
   if (opts.resize != kFullSize) {
@@ -206,8 +208,8 @@ cv::Mat resize_and_crop(const cv::Mat& img, const TransformOptions& opts) {
   }
   if (opts.crop == kFullSize) return r;
   const int crop = static_cast<int>(opts.crop), w = r.cols, h = r.rows;
-  TC_CHECK(w >= crop && h >= crop, "image ", w, "x", h, opts.resize == kFullSize ? "" : " after resizing",
-           " is smaller than the crop ", crop);
+  TC_CHECK(w >= crop && h >= crop, "image ", w, "x", h,
+           opts.resize == kFullSize ? "" : " after resizing", " is smaller than the crop ", crop);
   const auto [top, left] = center_crop_origin(w, h, crop, crop);
   return r(cv::Rect(static_cast<int>(left), static_cast<int>(top), crop, crop)).clone();
 }

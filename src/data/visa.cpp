@@ -1,8 +1,8 @@
 #include "tailedcore/data/visa.h"
 
+#include <map>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
-#include <map>
 #include <vector>
 
 #include "tailedcore/core/check.h"
@@ -33,7 +33,7 @@ cv::Mat read_binarised_mask(const fs::path& mask, const std::string& where) {
 
 // One row of the split CSV, checked: where its files come from and go.
 struct VisaRow {
-  std::string where;  // csv:line
+  std::string where;     // csv:line
   fs::path image, mask;  // in the source; mask empty for a good image
   fs::path out_dir;      // <object>/<split>/<good|bad>, relative to dest
   std::string object;
@@ -62,16 +62,19 @@ std::vector<VisaRow> read_rows(const fs::path& source, const fs::path& split_csv
     const auto& c = records[i].cells;
     VisaRow r;
     r.where = split_csv.string() + ":" + std::to_string(records[i].line);
-    TC_CHECK(c.size() == 5, r.where, ": ", c.size(), " cells: expected 5 (object,split,label,image,mask)");
+    TC_CHECK(c.size() == 5, r.where, ": ", c.size(),
+             " cells: expected 5 (object,split,label,image,mask)");
     core::check_folder_name(c[0], r.where + ": object");
-    TC_CHECK(c[1] == "train" || c[1] == "test", r.where, ": split '", c[1], "': expected train or test");
+    TC_CHECK(c[1] == "train" || c[1] == "test", r.where, ": split '", c[1],
+             "': expected train or test");
     r.object = c[0];
     r.out_dir = fs::path(c[0]) / c[1] / (c[2] == "normal" ? "good" : "bad");
     r.image = source_file(source, c[3], r.where + ": image", /*image=*/true);
     claim(r.out_dir / r.image.filename(), r.where);
     if (!c[4].empty()) {
       r.mask = source_file(source, c[4], r.where + ": mask", /*image=*/true);
-      claim(fs::path(c[0]) / "ground_truth" / "bad" / (r.mask.stem().string() + "_mask.png"), r.where);
+      claim(fs::path(c[0]) / "ground_truth" / "bad" / (r.mask.stem().string() + "_mask.png"),
+            r.where);
     }
     rows.push_back(std::move(r));
   }

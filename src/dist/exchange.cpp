@@ -38,7 +38,8 @@ RowPick max_loc_with_row(Comm& comm, double value, int64_t index, const at::Tens
   const auto [v, i] = detail::pick_max_loc(cands);
   int owner = 0;
   for (int k = 0; k < n; ++k)
-    if (cands[k].index == i && (cands[k].value == v || (std::isnan(v) && std::isnan(cands[k].value)))) {
+    if (cands[k].index == i &&
+        (cands[k].value == v || (std::isnan(v) && std::isnan(cands[k].value)))) {
       owner = k;
       break;
     }
@@ -50,7 +51,8 @@ RowPick max_loc_with_row(Comm& comm, double value, int64_t index, const at::Tens
 
 std::vector<at::Tensor> alltoallv(Comm& comm, const std::vector<at::Tensor>& parts_in) {
   const int n = comm.size();
-  TC_CHECK(static_cast<int>(parts_in.size()) == n, "alltoallv: ", parts_in.size(), " parts for ", n, " ranks");
+  TC_CHECK(static_cast<int>(parts_in.size()) == n, "alltoallv: ", parts_in.size(), " parts for ", n,
+           " ranks");
   std::vector<at::Tensor> parts;
   for (const auto& p : parts_in) {
     TC_CHECK(p.dim() >= 1, "alltoallv: parts must have rank >= 1");
@@ -88,15 +90,17 @@ std::vector<at::Tensor> alltoallv(Comm& comm, const std::vector<at::Tensor>& par
   for (int r = 0; r < n; ++r) {
     send_rows[r] = parts[r].size(0);
     TC_CHECK(parts[r].dtype() == parts[0].dtype() && parts[r].numel() == send_rows[r] * row_elems,
-             "alltoallv: part ", r, " has dtype ", parts[r].dtype(), " and shape ", parts[r].sizes(),
-             ": expected the dtype and trailing shape of part 0");
+             "alltoallv: part ", r, " has dtype ", parts[r].dtype(), " and shape ",
+             parts[r].sizes(), ": expected the dtype and trailing shape of part 0");
   }
-  check_mpi(MPI_Alltoall(send_rows.data(), 1, MPI_INT64_T, recv_rows.data(), 1, MPI_INT64_T, mc), "MPI_Alltoall");
+  check_mpi(MPI_Alltoall(send_rows.data(), 1, MPI_INT64_T, recv_rows.data(), 1, MPI_INT64_T, mc),
+            "MPI_Alltoall");
   std::vector<int> sc(n), sd(n), rc(n), rd(n);
   int64_t soff = 0, roff = 0;
   for (int r = 0; r < n; ++r) {
-    TC_CHECK(send_rows[r] <= INT_MAX && recv_rows[r] <= INT_MAX && soff <= INT_MAX && roff <= INT_MAX,
-             "alltoallv: more than 2^31 rows between two ranks");
+    TC_CHECK(
+        send_rows[r] <= INT_MAX && recv_rows[r] <= INT_MAX && soff <= INT_MAX && roff <= INT_MAX,
+        "alltoallv: more than 2^31 rows between two ranks");
     sc[r] = static_cast<int>(send_rows[r]);
     sd[r] = static_cast<int>(soff);
     rc[r] = static_cast<int>(recv_rows[r]);
@@ -106,14 +110,16 @@ std::vector<at::Tensor> alltoallv(Comm& comm, const std::vector<at::Tensor>& par
   }
   auto send = torch::empty({soff * row_elems}, parts[0].options());
   for (int r = 0, off = 0; r < n; off += sc[r], ++r)
-    if (sc[r]) std::memcpy(static_cast<char*>(send.data_ptr()) + off * bytes_per_row, parts[r].data_ptr(),
-                           static_cast<size_t>(sc[r]) * bytes_per_row);
+    if (sc[r])
+      std::memcpy(static_cast<char*>(send.data_ptr()) + off * bytes_per_row, parts[r].data_ptr(),
+                  static_cast<size_t>(sc[r]) * bytes_per_row);
   auto recv = torch::empty({roff * row_elems}, parts[0].options());
   MPI_Datatype row_type;
-  check_mpi(MPI_Type_contiguous(static_cast<int>(bytes_per_row), MPI_BYTE, &row_type), "MPI_Type_contiguous");
+  check_mpi(MPI_Type_contiguous(static_cast<int>(bytes_per_row), MPI_BYTE, &row_type),
+            "MPI_Type_contiguous");
   check_mpi(MPI_Type_commit(&row_type), "MPI_Type_commit");
-  const int rc_all = MPI_Alltoallv(send.data_ptr(), sc.data(), sd.data(), row_type, recv.data_ptr(), rc.data(),
-                                   rd.data(), row_type, mc);
+  const int rc_all = MPI_Alltoallv(send.data_ptr(), sc.data(), sd.data(), row_type, recv.data_ptr(),
+                                   rc.data(), rd.data(), row_type, mc);
   MPI_Type_free(&row_type);
   check_mpi(rc_all, "MPI_Alltoallv");
   std::vector<at::Tensor> out;

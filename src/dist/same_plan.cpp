@@ -15,12 +15,15 @@ namespace {
 
 // root's text on every rank (length first: the others do not know it).
 std::string broadcast_text(Comm& comm, const std::string& text, int root) {
-  const int64_t n = comm.broadcast(torch::tensor({static_cast<int64_t>(text.size())}, torch::kInt64), root)
-                        .item<int64_t>();
+  const int64_t n =
+      comm.broadcast(torch::tensor({static_cast<int64_t>(text.size())}, torch::kInt64), root)
+          .item<int64_t>();
   auto bytes = torch::zeros({std::max<int64_t>(n, 1)}, torch::kUInt8);
-  if (comm.rank() == root && n > 0) std::memcpy(bytes.data_ptr<uint8_t>(), text.data(), static_cast<size_t>(n));
+  if (comm.rank() == root && n > 0)
+    std::memcpy(bytes.data_ptr<uint8_t>(), text.data(), static_cast<size_t>(n));
   bytes = comm.broadcast(bytes, root).contiguous();
-  return std::string(reinterpret_cast<const char*>(bytes.data_ptr<uint8_t>()), static_cast<size_t>(n));
+  return std::string(reinterpret_cast<const char*>(bytes.data_ptr<uint8_t>()),
+                     static_cast<size_t>(n));
 }
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -55,8 +58,9 @@ void check_same_plan(Comm& comm, const std::string& plan, const std::string& wha
     const auto mine = lines_of(plan), theirs = lines_of(reference);
     size_t i = 0;
     while (i < mine.size() && i < theirs.size() && mine[i] == theirs[i]) ++i;
-    message = what + ": rank " + std::to_string(differs) + " runs another plan than rank 0: first at " +
-              shown(mine, i) + " (rank 0: " + shown(theirs, i) +
+    message = what + ": rank " + std::to_string(differs) +
+              " runs another plan than rank 0: first at " + shown(mine, i) +
+              " (rank 0: " + shown(theirs, i) +
               "); start every rank with the same config, overrides and data";
   }
   TC_FAIL(broadcast_text(comm, message, differs));

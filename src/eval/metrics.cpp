@@ -116,8 +116,10 @@ double aupro(const at::Tensor& maps_in, const at::Tensor& masks_in, double max_f
     int64_t j = i;
     do {  // j = i always counts: no NaN can stall the walk
       const int32_t r = region[o[j]];
-      if (r < 0) fpr += 1.0 / normal;
-      else pro += 1.0 / (region_size[r] * regions);
+      if (r < 0)
+        fpr += 1.0 / normal;
+      else
+        pro += 1.0 / (region_size[r] * regions);
     } while (++j < P && v[j] == v[i]);
     if (fpr >= max_fpr) {
       // Interpolate the segment to max_fpr and stop.
@@ -145,7 +147,8 @@ std::string join_reasons(const std::vector<std::string>& reasons) {
 }  // namespace
 
 ClassMetrics evaluate_class(const std::string& name, const at::Tensor& image_scores,
-                            const at::Tensor& labels, const at::Tensor& maps, const at::Tensor& masks) {
+                            const at::Tensor& labels, const at::Tensor& maps,
+                            const at::Tensor& masks) {
   ClassMetrics m;
   m.class_name = name;
   m.n_images = image_scores.numel();
@@ -166,8 +169,9 @@ ClassMetrics evaluate_class(const std::string& name, const at::Tensor& image_sco
     reasons.push_back("image AUROC undefined: all " + std::to_string(m.n_images) +
                       " test images are defective (no good image)");
   if (defect_pixels == 0)
-    reasons.push_back("pixel AUROC, AUPRO and pixel F1-max undefined: no mask pixel marks a defect"
-                      " (a defect is a mask pixel of 255; masks of 0/1 or grey values read as empty)");
+    reasons.push_back(
+        "pixel AUROC, AUPRO and pixel F1-max undefined: no mask pixel marks a defect"
+        " (a defect is a mask pixel of 255; masks of 0/1 or grey values read as empty)");
   else if (defect_pixels == pixels)
     reasons.push_back("pixel AUROC and AUPRO undefined: every mask pixel marks a defect");
   m.undefined = join_reasons(reasons);

@@ -16,9 +16,9 @@
 #include "tailedcore/exp/device.h"
 #include "tailedcore/features/backbone.h"
 #include "tailedcore/index/nearest.h"
+#include "tailedcore/io/files.h"
 #include "tailedcore/io/hdf5.h"
 #include "tailedcore/sampling/class_size.h"
-#include "tailedcore/io/files.h"
 
 namespace tc::exp {
 namespace {
@@ -63,29 +63,40 @@ template <class T>
 struct Codec;
 template <>
 struct Codec<int64_t> {
-  static int64_t read(const YAML::Node& n, const std::string& w) { return as<int64_t>(n, w, "an integer"); }
+  static int64_t read(const YAML::Node& n, const std::string& w) {
+    return as<int64_t>(n, w, "an integer");
+  }
   static void write(YAML::Emitter& e, int64_t v) { e << v; }
 };
 template <>
 struct Codec<double> {
-  static double read(const YAML::Node& n, const std::string& w) { return as<double>(n, w, "a number"); }
+  static double read(const YAML::Node& n, const std::string& w) {
+    return as<double>(n, w, "a number");
+  }
   static void write(YAML::Emitter& e, double v) { e << v; }
 };
 template <>
 struct Codec<bool> {
-  static bool read(const YAML::Node& n, const std::string& w) { return as<bool>(n, w, "true or false"); }
+  static bool read(const YAML::Node& n, const std::string& w) {
+    return as<bool>(n, w, "true or false");
+  }
   static void write(YAML::Emitter& e, bool v) { e << v; }
 };
 template <>
 struct Codec<std::string> {  // names: null, ~ and None mean "" (the reference's None)
   static std::string read(const YAML::Node& n, const std::string& w) { return as_name(n, w); }
   static void write(YAML::Emitter& e, const std::string& v) {
-    if (v.empty()) e << YAML::Null; else e << v;
+    if (v.empty())
+      e << YAML::Null;
+    else
+      e << v;
   }
 };
 template <>
 struct Codec<std::vector<std::string>> {
-  static std::vector<std::string> read(const YAML::Node& n, const std::string& w) { return as_list(n, w); }
+  static std::vector<std::string> read(const YAML::Node& n, const std::string& w) {
+    return as_list(n, w);
+  }
   static void write(YAML::Emitter& e, const std::vector<std::string>& v) {
     e << YAML::Flow << YAML::BeginSeq;
     for (const auto& s : v) e << s;
@@ -102,26 +113,38 @@ struct SizeCodec {
     return v;
   }
   static void write(YAML::Emitter& e, int64_t v) {
-    if (v == data::kFullSize) e << "full"; else e << v;
+    if (v == data::kFullSize)
+      e << "full";
+    else
+      e << v;
   }
 };
 
 Field size_field(std::string key, int64_t DataConfig::*member) {
   return {std::move(key),
-          [member](Config& c, const YAML::Node& n, const std::string& w) { c.data.*member = SizeCodec::read(n, w); },
+          [member](Config& c, const YAML::Node& n, const std::string& w) {
+            c.data.*member = SizeCodec::read(n, w);
+          },
           [member](const Config& c, YAML::Emitter& e) { SizeCodec::write(e, c.data.*member); }};
 }
 
 template <class T>
 Field field(std::string key, T Config::*member) {
-  return {std::move(key), [member](Config& c, const YAML::Node& n, const std::string& w) { c.*member = Codec<T>::read(n, w); },
+  return {std::move(key),
+          [member](Config& c, const YAML::Node& n, const std::string& w) {
+            c.*member = Codec<T>::read(n, w);
+          },
           [member](const Config& c, YAML::Emitter& e) { Codec<T>::write(e, c.*member); }};
 }
 template <class Section, class T>
 Field field(std::string key, Section Config::*section, T Section::*member) {
   return {std::move(key),
-          [section, member](Config& c, const YAML::Node& n, const std::string& w) { c.*section.*member = Codec<T>::read(n, w); },
-          [section, member](const Config& c, YAML::Emitter& e) { Codec<T>::write(e, c.*section.*member); }};
+          [section, member](Config& c, const YAML::Node& n, const std::string& w) {
+            c.*section.*member = Codec<T>::read(n, w);
+          },
+          [section, member](const Config& c, YAML::Emitter& e) {
+            Codec<T>::write(e, c.*section.*member);
+          }};
 }
 
 const std::vector<Field>& fields() {
@@ -197,13 +220,16 @@ std::string closest_key(const std::string& key) {
   return best;
 }
 
-void apply(Config& cfg, const std::string& key, const YAML::Node& value, const std::string& source) {
+void apply(Config& cfg, const std::string& key, const YAML::Node& value,
+           const std::string& source) {
   const Field* f = find_field(key);
-  TC_CHECK(f != nullptr, source, ": unknown key '", key, "' (did you mean '", closest_key(key), "'?)");
+  TC_CHECK(f != nullptr, source, ": unknown key '", key, "' (did you mean '", closest_key(key),
+           "'?)");
   f->read(cfg, value, source + ": " + key);
 }
 
-void walk(Config& cfg, const YAML::Node& node, const std::string& prefix, const std::string& source) {
+void walk(Config& cfg, const YAML::Node& node, const std::string& prefix,
+          const std::string& source) {
   for (const auto& kv : node) {
     const std::string key = prefix + kv.first.as<std::string>();
     // Only `data` and `model` are sections; any other mapping is a value of a key.
@@ -216,8 +242,8 @@ void walk(Config& cfg, const YAML::Node& node, const std::string& prefix, const 
 
 void validate(const Config& c, const std::string& source) {
   const auto where = [&](const char* key) { return source + ": " + key; };
-  TC_CHECK(c.model.greedy_ratio > 0 && c.model.greedy_ratio <= 1, where("model.greedy_ratio"), " = ",
-           c.model.greedy_ratio, ": expected a ratio in (0, 1]");
+  TC_CHECK(c.model.greedy_ratio > 0 && c.model.greedy_ratio <= 1, where("model.greedy_ratio"),
+           " = ", c.model.greedy_ratio, ": expected a ratio in (0, 1]");
   TC_CHECK(c.model.greedy_proj_dim >= 0, where("model.greedy_proj_dim"), " = ",
            c.model.greedy_proj_dim, ": expected >= 0 (0 = no projection)");
   TC_CHECK(c.model.faiss_k_neighbor >= 1, where("model.faiss_k_neighbor"), " = ",
@@ -228,34 +254,42 @@ void validate(const Config& c, const std::string& source) {
   TC_CHECK(c.model.lof_keep > 0 && c.model.lof_keep <= 1, where("model.lof_keep"), " = ",
            c.model.lof_keep, ": expected a quantile in (0, 1]");
   const bool sized = c.data.resize != data::kFullSize && c.data.imagesize != data::kFullSize;
-  TC_CHECK(!sized || c.data.imagesize <= c.data.resize, where("data.imagesize"), " = ", c.data.imagesize,
-           ": expected imagesize <= resize (", c.data.resize, ") or full");
-  TC_CHECK(c.data.batch_size >= 1, where("data.batch_size"), " = ", c.data.batch_size, ": expected >= 1");
+  TC_CHECK(!sized || c.data.imagesize <= c.data.resize, where("data.imagesize"), " = ",
+           c.data.imagesize, ": expected imagesize <= resize (", c.data.resize, ") or full");
+  TC_CHECK(c.data.batch_size >= 1, where("data.batch_size"), " = ", c.data.batch_size,
+           ": expected >= 1");
   TC_CHECK(c.data.workers >= 1, where("data.workers"), " = ", c.data.workers, ": expected >= 1");
-  TC_CHECK(!c.model.backbone_names.empty(), where("model.backbone_names"), ": expected at least one backbone");
-  TC_CHECK(!c.model.layers_to_extract.empty(), where("model.layers_to_extract"), ": expected at least one layer");
+  TC_CHECK(!c.model.backbone_names.empty(), where("model.backbone_names"),
+           ": expected at least one backbone");
+  TC_CHECK(!c.model.layers_to_extract.empty(), where("model.layers_to_extract"),
+           ": expected at least one layer");
   for (const auto& b : c.model.backbone_names) {
     check_choice(b, features::backbone_names(), where("model.backbone_names"));
     auto taps = features::backbone_taps(b);
-    if (taps.empty()) {  // torchscript: its module names the taps; they are checked on the first batch
+    if (taps.empty()) {  // torchscript: its module names the taps; they are checked on the first
+                         // batch
       TC_CHECK(!c.model.backbone_weights.empty(), where("model.backbone_weights"),
                ": backbone torchscript needs a TorchScript file");
       continue;
     }
     std::vector<std::string> maps(taps.begin(), taps.end() - 1);  // every tap but avgpool
-    for (const auto& l : c.model.layers_to_extract) check_choice(l, maps, where("model.layers_to_extract"));
+    for (const auto& l : c.model.layers_to_extract)
+      check_choice(l, maps, where("model.layers_to_extract"));
     taps.insert(taps.begin(), "");
     check_choice(c.model.embedding_to_extract_from, taps, where("model.embedding_to_extract_from"));
   }
   // model.coreset_model_name: models::make_method, the one place methods are named.
   sampling::tail_rules().parse(c.model.tail_th_type, where("model.tail_th_type"));
-  data::augment_types().parse(c.model.tail_data_augment_type, where("model.tail_data_augment_type"));
+  data::augment_types().parse(c.model.tail_data_augment_type,
+                              where("model.tail_data_augment_type"));
   io::feature_dtypes().parse(c.model.feature_dtype, where("model.feature_dtype"));
   index::index_types().parse(c.model.index, where("model.index"));
-  TC_CHECK(std::isfinite(c.model.bank_memory_gb), where("model.bank_memory_gb"), " = ", c.model.bank_memory_gb,
+  TC_CHECK(std::isfinite(c.model.bank_memory_gb), where("model.bank_memory_gb"), " = ",
+           c.model.bank_memory_gb,
            ": expected a finite number of GiB (<= 0: always replicate the bank)");
   TC_CHECK(std::isfinite(c.model.greedy_checkpoint_s), where("model.greedy_checkpoint_s"), " = ",
-           c.model.greedy_checkpoint_s, ": expected a finite number of seconds (<= 0: no checkpoints)");
+           c.model.greedy_checkpoint_s,
+           ": expected a finite number of seconds (<= 0: no checkpoints)");
   check_choice(c.model.device, device_names(), where("model.device"));
 }
 

@@ -63,7 +63,8 @@ Plan make_plan(const Config& cfg) {
   p.greedy_checkpoint_seconds = m.greedy_checkpoint_s;
 
   // One device per rank: the heavy products of every stage run there.
-  p.device = resolve_device(m.device, device_environment(), (cfg.name.empty() ? "" : cfg.name + ": ") + "model.device");
+  p.device = resolve_device(m.device, device_environment(),
+                            (cfg.name.empty() ? "" : cfg.name + ": ") + "model.device");
   const int gpu = cuda_ordinal(p.device);
   p.class_size.cuda_device = gpu;
   p.lof.cuda_device = gpu;

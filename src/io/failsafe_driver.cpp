@@ -43,17 +43,24 @@ struct File {
 constexpr haddr_t kMaxAddr = (haddr_t{1} << (8 * sizeof(off_t) - 1)) - 1;
 
 void push_error(hid_t minor, const std::string& message) {
-  H5Epush2(H5E_DEFAULT, __FILE__, "failsafe_driver", __LINE__, H5E_ERR_CLS, H5E_IO, minor, "%s", message.c_str());
+  H5Epush2(H5E_DEFAULT, __FILE__, "failsafe_driver", __LINE__, H5E_ERR_CLS, H5E_IO, minor, "%s",
+           message.c_str());
 }
 
 const char* errno_name(int e) {
   switch (e) {
-    case ENOSPC: return "ENOSPC";
-    case EDQUOT: return "EDQUOT";
-    case EFBIG: return "EFBIG";
-    case EIO: return "EIO";
-    case EROFS: return "EROFS";
-    default: return nullptr;
+    case ENOSPC:
+      return "ENOSPC";
+    case EDQUOT:
+      return "EDQUOT";
+    case EFBIG:
+      return "EFBIG";
+    case EIO:
+      return "EIO";
+    case EROFS:
+      return "EROFS";
+    default:
+      return nullptr;
   }
 }
 
@@ -91,12 +98,14 @@ H5FD_t* open_file(const char* name, unsigned flags, hid_t, haddr_t maxaddr) {
   if (flags & H5F_ACC_EXCL) o |= O_EXCL;
   const int fd = ::open(name, o | O_CLOEXEC, 0666);
   if (fd < 0) {
-    push_error(H5E_CANTOPENFILE, std::string("unable to open file ") + name + ": " + describe(errno));
+    push_error(H5E_CANTOPENFILE,
+               std::string("unable to open file ") + name + ": " + describe(errno));
     return nullptr;
   }
   struct stat st;
   if (fstat(fd, &st) != 0) {
-    push_error(H5E_CANTOPENFILE, std::string("unable to fstat file ") + name + ": " + describe(errno));
+    push_error(H5E_CANTOPENFILE,
+               std::string("unable to fstat file ") + name + ": " + describe(errno));
     ::close(fd);
     return nullptr;
   }
@@ -139,7 +148,8 @@ int compare(const H5FD_t* a, const H5FD_t* b) {
 herr_t query(const H5FD_t*, unsigned long* flags) {
   if (flags)
     *flags = H5FD_FEAT_AGGREGATE_METADATA | H5FD_FEAT_ACCUMULATE_METADATA | H5FD_FEAT_DATA_SIEVE |
-             H5FD_FEAT_AGGREGATE_SMALLDATA | H5FD_FEAT_POSIX_COMPAT_HANDLE | H5FD_FEAT_DEFAULT_VFD_COMPATIBLE;
+             H5FD_FEAT_AGGREGATE_SMALLDATA | H5FD_FEAT_POSIX_COMPAT_HANDLE |
+             H5FD_FEAT_DEFAULT_VFD_COMPATIBLE;
   return 0;
 }
 
@@ -235,7 +245,8 @@ hid_t failsafe_driver() {
 std::string write_failure(const std::string& name) {
   std::lock_guard<std::mutex> lock(registry_mutex());
   const auto it = registry().find(name);
-  return it == registry().end() || it->second.error == 0 ? std::string() : describe(it->second.error);
+  return it == registry().end() || it->second.error == 0 ? std::string()
+                                                         : describe(it->second.error);
 }
 
 void begin_close(const std::string& name) {

@@ -1,19 +1,19 @@
 #include "tailedcore/io/hdf5.h"
 
 #include <H5Cpp.h>
-#include <unistd.h>
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <set>
 #include <sstream>
 
-#include "tailedcore/core/check.h"
-#include "tailedcore/core/names.h"
-#include "tailedcore/io/files.h"
 #include "dataset_rules.h"
 #include "failsafe_driver.h"
 #include "hdf5_error.h"
+#include "tailedcore/core/check.h"
+#include "tailedcore/core/names.h"
+#include "tailedcore/io/files.h"
 
 namespace tc::io {
 namespace fs = std::filesystem;
@@ -31,48 +31,66 @@ H5::FloatType half_type() {
 
 H5::DataType file_type(DType d) {
   switch (d) {
-    case DType::kFloat32: return H5::PredType::IEEE_F32LE;
-    case DType::kFloat16: return half_type();
-    case DType::kFloat64: return H5::PredType::IEEE_F64LE;
-    case DType::kInt64: return H5::PredType::STD_I64LE;
-    case DType::kUInt8: return H5::PredType::STD_U8LE;
+    case DType::kFloat32:
+      return H5::PredType::IEEE_F32LE;
+    case DType::kFloat16:
+      return half_type();
+    case DType::kFloat64:
+      return H5::PredType::IEEE_F64LE;
+    case DType::kInt64:
+      return H5::PredType::STD_I64LE;
+    case DType::kUInt8:
+      return H5::PredType::STD_U8LE;
   }
   TC_FAIL("unknown dtype");
 }
 
 torch::ScalarType scalar_type(DType d) {
   switch (d) {
-    case DType::kFloat32: return torch::kFloat32;
-    case DType::kFloat16: return torch::kFloat16;
-    case DType::kFloat64: return torch::kFloat64;
-    case DType::kInt64: return torch::kInt64;
-    case DType::kUInt8: return torch::kUInt8;
+    case DType::kFloat32:
+      return torch::kFloat32;
+    case DType::kFloat16:
+      return torch::kFloat16;
+    case DType::kFloat64:
+      return torch::kFloat64;
+    case DType::kInt64:
+      return torch::kInt64;
+    case DType::kUInt8:
+      return torch::kUInt8;
   }
   TC_FAIL("unknown dtype");
 }
 
 DType dtype_of(const torch::Tensor& t) {
   switch (t.scalar_type()) {
-    case torch::kFloat32: return DType::kFloat32;
-    case torch::kFloat16: return DType::kFloat16;
-    case torch::kFloat64: return DType::kFloat64;
-    case torch::kInt64: return DType::kInt64;
-    case torch::kUInt8: return DType::kUInt8;
-    default: TC_FAIL("cannot write a tensor of dtype ", t.scalar_type(), " to HDF5: expected ", core::join_names(dtypes().names()));
+    case torch::kFloat32:
+      return DType::kFloat32;
+    case torch::kFloat16:
+      return DType::kFloat16;
+    case torch::kFloat64:
+      return DType::kFloat64;
+    case torch::kInt64:
+      return DType::kInt64;
+    case torch::kUInt8:
+      return DType::kUInt8;
+    default:
+      TC_FAIL("cannot write a tensor of dtype ", t.scalar_type(), " to HDF5: expected ",
+              core::join_names(dtypes().names()));
   }
 }
 
 std::string shape_str(const std::vector<int64_t>& s) {
   std::ostringstream os;
   os << "[";
-  for (size_t i = 0; i < s.size(); ++i) os << (i ? ", " : "") << (s[i] < 0 ? std::string("*") : std::to_string(s[i]));
+  for (size_t i = 0; i < s.size(); ++i)
+    os << (i ? ", " : "") << (s[i] < 0 ? std::string("*") : std::to_string(s[i]));
   os << "]";
   return os.str();
 }
 
 long double physical_memory() {
-  static const long double bytes =
-      static_cast<long double>(sysconf(_SC_PHYS_PAGES)) * static_cast<long double>(sysconf(_SC_PAGESIZE));
+  static const long double bytes = static_cast<long double>(sysconf(_SC_PHYS_PAGES)) *
+                                   static_cast<long double>(sysconf(_SC_PAGESIZE));
   return bytes;
 }
 
@@ -101,7 +119,8 @@ auto guarded(const fs::path& path, const std::string& what, F&& f) -> decltype(f
   try {
     return f();
   } catch (const H5::Exception& e) {
-    TC_FAIL(path.string(), ": HDF5 error ", what, " (", hdf5_cause(e), "): expected a complete, undamaged HDF5 file");
+    TC_FAIL(path.string(), ": HDF5 error ", what, " (", hdf5_cause(e),
+            "): expected a complete, undamaged HDF5 file");
   }
 }
 
@@ -112,15 +131,17 @@ template <class F>
 void writing(const fs::path& path, const fs::path& tmp, const std::string& what, F&& f) {
   const auto fail_if_lost = [&] {
     const std::string lost = write_failure(tmp.string());
-    TC_CHECK(lost.empty(), path.string(), ": HDF5 error ", what, ": ", lost,
-             ": expected room for the file (is the disk full?); nothing was left under its name, and a "
-             "rerun resumes from the stages already done");
+    TC_CHECK(
+        lost.empty(), path.string(), ": HDF5 error ", what, ": ", lost,
+        ": expected room for the file (is the disk full?); nothing was left under its name, and a "
+        "rerun resumes from the stages already done");
   };
   try {
     f();
   } catch (const H5::Exception& e) {
     fail_if_lost();
-    TC_FAIL(path.string(), ": HDF5 error ", what, " (", hdf5_cause(e), "): expected a writable file; is the disk full?");
+    TC_FAIL(path.string(), ": HDF5 error ", what, " (", hdf5_cause(e),
+            "): expected a writable file; is the disk full?");
   }
   fail_if_lost();
 }
@@ -160,10 +181,14 @@ H5::H5Object& attr_owner(H5::H5File& file, const std::string& dataset, H5::DataS
 // What an attribute holds, in words, for "expected ..." messages.
 const char* type_class_name(H5T_class_t c) {
   switch (c) {
-    case H5T_STRING: return "a string";
-    case H5T_INTEGER: return "an integer";
-    case H5T_FLOAT: return "a float";
-    default: return "neither a number nor a string";
+    case H5T_STRING:
+      return "a string";
+    case H5T_INTEGER:
+      return "an integer";
+    case H5T_FLOAT:
+      return "a float";
+    default:
+      return "neither a number nor a string";
   }
 }
 
@@ -179,7 +204,8 @@ const core::NameTable<DType>& dtypes() {
 }
 
 const core::NameTable<DType>& feature_dtypes() {
-  static const core::NameTable<DType> table({{DType::kFloat32, "float32"}, {DType::kFloat16, "float16"}});
+  static const core::NameTable<DType> table(
+      {{DType::kFloat32, "float32"}, {DType::kFloat16, "float16"}});
   return table;
 }
 
@@ -225,7 +251,8 @@ H5Writer::H5Writer(fs::path path, const std::string& stage, const std::string& c
   writing(path_, impl_->tmp, "creating the file", [&] {
     H5::FileAccPropList fapl;
     H5Pset_driver(fapl.getId(), failsafe_driver(), nullptr);
-    impl_->file = std::make_unique<H5::H5File>(impl_->tmp.string(), H5F_ACC_TRUNC, H5::FileCreatPropList::DEFAULT, fapl);
+    impl_->file = std::make_unique<H5::H5File>(impl_->tmp.string(), H5F_ACC_TRUNC,
+                                               H5::FileCreatPropList::DEFAULT, fapl);
   });
   impl_->open = true;
   set_attr("stage", stage);
@@ -254,7 +281,8 @@ void H5Writer::create(const std::string& name, DType dtype, const std::vector<in
   std::vector<hsize_t> chunk(dims);
   hsize_t row_bytes = 4;
   for (size_t i = 1; i < dims.size(); ++i) row_bytes *= std::max<hsize_t>(dims[i], 1);
-  chunk[0] = std::max<hsize_t>(1, std::min<hsize_t>(std::max<hsize_t>(dims[0], 1), (1u << 20) / row_bytes));
+  chunk[0] = std::max<hsize_t>(
+      1, std::min<hsize_t>(std::max<hsize_t>(dims[0], 1), (1u << 20) / row_bytes));
   bool any_zero = false;
   for (auto d : dims) any_zero |= d == 0;
   writing(path_, impl_->tmp, "creating dataset /" + name, [&] {
@@ -267,7 +295,7 @@ void H5Writer::create(const std::string& name, DType dtype, const std::vector<in
       props.setFletcher32();
     }
     impl_->file->createDataSet(name, file_type(dtype), space, props, H5::DSetAccPropList::DEFAULT,
-                              intermediate_groups());
+                               intermediate_groups());
   });
 }
 
@@ -282,8 +310,11 @@ void H5Writer::write_rows(const std::string& name, int64_t first_row, const at::
     H5::DataType ftype = ds.getDataType();
     DType want = DType::kFloat32;
     if (ftype.getClass() == H5T_FLOAT)
-      want = ftype.getSize() == 2 ? DType::kFloat16 : ftype.getSize() == 8 ? DType::kFloat64 : DType::kFloat32;
-    else if (ftype.getClass() == H5T_INTEGER) want = ftype.getSize() == 1 ? DType::kUInt8 : DType::kInt64;
+      want = ftype.getSize() == 2   ? DType::kFloat16
+             : ftype.getSize() == 8 ? DType::kFloat64
+                                    : DType::kFloat32;
+    else if (ftype.getClass() == H5T_INTEGER)
+      want = ftype.getSize() == 1 ? DType::kUInt8 : DType::kInt64;
     torch::Tensor rows = rows_in.to(torch::kCPU, scalar_type(want)).contiguous();
     if (rows.dim() == rank - 1) rows = rows.unsqueeze(0);
     TC_CHECK(rows.dim() == rank, path_.string(), ": rows for /", name, " have rank ", rows.dim(),
@@ -292,8 +323,8 @@ void H5Writer::write_rows(const std::string& name, int64_t first_row, const at::
       TC_CHECK(static_cast<hsize_t>(rows.size(i)) == dims[i], path_.string(), ": rows for /", name,
                " have shape ", rows.sizes(), ": expected trailing dims to match the dataset");
     const hsize_t n = rows.size(0);
-    TC_CHECK(first_row >= 0 && first_row + n <= dims[0], path_.string(), ": rows [", first_row, ", ",
-             first_row + n, ") of /", name, " exceed its ", dims[0], " rows");
+    TC_CHECK(first_row >= 0 && first_row + n <= dims[0], path_.string(), ": rows [", first_row,
+             ", ", first_row + n, ") of /", name, " exceed its ", dims[0], " rows");
     if (n == 0) return;
     std::vector<hsize_t> start(rank, 0), count(dims);
     start[0] = first_row;
@@ -320,8 +351,9 @@ void H5Writer::write_strings(const std::string& name, const std::vector<std::str
     H5::DataSpace space(1, &n);
     // No checksum here: HDF5 allows no filter on variable-length strings
     // (damage there fails the read of the heap, which guarded() reports).
-    H5::DataSet ds = impl_->file->createDataSet(name, type, space, H5::DSetCreatPropList::DEFAULT,
-                                               H5::DSetAccPropList::DEFAULT, intermediate_groups());
+    H5::DataSet ds =
+        impl_->file->createDataSet(name, type, space, H5::DSetCreatPropList::DEFAULT,
+                                   H5::DSetAccPropList::DEFAULT, intermediate_groups());
     std::vector<const char*> ptrs;
     ptrs.reserve(values.size());
     for (const auto& s : values) ptrs.push_back(s.c_str());
@@ -329,7 +361,8 @@ void H5Writer::write_strings(const std::string& name, const std::vector<std::str
   });
 }
 
-void H5Writer::set_attr(const std::string& key, const std::string& value, const std::string& dataset) {
+void H5Writer::set_attr(const std::string& key, const std::string& value,
+                        const std::string& dataset) {
   writing(path_, impl_->tmp, "writing " + attr_label(key, dataset), [&] {
     H5::DataSet holder;
     H5::H5Object& owner = attr_owner(*impl_->file, dataset, holder);
@@ -427,9 +460,11 @@ std::vector<int64_t> H5Reader::shape(const std::string& name) const {
   // lists, LOF scores), so more rows than memory holds 8-byte values for is
   // a damaged or hand-made file, whatever the caller does next.
   const long double memory = physical_memory();
-  TC_CHECK(dims.empty() || memory <= 0 || static_cast<long double>(dims[0]) * 8 <= memory, path_.string(),
-           ": dataset /", name, " declares shape ", shape_str(dims), ": more rows than this machine's ", gib(memory),
-           " of memory can hold one 8-byte value for: expected a plausible size (a damaged or hand-made file?)");
+  TC_CHECK(dims.empty() || memory <= 0 || static_cast<long double>(dims[0]) * 8 <= memory,
+           path_.string(), ": dataset /", name, " declares shape ", shape_str(dims),
+           ": more rows than this machine's ", gib(memory),
+           " of memory can hold one 8-byte value for: expected a plausible size (a damaged or "
+           "hand-made file?)");
   return dims;
 }
 
@@ -445,7 +480,8 @@ DType H5Reader::dtype(const std::string& name) const {
       if (t.getSize() == 8) return DType::kInt64;
       if (t.getSize() == 1) return DType::kUInt8;
     }
-    TC_FAIL(path_.string(), ": dataset /", name, " has an unsupported type: expected ", core::join_names(dtypes().names()));
+    TC_FAIL(path_.string(), ": dataset /", name, " has an unsupported type: expected ",
+            core::join_names(dtypes().names()));
   });
 }
 
@@ -459,7 +495,8 @@ void H5Reader::check(const std::string& name) const {
   if (impl_->checked.count(name)) return;
   TC_CHECK(has(name), path_.string(), ": dataset /", name, " is missing");
   const hid_t dataset = H5Dopen2(impl_->file.getId(), name.c_str(), H5P_DEFAULT);
-  TC_CHECK(dataset >= 0, path_.string(), ": HDF5 error opening /", name, " (", hdf5_innermost_error(), ")");
+  TC_CHECK(dataset >= 0, path_.string(), ": HDF5 error opening /", name, " (",
+           hdf5_innermost_error(), ")");
   try {
     check_dataset_rule(*this, dataset, name);
   } catch (...) {
@@ -475,14 +512,16 @@ namespace {
 // A read larger than the machine's memory can only end in an allocation
 // failure deep in LibTorch: a damaged or hand-made file declaring 1e15 rows
 // gets one line instead.
-void check_fits_in_memory(const fs::path& path, const std::string& name, const std::vector<int64_t>& dims,
-                          DType dt, int64_t count) {
+void check_fits_in_memory(const fs::path& path, const std::string& name,
+                          const std::vector<int64_t>& dims, DType dt, int64_t count) {
   const long double memory = physical_memory();
-  long double bytes = static_cast<long double>(count) * static_cast<long double>(torch::elementSize(scalar_type(dt)));
+  long double bytes = static_cast<long double>(count) *
+                      static_cast<long double>(torch::elementSize(scalar_type(dt)));
   for (size_t i = 1; i < dims.size(); ++i) bytes *= static_cast<long double>(dims[i]);
-  TC_CHECK(memory <= 0 || bytes <= memory, path.string(), ": dataset /", name, " declares shape ", shape_str(dims),
-           " (", dtype_name(dt), "): reading ", count, " rows of it needs ", gib(bytes), ", more than this machine's ",
-           gib(memory), " of memory: expected a dataset that fits (a damaged or hand-made file?)");
+  TC_CHECK(memory <= 0 || bytes <= memory, path.string(), ": dataset /", name, " declares shape ",
+           shape_str(dims), " (", dtype_name(dt), "): reading ", count, " rows of it needs ",
+           gib(bytes), ", more than this machine's ", gib(memory),
+           " of memory: expected a dataset that fits (a damaged or hand-made file?)");
 }
 
 }  // namespace
@@ -544,16 +583,17 @@ namespace {
 
 // The attribute, checked present and of one of `classes`, handed to read().
 template <class Read>
-auto read_attribute(const H5Reader& r, H5::H5File& file, const std::string& key, const std::string& dataset,
-                    std::initializer_list<H5T_class_t> classes, const char* expected, Read read) {
+auto read_attribute(const H5Reader& r, H5::H5File& file, const std::string& key,
+                    const std::string& dataset, std::initializer_list<H5T_class_t> classes,
+                    const char* expected, Read read) {
   const std::string label = attr_label(key, dataset);
   TC_CHECK(r.has_attr(key, dataset), r.path().string(), ": ", label, " is missing");
   return guarded(r.path(), "reading " + label, [&] {
     H5::DataSet holder;
     H5::Attribute a = attr_owner(file, dataset, holder).openAttribute(key);
     const H5T_class_t c = a.getTypeClass();
-    TC_CHECK(std::find(classes.begin(), classes.end(), c) != classes.end(), r.path().string(), ": ", label,
-             " is ", type_class_name(c), ": expected ", expected);
+    TC_CHECK(std::find(classes.begin(), classes.end(), c) != classes.end(), r.path().string(), ": ",
+             label, " is ", type_class_name(c), ": expected ", expected);
     return read(a);
   });
 }
@@ -561,19 +601,21 @@ auto read_attribute(const H5Reader& r, H5::H5File& file, const std::string& key,
 }  // namespace
 
 std::string H5Reader::attr_string(const std::string& key, const std::string& dataset) const {
-  return read_attribute(*this, impl_->file, key, dataset, {H5T_STRING}, "a string", [](H5::Attribute& a) {
-    std::string value;
-    a.read(a.getStrType(), value);
-    return value;
-  });
+  return read_attribute(*this, impl_->file, key, dataset, {H5T_STRING}, "a string",
+                        [](H5::Attribute& a) {
+                          std::string value;
+                          a.read(a.getStrType(), value);
+                          return value;
+                        });
 }
 
 int64_t H5Reader::attr_int(const std::string& key, const std::string& dataset) const {
-  return read_attribute(*this, impl_->file, key, dataset, {H5T_INTEGER}, "an integer", [](H5::Attribute& a) {
-    int64_t value = 0;
-    a.read(H5::PredType::NATIVE_INT64, &value);
-    return value;
-  });
+  return read_attribute(*this, impl_->file, key, dataset, {H5T_INTEGER}, "an integer",
+                        [](H5::Attribute& a) {
+                          int64_t value = 0;
+                          a.read(H5::PredType::NATIVE_INT64, &value);
+                          return value;
+                        });
 }
 
 double H5Reader::attr_double(const std::string& key, const std::string& dataset) const {

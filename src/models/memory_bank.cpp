@@ -24,7 +24,8 @@ MemoryBank merge_banks(const MemoryBank& tail, const MemoryBank& head) {
   out.greedy_seed = -1;
   if (head.rows() == 0) return out;
   TC_ASSERT(tail.weights.defined() == head.weights.defined(), "both banks weighted or neither");
-  TC_ASSERT(tail.positions.defined() && head.positions.defined(), "fitted banks (positions) are merged");
+  TC_ASSERT(tail.positions.defined() && head.positions.defined(),
+            "fitted banks (positions) are merged");
   out.features = torch::cat({tail.features, head.features});  // this rank's own rows only
   out.positions = torch::cat({tail.positions, head.positions + tail.rows()});
   out.source_rows = torch::cat({tail.source_rows, head.source_rows});
@@ -40,7 +41,8 @@ LocalRows LocalRows::of(const at::Tensor& local_in, int64_t first_row) {
           [local](int64_t first, int64_t count) { return local.narrow(0, first, count); }};
 }
 
-LocalRows LocalRows::of_file(const std::filesystem::path& path, const std::string& dataset, dist::Comm& comm) {
+LocalRows LocalRows::of_file(const std::filesystem::path& path, const std::string& dataset,
+                             dist::Comm& comm) {
   auto r = std::make_shared<io::H5Reader>(path);
   const auto shape = r->shape(dataset);
   TC_CHECK(shape.size() == 2, path.string(), ": /", dataset, " must be [rows, dim]");
@@ -48,7 +50,8 @@ LocalRows LocalRows::of_file(const std::filesystem::path& path, const std::strin
   const int64_t first_row = mine.begin;
   return {first_row, mine.size(), shape[1], [r, dataset, first_row](int64_t first, int64_t count) {
             auto rows = r->read_rows(dataset, first_row + first, count).to(torch::kFloat32);
-            io::check_finite_file_rows(*r, dataset, rows, first_row + first);  // a NaN row would fill the bank
+            io::check_finite_file_rows(*r, dataset, rows,
+                                       first_row + first);  // a NaN row would fill the bank
             return rows;
           }};
 }
@@ -58,8 +61,9 @@ namespace {
 // Calls fn(first, block, begin, end) for every block of `block_rows` local
 // rows that holds at least one of `rows` (local, ascending); [begin, end) are
 // the positions in `rows` of the rows in that block. Only those blocks are read.
-void for_blocks_holding(const LocalRows& src, const at::Tensor& rows, int64_t block_rows,
-                        const std::function<void(int64_t, const at::Tensor&, int64_t, int64_t)>& fn) {
+void for_blocks_holding(
+    const LocalRows& src, const at::Tensor& rows, int64_t block_rows,
+    const std::function<void(int64_t, const at::Tensor&, int64_t, int64_t)>& fn) {
   const auto row = rows.accessor<int64_t, 1>();
   const int64_t m = rows.size(0);
   for (int64_t s = 0, next = 0; s < src.rows && next < m; s += block_rows) {
@@ -81,23 +85,30 @@ at::Tensor local_candidates(const LocalRows& src, const at::Tensor& subset) {
   const int64_t nc = s.size(0);
   TC_CHECK(nc <= 1 || (s.narrow(0, 1, nc - 1) > s.narrow(0, 0, nc - 1)).all().item<bool>(),
            "greedy bank: candidate rows must be ascending and distinct");
-  const int64_t lo = torch::searchsorted(s, torch::tensor({src.first_row}, torch::kInt64)).item<int64_t>();
-  const int64_t hi = torch::searchsorted(s, torch::tensor({src.first_row + src.rows}, torch::kInt64)).item<int64_t>();
+  const int64_t lo =
+      torch::searchsorted(s, torch::tensor({src.first_row}, torch::kInt64)).item<int64_t>();
+  const int64_t hi =
+      torch::searchsorted(s, torch::tensor({src.first_row + src.rows}, torch::kInt64))
+          .item<int64_t>();
   return s.narrow(0, lo, hi - lo) - src.first_row;
 }
 
 }  // namespace
 
-MemoryBank greedy_bank(const LocalRows& src, const at::Tensor& subset, const sampling::CoresetOptions& opts,
-                       dist::Comm& comm, sampling::GreedyStats* stats, int64_t block_rows,
+MemoryBank greedy_bank(const LocalRows& src, const at::Tensor& subset,
+                       const sampling::CoresetOptions& opts, dist::Comm& comm,
+                       sampling::GreedyStats* stats, int64_t block_rows,
                        const sampling::GreedyCheckpoint& checkpoint) {
   TC_CHECK(block_rows >= 1, "block_rows = ", block_rows, ": expected >= 1");
-  const int64_t n = comm.allreduce(torch::tensor({src.rows}, torch::kInt64), dist::ReduceOp::kSum).item<int64_t>();
+  const int64_t n = comm.allreduce(torch::tensor({src.rows}, torch::kInt64), dist::ReduceOp::kSum)
+                        .item<int64_t>();
   if (subset.defined() && subset.numel())
     TC_CHECK(subset.min().item<int64_t>() >= 0 && subset.max().item<int64_t>() < n,
              "greedy bank: a candidate row is outside the ", n, " rows");
   const auto cand = local_candidates(src, subset);
-  const int64_t total = comm.allreduce(torch::tensor({cand.size(0)}, torch::kInt64), dist::ReduceOp::kSum).item<int64_t>();
+  const int64_t total =
+      comm.allreduce(torch::tensor({cand.size(0)}, torch::kInt64), dist::ReduceOp::kSum)
+          .item<int64_t>();
   if (total == 0) {  // e.g. LOF kept nothing: an empty bank, no greedy
     MemoryBank empty;
     empty.features = torch::empty({0, src.dim}, torch::kFloat32);
@@ -105,7 +116,8 @@ MemoryBank greedy_bank(const LocalRows& src, const at::Tensor& subset, const sam
     empty.source_rows = torch::empty({0}, torch::kInt64);
     return empty;
   }
-  const int64_t dim = comm.allreduce(torch::tensor({src.dim}, torch::kInt64), dist::ReduceOp::kMax).item<int64_t>();
+  const int64_t dim =
+      comm.allreduce(torch::tensor({src.dim}, torch::kInt64), dist::ReduceOp::kMax).item<int64_t>();
   const bool projects = opts.proj_dim > 0 && opts.proj_dim != dim;
   const int64_t gd = projects ? opts.proj_dim : dim;
   // Where this rank's candidates start in the list of all ranks' candidates.
@@ -113,11 +125,13 @@ MemoryBank greedy_bank(const LocalRows& src, const at::Tensor& subset, const sam
   const int64_t cand_begin = cand_counts.narrow(0, 0, comm.rank()).sum().item<int64_t>();
   // The candidates as the greedy sees them, projected block by block as read.
   auto greedy_rows = torch::empty({cand.size(0), gd}, torch::kFloat32);
-  for_blocks_holding(src, cand, block_rows, [&](int64_t first, const at::Tensor& block, int64_t begin, int64_t end) {
-    const auto rows = block.index_select(0, cand.narrow(0, begin, end - begin) - first);
-    greedy_rows.narrow(0, begin, end - begin)
-        .copy_(projects ? sampling::project(rows, opts.proj_dim, opts.seed) : rows);
-  });
+  for_blocks_holding(
+      src, cand, block_rows,
+      [&](int64_t first, const at::Tensor& block, int64_t begin, int64_t end) {
+        const auto rows = block.index_select(0, cand.narrow(0, begin, end - begin) - first);
+        greedy_rows.narrow(0, begin, end - begin)
+            .copy_(projects ? sampling::project(rows, opts.proj_dim, opts.seed) : rows);
+      });
   auto greedy_opts = opts;
   greedy_opts.proj_dim = 0;  // projected above
   sampling::GreedyStats own_stats;
@@ -125,28 +139,36 @@ MemoryBank greedy_bank(const LocalRows& src, const at::Tensor& subset, const sam
   // Positions in the global candidate list (candidates of lower ranks first).
   const auto pos = sampling::greedy_coreset(greedy_rows, greedy_opts, comm, stats, checkpoint);
   if (comm.rank() == 0)
-    core::log_info("greedy: ", pos.size(0), " centres of ", total, " candidates (", gd, "-d) on ", comm.size(),
-                   " ranks: ", stats->seconds, " s, ", stats->steps, " steps of one fused pick each (",
-                   stats->bytes_per_step, " bytes sent and ", stats->bytes_per_step * comm.size(),
-                   " received per rank a step), ", stats->read_percent, " % of rank 0's row visits read a row",
-                   stats->checkpoints ? ", " + std::to_string(stats->checkpoints) + " checkpoints of " +
-                                            std::to_string(stats->checkpoint_bytes) + " bytes on rank 0"
-                                      : std::string(),
-                   stats->resumed_at ? ", resumed at centre " + std::to_string(stats->resumed_at) : std::string());
+    core::log_info(
+        "greedy: ", pos.size(0), " centres of ", total, " candidates (", gd, "-d) on ", comm.size(),
+        " ranks: ", stats->seconds, " s, ", stats->steps, " steps of one fused pick each (",
+        stats->bytes_per_step, " bytes sent and ", stats->bytes_per_step * comm.size(),
+        " received per rank a step), ", stats->read_percent, " % of rank 0's row visits read a row",
+        stats->checkpoints ? ", " + std::to_string(stats->checkpoints) + " checkpoints of " +
+                                 std::to_string(stats->checkpoint_bytes) + " bytes on rank 0"
+                           : std::string(),
+        stats->resumed_at ? ", resumed at centre " + std::to_string(stats->resumed_at)
+                          : std::string());
   greedy_rows = torch::Tensor();
   // This rank's chosen candidates, in ascending candidate position (rank order).
   const auto [sorted, order] = pos.sort();
-  const auto my_pos = sorted.masked_select((sorted >= cand_begin) & (sorted < cand_begin + cand.size(0))) - cand_begin;
+  const auto my_pos =
+      sorted.masked_select((sorted >= cand_begin) & (sorted < cand_begin + cand.size(0))) -
+      cand_begin;
   const auto my_local = cand.index_select(0, my_pos);  // ascending local rows
   // Their full-width rows, read again from the source (only the blocks holding them).
   auto my_rows = torch::empty({my_local.size(0), dim}, torch::kFloat32);
-  for_blocks_holding(src, my_local, block_rows, [&](int64_t first, const at::Tensor& block, int64_t begin, int64_t end) {
-    my_rows.narrow(0, begin, end - begin).copy_(block.index_select(0, my_local.narrow(0, begin, end - begin) - first));
-  });
+  for_blocks_holding(
+      src, my_local, block_rows,
+      [&](int64_t first, const at::Tensor& block, int64_t begin, int64_t end) {
+        my_rows.narrow(0, begin, end - begin)
+            .copy_(block.index_select(0, my_local.narrow(0, begin, end - begin) - first));
+      });
   MemoryBank bank;
   bank.greedy_seed = static_cast<int64_t>(opts.seed);
   bank.features = my_rows;
-  bank.positions = order.masked_select((sorted >= cand_begin) & (sorted < cand_begin + cand.size(0)));
+  bank.positions =
+      order.masked_select((sorted >= cand_begin) & (sorted < cand_begin + cand.size(0)));
   // Global source rows on every rank (8 bytes a centre).
   bank.source_rows = torch::empty({pos.size(0)}, torch::kInt64);
   bank.source_rows.index_copy_(0, order, comm.allgatherv(my_local + src.first_row));

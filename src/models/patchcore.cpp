@@ -14,8 +14,8 @@ class PatchCore final : public Method {
     return {StageId::kFeatures, StageId::kCoreset, StageId::kTestFeatures, StageId::kScores};
   }
   MemoryBank fit(const FitInputs& in, const exp::Plan& plan, dist::Comm& comm) const override {
-    return greedy_bank(LocalRows::of(in.patches, in.first_row), {}, plan.head_coreset, comm, nullptr, kBankReadRows,
-                       in.checkpoint.branch("head"));
+    return greedy_bank(LocalRows::of(in.patches, in.first_row), {}, plan.head_coreset, comm,
+                       nullptr, kBankReadRows, in.checkpoint.branch("head"));
   }
 };
 

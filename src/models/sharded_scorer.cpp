@@ -14,17 +14,20 @@ namespace tc::models {
 BankPlacement choose_bank_placement(int64_t rows, int64_t dim, double budget_bytes, int ranks) {
   const double bytes = static_cast<double>(rows) * static_cast<double>(dim) * 4.0;
   return budget_bytes > 0 && ranks > 1 && bytes > budget_bytes ? BankPlacement::kSharded
-                                                                : BankPlacement::kReplicated;
+                                                               : BankPlacement::kReplicated;
 }
 
-ShardedScorer::ShardedScorer(MemoryBank local, int64_t first_row, const index::IndexOptions& opts, dist::Comm& comm)
+ShardedScorer::ShardedScorer(MemoryBank local, int64_t first_row, const index::IndexOptions& opts,
+                             dist::Comm& comm)
     : local_(std::move(local)), first_row_(first_row), comm_(comm) {
   const int64_t total =
-      comm.allreduce(torch::tensor({local_.rows()}, torch::kInt64), dist::ReduceOp::kSum).item<int64_t>();
+      comm.allreduce(torch::tensor({local_.rows()}, torch::kInt64), dist::ReduceOp::kSum)
+          .item<int64_t>();
   TC_CHECK(total > 0, "scores: the memory bank is empty");
   k_ = std::min(opts.k, total);
   const int64_t width = local_.features.defined() ? local_.features.size(1) : 0;
-  dim_ = comm.allreduce(torch::tensor({width}, torch::kInt64), dist::ReduceOp::kMax).item<int64_t>();
+  dim_ =
+      comm.allreduce(torch::tensor({width}, torch::kInt64), dist::ReduceOp::kMax).item<int64_t>();
   if (local_.rows() > 0) nn_ = std::make_unique<index::NearestNeighbors>(local_.features, opts);
 }
 
@@ -39,7 +42,8 @@ std::pair<at::Tensor, at::Tensor> ShardedScorer::local_nearest(const at::Tensor&
     const int64_t kk = found.distances.size(1);
     d.narrow(1, 0, kk).copy_(found.distances);
     auto v = found.distances;
-    if (local_.weights.defined()) v = v * local_.weights.index_select(0, found.indices.flatten()).view_as(v);
+    if (local_.weights.defined())
+      v = v * local_.weights.index_select(0, found.indices.flatten()).view_as(v);
     wd.narrow(1, 0, kk).copy_(v);
   }
   return {d, wd};
@@ -48,7 +52,8 @@ std::pair<at::Tensor, at::Tensor> ShardedScorer::local_nearest(const at::Tensor&
 at::Tensor ShardedScorer::score_own(const at::Tensor& queries) const {
   const int R = comm_.size(), me = comm_.rank();
   const int64_t k = k_, D = dim_, n = queries.size(0);
-  TC_CHECK(n == 0 || queries.size(1) == D, "scores: queries of width ", queries.size(1), " for a bank of width ", D);
+  TC_CHECK(n == 0 || queries.size(1) == D, "scores: queries of width ", queries.size(1),
+           " for a bank of width ", D);
   // The block this rank holds: queries, and every rank's candidates in rank-major columns.
   auto q = n ? queries.to(torch::kFloat32).contiguous() : torch::empty({0, D});
   auto d = torch::full({n, R * k}, std::numeric_limits<float>::infinity());
@@ -72,11 +77,13 @@ at::Tensor ShardedScorer::score_own(const at::Tensor& queries) const {
   }
   // Per query the k smallest distances, the lower rank first among equal
   // ones (a stable sort over rank-major candidates).
-  const auto order = std::get<1>(d.sort(/*stable=*/true, /*dim=*/1, /*descending=*/false)).narrow(1, 0, k);
+  const auto order =
+      std::get<1>(d.sort(/*stable=*/true, /*dim=*/1, /*descending=*/false)).narrow(1, 0, k);
   return w.gather(1, order).mean(1);
 }
 
-MemoryBank read_bank_block(const std::filesystem::path& path, dist::Comm& comm, int64_t& first_row) {
+MemoryBank read_bank_block(const std::filesystem::path& path, dist::Comm& comm,
+                           int64_t& first_row) {
   io::H5Reader r(path);
   r.expect_shape("coreset", {-1, -1});
   const int64_t m = r.shape("coreset")[0];

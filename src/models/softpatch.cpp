@@ -16,15 +16,19 @@ class SoftPatch final : public Method {
  public:
   std::string name() const override { return "softpatch"; }
   std::vector<StageId> stages(const exp::Plan&) const override {
-    return {StageId::kFeatures, StageId::kLof, StageId::kCoreset, StageId::kTestFeatures, StageId::kScores};
+    return {StageId::kFeatures, StageId::kLof, StageId::kCoreset, StageId::kTestFeatures,
+            StageId::kScores};
   }
   MemoryBank fit(const FitInputs& in, const exp::Plan& plan, dist::Comm& comm) const override {
     TC_ASSERT(in.lof != nullptr, "softpatch fits on LOF scores");
-    TC_CHECK(in.lof->kept_indices.numel() > 0, "softpatch: LOF kept none of the ", in.lof->scores.numel(),
-             " training patches (their scores are NaN or all equal, so none is below the model.lof_keep quantile): "
+    TC_CHECK(in.lof->kept_indices.numel() > 0, "softpatch: LOF kept none of the ",
+             in.lof->scores.numel(),
+             " training patches (their scores are NaN or all equal, so none is below the "
+             "model.lof_keep quantile): "
              "expected some patches to build the bank from");
-    auto bank = greedy_bank(LocalRows::of(in.patches, in.first_row), in.lof->kept_indices, plan.head_coreset, comm,
-                            nullptr, kBankReadRows, in.checkpoint.branch("head"));
+    auto bank =
+        greedy_bank(LocalRows::of(in.patches, in.first_row), in.lof->kept_indices,
+                    plan.head_coreset, comm, nullptr, kBankReadRows, in.checkpoint.branch("head"));
     bank.weights = in.lof->scores.index_select(0, bank.source_rows);
     return bank;
   }

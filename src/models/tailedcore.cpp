@@ -6,8 +6,8 @@
 #include <memory>
 
 #include "tailedcore/core/check.h"
-#include "tailedcore/exp/plan.h"
 #include "tailedcore/dist/comm.h"
+#include "tailedcore/exp/plan.h"
 #include "tailedcore/models/method.h"
 #include "tailedcore/sampling/tailed_lof.h"
 
@@ -19,25 +19,28 @@ class TailedCore final : public Method {
   std::string name() const override { return "tailedcore"; }
   std::vector<StageId> stages(const exp::Plan& plan) const override {
     if (plan.tail_rule.empty())
-      return {StageId::kFeatures, StageId::kLof, StageId::kCoreset, StageId::kTestFeatures, StageId::kScores};
-    return {StageId::kFeatures,     StageId::kTail,    StageId::kLof,         StageId::kTailFeatures,
-            StageId::kCoreset,      StageId::kTestFeatures, StageId::kScores};
+      return {StageId::kFeatures, StageId::kLof, StageId::kCoreset, StageId::kTestFeatures,
+              StageId::kScores};
+    return {StageId::kFeatures, StageId::kTail,         StageId::kLof,   StageId::kTailFeatures,
+            StageId::kCoreset,  StageId::kTestFeatures, StageId::kScores};
   }
-  NoiseScores noise_scores(const at::Tensor& patches, int64_t patches_per_image, const exp::Plan& plan,
-                           dist::Comm& comm) const override {
+  NoiseScores noise_scores(const at::Tensor& patches, int64_t patches_per_image,
+                           const exp::Plan& plan, dist::Comm& comm) const override {
     if (!plan.tail_lof) return Method::noise_scores(patches, patches_per_image, plan, comm);
     // TailedLOF: LOF times the few-shot score of each patch position.
-    return {sampling::tailed_lof(patches, patches_per_image, plan.lof, plan.tail_rule, comm), "tailed_lof",
-            projection_seed(plan.lof)};
+    return {sampling::tailed_lof(patches, patches_per_image, plan.lof, plan.tail_rule, comm),
+            "tailed_lof", projection_seed(plan.lof)};
   }
   MemoryBank fit(const FitInputs& in, const exp::Plan& plan, dist::Comm& comm) const override {
     TC_ASSERT(in.lof != nullptr, "tailedcore fits its head on LOF scores");
-    auto head = greedy_bank(LocalRows::of(in.patches, in.first_row), in.lof->kept_indices, plan.head_coreset, comm,
-                            nullptr, kBankReadRows, in.checkpoint.branch("head"));
+    auto head =
+        greedy_bank(LocalRows::of(in.patches, in.first_row), in.lof->kept_indices,
+                    plan.head_coreset, comm, nullptr, kBankReadRows, in.checkpoint.branch("head"));
     if (in.tail_features.empty()) return head;
     // Each rank reads only its block of tail_features.h5.
-    const auto tail = greedy_bank(LocalRows::of_file(in.tail_features, "features", comm), {}, plan.tail_coreset, comm,
-                                  nullptr, kBankReadRows, in.checkpoint.branch("tail"));
+    const auto tail =
+        greedy_bank(LocalRows::of_file(in.tail_features, "features", comm), {}, plan.tail_coreset,
+                    comm, nullptr, kBankReadRows, in.checkpoint.branch("tail"));
     return merge_banks(tail, head);
   }
 };

@@ -14,9 +14,9 @@
 #include "tailedcore/exp/plan.h"
 #include "tailedcore/io/files.h"
 #include "tailedcore/io/hdf5.h"
+#include "tailedcore/pipeline/artifacts.h"
 #include "tailedcore/pipeline/report.h"
 #include "tailedcore/pipeline/run.h"
-#include "tailedcore/pipeline/artifacts.h"
 
 namespace tc::pipeline {
 namespace fs = std::filesystem;
@@ -27,11 +27,12 @@ std::string fmt(double v, int digits = 2) { return format_number(v, digits); }
 
 struct MethodRun {
   std::string name;
-  std::vector<models::ClassPredictions> preds;            // in catalog class order
-  std::vector<double> image_auroc, pixel_auroc;   // x100, per class
+  std::vector<models::ClassPredictions> preds;   // in catalog class order
+  std::vector<double> image_auroc, pixel_auroc;  // x100, per class
 };
 
-// eval::mean_of_defined over the classes (only_tail: -1 all, 1 tail, 0 head): one rule with run reports.
+// eval::mean_of_defined over the classes (only_tail: -1 all, 1 tail, 0 head): one rule with run
+// reports.
 double mean_where(const std::vector<double>& v, const std::vector<bool>& tail, int only_tail) {
   std::vector<double> picked;
   for (size_t i = 0; i < v.size(); ++i)
@@ -44,13 +45,15 @@ double mean_where(const std::vector<double>& v, const std::vector<bool>& tail, i
 // each class's image_paths must be, in order, that class's test images.
 void check_run_of_data(const fs::path& scores, const models::ClassPredictions& p,
                        const std::vector<data::ImageRecord>& test, const fs::path& data_dir) {
-  TC_CHECK(p.image_paths.size() == test.size(), scores.string(), " /", p.class_name, "/image_paths: ",
-           p.image_paths.size(), " test images, but ", data_dir.string(), " has ", test.size(), " in ",
-           p.class_name, ": expected a run made on --data (runs of another data set are refused)");
+  TC_CHECK(p.image_paths.size() == test.size(), scores.string(), " /", p.class_name,
+           "/image_paths: ", p.image_paths.size(), " test images, but ", data_dir.string(), " has ",
+           test.size(), " in ", p.class_name,
+           ": expected a run made on --data (runs of another data set are refused)");
   for (size_t k = 0; k < test.size(); ++k)
-    TC_CHECK(io::canonical_path(p.image_paths[k]) == io::canonical_path(test[k].path), scores.string(), " /",
-             p.class_name, "/image_paths[", k, "] '", p.image_paths[k], "' is not ", data_dir.string(),
-             "'s test image ", test[k].path, ": expected a run made on --data (runs of another data set are refused)");
+    TC_CHECK(io::canonical_path(p.image_paths[k]) == io::canonical_path(test[k].path),
+             scores.string(), " /", p.class_name, "/image_paths[", k, "] '", p.image_paths[k],
+             "' is not ", data_dir.string(), "'s test image ", test[k].path,
+             ": expected a run made on --data (runs of another data set are refused)");
 }
 
 std::string safe_name(const std::string& path) {
@@ -62,8 +65,8 @@ std::string safe_name(const std::string& path) {
 
 std::string write_comparison(const ComparisonOptions& opts) {
   TC_CHECK(!opts.runs.empty(), "compare: expected at least one run folder");
-  TC_CHECK(opts.names.empty() || opts.names.size() == opts.runs.size(), "compare: ", opts.names.size(),
-           " names for ", opts.runs.size(), " runs");
+  TC_CHECK(opts.names.empty() || opts.names.size() == opts.runs.size(),
+           "compare: ", opts.names.size(), " names for ", opts.runs.size(), " runs");
   for (const auto& r : opts.runs) {
     TC_CHECK(fs::is_regular_file(r / "scores.h5"), (r / "scores.h5").string(),
              ": missing (not a finished run folder)");
@@ -96,8 +99,9 @@ std::string write_comparison(const ComparisonOptions& opts) {
   std::ostringstream md;
   md << "# " << fs::absolute(opts.data_dir).filename().string() << ": ";
   for (size_t i = 0; i < methods.size(); ++i) md << (i ? " vs " : "") << methods[i].name;
-  md << "\n\n" << train.size() << " training images in " << classes.size() << " classes; tail classes (*): at most "
-     << kTailClassMaxImages << " training images.\n\n";
+  md << "\n\n"
+     << train.size() << " training images in " << classes.size()
+     << " classes; tail classes (*): at most " << kTailClassMaxImages << " training images.\n\n";
 
   // The table: image AUROC per method, then pixel AUROC per method.
   md << "| class | train images |";
@@ -112,11 +116,14 @@ std::string write_comparison(const ComparisonOptions& opts) {
     for (const auto& m : methods) md << " " << fmt(m.pixel_auroc[c]) << " |";
     md << "\n";
   }
-  const std::vector<std::pair<std::string, int>> groups = {{"mean", -1}, {"tail classes", 1}, {"head classes", 0}};
+  const std::vector<std::pair<std::string, int>> groups = {
+      {"mean", -1}, {"tail classes", 1}, {"head classes", 0}};
   for (const auto& [label, which] : groups) {
     md << "| **" << label << "** | |";
-    for (const auto& m : methods) md << " **" << fmt(mean_where(m.image_auroc, tail, which)) << "** |";
-    for (const auto& m : methods) md << " **" << fmt(mean_where(m.pixel_auroc, tail, which)) << "** |";
+    for (const auto& m : methods)
+      md << " **" << fmt(mean_where(m.image_auroc, tail, which)) << "** |";
+    for (const auto& m : methods)
+      md << " **" << fmt(mean_where(m.pixel_auroc, tail, which)) << "** |";
     md << "\n";
   }
 
@@ -131,12 +138,13 @@ std::string write_comparison(const ComparisonOptions& opts) {
         if (!std::isnan(v)) lo = std::min(lo, v);
     }
     lo = std::max(0.0, std::floor(lo / 10) * 10);
-    eval::write_bar_chart(opts.out_dir / "charts" / file, what + " per class", classes, series, lo, 100,
-                          what, tail, "* tail class");
+    eval::write_bar_chart(opts.out_dir / "charts" / file, what + " per class", classes, series, lo,
+                          100, what, tail, "* tail class");
   };
   chart("image_auroc.png", "image AUROC", &MethodRun::image_auroc);
   chart("pixel_auroc.png", "pixel AUROC", &MethodRun::pixel_auroc);
-  md << "\n![image AUROC per class](charts/image_auroc.png)\n\n![pixel AUROC per class](charts/pixel_auroc.png)\n";
+  md << "\n![image AUROC per class](charts/image_auroc.png)\n\n![pixel AUROC per "
+        "class](charts/pixel_auroc.png)\n";
 
   // What TailedCore does: its class-size estimate per training image against the truth.
   for (size_t i = 0; i < opts.runs.size(); ++i) {
@@ -144,8 +152,9 @@ std::string write_comparison(const ComparisonOptions& opts) {
     io::H5Reader r(opts.runs[i] / "tail.h5");
     const auto sizes = r.read("class_sizes").to(torch::kFloat64).contiguous();
     const auto tail_idx = r.read("tail_indices").to(torch::kInt64).contiguous();
-    TC_CHECK(sizes.numel() == static_cast<int64_t>(train.size()), (opts.runs[i] / "tail.h5").string(), ": ",
-             sizes.numel(), " class sizes for ", train.size(), " training images in ", opts.data_dir.string());
+    TC_CHECK(sizes.numel() == static_cast<int64_t>(train.size()),
+             (opts.runs[i] / "tail.h5").string(), ": ", sizes.numel(), " class sizes for ",
+             train.size(), " training images in ", opts.data_dir.string());
     std::vector<bool> selected(train.size(), false);
     for (int64_t k = 0; k < tail_idx.numel(); ++k) selected[tail_idx[k].item<int64_t>()] = true;
     eval::ScatterGroup sel{"selected as tail", {}, {}}, rest{"not selected", {}, {}};
@@ -157,19 +166,22 @@ std::string write_comparison(const ComparisonOptions& opts) {
     const auto score = score_tail_selection(train, tail_idx);
     const std::string file = "class_sizes_" + methods[i].name + ".png";
     eval::write_scatter_log2(opts.out_dir / "charts" / file,
-                             methods[i].name + ": estimated class size per training image", "true class size",
-                             "estimated class size", {sel, rest});
+                             methods[i].name + ": estimated class size per training image",
+                             "true class size", "estimated class size", {sel, rest});
     md << "\n## " << methods[i].name << ": class sizes\n\n"
-       << "Each training image's estimated class size against its class's true size (log2 axes; the grey line"
-       << " is y = x). " << score.selected << " images selected as tail, " << score.hits << " of the "
-       << score.truth << " tail-class images: precision " << fmt(score.precision(), 3) << ", recall "
-       << fmt(score.recall(), 3) << ".\n\n![class sizes](charts/" << file << ")\n";
+       << "Each training image's estimated class size against its class's true size (log2 axes; "
+          "the grey line"
+       << " is y = x). " << score.selected << " images selected as tail, " << score.hits
+       << " of the " << score.truth << " tail-class images: precision " << fmt(score.precision(), 3)
+       << ", recall " << fmt(score.recall(), 3) << ".\n\n![class sizes](charts/" << file << ")\n";
   }
 
   // Anomaly maps, the methods side by side for the same image.
   const auto tf = exp::make_plan(exp::load_config(opts.runs[0] / "config.yaml", {})).transform;
-  md << "\n## Anomaly maps\n\nImage, ground truth (red outline), then each method's map over the image with its"
-     << " image score; each method's colour scale spans its own map values over the class (the black tick"
+  md << "\n## Anomaly maps\n\nImage, ground truth (red outline), then each method's map over the "
+        "image with its"
+     << " image score; each method's colour scale spans its own map values over the class (the "
+        "black tick"
      << " on the bar: the image score).\n\n";
   for (size_t c = 0; c < classes.size(); ++c) {
     const auto& first = methods[0].preds[c];
@@ -179,8 +191,8 @@ std::string write_comparison(const ComparisonOptions& opts) {
       std::vector<eval::MapPanel> panels;
       for (const auto& m : methods) {
         const auto& p = m.preds[c];
-        panels.push_back({m.name, p.maps[k], p.image_scores[k].item<double>(), p.maps.min().item<double>(),
-                          p.maps.max().item<double>()});
+        panels.push_back({m.name, p.maps[k], p.image_scores[k].item<double>(),
+                          p.maps.min().item<double>(), p.maps.max().item<double>()});
       }
       const std::string& image = test_sets[c][k].path;  // checked against every run's image_paths
       const std::string file = classes[c] + "_" + safe_name(image) + ".png";

@@ -61,8 +61,8 @@ features::PatchEmbedder& FeatureSource::embedder(bool with_embeddings) {
         }
       }
       features::recalibrate_batchnorm(*backbone_, batches);
-      core::log_warn("backbone ", backbone_name_,
-                     " has random weights (BatchNorm re-estimated on ", take,
+      core::log_warn("backbone ", backbone_name_, " has random weights (BatchNorm re-estimated on ",
+                     take,
                      " training images): results are NOT comparable to published ones; pass "
                      "model.backbone_weights (launch/export_backbone.py) for ImageNet weights");
     }
@@ -77,10 +77,11 @@ features::PatchEmbedder& FeatureSource::embedder(bool with_embeddings) {
 }
 
 FeatureSet FeatureSource::extract_block(const std::vector<data::ImageRecord>& records,
-                                       bool with_embeddings, bool with_masks, const char* label) {
+                                        bool with_embeddings, bool with_masks, const char* label) {
   auto& emb = embedder(with_embeddings);
   std::vector<torch::Tensor> embeddings, masks;
-  torch::Tensor patches;  // the block's rows, sized at the first batch: no copy of them is ever made
+  torch::Tensor
+      patches;  // the block's rows, sized at the first batch: no copy of them is ever made
   int64_t filled = 0;
   FeatureSet out;
   if (!records.empty()) {
@@ -91,10 +92,12 @@ FeatureSet FeatureSource::extract_block(const std::vector<data::ImageRecord>& re
       auto o = to_host(emb.embed(batch->images.to(plan_.device)));
       const int64_t per_image = o.patches.size(0) / std::max<int64_t>(1, batch->images.size(0));
       if (!patches.defined())
-        patches = torch::empty({static_cast<int64_t>(records.size()) * per_image, o.patches.size(1)},
-                               o.patches.options());
-      TC_CHECK(filled + o.patches.size(0) <= patches.size(0), label, ": a batch of ", o.patches.size(0),
-               " rows does not fit the ", patches.size(0), " rows of ", records.size(), " images of ", per_image,
+        patches =
+            torch::empty({static_cast<int64_t>(records.size()) * per_image, o.patches.size(1)},
+                         o.patches.options());
+      TC_CHECK(filled + o.patches.size(0) <= patches.size(0), label, ": a batch of ",
+               o.patches.size(0), " rows does not fit the ", patches.size(0), " rows of ",
+               records.size(), " images of ", per_image,
                " patches (images of different sizes in one block)");
       patches.narrow(0, filled, o.patches.size(0)).copy_(o.patches);
       filled += o.patches.size(0);
@@ -107,25 +110,29 @@ FeatureSet FeatureSource::extract_block(const std::vector<data::ImageRecord>& re
   }
   // Ranks with no images still need the shapes for the collectives (masks:
   // the images' size, which at native resolution only the images know).
-  const int64_t mask_h = masks.empty() ? 0 : masks[0].size(1), mask_w = masks.empty() ? 0 : masks[0].size(2);
+  const int64_t mask_h = masks.empty() ? 0 : masks[0].size(1),
+                mask_w = masks.empty() ? 0 : masks[0].size(2);
   auto hw = comm_.allreduce(torch::tensor({out.h, out.w, mask_h, mask_w}), dist::ReduceOp::kMax);
   out.h = hw[0].item<int64_t>();
   out.w = hw[1].item<int64_t>();
-  out.patches = patches.defined() ? patches.narrow(0, 0, filled) : torch::empty({0, plan_.embedder.target_dim});
+  out.patches = patches.defined() ? patches.narrow(0, 0, filled)
+                                  : torch::empty({0, plan_.embedder.target_dim});
   if (with_embeddings) {
     // Ranks without images need the embedding width for the gather.
     const int64_t local_dim = embeddings.empty() ? 0 : embeddings[0].size(1);
-    const int64_t edim = comm_.allreduce(torch::tensor({local_dim}), dist::ReduceOp::kMax).item<int64_t>();
+    const int64_t edim =
+        comm_.allreduce(torch::tensor({local_dim}), dist::ReduceOp::kMax).item<int64_t>();
     out.embeddings = embeddings.empty() ? torch::empty({0, edim}) : torch::cat(embeddings);
   }
   if (with_masks)
-    out.masks = masks.empty() ? torch::empty({0, hw[2].item<int64_t>(), hw[3].item<int64_t>()}, torch::kUInt8)
-                              : torch::cat(masks);
+    out.masks = masks.empty()
+                    ? torch::empty({0, hw[2].item<int64_t>(), hw[3].item<int64_t>()}, torch::kUInt8)
+                    : torch::cat(masks);
   return out;
 }
 
-FeatureSet FeatureSource::train_shard(const std::vector<data::ImageRecord>& records, bool with_embeddings,
-                                      dist::Comm& comm) {
+FeatureSet FeatureSource::train_shard(const std::vector<data::ImageRecord>& records,
+                                      bool with_embeddings, dist::Comm& comm) {
   const auto mine = slice(records, dist::shard_range(records.size(), comm.rank(), comm.size()));
   FeatureSet local = extract_block(mine, with_embeddings, false, "extract train");
   if (with_embeddings) local.embeddings = comm.allgatherv(local.embeddings);
@@ -133,7 +140,7 @@ FeatureSet FeatureSource::train_shard(const std::vector<data::ImageRecord>& reco
 }
 
 FeatureSet FeatureSource::test_features(const std::vector<data::ImageRecord>& records,
-                                       dist::Comm& comm) {
+                                        dist::Comm& comm) {
   const auto mine = slice(records, dist::shard_range(records.size(), comm.rank(), comm.size()));
   return extract_block(mine, false, true, "extract test");
 }
@@ -162,7 +169,8 @@ void FeatureSource::tail_views(const std::vector<data::ImageRecord>& train,
   };
   std::vector<Unit> units;
   for (int64_t g = 0; g < static_cast<int64_t>(groups.size()); ++g) {
-    const int64_t per = std::max<int64_t>(1, plan_.batch_size / static_cast<int64_t>(groups[g].size()));
+    const int64_t per =
+        std::max<int64_t>(1, plan_.batch_size / static_cast<int64_t>(groups[g].size()));
     for (int64_t v = 0; v < nv; v += per) units.push_back({g, v, std::min(per, nv - v)});
   }
   const int64_t ranks = comm.size(), n_units = static_cast<int64_t>(units.size());
@@ -180,18 +188,20 @@ void FeatureSource::tail_views(const std::vector<data::ImageRecord>& train,
       const auto& unit = units[u];
       if (unit.group != loaded_group) {
         std::vector<torch::Tensor> imgs;
-        for (int64_t idx : groups[unit.group]) imgs.push_back(data::load_image(train[idx].path, source_tf));
+        for (int64_t idx : groups[unit.group])
+          imgs.push_back(data::load_image(train[idx].path, source_tf));
         images = torch::stack(imgs);
         loaded_group = unit.group;
       }
       std::vector<torch::Tensor> unit_views;
       for (int64_t v = unit.first_view; v < unit.first_view + unit.views; ++v)
-        unit_views.push_back(data::make_view(images, spec, views[v].first, views[v].second, plan_.transform.crop));
+        unit_views.push_back(
+            data::make_view(images, spec, views[v].first, views[v].second, plan_.transform.crop));
       const auto batch = torch::cat(unit_views);  // view-major, then image
       for (int64_t s = 0; s < batch.size(0); s += plan_.batch_size)
-        out.push_back(
-            emb.embed(batch.narrow(0, s, std::min(plan_.batch_size, batch.size(0) - s)).to(plan_.device))
-                .patches.to(torch::kCPU));
+        out.push_back(emb.embed(batch.narrow(0, s, std::min(plan_.batch_size, batch.size(0) - s))
+                                    .to(plan_.device))
+                          .patches.to(torch::kCPU));
     }
     const auto local = out.empty() ? torch::empty({0, plan_.embedder.target_dim}) : torch::cat(out);
     const auto counts = comm.allgather(torch::tensor({local.size(0)}, torch::kInt64));

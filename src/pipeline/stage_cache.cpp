@@ -12,7 +12,9 @@ namespace tc::pipeline {
 StageCache::StageCache(std::filesystem::path dir, std::string config_hash)
     : dir_(std::move(dir)), hash_(std::move(config_hash)) {}
 
-std::filesystem::path StageCache::path(const std::string& stage) const { return dir_ / (stage + ".h5"); }
+std::filesystem::path StageCache::path(const std::string& stage) const {
+  return dir_ / (stage + ".h5");
+}
 
 bool StageCache::done(const std::string& stage, dist::Comm& comm) const {
   const auto p = path(stage);
@@ -28,7 +30,8 @@ bool StageCache::done(const std::string& stage, dist::Comm& comm) const {
         io::verify_share(p, comm.rank(), comm.size());
         ok = 1;
       } else if (comm.rank() == 0) {
-        core::log_warn(p.string(), " was made with another config or other inputs: recomputing ", stage);
+        core::log_warn(p.string(), " was made with another config or other inputs: recomputing ",
+                       stage);
       }
     } catch (const std::exception& e) {
       core::log_warn(p.string(), " is unreadable (", e.what(), "): recomputing ", stage);
@@ -36,9 +39,12 @@ bool StageCache::done(const std::string& stage, dist::Comm& comm) const {
   }
   // One decision for all ranks: a rank that skipped a stage another reruns
   // would wait in a collective the other never reaches.
-  const bool all = comm.allreduce(torch::tensor({ok}, torch::kInt64), dist::ReduceOp::kMin).item<int64_t>() == 1;
+  const bool all =
+      comm.allreduce(torch::tensor({ok}, torch::kInt64), dist::ReduceOp::kMin).item<int64_t>() == 1;
   if (ok && !all && comm.rank() == 0)
-    core::log_warn(p.string(), ": another rank's share of it failed its check (see its warning): recomputing ", stage);
+    core::log_warn(p.string(),
+                   ": another rank's share of it failed its check (see its warning): recomputing ",
+                   stage);
   return all;
 }
 

@@ -27,7 +27,8 @@ void run(StageContext& ctx) {
     in.tail_features = ctx.cache.path(models::stage_name(models::StageId::kTailFeatures));
   // The greedy's checkpoints (coreset-<branch>.rank-<r>-of-<R>.ckpt beside the
   // artifact) make a preempted run resume mid-greedy; the key is the run's.
-  in.checkpoint = {ctx.cache.dir() / name(), ctx.cache.config_hash(), ctx.plan.greedy_checkpoint_seconds};
+  in.checkpoint = {ctx.cache.dir() / name(), ctx.cache.config_hash(),
+                   ctx.plan.greedy_checkpoint_seconds};
   const auto bank = ctx.method.fit(in, ctx.plan, ctx.comm);
   write_bank(ctx.cache.path(name()), ctx.cache.config_hash(), bank, ctx.method.name(), ctx.comm);
   if (ctx.comm.rank() == 0) in.checkpoint.remove_files();  // the artifact holds the result now
@@ -39,6 +40,8 @@ void load(StageContext& ctx) { ctx.train_features.patches = at::Tensor(); }
 
 }  // namespace
 
-Stage coreset_stage() { return {models::StageId::kCoreset, {models::StageId::kFeatures}, false, run, load}; }
+Stage coreset_stage() {
+  return {models::StageId::kCoreset, {models::StageId::kFeatures}, false, run, load};
+}
 
 }  // namespace tc::pipeline

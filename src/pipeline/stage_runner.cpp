@@ -1,5 +1,3 @@
-#include "tailedcore/pipeline/stage.h"
-
 #include <algorithm>
 #include <exception>
 
@@ -8,6 +6,7 @@
 #include "tailedcore/core/usage.h"
 #include "tailedcore/data/catalog.h"
 #include "tailedcore/dist/comm.h"
+#include "tailedcore/pipeline/stage.h"
 #include "tailedcore/pipeline/stage_cache.h"
 
 namespace tc::pipeline {
@@ -30,8 +29,9 @@ StageTimer::~StageTimer() {
   summary_.stage_seconds.emplace_back(name_, s);
   // Per rank with TAILEDCORE_LOG_ALL_RANKS=1 (tests/bench/scaling_rss.sh reads these).
   const auto u = core::usage();
-  core::log_info("stage ", name_, " done in ", s, " s (read ", (u.bytes_read - read_at_start_) >> 20,
-                 " MiB; peak RSS so far ", u.peak_rss >> 20, " MiB)");
+  core::log_info("stage ", name_, " done in ", s, " s (read ",
+                 (u.bytes_read - read_at_start_) >> 20, " MiB; peak RSS so far ", u.peak_rss >> 20,
+                 " MiB)");
 }
 
 namespace {
@@ -59,8 +59,9 @@ std::vector<models::ClassPredictions> run_stages(StageContext& ctx, const std::s
     const Stage& s = stage(id);
     const std::string& name = models::stage_name(id);
     for (const auto in : s.inputs)
-      TC_ASSERT(std::find(done.begin(), done.end(), in) != done.end(), ctx.method.name(), ": stage ", name,
-                " reads ", models::stage_name(in), ", which does not run before it");
+      TC_ASSERT(std::find(done.begin(), done.end(), in) != done.end(), ctx.method.name(),
+                ": stage ", name, " reads ", models::stage_name(in),
+                ", which does not run before it");
     StageCache& cache = s.shared ? ctx.feature_cache : ctx.cache;
     if (!cache.done(name, ctx.comm)) {  // collective: one decision for all ranks
       StageTimer t(ctx.summary, name);
@@ -76,7 +77,8 @@ std::vector<models::ClassPredictions> run_stages(StageContext& ctx, const std::s
     }
   }
   if (ctx.comm.rank() != 0) return {};
-  return read_scores(ctx.cache.path(models::stage_name(models::StageId::kScores)), ctx.catalog.classes());
+  return read_scores(ctx.cache.path(models::stage_name(models::StageId::kScores)),
+                     ctx.catalog.classes());
 }
 
 }  // namespace tc::pipeline

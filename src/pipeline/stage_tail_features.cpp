@@ -24,11 +24,14 @@ void run(StageContext& ctx) {
   if (!spec.from_uncropped && spec.angle_step > 0 && ctx.tail.numel() > 0) {
     // rotflip turns the crop by quarter turns: a non-square image keeps its
     // shape only at 0 and 180 degrees (the reference would fail there).
-    const auto img = data::load_image(ctx.train[ctx.tail[0].item<int64_t>()].path, ctx.plan.transform);
+    const auto img =
+        data::load_image(ctx.train[ctx.tail[0].item<int64_t>()].path, ctx.plan.transform);
     spec = data::for_image_shape(spec, img.size(-2), img.size(-1));
     if (!spec.quarter_turns)
-      core::log_warn(spec.name, " on ", img.size(-2), "x", img.size(-1), " (non-square) images: only the ",
-                     spec.views(), " views that keep the shape (flip, 180, 180 + flip), not the 90 and 270 degree ones");
+      core::log_warn(
+          spec.name, " on ", img.size(-2), "x", img.size(-1), " (non-square) images: only the ",
+          spec.views(),
+          " views that keep the shape (flip, 180, 180 + flip), not the 90 and 270 degree ones");
   }
   const auto& f = ctx.train_features;
   const int64_t P = f.per_image();
@@ -43,12 +46,15 @@ void run(StageContext& ctx) {
   // Every rank writes the rows it holds or computes to its shard
   // (feature_shards.h); tail_features.h5's /features is virtual over them.
   ShardedRowsWriter w(ctx.cache.path(name()), name(), ctx.cache.config_hash(), "features",
-                      own_rows * (1 + spec.views()), f.patches.size(1), io::DType::kFloat32, ctx.comm);
+                      own_rows * (1 + spec.views()), f.patches.size(1), io::DType::kFloat32,
+                      ctx.comm);
   // This rank's tail images' own rows, at their place among the own rows.
   const int64_t own_first = (rows < first).sum().item<int64_t>();
   w.append(f.patches.index_select(0, mine), own_first);
   ctx.source.tail_views(ctx.train, ctx.tail, spec, ctx.comm,
-                        [&](const torch::Tensor& views, int64_t first_row) { w.append(views, own_rows + first_row); });
+                        [&](const torch::Tensor& views, int64_t first_row) {
+                          w.append(views, own_rows + first_row);
+                        });
   if (auto* m = w.main()) {
     m->write("tail_indices", ctx.tail);
     m->set_attr("augment", spec.name);
@@ -60,7 +66,11 @@ void run(StageContext& ctx) {
 }  // namespace
 
 Stage tail_features_stage() {
-  return {models::StageId::kTailFeatures, {models::StageId::kFeatures, models::StageId::kTail}, false, run, nullptr};
+  return {models::StageId::kTailFeatures,
+          {models::StageId::kFeatures, models::StageId::kTail},
+          false,
+          run,
+          nullptr};
 }
 
 }  // namespace tc::pipeline

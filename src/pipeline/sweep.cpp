@@ -74,10 +74,13 @@ std::vector<PlannedRun> plan_sweep(const SweepOptions& opts) {
   std::vector<fs::path> data;
   for (const auto& d : opts.data_dirs) {
     const auto c = io::canonical_path(d);
-    if (std::find(data.begin(), data.end(), c) == data.end()) data.push_back(c);
-    else core::log_warn("sweep: --data ", d.string(), " is ", c.string(), " again: run once");
+    if (std::find(data.begin(), data.end(), c) == data.end())
+      data.push_back(c);
+    else
+      core::log_warn("sweep: --data ", d.string(), " is ", c.string(), " again: run once");
   }
-  for (const auto& c : opts.configs) exp::config_name(c);  // each names a results folder: checked before any run
+  for (const auto& c : opts.configs)
+    exp::config_name(c);  // each names a results folder: checked before any run
   for (const auto& c : opts.configs)
     for (const auto& d : data)
       for (int64_t s : opts.seeds) plan.push_back({c, d, s});
@@ -108,7 +111,8 @@ constexpr const char* kFailedMarker = "failed.txt";  // a failed run's error lin
 std::string sweep_plan_text(const SweepOptions& opts, const std::vector<PlannedRun>& plan) {
   std::vector<fs::path> configs, data;
   for (const auto& r : plan) {
-    if (std::find(configs.begin(), configs.end(), r.config) == configs.end()) configs.push_back(r.config);
+    if (std::find(configs.begin(), configs.end(), r.config) == configs.end())
+      configs.push_back(r.config);
     if (std::find(data.begin(), data.end(), r.data_dir) == data.end()) data.push_back(r.data_dir);
   }
   std::ostringstream text;
@@ -156,8 +160,8 @@ SweepResult run_sweep(const SweepOptions& opts, dist::Comm& world) {
     const std::string config = exp::config_name(plan[i].config);
     const fs::path run_dir = opts.out_root / ro.dataset_name / config / ro.run_id;
     if (static_cast<int>(i % groups) == group) {
-      core::log_info("sweep run ", i + 1, "/", plan.size(), ": ", config,
-                     " on ", plan[i].data_dir.string(), " seed ", plan[i].seed);
+      core::log_info("sweep run ", i + 1, "/", plan.size(), ": ", config, " on ",
+                     plan[i].data_dir.string(), " seed ", plan[i].seed);
       try {
         run_experiment(ro, *comm);
         if (comm->rank() == 0) fs::remove(run_dir / kFailedMarker);
@@ -176,7 +180,8 @@ SweepResult run_sweep(const SweepOptions& opts, dist::Comm& world) {
   }
   world.barrier();
   if (world.rank() == 0) result.failed = write_sweep_summary(result.dir, records, plan_text);
-  result.failed = world.allreduce(torch::tensor({result.failed}), dist::ReduceOp::kMax).item<int64_t>();
+  result.failed =
+      world.allreduce(torch::tensor({result.failed}), dist::ReduceOp::kMax).item<int64_t>();
   return result;
 }
 
@@ -207,8 +212,10 @@ int64_t write_sweep_summary(const fs::path& dir, const std::vector<SweepRunRecor
   std::ostringstream csv, md;
   csv << "config,class,metric,mean,std,runs\n";
   md << "# Sweep " << dir.filename().string() << ": summary (mean ± std over runs)\n\n"
-     << "The plan of this sweep (its digest names this folder; another plan over the same --out writes"
-     << " its own summary beside it):\n\n```\n" << plan_text << "```\n";
+     << "The plan of this sweep (its digest names this folder; another plan over the same --out "
+        "writes"
+     << " its own summary beside it):\n\n```\n"
+     << plan_text << "```\n";
   for (const auto& config : config_order) {
     const auto& tables = by_config[config];
     const auto& first = tables.front();
@@ -228,8 +235,8 @@ int64_t write_sweep_summary(const fs::path& dir, const std::vector<SweepRunRecor
         }
         const auto ms = mean_std(xs);
         md << " " << std::fixed << std::setprecision(2) << ms.mean << " ± " << ms.std << " |";
-        csv << core::csv_field(config) << "," << core::csv_field(cls) << "," << first.metric_names[m] << "," << ms.mean << ","
-            << ms.std << "," << xs.size() << "\n";
+        csv << core::csv_field(config) << "," << core::csv_field(cls) << ","
+            << first.metric_names[m] << "," << ms.mean << "," << ms.std << "," << xs.size() << "\n";
       }
       md << "\n";
     }

@@ -22,20 +22,21 @@ at::Tensor class_sizes_of_positions(const at::Tensor& per_pos, Threshold rule) {
   const int64_t N = per_pos.size(0), positions = per_pos.size(1);
   auto out = torch::empty({positions, N}, torch::kFloat32);
   for (int64_t p = 0; p < positions; ++p) {
-    const auto x = per_pos.select(1, p).to(torch::kFloat32);                // [N, C], strided
-    const auto xn = normalized_rows(x);                                      // F.normalize
-    const auto sim = ExactSimilarity(xn).rows(0, N);                          // N x N, exact-rounded
-    const float th = scalar_threshold(rule, std::get<0>(sim.min(1)), /*factor=*/2);  // within an image
+    const auto x = per_pos.select(1, p).to(torch::kFloat32);  // [N, C], strided
+    const auto xn = normalized_rows(x);                       // F.normalize
+    const auto sim = ExactSimilarity(xn).rows(0, N);          // N x N, exact-rounded
+    const float th =
+        scalar_threshold(rule, std::get<0>(sim.min(1)), /*factor=*/2);  // within an image
     const auto mask = sim >= th;
-    const auto count_map = mask.to(torch::kInt64) * mask.sum(1, true);      // M_ij * r_i
+    const auto count_map = mask.to(torch::kInt64) * mask.sum(1, true);  // M_ij * r_i
     // Mean vote: int64 column sums over int64 non-zero counts, true division in float32.
     out[p] = count_map.sum(0).to(torch::kFloat32) / (count_map != 0).sum(0).to(torch::kFloat32);
   }
   return out;
 }
 
-at::Tensor patchwise_class_sizes(const at::Tensor& local, int64_t patches_per_image, const std::string& th_type,
-                                 dist::Comm& comm) {
+at::Tensor patchwise_class_sizes(const at::Tensor& local, int64_t patches_per_image,
+                                 const std::string& th_type, dist::Comm& comm) {
   const Threshold rule = patchwise_threshold(th_type);
   const auto per_pos = rows_by_position(local, patches_per_image, /*proj_dim=*/0, 0, comm);
   return gather_positions(class_sizes_of_positions(per_pos, rule), patches_per_image, comm);

@@ -1,8 +1,7 @@
 #include "tailedcore/sampling/coreset.h"
 
-#include <torch/torch.h>
-
 #include <omp.h>
+#include <torch/torch.h>
 
 #include <algorithm>
 #include <chrono>
@@ -27,7 +26,8 @@ namespace tc::sampling {
 
 int64_t first_centre(int64_t n, const CoresetOptions& opts) {
   if (opts.start_index >= 0) {
-    TC_CHECK(opts.start_index < n, "--start-index ", opts.start_index, " is outside the ", n, " rows");
+    TC_CHECK(opts.start_index < n, "--start-index ", opts.start_index, " is outside the ", n,
+             " rows");
     return opts.start_index;
   }
   std::mt19937_64 rng(opts.seed * 0x9E3779B97F4A7C15ull + 0x5EED);
@@ -54,29 +54,37 @@ std::vector<int64_t> rows_per_rank(int64_t rows, dist::Comm& comm) {
 // squares: past sqrt(FLT_MAX) / 2 they overflow to inf, every min-distance
 // ties and the greedy would pick rows in index order.
 void check_distances_fit_float32(const torch::Tensor& rows, dist::Comm& comm) {
-  const double local = rows.size(0) ? rows.to(torch::kFloat64).pow(2).sum(1).max().item<double>() : 0.0;
-  const double max_sq = comm.allreduce(torch::tensor({local}, torch::kFloat64), dist::ReduceOp::kMax).item<double>();
+  const double local =
+      rows.size(0) ? rows.to(torch::kFloat64).pow(2).sum(1).max().item<double>() : 0.0;
+  const double max_sq =
+      comm.allreduce(torch::tensor({local}, torch::kFloat64), dist::ReduceOp::kMax).item<double>();
   const double limit = std::sqrt(static_cast<double>(std::numeric_limits<float>::max())) / 4;
   TC_CHECK(std::isfinite(max_sq) && std::sqrt(max_sq) <= limit, "greedy coreset: a row's norm is ",
-           std::sqrt(max_sq), " (as the greedy sees it, after the projection): its float32 squared distances "
-           "overflow; expected norms up to ", limit, " (scale the features down)");
+           std::sqrt(max_sq),
+           " (as the greedy sees it, after the projection): its float32 squared distances "
+           "overflow; expected norms up to ",
+           limit, " (scale the features down)");
 }
 
 // After a checkpoint of k = picks.size() picks: the stepper's state after its
 // k - 1 steps (the centres of picks 0 .. k-2, from their owners, when it
 // prunes anywhere) and the next centre, pick k-1's row. Collective.
-torch::Tensor restore_centres(GreedyStepper& stepper, const std::vector<int32_t>& nearest, const torch::Tensor& picks,
-                              const torch::Tensor& local, int64_t begin, dist::Comm& comm) {
+torch::Tensor restore_centres(GreedyStepper& stepper, const std::vector<int32_t>& nearest,
+                              const torch::Tensor& picks, const torch::Tensor& local, int64_t begin,
+                              dist::Comm& comm) {
   const int64_t k = picks.size(0), b = local.size(0), d = local.size(1);
-  const bool all = comm.allreduce(torch::tensor({stepper.needs_centres(k - 1) ? 1 : 0}, torch::kInt64),
-                                  dist::ReduceOp::kMax).item<int64_t>() > 0;
+  const bool all =
+      comm.allreduce(torch::tensor({stepper.needs_centres(k - 1) ? 1 : 0}, torch::kInt64),
+                     dist::ReduceOp::kMax)
+          .item<int64_t>() > 0;
   const int64_t from = all ? 0 : k - 1;
   // Each pick is one rank's row: that rank sends it with its step.
   const auto p = picks.narrow(0, from, k - from);
   const auto mine = ((p >= begin) & (p < begin + b)).nonzero().flatten();
   const auto steps = comm.allgatherv(mine + from);
   const auto rows = comm.allgatherv(local.index_select(0, p.index_select(0, mine) - begin));
-  TC_ASSERT(steps.size(0) == k - from, "greedy checkpoint: ", steps.size(0), " centres found for ", k - from);
+  TC_ASSERT(steps.size(0) == k - from, "greedy checkpoint: ", steps.size(0), " centres found for ",
+            k - from);
   auto centres = torch::empty({k - from, d}, torch::kFloat32);
   centres.index_copy_(0, steps - from, rows);
   stepper.restore(nearest.data(), all ? centres.data_ptr<float>() : nullptr, k - 1);
@@ -102,11 +110,14 @@ at::Tensor greedy_coreset(const at::Tensor& local_in, const CoresetOptions& opts
   if (opts.ratio == 1.0) return torch::arange(n, torch::kInt64);
   // Ranks without rows need the width for the collective and the projection.
   const int64_t in_dim =
-      comm.allreduce(torch::tensor({local_in.size(1)}, torch::kInt64), dist::ReduceOp::kMax).item<int64_t>();
-  const auto local = project(local_in.size(0) ? local_in : torch::empty({0, in_dim}), opts.proj_dim, opts.seed);
+      comm.allreduce(torch::tensor({local_in.size(1)}, torch::kInt64), dist::ReduceOp::kMax)
+          .item<int64_t>();
+  const auto local =
+      project(local_in.size(0) ? local_in : torch::empty({0, in_dim}), opts.proj_dim, opts.seed);
   check_distances_fit_float32(local, comm);
   const int64_t d = local.size(1);
-  const int64_t b = local.size(0), m = std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(n) * opts.ratio));
+  const int64_t b = local.size(0),
+                m = std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(n) * opts.ratio));
   std::vector<float> min_dist(b, std::numeric_limits<float>::infinity());
   auto out = torch::empty({m}, torch::kInt64);
   auto sel = out.accessor<int64_t, 1>();
@@ -114,14 +125,16 @@ at::Tensor greedy_coreset(const at::Tensor& local_in, const CoresetOptions& opts
   int owner = 0;
   for (int64_t off = 0; owner < comm.size(); off += counts[owner], ++owner)
     if (sel[0] < off + counts[owner]) break;
-  auto centre = owner == comm.rank() ? local[sel[0] - begin].clone() : torch::zeros({d}, torch::kFloat32);
+  auto centre =
+      owner == comm.rank() ? local[sel[0] - begin].clone() : torch::zeros({d}, torch::kFloat32);
   centre = comm.broadcast(centre, owner).contiguous();  // once; then each pick carries its row
   // Each step's team size from measured step times (greedy_team.h): on a
   // loaded machine a team waits for its descheduled thread at every step.
   GreedyTeam team(omp_get_max_threads(), b * d);
   GreedyStepper stepper(local.data_ptr<float>(), b, d, opts.cuda_device);
   // On a GPU the min-distances stay on the device: no checkpoints there.
-  GreedyCheckpointer saver(opts.cuda_device < 0 ? checkpoint : GreedyCheckpoint{}, n, d, m, begin, b, comm);
+  GreedyCheckpointer saver(opts.cuda_device < 0 ? checkpoint : GreedyCheckpoint{}, n, d, m, begin,
+                           b, comm);
   int64_t first_step = 1;
   if (saver.enabled()) {
     auto state = saver.load();
@@ -129,7 +142,8 @@ at::Tensor greedy_coreset(const at::Tensor& local_in, const CoresetOptions& opts
       first_step = static_cast<int64_t>(state.picks.size());
       std::copy(state.picks.begin(), state.picks.end(), out.data_ptr<int64_t>());
       min_dist = std::move(state.min_dist);
-      centre = restore_centres(stepper, state.nearest, out.narrow(0, 0, first_step), local, begin, comm);
+      centre =
+          restore_centres(stepper, state.nearest, out.narrow(0, 0, first_step), local, begin, comm);
     }
   }
   const auto no_row = torch::zeros({d}, torch::kFloat32);
@@ -142,9 +156,10 @@ at::Tensor greedy_coreset(const at::Tensor& local_in, const CoresetOptions& opts
     const BlockMax bm = stepper.step(centre.data_ptr<float>(), min_dist.data(), threads);
     team.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     const bool has = b > 0 && bm.index >= 0;
-    const auto pick = dist::max_loc_with_row(
-        comm, has ? bm.value : -std::numeric_limits<double>::infinity(),
-        has ? begin + bm.index : std::numeric_limits<int64_t>::max(), has ? local[bm.index] : no_row);
+    const auto pick =
+        dist::max_loc_with_row(comm, has ? bm.value : -std::numeric_limits<double>::infinity(),
+                               has ? begin + bm.index : std::numeric_limits<int64_t>::max(),
+                               has ? local[bm.index] : no_row);
     sel[step] = pick.index;
     centre = pick.row;
     saver.after_step(step + 1, [&](GreedyState& s) {
@@ -160,7 +175,8 @@ at::Tensor greedy_coreset(const at::Tensor& local_in, const CoresetOptions& opts
   if (stats) {
     stats->steps = m - 1;
     stats->bytes_per_step = dist::max_loc_with_row_bytes(d);
-    stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+    stats->seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
     stats->read_percent = stepper.read_percent();
     stats->resumed_at = first_step > 1 ? first_step : 0;
     stats->checkpoints = saver.written();

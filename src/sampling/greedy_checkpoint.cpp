@@ -52,8 +52,8 @@ bool read_header(const fs::path& p, Header& h) {
 }
 
 // The whole file with its checksum verified; false when damaged.
-bool read_payload(const fs::path& p, Header& h, std::vector<int64_t>& picks, std::vector<float>& min_dist,
-                  std::vector<int32_t>& nearest) {
+bool read_payload(const fs::path& p, Header& h, std::vector<int64_t>& picks,
+                  std::vector<float>& min_dist, std::vector<int32_t>& nearest) {
   std::ifstream in(p, std::ios::binary);
   if (!in.read(reinterpret_cast<char*>(&h), sizeof h)) return false;
   if (h.picks < 0 || h.rows < 0) return false;
@@ -61,9 +61,12 @@ bool read_payload(const fs::path& p, Header& h, std::vector<int64_t>& picks, std
   min_dist.resize(static_cast<size_t>(h.rows));
   nearest.resize(static_cast<size_t>(h.rows));
   uint64_t sum = 0;
-  if (!in.read(reinterpret_cast<char*>(picks.data()), static_cast<std::streamsize>(picks.size() * 8)) ||
-      !in.read(reinterpret_cast<char*>(min_dist.data()), static_cast<std::streamsize>(min_dist.size() * 4)) ||
-      !in.read(reinterpret_cast<char*>(nearest.data()), static_cast<std::streamsize>(nearest.size() * 4)) ||
+  if (!in.read(reinterpret_cast<char*>(picks.data()),
+               static_cast<std::streamsize>(picks.size() * 8)) ||
+      !in.read(reinterpret_cast<char*>(min_dist.data()),
+               static_cast<std::streamsize>(min_dist.size() * 4)) ||
+      !in.read(reinterpret_cast<char*>(nearest.data()),
+               static_cast<std::streamsize>(nearest.size() * 4)) ||
       !in.read(reinterpret_cast<char*>(&sum), sizeof sum))
     return false;
   uint64_t h64 = core::fnv1a({reinterpret_cast<const char*>(&h), sizeof h});
@@ -108,12 +111,13 @@ void GreedyCheckpoint::remove_files() const {
   if (!fs::is_directory(dir, ec)) return;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string f = e.path().filename().string();
-    if (f.compare(0, stem.size(), stem) == 0 && f.find(".ckpt") != std::string::npos) fs::remove(e.path(), ec);
+    if (f.compare(0, stem.size(), stem) == 0 && f.find(".ckpt") != std::string::npos)
+      fs::remove(e.path(), ec);
   }
 }
 
-GreedyCheckpointer::GreedyCheckpointer(GreedyCheckpoint where, int64_t n, int64_t d, int64_t m, int64_t begin,
-                                       int64_t rows, dist::Comm& comm)
+GreedyCheckpointer::GreedyCheckpointer(GreedyCheckpoint where, int64_t n, int64_t d, int64_t m,
+                                       int64_t begin, int64_t rows, dist::Comm& comm)
     : where_(std::move(where)),
       n_(n),
       d_(d),
@@ -125,7 +129,8 @@ GreedyCheckpointer::GreedyCheckpointer(GreedyCheckpoint where, int64_t n, int64_
       last_time_(now_seconds()) {}
 
 fs::path GreedyCheckpointer::file(int rank, int ranks) const {
-  return where_.prefix.string() + ".rank-" + std::to_string(rank) + "-of-" + std::to_string(ranks) + ".ckpt";
+  return where_.prefix.string() + ".rank-" + std::to_string(rank) + "-of-" + std::to_string(ranks) +
+         ".ckpt";
 }
 
 int64_t GreedyCheckpointer::file_bytes() const {
@@ -143,9 +148,10 @@ GreedyState GreedyCheckpointer::load() {
     bool ok = true;
     for (int64_t r = 0; r < ranks && ok; ++r) {
       Header h;
-      ok = read_header(file(static_cast<int>(r), static_cast<int>(ranks)), h) && h.key_hash == key_hash_ &&
-           h.n == n_ && h.d == d_ && h.m == m_ && h.ranks == ranks && h.rank == r && h.begin == next_begin &&
-           (picks < 0 || h.picks == picks) && h.picks >= 1 && h.picks <= m_;
+      ok = read_header(file(static_cast<int>(r), static_cast<int>(ranks)), h) &&
+           h.key_hash == key_hash_ && h.n == n_ && h.d == d_ && h.m == m_ && h.ranks == ranks &&
+           h.rank == r && h.begin == next_begin && (picks < 0 || h.picks == picks) &&
+           h.picks >= 1 && h.picks <= m_;
       picks = h.picks;
       next_begin = h.begin + h.rows;
     }
@@ -160,7 +166,8 @@ GreedyState GreedyCheckpointer::load() {
   const int64_t ranks_hi = reduce(best_ranks, dist::ReduceOp::kMax, comm_);
   const bool agree = picks_lo == picks_hi && ranks_lo == ranks_hi;
   if (!agree) {
-    core::log_warn(where_.prefix.string(), ": the ranks see different greedy checkpoints: starting afresh");
+    core::log_warn(where_.prefix.string(),
+                   ": the ranks see different greedy checkpoints: starting afresh");
     return state;
   }
   if (best_picks == 0) return state;
@@ -191,12 +198,13 @@ GreedyState GreedyCheckpointer::load() {
     }
   }
   if (reduce(ok ? 1 : 0, dist::ReduceOp::kMin, comm_) == 0) {
-    core::log_warn(where_.prefix.string(), ": a greedy checkpoint file is damaged: starting afresh");
+    core::log_warn(where_.prefix.string(),
+                   ": a greedy checkpoint file is damaged: starting afresh");
     return {};
   }
   if (comm_.rank() == 0)
-    core::log_info("greedy: resuming from the checkpoint of ", best_ranks, " rank(s) at ", best_picks, " of ", m_,
-                   " centres (", where_.prefix.string(), ")");
+    core::log_info("greedy: resuming from the checkpoint of ", best_ranks, " rank(s) at ",
+                   best_picks, " of ", m_, " centres (", where_.prefix.string(), ")");
   last_picks_ = best_picks;
   next_ = best_picks + 16;
   return state;
@@ -222,12 +230,14 @@ bool GreedyCheckpointer::due(int64_t picks) {
 }
 
 void GreedyCheckpointer::write(const GreedyState& s) {
-  TC_ASSERT(static_cast<int64_t>(s.min_dist.size()) == rows_ && static_cast<int64_t>(s.nearest.size()) == rows_,
+  TC_ASSERT(static_cast<int64_t>(s.min_dist.size()) == rows_ &&
+                static_cast<int64_t>(s.nearest.size()) == rows_,
             "greedy checkpoint: state of ", s.min_dist.size(), " rows for ", rows_);
   Header h{};
   std::memcpy(h.magic, kMagic, sizeof kMagic);
   h.key_hash = key_hash_;
-  h.n = n_, h.d = d_, h.m = m_, h.ranks = comm_.size(), h.rank = comm_.rank(), h.begin = begin_, h.rows = rows_;
+  h.n = n_, h.d = d_, h.m = m_, h.ranks = comm_.size(), h.rank = comm_.rank(), h.begin = begin_,
+  h.rows = rows_;
   h.picks = static_cast<int64_t>(s.picks.size());
   uint64_t sum = core::fnv1a({reinterpret_cast<const char*>(&h), sizeof h});
   sum = core::fnv1a({reinterpret_cast<const char*>(s.picks.data()), s.picks.size() * 8}, sum);
@@ -235,14 +245,17 @@ void GreedyCheckpointer::write(const GreedyState& s) {
   sum = core::fnv1a({reinterpret_cast<const char*>(s.nearest.data()), s.nearest.size() * 4}, sum);
   const fs::path final_path = file(comm_.rank(), comm_.size());
   // io::temporary_path's naming, so a later run's clean-up knows it (sampling does not link io).
-  const fs::path tmp = final_path.string() + ".tmp-" + std::to_string(::getpid()) + "@" + core::host_name();
+  const fs::path tmp =
+      final_path.string() + ".tmp-" + std::to_string(::getpid()) + "@" + core::host_name();
   FILE* f = std::fopen(tmp.c_str(), "wb");
-  TC_CHECK(f != nullptr, tmp.string(), ": cannot write the greedy checkpoint: ", std::strerror(errno));
+  TC_CHECK(f != nullptr, tmp.string(),
+           ": cannot write the greedy checkpoint: ", std::strerror(errno));
   const bool ok = std::fwrite(&h, sizeof h, 1, f) == 1 &&
                   std::fwrite(s.picks.data(), 8, s.picks.size(), f) == s.picks.size() &&
                   std::fwrite(s.min_dist.data(), 4, s.min_dist.size(), f) == s.min_dist.size() &&
                   std::fwrite(s.nearest.data(), 4, s.nearest.size(), f) == s.nearest.size() &&
-                  std::fwrite(&sum, sizeof sum, 1, f) == 1 && std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
+                  std::fwrite(&sum, sizeof sum, 1, f) == 1 && std::fflush(f) == 0 &&
+                  ::fsync(::fileno(f)) == 0;
   const int err = errno;
   std::fclose(f);
   if (!ok) {

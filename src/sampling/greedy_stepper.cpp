@@ -57,10 +57,10 @@ void GreedyStepper::rotate_rows() {
     const auto r = pad_to_groups((x.narrow(0, s, c).to(torch::kFloat64) - mean).mm(axes), groups_);
     largest = std::max(largest, r.norm(2, 1).max().item<double>());
     rotated_first_.narrow(0, s, c).copy_(r.narrow(1, 0, first));
-    rotated_rest_.narrow(1, s, c)
-        .copy_(r.narrow(1, first, (groups_ - first_groups_) * kRotatedGroup)
-                   .view({c, groups_ - first_groups_, kRotatedGroup})
-                   .permute({1, 0, 2}));
+    rotated_rest_.narrow(1, s, c).copy_(
+        r.narrow(1, first, (groups_ - first_groups_) * kRotatedGroup)
+            .view({c, groups_ - first_groups_, kRotatedGroup})
+            .permute({1, 0, 2}));
   }
   // Eight rows a block, coordinate-major within it (RotatedRows::first).
   rotated_first_ = rotated_first_.view({blocks, 8, first}).permute({0, 2, 1}).contiguous();
@@ -104,12 +104,13 @@ BlockMax GreedyStepper::step(const float* centre, float* min_dist, int threads) 
         for (int64_t k = 0; k < d_; ++k) acc += (centre[k] - mean_[k]) * axes_[k * d_ + j];
         rotated_centre_[j] = static_cast<float>(acc);
       }
-      rotated = {rotated_first_.data_ptr<float>(), first_groups_, rotated_rest_.data_ptr<float>(), groups_,
-                 rotated_centre_.data(), abs_margin_};
+      rotated = {rotated_first_.data_ptr<float>(), first_groups_,
+                 rotated_rest_.data_ptr<float>(),  groups_,
+                 rotated_centre_.data(),           abs_margin_};
     }
-    bm = update_min_distances_pruned(rows, rows_, d_, centre, min_dist, assigned_.data(), centre_dist_.data(),
-                                     static_cast<int32_t>(count_), threads, &read,
-                                     rotating ? &rotated : nullptr);
+    bm = update_min_distances_pruned(rows, rows_, d_, centre, min_dist, assigned_.data(),
+                                     centre_dist_.data(), static_cast<int32_t>(count_), threads,
+                                     &read, rotating ? &rotated : nullptr);
     read_ += read;
     last_read_ = read;
   } else {

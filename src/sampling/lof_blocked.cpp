@@ -48,9 +48,9 @@ struct Neighbour {
 // index. The float32 Gram row ranks everything; only the points whose float32
 // distance is within twice the rounding bound of the float32 k-th can be among
 // the true k, and only they are recomputed in float64.
-void nearest(const float* gram_row, const float* sq32, const double* sq, const float* x,
-             int64_t n, int64_t dim, int64_t i, int64_t k, double sq_max, float* approx,
-             float* top, std::vector<Neighbour>& cand, double* out_d2, int64_t* out_idx) {
+void nearest(const float* gram_row, const float* sq32, const double* sq, const float* x, int64_t n,
+             int64_t dim, int64_t i, int64_t k, double sq_max, float* approx, float* top,
+             std::vector<Neighbour>& cand, double* out_d2, int64_t* out_idx) {
   for (int64_t j = 0; j < n; ++j) approx[j] = (sq32[i] + sq32[j]) - 2.0f * gram_row[j];
   approx[i] = std::numeric_limits<float>::infinity();
   // k-th smallest float32 distance: a running sorted list of k values.
@@ -111,7 +111,7 @@ at::Tensor local_outlier_factor_blocked(const at::Tensor& x_in, int64_t k, int c
   for (int64_t b0 = 0; b0 < B; b0 += block) {
     const int64_t c = std::min(block, B - b0);
     const auto x = x_in.narrow(0, b0, c).to(torch::kFloat32).contiguous();  // [c, n, D]
-    auto gram = gram_buffer.narrow(0, 0, c);                                 // [c, n, n]
+    auto gram = gram_buffer.narrow(0, 0, c);                                // [c, n, n]
     if (cuda_device >= 0) {
       // The Gram block on the GPU: its float32 bits only rank candidates within
       // float32_d2_bound, which holds for any summation order (no TF32: exp/device.h).
@@ -140,8 +140,8 @@ at::Tensor local_outlier_factor_blocked(const at::Tensor& x_in, int64_t k, int c
       for (int64_t r = 0; r < c * n; ++r) {
         const int64_t set = r / n, i = r % n;
         double* d = knn_d.data() + r * ke;
-        nearest(g + (set * n + i) * n, sq32.data() + set * n, sq.data() + set * n,
-                xs + set * n * D, n, D, i, ke, sq_max[set], approx.data(), top.data(), cand, d,
+        nearest(g + (set * n + i) * n, sq32.data() + set * n, sq.data() + set * n, xs + set * n * D,
+                n, D, i, ke, sq_max[set], approx.data(), top.data(), cand, d,
                 knn_i.data() + r * ke);
         for (int64_t j = 0; j < ke; ++j) d[j] = std::sqrt(d[j]);
       }
@@ -162,14 +162,15 @@ at::Tensor local_outlier_factor_blocked(const at::Tensor& x_in, int64_t k, int c
 at::Tensor rows_by_position(const at::Tensor& local, int64_t P, int64_t proj_dim, uint64_t seed,
                             dist::Comm& comm) {
   TC_CHECK(local.dim() == 2, "LOF: features must be [rows, dim]: got ", local.sizes());
-  TC_CHECK(P > 0 && local.size(0) % P == 0, "LOF: ", local.size(0), " rows are not a whole number of images of ",
-           P, " patches");
+  TC_CHECK(P > 0 && local.size(0) % P == 0, "LOF: ", local.size(0),
+           " rows are not a whole number of images of ", P, " patches");
   const int64_t n_local = local.size(0) / P;
   const auto images_all = comm.allgather(torch::tensor({n_local}, torch::kInt64));
   const int64_t dim =
-      comm.allreduce(torch::tensor({local.size(1)}, torch::kInt64), dist::ReduceOp::kMax).item<int64_t>();
-  TC_CHECK(images_all.sum().item<int64_t>() > 0, "LOF: no training rows: expected at least one image of ", P,
-           " patches");
+      comm.allreduce(torch::tensor({local.size(1)}, torch::kInt64), dist::ReduceOp::kMax)
+          .item<int64_t>();
+  TC_CHECK(images_all.sum().item<int64_t>() > 0,
+           "LOF: no training rows: expected at least one image of ", P, " patches");
   auto x = project(n_local ? local : torch::empty({0, dim}), proj_dim, seed);
   const int64_t pd = x.size(1);
   auto xv = x.view({n_local, P, pd});
@@ -177,13 +178,15 @@ at::Tensor rows_by_position(const at::Tensor& local, int64_t P, int64_t proj_dim
   std::vector<torch::Tensor> parts;
   for (int r = 0; r < comm.size(); ++r) {
     const auto pos = dist::shard_range(P, r, comm.size());
-    parts.push_back(xv.narrow(1, pos.begin, pos.size()).contiguous().view({n_local * pos.size(), pd}));
+    parts.push_back(
+        xv.narrow(1, pos.begin, pos.size()).contiguous().view({n_local * pos.size(), pd}));
   }
   x = xv = torch::Tensor();  // the parts hold the rows now
   const auto mine = dist::shard_range(P, comm.rank(), comm.size());
   auto got = dist::alltoallv(comm, parts);
   parts.clear();
-  for (int r = 0; r < comm.size(); ++r) got[r] = got[r].view({images_all[r].item<int64_t>(), mine.size(), pd});
+  for (int r = 0; r < comm.size(); ++r)
+    got[r] = got[r].view({images_all[r].item<int64_t>(), mine.size(), pd});
   return torch::cat(got);  // [N, this rank's positions, pd]
 }
 
@@ -195,7 +198,8 @@ at::Tensor lof_of_positions(const at::Tensor& per_pos, int64_t k, int cuda_devic
   for (int64_t s = 0; s < positions; s += block) {
     const int64_t c = std::min(block, positions - s);
     const auto x = per_pos.narrow(1, s, c).to(torch::kFloat32);  // [N, c, d]
-    parts.push_back(local_outlier_factor_blocked(x.transpose(0, 1), k, cuda_device).to(torch::kFloat32));
+    parts.push_back(
+        local_outlier_factor_blocked(x.transpose(0, 1), k, cuda_device).to(torch::kFloat32));
     progress.advance(c);
   }
   return parts.empty() ? torch::empty({0, N}, torch::kFloat32) : torch::cat(parts);

@@ -9,9 +9,8 @@
 // mounted (root with CAP_SYS_ADMIN), a real full disk is tried as well.
 #include <gtest/gtest.h>
 #include <hdf5.h>
-#include <torch/torch.h>
-
 #include <sys/mount.h>
+#include <torch/torch.h>
 
 #include <algorithm>
 #include <fstream>
@@ -27,9 +26,12 @@ using tc::testing::run_command;
 namespace {
 
 const std::string kSizes =
-    " --set data.resize=48 --set data.imagesize=40 --set data.inputsize=40 --set model.greedy_ratio=0.05 --threads 1";
+    " --set data.resize=48 --set data.imagesize=40 --set data.inputsize=40 --set "
+    "model.greedy_ratio=0.05 --threads 1";
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 // Any `*.tmp-*` below `dir`: a writer left a temporary behind.
 std::vector<fs::path> temporaries(const fs::path& dir) {
@@ -58,10 +60,13 @@ class ArtifactFaultsE2e : public ::testing::Test {
   }
   static void TearDownTestSuite() { delete dir_; }
   static fs::path data() { return *dir_ / "tiny"; }
-  static fs::path config() { return tc::testing::fixtures_dir() / ".." / ".." / "configs" / "quickstart.yaml"; }
+  static fs::path config() {
+    return tc::testing::fixtures_dir() / ".." / ".." / "configs" / "quickstart.yaml";
+  }
   static std::string run_args(const fs::path& out, const std::string& extra = "") {
     return "run -c " + config().string() + " --data " + data().string() + " --out " + out.string() +
-           " --run-id r --pictures 0 --set model.coreset_model_name=patchcore" + kSizes + " " + extra;
+           " --run-id r --pictures 0 --set model.coreset_model_name=patchcore" + kSizes + " " +
+           extra;
   }
   static fs::path run_dir(const fs::path& out) { return out / "tiny" / "quickstart" / "r"; }
   // `command` with writes past `kib` KiB of any one file failing (EFBIG).
@@ -112,7 +117,8 @@ TEST_F(ArtifactFaultsE2e, TwoRanksOutOfRoomEndCleanlyAndTheRerunCompletes) {
   EXPECT_FALSE(contains(r.output, "Segmentation fault")) << r.output;
   EXPECT_FALSE(contains(r.output, "signal 11")) << r.output;
   for (const auto& e : fs::recursive_directory_iterator(out))
-    EXPECT_NE(e.path().filename(), "features.h5") << "an artifact under its final name after a failed write";
+    EXPECT_NE(e.path().filename(), "features.h5")
+        << "an artifact under its final name after a failed write";
   r = run_command(kMpirun + " " + tc::testing::cli_path().string() + " " + run_args(out));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(fs::exists(run_dir(out) / "metrics.csv"));
@@ -121,11 +127,13 @@ TEST_F(ArtifactFaultsE2e, TwoRanksOutOfRoomEndCleanlyAndTheRerunCompletes) {
 
 TEST_F(ArtifactFaultsE2e, ExtractOutOfRoomFailsNamingTheFile) {
   const fs::path out = *dir_ / "extract" / "features.h5";
-  const auto r = run_command(limited(32, tc::testing::cli_path().string() + " extract --data " + data().string() +
-                                             " --config " + config().string() + " --out " + out.string() + kSizes));
+  const auto r = run_command(limited(32, tc::testing::cli_path().string() + " extract --data " +
+                                             data().string() + " --config " + config().string() +
+                                             " --out " + out.string() + kSizes));
   EXPECT_EQ(r.exit_code, 1) << r.output;
   // extract writes features.h5 as the run does: its rank's shard first.
-  EXPECT_TRUE(contains(r.output, (out.parent_path() / "features.shard-0-of-1.h5").string() + ": HDF5 error"))
+  EXPECT_TRUE(contains(r.output,
+                       (out.parent_path() / "features.shard-0-of-1.h5").string() + ": HDF5 error"))
       << r.output;
   EXPECT_TRUE(contains(r.output, "File too large (EFBIG)")) << r.output;
   EXPECT_FALSE(fs::exists(out));
@@ -136,7 +144,8 @@ TEST_F(ArtifactFaultsE2e, ExtractOutOfRoomFailsNamingTheFile) {
 TEST_F(ArtifactFaultsE2e, ARunOnAFullDiskSaysTheDiskIsFull) {
   const fs::path mnt = *dir_ / "small_disk";
   fs::create_directories(mnt);
-  if (mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=1m") != 0) GTEST_SKIP() << "cannot mount a tmpfs here";
+  if (mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=1m") != 0)
+    GTEST_SKIP() << "cannot mount a tmpfs here";
   const auto r = run_cli(run_args(mnt));
   const std::string last = last_line(run_dir(mnt) / "run.log");
   const auto left = temporaries(mnt);
@@ -152,7 +161,8 @@ TEST_F(ArtifactFaultsE2e, ARunOnAFullDiskSaysTheDiskIsFull) {
 // refuses them (naming the shard and what it records) and recomputes.
 TEST_F(ArtifactFaultsE2e, SwappedShardsAreRecomputedNotReused) {
   const fs::path out = *dir_ / "out_swap";
-  const std::string cmd = kMpirun + " " + tc::testing::cli_path().string() + " " + run_args(out, "--stop-after features");
+  const std::string cmd = kMpirun + " " + tc::testing::cli_path().string() + " " +
+                          run_args(out, "--stop-after features");
   auto r = run_command(cmd);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   fs::path s0;
@@ -165,7 +175,8 @@ TEST_F(ArtifactFaultsE2e, SwappedShardsAreRecomputedNotReused) {
   fs::rename(s0.string() + ".x", s1);
   r = run_command(cmd);
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_TRUE(contains(r.output, s0.string() + " records shard 1 of 2: expected shard 0 of 2")) << r.output;
+  EXPECT_TRUE(contains(r.output, s0.string() + " records shard 1 of 2: expected shard 0 of 2"))
+      << r.output;
   EXPECT_TRUE(contains(r.output, "recomputing features")) << r.output;
   EXPECT_EQ(tc::io::H5Reader(s0).attr_int("shard"), 0);
 }
@@ -184,10 +195,12 @@ TEST_F(ArtifactFaultsE2e, StageCommandsRefuseAnArtifactWithAMissingShard) {
   fs::create_directories(copy);
   fs::copy_file(features, copy / "features.h5");  // without its shard
   for (const std::string cmd : {"coreset --ratio 0.1", "lof"}) {
-    r = run_cli(cmd.substr(0, cmd.find(' ')) + " --in " + (copy / "features.h5").string() + " --out " +
-                (copy / "o.h5").string() + (cmd.find(' ') == std::string::npos ? "" : cmd.substr(cmd.find(' '))));
+    r = run_cli(cmd.substr(0, cmd.find(' ')) + " --in " + (copy / "features.h5").string() +
+                " --out " + (copy / "o.h5").string() +
+                (cmd.find(' ') == std::string::npos ? "" : cmd.substr(cmd.find(' '))));
     EXPECT_EQ(r.exit_code, 1) << cmd << ": " << r.output;  // it read NaN fill values, or zeros
-    EXPECT_TRUE(contains(r.output, (copy / "features.shard-0-of-1.h5").string() + ", which does not exist"))
+    EXPECT_TRUE(
+        contains(r.output, (copy / "features.shard-0-of-1.h5").string() + ", which does not exist"))
         << cmd << ": " << r.output;
     EXPECT_FALSE(fs::exists(copy / "o.h5"));
   }
@@ -208,9 +221,11 @@ TEST_F(ArtifactFaultsE2e, StageCommandsRefuseAVirtualDatasetWhoseSourceIsMissing
     H5Pclose(dcpl);
     H5Sclose(space);
   }
-  const auto r = run_cli("coreset --in " + in.string() + " --out " + (*dir_ / "vds_out.h5").string() + " --ratio 0.5");
+  const auto r = run_cli("coreset --in " + in.string() + " --out " +
+                         (*dir_ / "vds_out.h5").string() + " --ratio 0.5");
   EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_TRUE(contains(r.output, (*dir_ / "gone.h5").string() + ", which does not exist")) << r.output;
+  EXPECT_TRUE(contains(r.output, (*dir_ / "gone.h5").string() + ", which does not exist"))
+      << r.output;
   EXPECT_FALSE(fs::exists(*dir_ / "vds_out.h5"));
 }
 
@@ -229,7 +244,8 @@ TEST_F(ArtifactFaultsE2e, StageCommandsRefuseExternalStorage) {
     H5Pclose(dcpl);
     H5Sclose(space);
   }
-  const auto r = run_cli("coreset --in " + in.string() + " --out " + (*dir_ / "ext_out.h5").string() + " --ratio 0.5");
+  const auto r = run_cli("coreset --in " + in.string() + " --out " +
+                         (*dir_ / "ext_out.h5").string() + " --ratio 0.5");
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_TRUE(contains(r.output, "external file(s) (" + secret.string())) << r.output;
   EXPECT_FALSE(fs::exists(*dir_ / "ext_out.h5"));
@@ -242,9 +258,12 @@ TEST_F(ArtifactFaultsE2e, AHugeDeclaredShapeIsOneLine) {
     w.create("features", tc::io::DType::kFloat32, {1000000000000000, 8});
     w.commit();
   }
-  const auto r = run_cli("coreset --in " + in.string() + " --out " + (*dir_ / "huge_out.h5").string() + " --ratio 0.1");
+  const auto r = run_cli("coreset --in " + in.string() + " --out " +
+                         (*dir_ / "huge_out.h5").string() + " --ratio 0.1");
   EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_TRUE(contains(r.output, in.string() + ": dataset /features declares shape [1000000000000000, 8]")) << r.output;
+  EXPECT_TRUE(
+      contains(r.output, in.string() + ": dataset /features declares shape [1000000000000000, 8]"))
+      << r.output;
   EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
 }
 

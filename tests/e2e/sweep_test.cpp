@@ -13,22 +13,28 @@ namespace {
 
 TEST(Sweep, ThreeSeedsGiveAMeanAndStdTable) {
   tc::testing::TempDir dir;
-  ASSERT_EQ(run_cli("synth --layout small --size 48 --dest " + (dir / "small").string()).exit_code, 0);
-  ASSERT_EQ(run_cli("nlt make --source " + (dir / "small").string() + " --dest " + (dir / "v1").string() +
-                    " --seed 1").exit_code, 0);
+  ASSERT_EQ(run_cli("synth --layout small --size 48 --dest " + (dir / "small").string()).exit_code,
+            0);
+  ASSERT_EQ(run_cli("nlt make --source " + (dir / "small").string() + " --dest " +
+                    (dir / "v1").string() + " --seed 1")
+                .exit_code,
+            0);
   const auto config = tc::testing::fixtures_dir() / ".." / ".." / "configs" / "quickstart.yaml";
-  const auto r = run_cli("sweep -c " + config.string() + " --data " + (dir / "v1").string() +
-                         " --seeds 0-2 --out " + (dir / "out").string() +
-                         " --set model.coreset_model_name=patchcore --set data.resize=48"
-                         " --set data.imagesize=40 --set data.inputsize=40 --set model.greedy_ratio=0.05");
+  const auto r =
+      run_cli("sweep -c " + config.string() + " --data " + (dir / "v1").string() +
+              " --seeds 0-2 --out " + (dir / "out").string() +
+              " --set model.coreset_model_name=patchcore --set data.resize=48"
+              " --set data.imagesize=40 --set data.inputsize=40 --set model.greedy_ratio=0.05");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   for (int s = 0; s < 3; ++s)
-    EXPECT_TRUE(fs::exists(dir / "out" / "v1" / "quickstart" / ("seed" + std::to_string(s)) / "metrics.csv"));
+    EXPECT_TRUE(fs::exists(dir / "out" / "v1" / "quickstart" / ("seed" + std::to_string(s)) /
+                           "metrics.csv"));
   // The sweep's own folder, named by its plan's digest: <out>/sweep/<digest>/.
   std::vector<fs::path> sweeps;
   for (const auto& e : fs::directory_iterator(dir / "out" / "sweep")) sweeps.push_back(e.path());
   ASSERT_EQ(sweeps.size(), 1u);
-  EXPECT_NE(r.output.find("summary: " + (sweeps[0] / "summary.md").string()), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("summary: " + (sweeps[0] / "summary.md").string()), std::string::npos)
+      << r.output;
   const auto md = tc::io::read_text(sweeps[0] / "summary.md");
   EXPECT_NE(md.find("seeds: 0 1 2\n"), std::string::npos) << md;
   EXPECT_NE(md.find("## quickstart (3 runs)"), std::string::npos) << md;
@@ -41,7 +47,8 @@ TEST(Sweep, ThreeSeedsGiveAMeanAndStdTable) {
   std::string line;
   bool spread = false;
   while (std::getline(in, line))
-    if (line.rfind("quickstart,mean,pixel_auroc,", 0) == 0) spread = line.find(",0,3") == std::string::npos;
+    if (line.rfind("quickstart,mean,pixel_auroc,", 0) == 0)
+      spread = line.find(",0,3") == std::string::npos;
   EXPECT_TRUE(spread) << csv;
 }
 

@@ -1,5 +1,7 @@
 // A greedy stopped right after a checkpoint resumes from it, with the same or
 // another rank count, and ends with the picks of an uninterrupted run.
+#include "tailedcore/sampling/greedy_checkpoint.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -8,14 +10,15 @@
 #include "mpi_testing.h"
 #include "tailedcore/core/check.h"
 #include "tailedcore/sampling/coreset.h"
-#include "tailedcore/sampling/greedy_checkpoint.h"
 
 namespace fs = std::filesystem;
 using tc::testing::world;
 
 namespace {
 
-tc::dist::Range block(int64_t n) { return tc::dist::shard_range(n, world().rank(), world().size()); }
+tc::dist::Range block(int64_t n) {
+  return tc::dist::shard_range(n, world().rank(), world().size());
+}
 
 TEST(GreedyCheckpoint, ResumesWithTheSameOrAnotherRankCountToTheSamePicks) {
   torch::manual_seed(31);

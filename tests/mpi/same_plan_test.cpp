@@ -1,12 +1,13 @@
 // Ranks that were started with different plans all stop with one line naming
 // the lowest rank that differs and the first line where it does; equal plans pass.
+#include "tailedcore/dist/same_plan.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "mpi_testing.h"
 #include "tailedcore/core/check.h"
-#include "tailedcore/dist/same_plan.h"
 
 using tc::testing::world;
 
@@ -21,9 +22,7 @@ std::string message_of(const std::string& plan) {
   return "";
 }
 
-TEST(SamePlan, EqualPlansPass) {
-  EXPECT_EQ(message_of("model.greedy_ratio: 0.1\ndata: /d\n"), "");
-}
+TEST(SamePlan, EqualPlansPass) { EXPECT_EQ(message_of("model.greedy_ratio: 0.1\ndata: /d\n"), ""); }
 
 TEST(SamePlan, EveryRankStopsNamingTheFirstRankAndLineThatDiffer) {
   const int R = world().size(), me = world().rank();
@@ -36,14 +35,17 @@ TEST(SamePlan, EveryRankStopsNamingTheFirstRankAndLineThatDiffer) {
     EXPECT_EQ(got, "");
     return;
   }
-  EXPECT_NE(got.find("c.yaml: rank 1 runs another plan than rank 0: first at 'model.greedy_ratio: 0.2' "
-                     "(rank 0: 'model.greedy_ratio: 0.1')"),
-            std::string::npos)
+  EXPECT_NE(
+      got.find("c.yaml: rank 1 runs another plan than rank 0: first at 'model.greedy_ratio: 0.2' "
+               "(rank 0: 'model.greedy_ratio: 0.1')"),
+      std::string::npos)
       << got;
   EXPECT_EQ(got.find('\n'), std::string::npos) << got;
   // A plan that stops early is named too.
   const auto shorter = message_of(me == 1 ? "seed: 0\n" : "seed: 0\nmore: 1\n");
-  EXPECT_NE(shorter.find("first at (nothing: its plan ends here) (rank 0: 'more: 1')"), std::string::npos) << shorter;
+  EXPECT_NE(shorter.find("first at (nothing: its plan ends here) (rank 0: 'more: 1')"),
+            std::string::npos)
+      << shorter;
 }
 
 }  // namespace

@@ -21,8 +21,11 @@ torch::Tensor clustered(int64_t seed) {
 
 TEST(MpiSampling, TailSelectionIsRankInvariant) {
   auto self = tc::dist::make_self_comm();
-  for (const auto& [th, vote] : std::vector<std::pair<std::string, std::string>>{
-           {"trim_min", "mode"}, {"double_max_step", "none"}, {"symmin", "mean"}, {"max_step", "nearest"}}) {
+  for (const auto& [th, vote] :
+       std::vector<std::pair<std::string, std::string>>{{"trim_min", "mode"},
+                                                        {"double_max_step", "none"},
+                                                        {"symmin", "mean"},
+                                                        {"max_step", "nearest"}}) {
     // 13: 7 blocks over the ranks; 0: the default, N / ranks rows a block,
     // so each rank count computes other blocks than the one process.
     for (const int64_t block_rows : {13, 0}) {
@@ -33,7 +36,8 @@ TEST(MpiSampling, TailSelectionIsRankInvariant) {
       const auto x = clustered(1);
       const auto want = select_tail(x, o, *self);
       const auto got = select_tail(x, o, world());
-      EXPECT_TRUE(torch::equal(got.tail_indices, want.tail_indices)) << th << "/" << vote << " " << block_rows;
+      EXPECT_TRUE(torch::equal(got.tail_indices, want.tail_indices))
+          << th << "/" << vote << " " << block_rows;
       EXPECT_TRUE(torch::equal(got.class_sizes.nan_to_num(-1), want.class_sizes.nan_to_num(-1)))
           << th << " " << block_rows;
     }

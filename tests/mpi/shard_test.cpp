@@ -61,7 +61,8 @@ TEST(MpiShard, AlltoallvDeliversEveryBlockInRankOrder) {
 TEST(MpiShard, GatherToDeliversRankOrderToTheRootOnly) {
   const int R = world().size(), me = world().rank();
   // Rank r sends r rows (rank 0 none) of value r.
-  const auto got = tc::dist::gather_to(world(), torch::full({me, 2}, static_cast<float>(me)), R - 1);
+  const auto got =
+      tc::dist::gather_to(world(), torch::full({me, 2}, static_cast<float>(me)), R - 1);
   if (me != R - 1) {
     EXPECT_FALSE(got.defined());
     return;
@@ -103,7 +104,8 @@ TEST(MpiShard, ShardedGreedyEqualsWholeGreedy) {
     o.seed = 5;
     o.start_index = start;
     tc::sampling::GreedyStats stats;
-    const auto got = tc::sampling::greedy_coreset(x.narrow(0, mine.begin, mine.size()), o, world(), &stats);
+    const auto got =
+        tc::sampling::greedy_coreset(x.narrow(0, mine.begin, mine.size()), o, world(), &stats);
     EXPECT_TRUE(torch::equal(got, tc::sampling::greedy_coreset(x, o, *self))) << "start " << start;
     EXPECT_EQ(stats.steps, got.size(0) - 1);
     EXPECT_EQ(stats.bytes_per_step, (40 + 4) * 4);
@@ -124,7 +126,8 @@ TEST(MpiShard, ShardedBankEqualsWholeBank) {
   }
   world().barrier();
   // Every other row a candidate but a run in the middle: candidates unevenly spread.
-  const auto keep = torch::cat({torch::arange(0, 300, 2), torch::arange(300, 320), torch::arange(500, 900, 3)});
+  const auto keep =
+      torch::cat({torch::arange(0, 300, 2), torch::arange(300, 320), torch::arange(500, 900, 3)});
   for (const int64_t proj : {0, 24}) {
     for (const bool subset : {false, true}) {
       tc::sampling::CoresetOptions o;
@@ -134,17 +137,22 @@ TEST(MpiShard, ShardedBankEqualsWholeBank) {
       const auto sub = subset ? keep : torch::Tensor();
       const auto want = tc::models::greedy_bank(tc::models::LocalRows::of(x, 0), sub, o, *self);
       const auto got = tc::models::greedy_bank(
-          tc::models::LocalRows::of(x.narrow(0, mine.begin, mine.size()), mine.begin), sub, o, world(), nullptr, 50);
-      const auto from_file = tc::models::greedy_bank(tc::models::LocalRows::of_file(dir / "rows.h5", "features", world()),
-                                                     sub, o, world(), nullptr, 64);
+          tc::models::LocalRows::of(x.narrow(0, mine.begin, mine.size()), mine.begin), sub, o,
+          world(), nullptr, 50);
+      const auto from_file = tc::models::greedy_bank(
+          tc::models::LocalRows::of_file(dir / "rows.h5", "features", world()), sub, o, world(),
+          nullptr, 64);
       auto whole = torch::empty_like(want.features);  // one rank holds it all, at its positions
       whole.index_copy_(0, want.positions, want.features);
       for (const auto* b : {&got, &from_file}) {
-        EXPECT_TRUE(torch::equal(b->source_rows, want.source_rows)) << "proj " << proj << " subset " << subset;
+        EXPECT_TRUE(torch::equal(b->source_rows, want.source_rows))
+            << "proj " << proj << " subset " << subset;
         // Each rank holds the chosen rows it owned, and where they go in the bank.
         EXPECT_TRUE(torch::equal(b->features, whole.index_select(0, b->positions)))
             << "proj " << proj << " subset " << subset;
-        EXPECT_EQ(world().allreduce(torch::tensor({b->features.size(0)}), tc::dist::ReduceOp::kSum).item<int64_t>(),
+        EXPECT_EQ(world()
+                      .allreduce(torch::tensor({b->features.size(0)}), tc::dist::ReduceOp::kSum)
+                      .item<int64_t>(),
                   want.rows());
       }
     }
@@ -162,7 +170,8 @@ TEST(MpiShard, ShardedLofEqualsWholeLof) {
     o.proj_dim = proj;
     o.seed = 9;
     const auto want = tc::sampling::patchwise_lof(x, P, o, *self);
-    const auto got = tc::sampling::patchwise_lof(x.narrow(0, mine.begin * P, mine.size() * P), P, o, world());
+    const auto got =
+        tc::sampling::patchwise_lof(x.narrow(0, mine.begin * P, mine.size() * P), P, o, world());
     if (proj == 0)
       EXPECT_TRUE(torch::equal(got.scores, want.scores));
     else  // the projection of a block may round differently from the whole (BLAS blocking)
@@ -177,7 +186,8 @@ TEST(MpiShard, ShardedTailedLofEqualsWholeTailedLof) {
   const auto kind = torch::cat({torch::zeros({18}), torch::ones({4})}).to(torch::kInt64);
   const auto centres = torch::rand({2, 9, 32});
   const int64_t N = 22, P = 9;
-  const auto x = (centres.index_select(0, kind) + 0.2 * torch::randn({N, P, 32})).abs().reshape({N * P, 32});
+  const auto x =
+      (centres.index_select(0, kind) + 0.2 * torch::randn({N, P, 32})).abs().reshape({N * P, 32});
   auto self = tc::dist::make_self_comm();
   const auto mine = uneven_block(N, world().rank(), world().size());
   for (const int64_t proj : {0, 16}) {
@@ -185,7 +195,8 @@ TEST(MpiShard, ShardedTailedLofEqualsWholeTailedLof) {
     o.proj_dim = proj;
     o.seed = 9;
     const auto want = tc::sampling::tailed_lof(x, P, o, "symmin", *self);
-    const auto got = tc::sampling::tailed_lof(x.narrow(0, mine.begin * P, mine.size() * P), P, o, "symmin", world());
+    const auto got = tc::sampling::tailed_lof(x.narrow(0, mine.begin * P, mine.size() * P), P, o,
+                                              "symmin", world());
     if (proj == 0)
       EXPECT_TRUE(torch::equal(got.scores, want.scores));
     else
@@ -212,7 +223,8 @@ TEST(MpiShard, FeatureShardsMakeOneVirtualDataset) {
   local.patches = all.narrow(0, mine.begin * P, mine.size() * P);
   local.h = 2;
   local.w = 3;
-  tc::pipeline::write_features_sharded(path, "key1", local, emb, records, tc::io::DType::kFloat32, "bb", world());
+  tc::pipeline::write_features_sharded(path, "key1", local, emb, records, tc::io::DType::kFloat32,
+                                       "bb", world());
   world().barrier();
   // What h5py sees: one /features [N * P, D] dataset, the rows of every rank in order.
   const auto whole = tc::pipeline::read_features(path);
@@ -238,7 +250,8 @@ TEST(MpiShard, FeatureShardsMakeOneVirtualDataset) {
       tc::io::check_virtual_sources(path);
       ADD_FAILURE() << "a missing shard passed the check";
     } catch (const std::exception& e) {
-      EXPECT_NE(std::string(e.what()).find(last.filename().string()), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(last.filename().string()), std::string::npos)
+          << e.what();
     }
   }
   world().barrier();

@@ -1,6 +1,8 @@
 // StageCache's one decision for all ranks: each rank checks only its share of
 // a cached artifact, and one collective makes every rank skip or every rank
 // recompute, whichever rank's check failed.
+#include "tailedcore/pipeline/stage_cache.h"
+
 #include <gtest/gtest.h>
 #include <hdf5.h>
 #include <torch/torch.h>
@@ -15,7 +17,6 @@
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/pipeline/feature_shards.h"
 #include "tailedcore/pipeline/run.h"
-#include "tailedcore/pipeline/stage_cache.h"
 #include "testing.h"
 
 namespace fs = std::filesystem;
@@ -45,7 +46,8 @@ void damage_first_chunk(const fs::path& file, const std::string& dataset) {
 }
 
 bool ran(const tc::pipeline::RunSummary& s, const std::string& stage) {
-  return std::any_of(s.stage_seconds.begin(), s.stage_seconds.end(), [&](const auto& p) { return p.first == stage; });
+  return std::any_of(s.stage_seconds.begin(), s.stage_seconds.end(),
+                     [&](const auto& p) { return p.first == stage; });
 }
 
 // Each rank looks at its own copy of a sharded features.h5 (as a node whose
@@ -68,8 +70,9 @@ TEST(MpiStageCache, ARankWhoseShareFailsMakesEveryRankRecompute) {
   local.patches = all.narrow(0, mine.begin * P, mine.size() * P);
   local.h = 2;
   local.w = 2;
-  tc::pipeline::write_features_sharded(dir / "shared" / "features.h5", "key1", local, torch::randn({N, 3}), records,
-                                       tc::io::DType::kFloat32, "bb", world());
+  tc::pipeline::write_features_sharded(dir / "shared" / "features.h5", "key1", local,
+                                       torch::randn({N, 3}), records, tc::io::DType::kFloat32, "bb",
+                                       world());
   world().barrier();
   const fs::path view = dir / ("view-" + std::to_string(me));
   fs::copy(dir / "shared", view, fs::copy_options::recursive);
@@ -82,7 +85,8 @@ TEST(MpiStageCache, ARankWhoseShareFailsMakesEveryRankRecompute) {
 
   // A damaged shard that is another rank's share goes unread by the rank
   // that holds the damage: every rank reads only its own share.
-  fs::copy_file(dir / "shared" / shard(R - 1).filename(), shard(R - 1), fs::copy_options::overwrite_existing);
+  fs::copy_file(dir / "shared" / shard(R - 1).filename(), shard(R - 1),
+                fs::copy_options::overwrite_existing);
   if (me == R - 1) damage_first_chunk(shard(0), "features");
   EXPECT_EQ(cache.done("features", world()), R > 1) << "rank " << me;
   world().barrier();
@@ -96,8 +100,8 @@ tc::pipeline::RunOptions options(const fs::path& dir) {
   o.run_id = "run";
   o.pictures_per_class = 0;
   o.threads = 1;
-  o.overrides = {"data.resize=48", "data.imagesize=40", "data.inputsize=40", "model.greedy_ratio=0.05",
-                 "model.coreset_model_name=patchcore"};
+  o.overrides = {"data.resize=48", "data.imagesize=40", "data.inputsize=40",
+                 "model.greedy_ratio=0.05", "model.coreset_model_name=patchcore"};
   return o;
 }
 
@@ -121,7 +125,8 @@ TEST(MpiStageCache, ADamagedShardInARunIsRecomputedByEveryRank) {
   EXPECT_TRUE(ran(first, "features"));
   fs::path damaged;
   for (const auto& e : fs::recursive_directory_iterator(dir / "out"))
-    if (e.path().filename() == "features.shard-" + std::to_string(R - 1) + "-of-" + std::to_string(R) + ".h5")
+    if (e.path().filename() ==
+        "features.shard-" + std::to_string(R - 1) + "-of-" + std::to_string(R) + ".h5")
       damaged = e.path();
   ASSERT_FALSE(damaged.empty());
   world().barrier();
@@ -133,8 +138,10 @@ TEST(MpiStageCache, ADamagedShardInARunIsRecomputedByEveryRank) {
   if (world().rank() != 0) return;
   ASSERT_EQ(again.classes.size(), first.classes.size());
   for (size_t i = 0; i < first.classes.size(); ++i) {
-    EXPECT_EQ(again.classes[i].image_auroc, first.classes[i].image_auroc) << first.classes[i].class_name;
-    EXPECT_EQ(again.classes[i].pixel_auroc, first.classes[i].pixel_auroc) << first.classes[i].class_name;
+    EXPECT_EQ(again.classes[i].image_auroc, first.classes[i].image_auroc)
+        << first.classes[i].class_name;
+    EXPECT_EQ(again.classes[i].pixel_auroc, first.classes[i].pixel_auroc)
+        << first.classes[i].class_name;
   }
 }
 

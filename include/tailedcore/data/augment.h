@@ -9,21 +9,23 @@
 // non-square image only 0 and 180 degrees, which keep its shape (for_image_shape).
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <ATen/core/Tensor.h>
 
 #include "tailedcore/core/names.h"
 
 namespace tc::data {
 
 struct AugmentSpec {
-  std::string name;         // the config name, "" = none
-  int64_t angle_step = 0;   // degrees between views (15, 30, 45, or 90 for rotflip)
-  bool from_uncropped = false;  // views start from the uncropped image (rot*flip) or the crop (rotflip)
-  bool quarter_turns = true;    // rotflip: the 90 and 270 degree views (only a square image keeps its shape)
+  std::string name;        // the config name, "" = none
+  int64_t angle_step = 0;  // degrees between views (15, 30, 45, or 90 for rotflip)
+  bool from_uncropped =
+      false;  // views start from the uncropped image (rot*flip) or the crop (rotflip)
+  bool quarter_turns =
+      true;  // rotflip: the 90 and 270 degree views (only a square image keeps its shape)
   /// Views per image besides the original: 360 / step * 2 - 1 (0 for none);
   /// rotflip without quarter turns: 3 (flip, 180, 180 + flip).
   int64_t views() const {

@@ -7,10 +7,10 @@
 // tensors of the same dtype and trailing shape.
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
 #include <vector>
-
-#include <ATen/core/Tensor.h>
 
 namespace tc::dist {
 

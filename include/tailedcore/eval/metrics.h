@@ -3,12 +3,12 @@
 // ClassMetrics, which reports percentages like the reference's CSV.
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
-
-#include <ATen/core/Tensor.h>
 
 namespace tc::eval {
 
@@ -37,7 +37,8 @@ struct ClassMetrics {
 /// The metrics of one class; `undefined` says which are NaN and why (a test
 /// set of one label; masks without a defect pixel, i.e. none == 255).
 ClassMetrics evaluate_class(const std::string& name, const at::Tensor& image_scores,
-                            const at::Tensor& labels, const at::Tensor& maps, const at::Tensor& masks);
+                            const at::Tensor& labels, const at::Tensor& maps,
+                            const at::Tensor& masks);
 
 /// The one rule for a mean over classes, used by metrics.csv, report.md and
 /// the console alike: the mean over the classes where the metric is defined

@@ -23,21 +23,23 @@ struct DataConfig {
 struct ModelConfig {
   std::vector<std::string> backbone_names{"wideresnet50"};
   std::vector<std::string> layers_to_extract{"layer2", "layer3"};
-  std::string embedding_to_extract_from;         // "" or "avgpool" (reference); "layer1".."layer4": that layer's mean (ours)
+  std::string embedding_to_extract_from;  // "" or "avgpool" (reference); "layer1".."layer4": that
+                                          // layer's mean (ours)
   std::string coreset_model_name = "patchcore";  // patchcore | softpatch | tailedcore
-  std::string tail_th_type;                      // "" | ada_trim_min-mode | symmin | double_max_step
-  std::string tail_data_augment_type;            // "" | rot15flip | rot30flip | rot45flip | rotflip
+  std::string tail_th_type;            // "" | ada_trim_min-mode | symmin | double_max_step
+  std::string tail_data_augment_type;  // "" | rot15flip | rot30flip | rot45flip | rotflip
   bool tail_lof = false;
   double greedy_ratio = 0.1;
   int64_t greedy_proj_dim = 128;  // honoured (the reference ignores it and uses 128)
   int64_t faiss_k_neighbor = 1;   // honoured (the reference ignores it and uses 1)
   // Ours:
-  std::string backbone_weights;            // TorchScript file; "" = seeded random init
-  int64_t target_embed_dimension = 1024;   // patch feature width (PatchCore's pretrain_ and target_embed_dimension)
+  std::string backbone_weights;  // TorchScript file; "" = seeded random init
+  int64_t target_embed_dimension =
+      1024;  // patch feature width (PatchCore's pretrain_ and target_embed_dimension)
   int64_t lof_k = 6;
   double lof_keep = 0.85;
-  std::string feature_dtype = "float32";   // float32 | float16 (stored features)
-  std::string index = "flat";              // flat | ivf
+  std::string feature_dtype = "float32";  // float32 | float16 (stored features)
+  std::string index = "flat";             // flat | ivf
   // Scoring: the bank is replicated on every rank when its float32 bytes fit
   // this budget, else sharded over the ranks (<= 0: always replicated). Not
   // part of the run hash (to_yaml does not write it): results do not depend on it.
@@ -45,7 +47,7 @@ struct ModelConfig {
   // Seconds of greedy work between two checkpoints of its state (a rerun
   // resumes there); <= 0: none. Not part of the run hash either.
   double greedy_checkpoint_s = 30.0;
-  std::string device = "auto";             // auto | cpu | cuda (exp/device.h: resolved per rank)
+  std::string device = "auto";  // auto | cpu | cuda (exp/device.h: resolved per rank)
 };
 
 struct Config {

@@ -21,7 +21,7 @@
 namespace tc::exp {
 
 struct Plan {
-  Config config;  // what it was resolved from (config.yaml, the run key)
+  Config config;       // what it was resolved from (config.yaml, the run key)
   std::string method;  // model.coreset_model_name: models::make_method checks it
 
   // Where this rank computes (model.device resolved by exp::resolve_device:
@@ -37,10 +37,10 @@ struct Plan {
   io::DType feature_dtype = io::DType::kFloat32;
 
   // The tail branch (TailedCore): empty tail_rule = none.
-  std::string tail_rule;                 // the config's tail_th_type
-  sampling::ClassSizeOptions class_size; // resolved from tail_rule when set
+  std::string tail_rule;                  // the config's tail_th_type
+  sampling::ClassSizeOptions class_size;  // resolved from tail_rule when set
   data::AugmentSpec tail_augment;
-  bool tail_lof = false;                 // TailedLOF instead of LOF
+  bool tail_lof = false;  // TailedLOF instead of LOF
 
   // Noise filter, coresets, search. Each random draw has its own seed.
   sampling::LofOptions lof;

@@ -34,7 +34,8 @@ void add_virtual_rows(const std::filesystem::path& path, const std::string& name
                       const std::vector<int64_t>& shape, const std::vector<VirtualPiece>& pieces);
 
 /// The pieces of virtual dataset `name` of `path` (empty when it is not virtual).
-std::vector<VirtualPiece> virtual_pieces(const std::filesystem::path& path, const std::string& name);
+std::vector<VirtualPiece> virtual_pieces(const std::filesystem::path& path,
+                                         const std::string& name);
 
 /// The artifact integrity rule, one for every reader (H5Reader::check runs it
 /// on each dataset before its first read; this runs it on all of them):

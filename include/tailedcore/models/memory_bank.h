@@ -2,12 +2,12 @@
 // fills it (its artifact, coreset.h5, is in pipeline/artifacts.h).
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <string>
-
-#include <ATen/core/Tensor.h>
 
 #include "tailedcore/sampling/greedy_checkpoint.h"
 
@@ -17,7 +17,7 @@ class Comm;
 namespace tc::sampling {
 struct CoresetOptions;
 struct GreedyStats;
-}
+}  // namespace tc::sampling
 
 namespace tc::models {
 
@@ -27,12 +27,12 @@ struct MemoryBank {
   // rows in the bank, and pipeline::write_bank streams them to one writer;
   // no rank holds the whole bank. A bank read from coreset.h5 holds rows in
   // order (positions undefined): all M, or a block (read_bank_block).
-  at::Tensor features;     // [m, D]
-  at::Tensor positions;    // [m] int64: each row's place in the bank; undefined: the rows in order
-  at::Tensor weights;      // [M] float32 per-row score weights (SoftPatch: LOF scores); undefined = 1
-  at::Tensor source_rows;  // [M] int64 on every rank: the row each bank row was chosen from (tail rows
-                           // index the tail feature set, head rows the training features)
-  int64_t tail_rows = 0;   // TailedCore: the first tail_rows rows come from the tail branch
+  at::Tensor features;   // [m, D]
+  at::Tensor positions;  // [m] int64: each row's place in the bank; undefined: the rows in order
+  at::Tensor weights;    // [M] float32 per-row score weights (SoftPatch: LOF scores); undefined = 1
+  at::Tensor source_rows;  // [M] int64 on every rank: the row each bank row was chosen from (tail
+                           // rows index the tail feature set, head rows the training features)
+  int64_t tail_rows = 0;  // TailedCore: the first tail_rows rows come from the tail branch
   // The seeds of the greedy draws (projection and first centre) that chose the
   // head and tail rows; -1 = no such branch. Recorded in coreset.h5 so a run's
   // draws can be reproduced outside it (tests/bench/end_to_end.py does).
@@ -58,7 +58,8 @@ struct LocalRows {
   static LocalRows of(const at::Tensor& local, int64_t first_row);
   /// This rank's block (dist::shard_range) of the [n, dim] dataset of an HDF5
   /// file (e.g. tail_features.h5's virtual /features): only that block is read.
-  static LocalRows of_file(const std::filesystem::path& path, const std::string& dataset, dist::Comm& comm);
+  static LocalRows of_file(const std::filesystem::path& path, const std::string& dataset,
+                           dist::Comm& comm);
 };
 
 /// Rows a bank builder reads and projects at a time: 32 MiB at 1024-d, a
@@ -77,8 +78,9 @@ constexpr int64_t kBankReadRows = 8192;
 /// their places in selection order); source_rows (global rows) on every
 /// rank. Nothing crosses ranks at full width here (pipeline::write_bank
 /// streams the rows to rank 0 a block at a time).
-MemoryBank greedy_bank(const LocalRows& local, const at::Tensor& subset, const sampling::CoresetOptions& opts,
-                       dist::Comm& comm, sampling::GreedyStats* stats = nullptr,
-                       int64_t block_rows = kBankReadRows, const sampling::GreedyCheckpoint& checkpoint = {});
+MemoryBank greedy_bank(const LocalRows& local, const at::Tensor& subset,
+                       const sampling::CoresetOptions& opts, dist::Comm& comm,
+                       sampling::GreedyStats* stats = nullptr, int64_t block_rows = kBankReadRows,
+                       const sampling::GreedyCheckpoint& checkpoint = {});
 
 }  // namespace tc::models

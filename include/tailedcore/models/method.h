@@ -8,12 +8,12 @@
 // in the registry (src/models/method.cpp).
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <ATen/core/Tensor.h>
 
 #include "tailedcore/models/memory_bank.h"
 #include "tailedcore/sampling/greedy_checkpoint.h"
@@ -44,7 +44,8 @@ StageId parse_stage(const std::string& name, const std::string& where);
 struct NoiseScores {
   sampling::LofResult lof;
   std::string filter;
-  int64_t projection_seed = -1;  // the seed of the projection the scores were computed on; -1 = none
+  int64_t projection_seed =
+      -1;  // the seed of the projection the scores were computed on; -1 = none
 };
 
 /// NoiseScores::projection_seed of scores computed with `o`.
@@ -61,7 +62,8 @@ struct FitInputs {
   int64_t patches_per_image = 0;
   const sampling::LofResult* lof = nullptr;  // when the method runs kLof
   std::filesystem::path tail_features;       // kTailFeatures' artifact (read block by block), or ""
-  sampling::GreedyCheckpoint checkpoint;     // where the greedy keeps its state (a branch each), or none
+  sampling::GreedyCheckpoint
+      checkpoint;  // where the greedy keeps its state (a branch each), or none
 };
 
 class Method {

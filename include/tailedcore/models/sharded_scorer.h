@@ -12,12 +12,12 @@
 // of times (with 0 queries when it has none left).
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <utility>
-
-#include <ATen/core/Tensor.h>
 
 #include "tailedcore/index/nearest.h"
 #include "tailedcore/models/memory_bank.h"
@@ -35,7 +35,8 @@ class ShardedScorer {
  public:
   /// `local`: this rank's rows of the bank (features and weights), its
   /// `first_row` in the whole bank.
-  ShardedScorer(MemoryBank local, int64_t first_row, const index::IndexOptions& opts, dist::Comm& comm);
+  ShardedScorer(MemoryBank local, int64_t first_row, const index::IndexOptions& opts,
+                dist::Comm& comm);
   ~ShardedScorer();
   /// This rank's queries [n, D] (any n, 0 allowed) -> their [n] float32 scores.
   at::Tensor score_own(const at::Tensor& queries) const;

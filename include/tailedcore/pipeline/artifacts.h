@@ -7,13 +7,13 @@
 // h5py are read as ours are. Writes are atomic (io::H5Writer).
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <ATen/core/Tensor.h>
 
 #include "tailedcore/io/hdf5.h"
 #include "tailedcore/models/method.h"
@@ -28,7 +28,7 @@ class Comm;
 namespace tc::sampling {
 struct ClassSizeOptions;
 struct TailSelection;
-}
+}  // namespace tc::sampling
 
 namespace tc::pipeline {
 
@@ -46,19 +46,21 @@ struct FeatureSet {
 //      (pipeline/feature_shards.h write_features_sharded).
 /// `dataset`'s rows ([rows, D], float32, finite: a NaN row names its index),
 /// /embeddings when present, the grid when the attributes are there.
-FeatureSet read_features(const std::filesystem::path& path, const std::string& dataset = "features");
+FeatureSet read_features(const std::filesystem::path& path,
+                         const std::string& dataset = "features");
 /// Rows per image from feature_h x feature_w; a file without them is an
 /// error saying where positions are needed (`what`).
 int64_t patches_per_image(const std::filesystem::path& path, const std::string& what);
 
 // ---- tail.h5: /class_sizes [N] float32, /tail_indices int64; attrs th_type, vote_type, max_k.
-void write_tail(const std::filesystem::path& path, const std::string& key, const sampling::TailSelection& sel,
-                const sampling::ClassSizeOptions& opts);
+void write_tail(const std::filesystem::path& path, const std::string& key,
+                const sampling::TailSelection& sel, const sampling::ClassSizeOptions& opts);
 at::Tensor read_tail_indices(const std::filesystem::path& path);
 
 // ---- lof.h5: /lof_scores [rows] float32, /kept_indices int64 ascending; attrs filter,
 //      projection_seed (when projected: sampling::random_projection's seed).
-void write_lof(const std::filesystem::path& path, const std::string& key, const models::NoiseScores& s);
+void write_lof(const std::filesystem::path& path, const std::string& key,
+               const models::NoiseScores& s);
 /// rows >= 0: /lof_scores must have that many rows (those of the features).
 sampling::LofResult read_lof(const std::filesystem::path& path, int64_t rows = -1);
 
@@ -72,8 +74,8 @@ sampling::LofResult read_lof(const std::filesystem::path& path, int64_t rows = -
 /// Collective: every rank passes its part of a fitted bank (or rank 0 a
 /// whole one, positions undefined); rank 0 writes the file, a block of
 /// models::kBankReadRows bank rows at a time.
-void write_bank(const std::filesystem::path& path, const std::string& key, const models::MemoryBank& bank,
-                const std::string& method, dist::Comm& comm);
+void write_bank(const std::filesystem::path& path, const std::string& key,
+                const models::MemoryBank& bank, const std::string& method, dist::Comm& comm);
 models::MemoryBank read_bank(const std::filesystem::path& path);
 
 // ---- test_features.h5: /<class>/{features, gt_masks, image_paths}; attrs feature_h, feature_w.
@@ -100,7 +102,8 @@ class TestFeaturesReader {
 //      mantissa would turn distinct values into ties that move the pixel AUROC.
 void write_class_predictions(io::H5Writer& w, const models::ClassPredictions& p);
 /// What write_class_predictions wrote (an older file's float16 maps are converted).
-models::ClassPredictions read_class_predictions(const io::H5Reader& r, const std::string& class_name);
+models::ClassPredictions read_class_predictions(const io::H5Reader& r,
+                                                const std::string& class_name);
 std::vector<models::ClassPredictions> read_scores(const std::filesystem::path& path,
                                                   const std::vector<std::string>& classes);
 

@@ -17,13 +17,13 @@
 // over comm, called in the same order on every rank.
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <ATen/core/Tensor.h>
 
 #include "tailedcore/io/hdf5.h"
 #include "tailedcore/io/virtual_rows.h"
@@ -58,17 +58,18 @@ std::filesystem::path staging_path(const std::filesystem::path& artifact);
 /// What features.h5 holds beside /features, sharded or not: /embeddings (when
 /// defined), /image_paths, /class_names; attrs feature_h, feature_w, backbone.
 void write_feature_metadata(io::H5Writer& w, const at::Tensor& embeddings,
-                            const std::vector<data::ImageRecord>& records, int64_t feature_h, int64_t feature_w,
-                            const std::string& backbone);
+                            const std::vector<data::ImageRecord>& records, int64_t feature_h,
+                            int64_t feature_w, const std::string& backbone);
 
 /// features.h5 from each rank's shard: `local.patches` are the rows of this
 /// rank's images (dist::shard_range over `records`, image-major);
 /// `embeddings` [N, E] are every image's (small: all-gathered), written by
 /// rank 0 with /image_paths, /class_names and the attributes (write_feature_metadata).
 /// The one features.h5 writer: the run's features stage and `tailedcore extract`.
-void write_features_sharded(const std::filesystem::path& path, const std::string& key, const FeatureSet& local,
-                            const at::Tensor& embeddings, const std::vector<data::ImageRecord>& records,
-                            io::DType dtype, const std::string& backbone, dist::Comm& comm);
+void write_features_sharded(const std::filesystem::path& path, const std::string& key,
+                            const FeatureSet& local, const at::Tensor& embeddings,
+                            const std::vector<data::ImageRecord>& records, io::DType dtype,
+                            const std::string& backbone, dist::Comm& comm);
 
 /// An [rows, D] dataset whose pieces are computed by whichever rank: each
 /// rank writes its pieces to its shard at their global rows (the shard's
@@ -78,8 +79,9 @@ void write_features_sharded(const std::filesystem::path& path, const std::string
 /// artifact's other datasets and attributes (nullptr elsewhere).
 class ShardedRowsWriter {
  public:
-  ShardedRowsWriter(const std::filesystem::path& path, const std::string& stage, const std::string& key,
-                    const std::string& dataset, int64_t rows, int64_t dim, io::DType dtype, dist::Comm& comm);
+  ShardedRowsWriter(const std::filesystem::path& path, const std::string& stage,
+                    const std::string& key, const std::string& dataset, int64_t rows, int64_t dim,
+                    io::DType dtype, dist::Comm& comm);
   ~ShardedRowsWriter();
   /// Rows [first_row, first_row + rows.size(0)) of the dataset (this rank's).
   void append(const at::Tensor& rows, int64_t first_row);
@@ -116,11 +118,12 @@ FeatureShard read_feature_shard(const std::filesystem::path& path, dist::Comm& c
 /// and the grid attributes are in the artifact.
 class ShardedTestFeaturesWriter {
  public:
-  ShardedTestFeaturesWriter(const std::filesystem::path& path, const std::string& key, io::DType dtype,
-                            dist::Comm& comm);
+  ShardedTestFeaturesWriter(const std::filesystem::path& path, const std::string& key,
+                            io::DType dtype, dist::Comm& comm);
   ~ShardedTestFeaturesWriter();
   /// `local`: this rank's block of the class (patches and masks); `image_paths`: all of them.
-  void add_class(const std::string& cls, const FeatureSet& local, const std::vector<std::string>& image_paths);
+  void add_class(const std::string& cls, const FeatureSet& local,
+                 const std::vector<std::string>& image_paths);
   void commit(int64_t h, int64_t w);
 
  private:
@@ -129,8 +132,8 @@ class ShardedTestFeaturesWriter {
   io::DType dtype_;
   dist::Comm& comm_;
   std::unique_ptr<io::H5Writer> shard_;
-  std::unique_ptr<io::H5Writer> main_;  // rank 0
-  std::vector<VirtualDataset> virtuals_;       // rank 0
+  std::unique_ptr<io::H5Writer> main_;    // rank 0
+  std::vector<VirtualDataset> virtuals_;  // rank 0
 };
 
 }  // namespace tc::pipeline

@@ -6,14 +6,14 @@
 // number of ranks.
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <ATen/core/Tensor.h>
 
 #include "tailedcore/data/augment.h"
 #include "tailedcore/data/transforms.h"
@@ -31,7 +31,7 @@ struct Plan;
 namespace tc::features {
 class Backbone;
 class PatchEmbedder;
-}
+}  // namespace tc::features
 
 namespace tc::pipeline {
 
@@ -43,7 +43,8 @@ class FeatureSource {
 
   /// This rank's block of `records` (dist::shard_range): its patch rows, and
   /// the global embeddings of every image (small; gathered) when asked.
-  FeatureSet train_shard(const std::vector<data::ImageRecord>& records, bool with_embeddings, dist::Comm& comm);
+  FeatureSet train_shard(const std::vector<data::ImageRecord>& records, bool with_embeddings,
+                         dist::Comm& comm);
   /// This rank's block of a test set: patches and masks (not gathered).
   FeatureSet test_features(const std::vector<data::ImageRecord>& records, dist::Comm& comm);
   /// Patch features of the augmented views of the tail images (SPEC 5.2 order:
@@ -60,7 +61,7 @@ class FeatureSource {
  private:
   features::PatchEmbedder& embedder(bool with_embeddings);
   FeatureSet extract_block(const std::vector<data::ImageRecord>& records, bool with_embeddings,
-                          bool with_masks, const char* label);
+                           bool with_masks, const char* label);
 
   const exp::Plan& plan_;
   std::string backbone_name_;

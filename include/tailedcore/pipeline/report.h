@@ -2,13 +2,13 @@
 // Markdown report separating tail classes from head classes.
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 #include <cmath>
 #include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
-
-#include <ATen/core/Tensor.h>
 
 #include "tailedcore/models/predictions.h"
 #include "tailedcore/pipeline/run.h"
@@ -16,7 +16,7 @@
 namespace tc::data {
 struct ImageRecord;
 struct TransformOptions;
-}
+}  // namespace tc::data
 
 namespace tc::pipeline {
 
@@ -38,8 +38,8 @@ void record_tail_selection(RunSummary& summary, const std::vector<data::ImageRec
 /// and writes metrics.csv, pictures/<class>/*.png (test images under
 /// `transform`) and report.md in summary.run_dir.
 void write_results(RunSummary& summary, const std::vector<models::ClassPredictions>& predictions,
-                   const std::map<std::string, int64_t>& train_counts, const data::TransformOptions& transform,
-                   int64_t pictures_per_class);
+                   const std::map<std::string, int64_t>& train_counts,
+                   const data::TransformOptions& transform, int64_t pictures_per_class);
 
 /// v with `digits` decimals; "nan" for NaN (the reports' numbers).
 std::string format_number(double v, int digits = 2);

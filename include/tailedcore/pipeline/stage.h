@@ -10,11 +10,11 @@
 // (src/pipeline/stage_runner.cpp).
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 #include <chrono>
 #include <string>
 #include <vector>
-
-#include <ATen/core/Tensor.h>
 
 #include "tailedcore/models/method.h"
 #include "tailedcore/pipeline/artifacts.h"
@@ -23,7 +23,7 @@
 namespace tc::data {
 class Catalog;
 struct ImageRecord;
-}
+}  // namespace tc::data
 namespace tc::exp {
 struct Plan;
 }
@@ -46,11 +46,12 @@ struct StageContext {
   RunSummary& summary;
 
   // What loaded stages hold for the ones after them.
-  FeatureSet train_features;   // kFeatures: this rank's images' rows (patches), every image's embeddings
-  int64_t train_first_row = 0; // kFeatures: global index of train_features.patches' first row
-  int64_t train_rows = 0;      // kFeatures: rows of the whole training set
-  at::Tensor tail;             // kTail: tail image indices, ascending
-  sampling::LofResult lof;     // kLof
+  FeatureSet
+      train_features;  // kFeatures: this rank's images' rows (patches), every image's embeddings
+  int64_t train_first_row = 0;  // kFeatures: global index of train_features.patches' first row
+  int64_t train_rows = 0;       // kFeatures: rows of the whole training set
+  at::Tensor tail;              // kTail: tail image indices, ascending
+  sampling::LofResult lof;      // kLof
 };
 
 struct Stage {
@@ -80,7 +81,7 @@ class StageTimer {
   RunSummary& summary_;
   std::string name_;
   std::chrono::steady_clock::time_point start_;
-  int exceptions_;  // std::uncaught_exceptions() at the start: a failed stage is not "done"
+  int exceptions_;         // std::uncaught_exceptions() at the start: a failed stage is not "done"
   int64_t read_at_start_;  // core::usage().bytes_read
 };
 

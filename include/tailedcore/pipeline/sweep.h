@@ -65,7 +65,7 @@ struct SweepRunRecord {
 /// summary.md: the plan (`plan_text`), then per config, per class and
 /// overall, mean +- std (sample std) of every metric over the runs, then the
 /// failed runs (error line, log path). Returns how many runs failed.
-int64_t write_sweep_summary(const std::filesystem::path& dir, const std::vector<SweepRunRecord>& runs,
-                            const std::string& plan_text);
+int64_t write_sweep_summary(const std::filesystem::path& dir,
+                            const std::vector<SweepRunRecord>& runs, const std::string& plan_text);
 
 }  // namespace tc::pipeline

@@ -11,10 +11,10 @@
 // all-gathered: the same for any rank count.
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
 #include <string>
-
-#include <ATen/core/Tensor.h>
 
 namespace tc::dist {
 class Comm;

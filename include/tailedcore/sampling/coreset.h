@@ -10,9 +10,9 @@
 // selection is identical for any number of ranks.
 #pragma once
 
-#include <cstdint>
-
 #include <ATen/core/Tensor.h>
+
+#include <cstdint>
 
 #include "tailedcore/sampling/greedy_checkpoint.h"
 
@@ -23,21 +23,21 @@ class Comm;
 namespace tc::sampling {
 
 struct CoresetOptions {
-  double ratio = 0.1;         // centres = max(1, int(n * ratio))
-  int64_t proj_dim = 128;     // 0 = no projection
-  int64_t start_index = -1;   // first centre; -1 = drawn from `seed`
-  uint64_t seed = 0;          // projection and first centre
-  int cuda_device = -1;       // CUDA ordinal of the min-distance update (GreedyDeviceBlock); -1 = host
+  double ratio = 0.1;        // centres = max(1, int(n * ratio))
+  int64_t proj_dim = 128;    // 0 = no projection
+  int64_t start_index = -1;  // first centre; -1 = drawn from `seed`
+  uint64_t seed = 0;         // projection and first centre
+  int cuda_device = -1;  // CUDA ordinal of the min-distance update (GreedyDeviceBlock); -1 = host
 };
 
 /// What one greedy run moved and took.
 struct GreedyStats {
-  int64_t steps = 0;           // collectives of the step loop (centres - 1)
-  int64_t bytes_per_step = 0;  // sent by each rank per step (received: that times ranks)
-  double seconds = 0;          // the step loop's wall time
-  double read_percent = 100;   // this rank's row visits that read the row (the rest pruned)
-  int64_t resumed_at = 0;      // picks restored from a checkpoint (0: none)
-  int64_t checkpoints = 0;     // checkpoints this rank wrote
+  int64_t steps = 0;             // collectives of the step loop (centres - 1)
+  int64_t bytes_per_step = 0;    // sent by each rank per step (received: that times ranks)
+  double seconds = 0;            // the step loop's wall time
+  double read_percent = 100;     // this rank's row visits that read the row (the rest pruned)
+  int64_t resumed_at = 0;        // picks restored from a checkpoint (0: none)
+  int64_t checkpoints = 0;       // checkpoints this rank wrote
   int64_t checkpoint_bytes = 0;  // size of this rank's checkpoint file
 };
 

@@ -28,9 +28,10 @@ namespace tc::sampling {
 
 struct GreedyCheckpoint {
   std::filesystem::path prefix;  // files <prefix>.rank-<r>-of-<R>.ckpt; empty: no checkpoints
-  std::string key;               // the greedy's identity (run key, branch): another key's files are not used
+  std::string key;  // the greedy's identity (run key, branch): another key's files are not used
   double interval_seconds = 30;  // of greedy work between two checkpoints; <= 0: none
-  int64_t stop_after = -1;       // tests: fail right after the checkpoint of this many picks (as a kill would)
+  int64_t stop_after =
+      -1;  // tests: fail right after the checkpoint of this many picks (as a kill would)
 
   bool enabled() const { return !prefix.empty() && interval_seconds > 0; }
   /// The checkpoint of one branch of a run (e.g. "head", "tail").
@@ -41,17 +42,17 @@ struct GreedyCheckpoint {
 
 /// One rank's part of a greedy's state.
 struct GreedyState {
-  std::vector<int64_t> picks;     // global positions in selection order; empty: start afresh
-  std::vector<float> min_dist;    // this rank's rows
-  std::vector<int32_t> nearest;   // step of each row's nearest centre; -1: unknown
+  std::vector<int64_t> picks;    // global positions in selection order; empty: start afresh
+  std::vector<float> min_dist;   // this rank's rows
+  std::vector<int32_t> nearest;  // step of each row's nearest centre; -1: unknown
 };
 
 /// Writes and finds one greedy's checkpoints: n rows of width d of all ranks,
 /// m centres; this rank holds rows [begin, begin + rows).
 class GreedyCheckpointer {
  public:
-  GreedyCheckpointer(GreedyCheckpoint where, int64_t n, int64_t d, int64_t m, int64_t begin, int64_t rows,
-                     dist::Comm& comm);
+  GreedyCheckpointer(GreedyCheckpoint where, int64_t n, int64_t d, int64_t m, int64_t begin,
+                     int64_t rows, dist::Comm& comm);
   bool enabled() const { return where_.enabled(); }
   /// Collective: this rank's part of the newest complete checkpoint every rank
   /// agrees on (picks empty when there is none).
@@ -84,9 +85,9 @@ class GreedyCheckpointer {
   int64_t n_, d_, m_, begin_, rows_;
   dist::Comm& comm_;
   uint64_t key_hash_;
-  int64_t next_ = 16;        // the first checkpoint decision: after 16 picks (to time the steps)
+  int64_t next_ = 16;  // the first checkpoint decision: after 16 picks (to time the steps)
   int64_t last_picks_ = 1;
-  double last_time_ = 0;     // steady clock seconds at the last decision
+  double last_time_ = 0;  // steady clock seconds at the last decision
   int64_t written_ = 0;
 };
 

@@ -13,12 +13,12 @@
 // and never see which ran.
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
 #include <limits>
 #include <memory>
 #include <vector>
-
-#include <ATen/core/Tensor.h>
 
 #include "tailedcore/sampling/coreset.h"
 

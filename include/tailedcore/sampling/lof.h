@@ -12,11 +12,11 @@
 // ranks.
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <string>
-
-#include <ATen/core/Tensor.h>
 
 namespace tc::dist {
 class Comm;
@@ -25,11 +25,12 @@ class Comm;
 namespace tc::sampling {
 
 struct LofOptions {
-  int64_t k = 6;               // neighbours (sklearn n_neighbors; k_eff = min(k, N - 1))
-  double keep_quantile = 0.85; // keep scores strictly below this quantile
-  int64_t proj_dim = 128;      // 0 = no projection
-  uint64_t seed = 0;           // projection
-  int cuda_device = -1;        // CUDA ordinal of the Gram products; -1 = host (same scores: see lof_blocked.h)
+  int64_t k = 6;                // neighbours (sklearn n_neighbors; k_eff = min(k, N - 1))
+  double keep_quantile = 0.85;  // keep scores strictly below this quantile
+  int64_t proj_dim = 128;       // 0 = no projection
+  uint64_t seed = 0;            // projection
+  int cuda_device =
+      -1;  // CUDA ordinal of the Gram products; -1 = host (same scores: see lof_blocked.h)
 };
 
 struct LofResult {

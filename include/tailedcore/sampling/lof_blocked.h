@@ -33,8 +33,8 @@ at::Tensor lof_of_positions(const at::Tensor& per_pos, int64_t k, int cuda_devic
 /// image-major on every rank. Collective (one all-gather).
 at::Tensor gather_positions(const at::Tensor& local, int64_t P, dist::Comm& comm);
 
-/// x [B, N, D] (read as float32, as the projected features are): B independent sets; returns [B, N] float64 LOF scores
-/// (sklearn's -negative_outlier_factor_ of each set). cuda_device >= 0: the
+/// x [B, N, D] (read as float32, as the projected features are): B independent sets; returns [B, N]
+/// float64 LOF scores (sklearn's -negative_outlier_factor_ of each set). cuda_device >= 0: the
 /// float32 Gram products run on that GPU; they only rank candidates within a
 /// rounding bound that holds for any summation order (the neighbours are
 /// recomputed in float64 on the host), so the scores are the same.

@@ -16,9 +16,9 @@
 
 namespace tc::sampling {
 
-/// local [n_r * P, D]: this rank's images' rows (as patchwise_lof); P = patches per image; th_type: symmin | symavg |
-/// indep (the reference has no other patch-wise threshold). Returns the
-/// products as `scores` (float32, image-major) and the kept rows.
+/// local [n_r * P, D]: this rank's images' rows (as patchwise_lof); P = patches per image; th_type:
+/// symmin | symavg | indep (the reference has no other patch-wise threshold). Returns the products
+/// as `scores` (float32, image-major) and the kept rows.
 LofResult tailed_lof(const at::Tensor& local, int64_t patches_per_image, const LofOptions& opts,
                      const std::string& th_type, dist::Comm& comm);
 

@@ -17,8 +17,9 @@ TEST(Paths, FolderNamesAreOneLevel) {
   for (const char* ok : {"seed0", "a b", "...", ".hidden", "a,b"})
     EXPECT_NO_THROW(tc::core::check_folder_name(ok, "--run-id")) << ok;
   for (const char* bad : {"", ".", "..", "a/b", "/abs", "a\\b"})
-    EXPECT_NE(error_of([&] { tc::core::check_folder_name(bad, "--run-id"); })
-                  .find("--run-id '" + std::string(bad) + "' is not a folder name"),
+    EXPECT_NE(error_of([&] {
+                tc::core::check_folder_name(bad, "--run-id");
+              }).find("--run-id '" + std::string(bad) + "' is not a folder name"),
               std::string::npos)
         << bad;
 }
@@ -59,23 +60,31 @@ TEST(Csv, ParseReadsWhatFieldWrites) {
   EXPECT_EQ(records[1].line, 3);  // the blank line 2 is skipped
   EXPECT_EQ(records[2].line, 5);  // the quoted newline counts
   EXPECT_EQ(records[2].cells, (std::vector<std::string>{"last", "", "", "", ""}));
-  EXPECT_NE(error_of([] { tc::core::parse_csv("a\n\"open,b\n", "f.csv"); }).find("f.csv:2: a quoted field has no closing quote"),
+  EXPECT_NE(error_of([] {
+              tc::core::parse_csv("a\n\"open,b\n", "f.csv");
+            }).find("f.csv:2: a quoted field has no closing quote"),
             std::string::npos);
-  EXPECT_NE(error_of([] { tc::core::parse_csv("\"a\"b,c\n", "f.csv"); }).find("f.csv:1: text after a closing quote"),
+  EXPECT_NE(error_of([] {
+              tc::core::parse_csv("\"a\"b,c\n", "f.csv");
+            }).find("f.csv:1: text after a closing quote"),
             std::string::npos);
 }
 
 TEST(Runtime, ThreadCountsOutsideTheRangeAreRefused) {
   EXPECT_EQ(tc::core::check_thread_count(0, "--threads"), 0);
-  EXPECT_EQ(tc::core::check_thread_count(tc::core::kMaxThreads, "--threads"), tc::core::kMaxThreads);
+  EXPECT_EQ(tc::core::check_thread_count(tc::core::kMaxThreads, "--threads"),
+            tc::core::kMaxThreads);
   for (int bad : {-1, tc::core::kMaxThreads + 1, 100000}) {
     const auto e = error_of([&] { tc::core::set_thread_count(bad); });
-    EXPECT_NE(e.find("--threads " + std::to_string(bad) + " is out of range: expected 0 (auto"), std::string::npos)
+    EXPECT_NE(e.find("--threads " + std::to_string(bad) + " is out of range: expected 0 (auto"),
+              std::string::npos)
         << e;
     EXPECT_NE(e.find("to 1024"), std::string::npos) << e;
   }
   setenv("TAILEDCORE_THREADS", "-2", 1);
-  EXPECT_NE(error_of([] { tc::core::default_thread_count(); }).find("TAILEDCORE_THREADS = -2 is out of range"),
+  EXPECT_NE(error_of([] {
+              tc::core::default_thread_count();
+            }).find("TAILEDCORE_THREADS = -2 is out of range"),
             std::string::npos);
   unsetenv("TAILEDCORE_THREADS");
 }

@@ -1,3 +1,5 @@
+#include "tailedcore/data/augment.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -7,7 +9,6 @@
 #include <vector>
 
 #include "tailedcore/core/check.h"
-#include "tailedcore/data/augment.h"
 #include "tailedcore/data/transforms.h"
 #include "testing.h"
 
@@ -58,7 +59,8 @@ TEST(Augment, AngleZeroFlipIsTheMirroredCrop) {
   auto spec = augment_spec("rot30flip");
   auto v = make_view(x, spec, 0, true, 224);
   EXPECT_TRUE(torch::equal(v, x.narrow(2, 16, 224).narrow(3, 16, 224).flip({3})));
-  auto q = make_view(x.narrow(2, 16, 224).narrow(3, 16, 224), augment_spec("rotflip"), 180, false, 224);
+  auto q =
+      make_view(x.narrow(2, 16, 224).narrow(3, 16, 224), augment_spec("rotflip"), 180, false, 224);
   EXPECT_TRUE(torch::equal(q, torch::rot90(x.narrow(2, 16, 224).narrow(3, 16, 224), 2, {2, 3})));
 }
 
@@ -81,7 +83,8 @@ TEST(Augment, NativeViewsKeepANonSquareSizeAndNeverShowTheFill) {
 
 TEST(Augment, QuarterTurnsOfANonSquareImageAreRefused) {
   const auto x = torch::rand({1, 3, 5, 7});
-  const auto e = tc::testing::error_of([&] { make_view(x, augment_spec("rotflip"), 90, false, kFullSize); });
+  const auto e =
+      tc::testing::error_of([&] { make_view(x, augment_spec("rotflip"), 90, false, kFullSize); });
   EXPECT_NE(e.find("needs a square image, got 5x7"), std::string::npos) << e;
   EXPECT_THROW(make_view(x, augment_spec("rot15flip"), 15, false, -1), tc::Error);
 }
@@ -108,7 +111,8 @@ TEST(Augment, RotationTakesTorchvisionsSourcePixels) {
     const auto image = (torch::arange(h * w, torch::kFloat32) + 1).view({1, 1, h, w});
     const auto got = rotate_nearest(image, static_cast<double>(angle)).contiguous();
     const auto want = torch::from_blob(expected.data(), {1, 1, h, w}, torch::kFloat32);
-    EXPECT_EQ((got != want).sum().item<int64_t>(), 0) << h << "x" << w << " at " << angle << " degrees";
+    EXPECT_EQ((got != want).sum().item<int64_t>(), 0)
+        << h << "x" << w << " at " << angle << " degrees";
     ++cases;
   }
   EXPECT_EQ(cases, 46);

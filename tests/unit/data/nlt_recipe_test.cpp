@@ -36,7 +36,8 @@ void make_class(const fs::path& root, const std::string& name, int n_good,
   for (const auto& [defect, n] : defects)
     for (int i = 0; i < n; ++i) {
       tc::testing::touch_image(root / name / "test" / defect / (zero_pad(i, 3) + ".png"));
-      tc::testing::touch_image(root / name / "ground_truth" / defect / (zero_pad(i, 3) + "_mask.png"));
+      tc::testing::touch_image(root / name / "ground_truth" / defect /
+                               (zero_pad(i, 3) + "_mask.png"));
     }
 }
 

@@ -33,8 +33,10 @@ void make_tiny_tree(const fs::path& root) {
         "b/test/hole/000.png", "b/ground_truth/hole/000_mask.png",
         // Not part of the MVTec layout: never copied.
         "a/license.txt", "split_csv/1cls.csv"})
-    if (fs::path(rel).extension() == ".png") tc::testing::touch_image(root / rel, rel);
-    else touch(root / rel, rel);
+    if (fs::path(rel).extension() == ".png")
+      tc::testing::touch_image(root / rel, rel);
+    else
+      touch(root / rel, rel);
 }
 
 // A file's content after the placeholder PNG header (the tag make_tiny_tree wrote).
@@ -228,8 +230,7 @@ TEST(NltApply, ExistingDestIsAnErrorUnlessForced) {
 using Counts = std::map<std::string, std::pair<int, int>>;  // class -> (good kept, injected)
 
 fs::path manifest_dir(const std::string& data, const std::string& variant, int seed) {
-  return reference_dir() / "manifest" / data / variant /
-         ("seed0" + std::to_string(seed));
+  return reference_dir() / "manifest" / data / variant / ("seed0" + std::to_string(seed));
 }
 
 Counts apply_official(const fs::path& source, const fs::path& dest, const fs::path& dir) {
@@ -247,8 +248,8 @@ int total(const Counts& c) {
 
 TEST(NltOfficial, MvtecParetoSeed01GivesSpecTable) {
   tc::testing::ScratchDir tmp;
-  ASSERT_EQ(tc::testing::make_mvtec_placeholder_tree(
-                reference_dir() / "mvtec_ad_layout.csv", tmp / "mvtec"),
+  ASSERT_EQ(tc::testing::make_mvtec_placeholder_tree(reference_dir() / "mvtec_ad_layout.csv",
+                                                     tmp / "mvtec"),
             103);
   const Counts got =
       apply_official(tmp / "mvtec", tmp / "pareto01", manifest_dir("mvtecad-nlt", "pareto", 1));
@@ -273,8 +274,7 @@ TEST(NltOfficial, MvtecParetoSeed01GivesSpecTable) {
 
 TEST(NltOfficial, MvtecAllVariantsGiveSpecTotals) {
   tc::testing::ScratchDir tmp;
-  tc::testing::make_mvtec_placeholder_tree(reference_dir() / "mvtec_ad_layout.csv",
-                                           tmp / "mvtec");
+  tc::testing::make_mvtec_placeholder_tree(reference_dir() / "mvtec_ad_layout.csv", tmp / "mvtec");
   // SPEC 1.5: totals (good + injected) for seeds 01..05.
   const std::map<std::string, std::vector<int>> totals = {
       {"pareto", {811, 659, 648, 979, 860}},
@@ -306,8 +306,8 @@ TEST(NltOfficial, MvtecAllVariantsGiveSpecTotals) {
 
 TEST(NltOfficial, VisaSeed01GivesSpecCounts) {
   tc::testing::ScratchDir tmp;
-  ASSERT_EQ(tc::testing::make_visa_placeholder_tree(
-                reference_dir() / "visa_split_csv" / "1cls.csv", tmp / "visa"),
+  ASSERT_EQ(tc::testing::make_visa_placeholder_tree(reference_dir() / "visa_split_csv" / "1cls.csv",
+                                                    tmp / "visa"),
             10821);
   const Counts got =
       apply_official(tmp / "visa", tmp / "pareto01", manifest_dir("visa-nlt", "pareto", 1));

@@ -135,7 +135,8 @@ TEST(Transforms, JpegDecodeIsCloseToPillowAndReported) {
 
 TEST(Transforms, MaskKeepsOnlyPixelsThatStay255) {
   // As the loader reads a mask: decode, resize + crop, binarise.
-  const auto m = binarize_mask(resize_and_crop(decode_gray((kDir / "mask.png").string()), {32, 28}));
+  const auto m =
+      binarize_mask(resize_and_crop(decode_gray((kDir / "mask.png").string()), {32, 28}));
   const cv::Mat want = cv::imread((kDir / "mask_expected.png").string(), cv::IMREAD_GRAYSCALE);
   auto w = torch::from_blob(want.data, {want.rows, want.cols}, torch::kUInt8) / 255;
   EXPECT_EQ(m.dtype(), torch::kUInt8);
@@ -183,12 +184,14 @@ TEST(Transforms, AHugeImageIsOneLineBeforeDecoding) {
   const auto path = (dir / "huge.png").string();
   {
     std::ofstream out(path, std::ios::binary);
-    const unsigned char header[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R',
-                                    0, 0, 0x75, 0x30, 0, 0, 0x75, 0x30, 8, 2, 0, 0, 0, 0, 0, 0, 0};
+    const unsigned char header[] = {0x89, 'P',  'N', 'G', '\r', '\n', 0x1a, '\n', 0,    0, 0,
+                                    13,   'I',  'H', 'D', 'R',  0,    0,    0x75, 0x30, 0, 0,
+                                    0x75, 0x30, 8,   2,   0,    0,    0,    0,    0,    0, 0};
     out.write(reinterpret_cast<const char*>(header), sizeof header);
   }
   const auto e = tc::testing::error_of([&] { tc::data::decode_rgb(path); });
   EXPECT_NE(e.find("huge.png: image is 30000x30000 (900000000 pixels): expected at most 268435456"),
-            std::string::npos) << e;
+            std::string::npos)
+      << e;
   EXPECT_EQ(e.find('\n'), std::string::npos) << e;
 }

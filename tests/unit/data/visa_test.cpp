@@ -174,15 +174,21 @@ TEST(VisaConvert, PathsOutsideTheTreesAndNonImagesAreRefused) {
   touch(v.src / "candle/Data/Images/Normal/notes.JPG", "not an image");
   const std::string good = "candle,train,normal,candle/Data/Images/Normal/0000.JPG,\n";
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"../escaped,train,normal,candle/Data/Images/Normal/0001.JPG,", "object '../escaped' is not a folder name"},
-      {"/abs,train,normal,candle/Data/Images/Normal/0001.JPG,", "object '/abs' is not a folder name"},
+      {"../escaped,train,normal,candle/Data/Images/Normal/0001.JPG,",
+       "object '../escaped' is not a folder name"},
+      {"/abs,train,normal,candle/Data/Images/Normal/0001.JPG,",
+       "object '/abs' is not a folder name"},
       {"..,train,normal,candle/Data/Images/Normal/0001.JPG,", "object '..' is not a folder name"},
-      {"candle,../../x,normal,candle/Data/Images/Normal/0001.JPG,", "split '../../x': expected train or test"},
+      {"candle,../../x,normal,candle/Data/Images/Normal/0001.JPG,",
+       "split '../../x': expected train or test"},
       {"candle,train,normal,/etc/passwd,", "image: '/etc/passwd' is absolute"},
       {"candle,train,normal,../outside.JPG,", "image: '../outside.JPG' has the part '..'"},
-      {"candle,train,normal,candle/Data/Images/Normal/notes.JPG,", "notes.JPG is not an image: expected a PNG or JPEG"},
-      {"candle,test,anomaly,candle/Data/Images/Anomaly/000.JPG,/etc/passwd", "mask: '/etc/passwd' is absolute"},
-      {"candle,train,normal,candle/Data/Images/Normal/0000.JPG,", "as " + (v.tmp / "hostile.csv").string() + ":2"},
+      {"candle,train,normal,candle/Data/Images/Normal/notes.JPG,",
+       "notes.JPG is not an image: expected a PNG or JPEG"},
+      {"candle,test,anomaly,candle/Data/Images/Anomaly/000.JPG,/etc/passwd",
+       "mask: '/etc/passwd' is absolute"},
+      {"candle,train,normal,candle/Data/Images/Normal/0000.JPG,",
+       "as " + (v.tmp / "hostile.csv").string() + ":2"},
   };
   for (const auto& [row, expected] : cases) {
     touch(v.tmp / "hostile.csv", std::string(kHeader) + good + row + "\n");
@@ -198,7 +204,8 @@ TEST(VisaConvert, PathsOutsideTheTreesAndNonImagesAreRefused) {
 TEST(VisaConvert, QuotedCellsAreRead) {
   FakeVisa v;
   tc::testing::touch_image(v.src / "candle/Data/Images/Normal/a,b.JPG", "comma");
-  touch(v.tmp / "quoted.csv", std::string(kHeader) + "candle,train,normal,\"candle/Data/Images/Normal/a,b.JPG\",\n");
+  touch(v.tmp / "quoted.csv",
+        std::string(kHeader) + "candle,train,normal,\"candle/Data/Images/Normal/a,b.JPG\",\n");
   EXPECT_EQ(tc::data::convert_visa(v.src, v.tmp / "quoted.csv", v.dest), 1);
   EXPECT_TRUE(fs::is_regular_file(v.dest / "candle/train/good/a,b.JPG"));
 }

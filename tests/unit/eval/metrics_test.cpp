@@ -1,3 +1,5 @@
+#include "tailedcore/eval/metrics.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -5,7 +7,6 @@
 
 #include "tailedcore/core/csv.h"
 #include "tailedcore/eval/anomaly_map.h"
-#include "tailedcore/eval/metrics.h"
 #include "tailedcore/eval/visualize.h"
 #include "tailedcore/io/files.h"
 #include "tailedcore/io/hdf5.h"
@@ -57,7 +58,8 @@ TEST(Metrics, CsvHasOneRowPerClassAndAMean) {
   ClassMetrics a{"bottle", 90, 80, 70, 60, 50, 10}, b{"cable", 100, 90, NAN, 70, 60, 12};
   write_metrics_csv(tmp / "metrics.csv", {a, b});
   const auto text = tc::io::read_text(tmp / "metrics.csv");
-  EXPECT_NE(text.find("class,image_auroc,pixel_auroc,aupro,image_f1_max,pixel_f1_max,n_images\n"), std::string::npos);
+  EXPECT_NE(text.find("class,image_auroc,pixel_auroc,aupro,image_f1_max,pixel_f1_max,n_images\n"),
+            std::string::npos);
   EXPECT_NE(text.find("mean,95,85,70,65,55,22\n"), std::string::npos) << text;
 }
 
@@ -99,21 +101,29 @@ TEST(Metrics, UndefinedMetricsSayWhy) {
   const auto mixed = torch::tensor({0, 0, 1, 1}, torch::kUInt8);
   EXPECT_EQ(evaluate_class("c", scores, mixed, maps, masks).undefined, "");
 
-  const auto all_good = evaluate_class("c", scores, torch::zeros({4}, torch::kUInt8), maps, torch::zeros_like(masks));
-  EXPECT_TRUE(std::isnan(all_good.image_auroc) && std::isnan(all_good.pixel_auroc) && std::isnan(all_good.aupro));
-  EXPECT_NE(all_good.undefined.find("image AUROC and image F1-max undefined: all 4 test images are good"),
-            std::string::npos) << all_good.undefined;
-  EXPECT_NE(all_good.undefined.find("pixel AUROC, AUPRO and pixel F1-max undefined: no mask pixel marks a defect"),
-            std::string::npos) << all_good.undefined;
+  const auto all_good =
+      evaluate_class("c", scores, torch::zeros({4}, torch::kUInt8), maps, torch::zeros_like(masks));
+  EXPECT_TRUE(std::isnan(all_good.image_auroc) && std::isnan(all_good.pixel_auroc) &&
+              std::isnan(all_good.aupro));
+  EXPECT_NE(
+      all_good.undefined.find("image AUROC and image F1-max undefined: all 4 test images are good"),
+      std::string::npos)
+      << all_good.undefined;
+  EXPECT_NE(all_good.undefined.find(
+                "pixel AUROC, AUPRO and pixel F1-max undefined: no mask pixel marks a defect"),
+            std::string::npos)
+      << all_good.undefined;
 
   const auto all_bad = evaluate_class("c", scores, torch::ones({4}, torch::kUInt8), maps, masks);
   EXPECT_TRUE(std::isnan(all_bad.image_auroc));
-  EXPECT_EQ(all_bad.undefined, "image AUROC undefined: all 4 test images are defective (no good image)");
+  EXPECT_EQ(all_bad.undefined,
+            "image AUROC undefined: all 4 test images are defective (no good image)");
 
   // Masks of 0/1 labels that were never binarised to 0/255 read as empty (SPEC 6: defect == 255).
   const auto no_defect_pixels = evaluate_class("c", scores, mixed, maps, torch::zeros_like(masks));
   EXPECT_TRUE(std::isnan(no_defect_pixels.pixel_auroc));
-  EXPECT_NE(no_defect_pixels.undefined.find("masks of 0/1 or grey values read as empty"), std::string::npos);
+  EXPECT_NE(no_defect_pixels.undefined.find("masks of 0/1 or grey values read as empty"),
+            std::string::npos);
 }
 
 TEST(Visualize, WritesThreePanels) {
@@ -139,8 +149,9 @@ TEST(Metrics, NonFiniteScoresAreAnErrorNotAHang) {
             std::string::npos);
   EXPECT_NE(tc::testing::error_of([&] { f1_max(nan_scores, labels); }).find("expected finite"),
             std::string::npos);
-  EXPECT_NE(tc::testing::error_of([&] { auroc(torch::tensor({INFINITY, 0.f, 1.f, 2.f}), labels) ; })
-                .find("is inf"),
+  EXPECT_NE(tc::testing::error_of([&] {
+              auroc(torch::tensor({INFINITY, 0.f, 1.f, 2.f}), labels);
+            }).find("is inf"),
             std::string::npos);
   auto maps = torch::rand({2, 8, 8});
   auto masks = torch::zeros({2, 8, 8}, torch::kUInt8);

@@ -52,17 +52,23 @@ TEST(UserTorchScriptBackbone, TapsAreTheModulesNamedOutputs) {
 TEST(UserTorchScriptBackbone, WrongTapsAndFilesAreOneLineErrors) {
   auto b = Backbone::create(user(kDir / "dict_backbone.pt"));
   const auto e = error_of([&] { b->forward(torch::randn({1, 3, 32, 32}), {"layer2"}); });
-  EXPECT_NE(e.find("dict_backbone.pt: forward returned no 'layer2': its keys are [low, mid, pooled]"),
-            std::string::npos) << e;
+  EXPECT_NE(
+      e.find("dict_backbone.pt: forward returned no 'layer2': its keys are [low, mid, pooled]"),
+      std::string::npos)
+      << e;
   // A module that returns a tensor, not a dict of named maps.
   const auto t = error_of([&] {
-    Backbone::create(user(kDir / "tiny_resnet18.pt"))->forward(torch::randn({1, 3, 32, 32}), {"layer2"});
+    Backbone::create(user(kDir / "tiny_resnet18.pt"))
+        ->forward(torch::randn({1, 3, 32, 32}), {"layer2"});
   });
   EXPECT_NE(t.find("expected a Dict[str, Tensor] of named feature maps"), std::string::npos) << t;
-  EXPECT_NE(error_of([&] { Backbone::create(user("")); }).find("needs model.backbone_weights"), std::string::npos);
+  EXPECT_NE(error_of([&] { Backbone::create(user("")); }).find("needs model.backbone_weights"),
+            std::string::npos);
   tc::testing::TempDir tmp;
   std::ofstream(tmp / "junk.pt") << "junk";
-  EXPECT_NE(error_of([&] { Backbone::create(user(tmp / "junk.pt")); }).find("not a loadable TorchScript file"),
+  EXPECT_NE(error_of([&] {
+              Backbone::create(user(tmp / "junk.pt"));
+            }).find("not a loadable TorchScript file"),
             std::string::npos);
 }
 
@@ -70,7 +76,8 @@ TEST(UserTorchScriptBackbone, BackboneTapsListWhatEachBackboneOffers) {
   EXPECT_TRUE(backbone_taps("torchscript").empty());
   EXPECT_EQ(backbone_taps("resnet18").front(), "layer1");
   EXPECT_EQ(backbone_taps("efficientnet_lite0").size(), 9u);
-  EXPECT_NE(error_of([] { backbone_taps("vgg16"); }).find("backbone 'vgg16' is unknown"), std::string::npos);
+  EXPECT_NE(error_of([] { backbone_taps("vgg16"); }).find("backbone 'vgg16' is unknown"),
+            std::string::npos);
 }
 
 }  // namespace

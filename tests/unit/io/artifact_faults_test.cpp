@@ -4,11 +4,10 @@
 // shapes, and each rank's share of the cache check.
 #include <gtest/gtest.h>
 #include <hdf5.h>
-#include <torch/torch.h>
-
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <torch/torch.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -26,7 +25,9 @@ using tc::testing::error_of;
 
 namespace {
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 bool has_temporaries(const fs::path& dir) {
   for (const auto& e : fs::directory_iterator(dir))
@@ -62,7 +63,9 @@ void limit_file_size(rlim_t limit) {
     w.commit();
   });
   std::fprintf(stderr, "error: %s\n", e.c_str());
-  if (!contains(e, p.string()) || !contains(e, "File too large (EFBIG)") || !contains(e, "is the disk full?")) std::_Exit(2);
+  if (!contains(e, p.string()) || !contains(e, "File too large (EFBIG)") ||
+      !contains(e, "is the disk full?"))
+    std::_Exit(2);
   if (fs::exists(p) || has_temporaries(dir)) std::_Exit(3);
   H5Writer small(dir / "small.h5", "s", "k");
   small.write("x", torch::arange(4));
@@ -74,8 +77,10 @@ void limit_file_size(rlim_t limit) {
 TEST(ArtifactFaults, AWriteThatRunsOutOfRoomFailsCleanlyNamingTheFile) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   tc::testing::TempDir tmp;
-  EXPECT_EXIT(write_past_the_limit(tmp.path(), false), ::testing::ExitedWithCode(0), "File too large");
-  EXPECT_EXIT(write_past_the_limit(tmp.path(), true), ::testing::ExitedWithCode(0), "File too large");
+  EXPECT_EXIT(write_past_the_limit(tmp.path(), false), ::testing::ExitedWithCode(0),
+              "File too large");
+  EXPECT_EXIT(write_past_the_limit(tmp.path(), true), ::testing::ExitedWithCode(0),
+              "File too large");
 }
 
 // The same on a real full file system, where mounting is allowed (root with
@@ -84,7 +89,8 @@ TEST(ArtifactFaults, AFullDiskIsAnErrorSayingSo) {
   tc::testing::TempDir tmp;
   const fs::path mnt = tmp / "small_disk";
   fs::create_directories(mnt);
-  if (mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=512k") != 0) GTEST_SKIP() << "cannot mount a tmpfs here";
+  if (mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=512k") != 0)
+    GTEST_SKIP() << "cannot mount a tmpfs here";
   std::string e;
   {
     e = error_of([&] {
@@ -109,7 +115,8 @@ fs::path sharded_artifact(const fs::path& dir, int ranks, int64_t rows = 4) {
   const fs::path art = dir / "features.h5";
   std::vector<tc::io::VirtualPiece> pieces;
   for (int r = 0; r < ranks; ++r) {
-    const std::string name = "features.shard-" + std::to_string(r) + "-of-" + std::to_string(ranks) + ".h5";
+    const std::string name =
+        "features.shard-" + std::to_string(r) + "-of-" + std::to_string(ranks) + ".h5";
     H5Writer s(dir / name, "features_shard", "key");
     s.write("features", torch::full({rows, 3}, static_cast<float>(r)));
     s.set_attr("shard", int64_t{r});
@@ -121,7 +128,8 @@ fs::path sharded_artifact(const fs::path& dir, int ranks, int64_t rows = 4) {
   w.write("embeddings", torch::zeros({2, 2}));
   w.set_attr("shards", int64_t{ranks});
   w.commit();
-  tc::io::add_virtual_rows(dir / "staging.h5", "features", tc::io::DType::kFloat32, {ranks * rows, 3}, pieces);
+  tc::io::add_virtual_rows(dir / "staging.h5", "features", tc::io::DType::kFloat32,
+                           {ranks * rows, 3}, pieces);
   fs::rename(dir / "staging.h5", art);
   return art;
 }
@@ -129,13 +137,15 @@ fs::path sharded_artifact(const fs::path& dir, int ranks, int64_t rows = 4) {
 TEST(ArtifactFaults, ShardsSwappedOnDiskAreRefusedByEveryReader) {
   tc::testing::TempDir tmp;
   const auto art = sharded_artifact(tmp.path(), 3);
-  EXPECT_TRUE(torch::equal(H5Reader(art).read("features").select(1, 0),
-                           torch::tensor({0.f, 0.f, 0.f, 0.f, 1.f, 1.f, 1.f, 1.f, 2.f, 2.f, 2.f, 2.f})));
+  EXPECT_TRUE(
+      torch::equal(H5Reader(art).read("features").select(1, 0),
+                   torch::tensor({0.f, 0.f, 0.f, 0.f, 1.f, 1.f, 1.f, 1.f, 2.f, 2.f, 2.f, 2.f})));
   fs::rename(tmp / "features.shard-0-of-3.h5", tmp / "x.h5");
   fs::rename(tmp / "features.shard-1-of-3.h5", tmp / "features.shard-0-of-3.h5");
   fs::rename(tmp / "x.h5", tmp / "features.shard-1-of-3.h5");
   const std::string e = error_of([&] { H5Reader(art).read("features"); });
-  EXPECT_TRUE(contains(e, (tmp / "features.shard-0-of-3.h5").string() + " records shard 1 of 3: expected shard 0 of 3"))
+  EXPECT_TRUE(contains(e, (tmp / "features.shard-0-of-3.h5").string() +
+                              " records shard 1 of 3: expected shard 0 of 3"))
       << e;
   EXPECT_FALSE(error_of([&] { tc::io::check_virtual_sources(art); }).empty());
 }
@@ -151,7 +161,9 @@ TEST(ArtifactFaults, AShardOfAnotherRankCountOrKeyIsRefused) {
     s.commit();
   }
   std::string e = error_of([&] { H5Reader(art).read_rows("features", 0, 1); });
-  EXPECT_TRUE(contains(e, "was made with another config or other inputs (config_hash other-key, expected key)")) << e;
+  EXPECT_TRUE(contains(
+      e, "was made with another config or other inputs (config_hash other-key, expected key)"))
+      << e;
   {
     H5Writer s(tmp / "features.shard-1-of-2.h5", "features_shard", "key");
     s.write("features", torch::ones({4, 3}));
@@ -169,7 +181,8 @@ TEST(ArtifactFaults, AMissingShardIsAnErrorNotFillValues) {
   fs::remove(tmp / "features.shard-1-of-2.h5");
   // Even the rows of the shard still there: the artifact is incomplete.
   const std::string e = error_of([&] { H5Reader(art).read_rows("features", 0, 2); });
-  EXPECT_TRUE(contains(e, (tmp / "features.shard-1-of-2.h5").string() + ", which does not exist")) << e;
+  EXPECT_TRUE(contains(e, (tmp / "features.shard-1-of-2.h5").string() + ", which does not exist"))
+      << e;
 }
 
 // A virtual dataset made with the C API: its one source named `source`.
@@ -199,10 +212,13 @@ TEST(ArtifactFaults, SourcesOutsideTheArtifactsFolderAreRefused) {
   EXPECT_TRUE(contains(e, "expected a file inside the artifact's folder")) << e;
   virtual_over(tmp / "run" / "up.h5", "../elsewhere.h5");
   e = error_of([&] { H5Reader(tmp / "run" / "up.h5").read("features"); });
-  EXPECT_TRUE(contains(e, "reads rows from ../elsewhere.h5: expected a file inside the artifact's folder")) << e;
+  EXPECT_TRUE(
+      contains(e, "reads rows from ../elsewhere.h5: expected a file inside the artifact's folder"))
+      << e;
   fs::copy_file(tmp / "elsewhere.h5", tmp / "run" / "beside.h5");
   virtual_over(tmp / "run" / "fine.h5", "beside.h5");
-  EXPECT_TRUE(torch::equal(H5Reader(tmp / "run" / "fine.h5").read("features"), torch::ones({4, 3})));
+  EXPECT_TRUE(
+      torch::equal(H5Reader(tmp / "run" / "fine.h5").read("features"), torch::ones({4, 3})));
 }
 
 TEST(ArtifactFaults, ExternalRawStorageIsRefused) {
@@ -222,7 +238,8 @@ TEST(ArtifactFaults, ExternalRawStorageIsRefused) {
     H5Sclose(space);
   }
   const std::string e = error_of([&] { H5Reader(p).read("features"); });
-  EXPECT_TRUE(contains(e, "/features keeps its values in 1 external file(s) (" + secret.string())) << e;
+  EXPECT_TRUE(contains(e, "/features keeps its values in 1 external file(s) (" + secret.string()))
+      << e;
   EXPECT_FALSE(error_of([&] { tc::io::check_virtual_sources(p); }).empty());
 }
 
@@ -238,13 +255,17 @@ TEST(ArtifactFaults, AHugeDeclaredShapeIsOneLineNamingIt) {
   const H5Reader r(tmp / "huge.h5");
   // More rows than any reader could keep an index for: refused at the shape.
   std::string e = error_of([&] { r.read("features"); });
-  EXPECT_TRUE(contains(e, (tmp / "huge.h5").string() + ": dataset /features declares shape [1000000000000000, 4]: more rows"))
+  EXPECT_TRUE(
+      contains(e, (tmp / "huge.h5").string() +
+                      ": dataset /features declares shape [1000000000000000, 4]: more rows"))
       << e;
   EXPECT_FALSE(contains(e, "\n")) << e;
   // Rows that could be indexed but not read whole: refused at the read, a
   // block of them still reads.
   e = error_of([&] { r.read("wide"); });
-  EXPECT_TRUE(contains(e, ": dataset /wide declares shape [100000000, 65536] (float32): reading 100000000 rows")) << e;
+  EXPECT_TRUE(contains(
+      e, ": dataset /wide declares shape [100000000, 65536] (float32): reading 100000000 rows"))
+      << e;
   EXPECT_TRUE(contains(e, "of memory: expected a dataset that fits")) << e;
   EXPECT_EQ(r.read_rows("wide", 5, 2).size(0), 2);
 }
@@ -275,12 +296,15 @@ TEST(ArtifactFaults, EachRankVerifiesItsShareAndTheSharesCoverEverything) {
   for (int r = 0; r < 3; ++r) EXPECT_NO_THROW(tc::io::verify_share(art, r, 3));
   damage_first_chunk(tmp / "features.shard-1-of-3.h5", "features");
   // Three ranks: only shard 1's own rank reads it.
-  for (int r = 0; r < 3; ++r) EXPECT_EQ(error_of([&] { tc::io::verify_share(art, r, 3); }).empty(), r != 1) << r;
-  EXPECT_TRUE(contains(error_of([&] { tc::io::verify_share(art, 1, 3); }), "features.shard-1-of-3.h5"));
+  for (int r = 0; r < 3; ++r)
+    EXPECT_EQ(error_of([&] { tc::io::verify_share(art, r, 3); }).empty(), r != 1) << r;
+  EXPECT_TRUE(
+      contains(error_of([&] { tc::io::verify_share(art, 1, 3); }), "features.shard-1-of-3.h5"));
   // Other rank counts: exactly one rank reads the damaged shard.
   for (int ranks : {1, 2, 4}) {
     int failed = 0;
-    for (int r = 0; r < ranks; ++r) failed += !error_of([&] { tc::io::verify_share(art, r, ranks); }).empty();
+    for (int r = 0; r < ranks; ++r)
+      failed += !error_of([&] { tc::io::verify_share(art, r, ranks); }).empty();
     EXPECT_EQ(failed, 1) << ranks << " ranks";
   }
 }

@@ -1,12 +1,13 @@
 // The greedy bank (models::greedy_bank) over rows in memory and over rows read
 // from a file block by block: the same bank whatever the block size, and the
 // greedy's own selection mapped back to rows.
+#include "tailedcore/models/memory_bank.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/io/hdf5.h"
-#include "tailedcore/models/memory_bank.h"
 #include "tailedcore/sampling/coreset.h"
 #include "testing.h"
 
@@ -58,13 +59,15 @@ TEST(GreedyBank, FromAFileEqualsTheInMemoryBankForAnyBlockSize) {
   ASSERT_EQ(want.rows(), 100);
   EXPECT_TRUE(torch::equal(in_bank_order(want), x.index_select(0, want.source_rows)));
   for (int64_t block : {int64_t{1}, int64_t{97}, int64_t{1000}, int64_t{4096}}) {
-    expect_same_bank(greedy_bank(LocalRows::of_file(dir / "f.h5", "features", *comm), {}, o, *comm, nullptr, block),
+    expect_same_bank(greedy_bank(LocalRows::of_file(dir / "f.h5", "features", *comm), {}, o, *comm,
+                                 nullptr, block),
                      want, block);
     expect_same_bank(greedy_bank(LocalRows::of(x, 0), {}, o, *comm, nullptr, block), want, block);
   }
   // Without a projection: the greedy's own selection on the rows.
   o.proj_dim = 0;
-  const auto whole = greedy_bank(LocalRows::of_file(dir / "f.h5", "features", *comm), {}, o, *comm, nullptr, 97);
+  const auto whole =
+      greedy_bank(LocalRows::of_file(dir / "f.h5", "features", *comm), {}, o, *comm, nullptr, 97);
   EXPECT_TRUE(torch::equal(whole.source_rows, tc::sampling::greedy_coreset(x, o, *comm)));
   EXPECT_TRUE(torch::equal(in_bank_order(whole), x.index_select(0, whole.source_rows)));
 }
@@ -77,18 +80,22 @@ TEST(GreedyBank, ASubsetOfRowsEqualsTheBankOfThoseRows) {
   const auto kept = torch::arange(0, 600, 3, torch::kInt64);  // e.g. LOF's kept rows
   // What the bank must be: the greedy over the kept rows, mapped back to rows.
   tc::models::MemoryBank want;
-  want.source_rows = kept.index_select(0, tc::sampling::greedy_coreset(x.index_select(0, kept), o, *comm));
+  want.source_rows =
+      kept.index_select(0, tc::sampling::greedy_coreset(x.index_select(0, kept), o, *comm));
   want.features = x.index_select(0, want.source_rows);
   for (int64_t block : {int64_t{50}, int64_t{1024}}) {
     expect_same_bank(greedy_bank(LocalRows::of(x, 0), kept, o, *comm, nullptr, block), want, block);
-    expect_same_bank(greedy_bank(LocalRows::of_file(dir / "f.h5", "features", *comm), kept, o, *comm, nullptr, block),
+    expect_same_bank(greedy_bank(LocalRows::of_file(dir / "f.h5", "features", *comm), kept, o,
+                                 *comm, nullptr, block),
                      want, block);
   }
-  const auto unsorted = tc::testing::error_of(
-      [&] { greedy_bank(LocalRows::of(x, 0), torch::tensor({5, 2}, torch::kInt64), o, *comm); });
+  const auto unsorted = tc::testing::error_of([&] {
+    greedy_bank(LocalRows::of(x, 0), torch::tensor({5, 2}, torch::kInt64), o, *comm);
+  });
   EXPECT_NE(unsorted.find("ascending"), std::string::npos) << unsorted;
-  const auto outside = tc::testing::error_of(
-      [&] { greedy_bank(LocalRows::of(x, 0), torch::tensor({5, 600}, torch::kInt64), o, *comm); });
+  const auto outside = tc::testing::error_of([&] {
+    greedy_bank(LocalRows::of(x, 0), torch::tensor({5, 600}, torch::kInt64), o, *comm);
+  });
   EXPECT_NE(outside.find("outside the 600 rows"), std::string::npos) << outside;
 }
 
@@ -99,7 +106,8 @@ TEST(GreedyBank, FileErrorsNameTheFileAndDataset) {
   const auto flat = tc::testing::error_of([&] { LocalRows::of_file(dir / "f.h5", "flat", *comm); });
   EXPECT_NE(flat.find("f.h5"), std::string::npos) << flat;
   EXPECT_NE(flat.find("/flat must be [rows, dim]"), std::string::npos) << flat;
-  const auto missing = tc::testing::error_of([&] { LocalRows::of_file(dir / "none.h5", "features", *comm); });
+  const auto missing =
+      tc::testing::error_of([&] { LocalRows::of_file(dir / "none.h5", "features", *comm); });
   EXPECT_NE(missing.find("none.h5"), std::string::npos) << missing;
 }
 
@@ -108,9 +116,13 @@ TEST(GreedyBank, RowsWhoseDistancesOverflowFloat32AreAnError) {
   // Finite rows, but squared distances past float32's range: every
   // min-distance would be inf and the picks would follow the row order.
   const auto x = torch::randn({50, 8}) * 1e19;
-  const auto e = tc::testing::error_of([&] { greedy_bank(LocalRows::of(x, 0), {}, options(0.1, 0, 0), *comm); });
+  const auto e = tc::testing::error_of(
+      [&] { greedy_bank(LocalRows::of(x, 0), {}, options(0.1, 0, 0), *comm); });
   EXPECT_NE(e.find("overflow"), std::string::npos) << e;
   EXPECT_NE(e.find("norm"), std::string::npos) << e;
   // Large but safe rows are fine.
-  EXPECT_EQ(greedy_bank(LocalRows::of(torch::randn({50, 8}) * 1e15, 0), {}, options(0.1, 0, 0), *comm).rows(), 5);
+  EXPECT_EQ(
+      greedy_bank(LocalRows::of(torch::randn({50, 8}) * 1e15, 0), {}, options(0.1, 0, 0), *comm)
+          .rows(),
+      5);
 }

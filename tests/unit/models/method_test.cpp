@@ -1,5 +1,7 @@
 // The methods behind models::Method: chosen by name in one place, the stages
 // each one asks for, and how each fits its bank from those stages' outputs.
+#include "tailedcore/models/method.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -7,7 +9,6 @@
 #include "tailedcore/exp/config.h"
 #include "tailedcore/exp/plan.h"
 #include "tailedcore/io/hdf5.h"
-#include "tailedcore/models/method.h"
 #include "tailedcore/sampling/lof.h"
 #include "testing.h"
 
@@ -29,9 +30,13 @@ torch::Tensor patches(int64_t n, int64_t d) {
 }  // namespace
 
 TEST(Method, UnknownNameListsTheKnownOnes) {
-  const auto e = tc::testing::error_of([] { tc::models::make_method("fastcore", "c.yaml: model.coreset_model_name"); });
-  EXPECT_EQ(e, "c.yaml: model.coreset_model_name: 'fastcore' is unknown: expected one of patchcore, softpatch, tailedcore");
-  for (const auto& name : tc::models::method_names()) EXPECT_EQ(tc::models::make_method(name, "x")->name(), name);
+  const auto e = tc::testing::error_of(
+      [] { tc::models::make_method("fastcore", "c.yaml: model.coreset_model_name"); });
+  EXPECT_EQ(e,
+            "c.yaml: model.coreset_model_name: 'fastcore' is unknown: expected one of patchcore, "
+            "softpatch, tailedcore");
+  for (const auto& name : tc::models::method_names())
+    EXPECT_EQ(tc::models::make_method(name, "x")->name(), name);
 }
 
 TEST(Method, StagesPerMethod) {
@@ -39,12 +44,14 @@ TEST(Method, StagesPerMethod) {
   const auto stages = [](const std::string& m, const std::vector<std::string>& extra = {}) {
     return tc::models::make_method(m, "x")->stages(plan_for(m, extra));
   };
-  EXPECT_EQ(stages("patchcore"), (V{StageId::kFeatures, StageId::kCoreset, StageId::kTestFeatures, StageId::kScores}));
-  EXPECT_EQ(stages("softpatch"),
-            (V{StageId::kFeatures, StageId::kLof, StageId::kCoreset, StageId::kTestFeatures, StageId::kScores}));
-  EXPECT_EQ(stages("tailedcore", {"model.tail_th_type=symmin", "model.tail_data_augment_type=rotflip"}),
-            (V{StageId::kFeatures, StageId::kTail, StageId::kLof, StageId::kTailFeatures, StageId::kCoreset,
-               StageId::kTestFeatures, StageId::kScores}));
+  EXPECT_EQ(stages("patchcore"),
+            (V{StageId::kFeatures, StageId::kCoreset, StageId::kTestFeatures, StageId::kScores}));
+  EXPECT_EQ(stages("softpatch"), (V{StageId::kFeatures, StageId::kLof, StageId::kCoreset,
+                                    StageId::kTestFeatures, StageId::kScores}));
+  EXPECT_EQ(
+      stages("tailedcore", {"model.tail_th_type=symmin", "model.tail_data_augment_type=rotflip"}),
+      (V{StageId::kFeatures, StageId::kTail, StageId::kLof, StageId::kTailFeatures,
+         StageId::kCoreset, StageId::kTestFeatures, StageId::kScores}));
   // No tail rule: the head branch alone.
   EXPECT_EQ(stages("tailedcore"), stages("softpatch"));
 }
@@ -53,7 +60,8 @@ TEST(Method, StageNamesRoundTrip) {
   for (const auto id : tc::models::all_stages())
     EXPECT_EQ(tc::models::parse_stage(tc::models::stage_name(id), "--stop-after"), id);
   EXPECT_NE(tc::testing::error_of([] { tc::models::parse_stage("coreest", "--stop-after"); })
-                .find("--stop-after 'coreest' is not a stage: expected one of features, tail, lof, tail_features, "
+                .find("--stop-after 'coreest' is not a stage: expected one of features, tail, lof, "
+                      "tail_features, "
                       "coreset, test_features, scores"),
             std::string::npos);
 }
@@ -71,7 +79,8 @@ TEST(Method, FitsFollowTheirDefinitions) {
   // PatchCore: the greedy coreset of every row, unweighted.
   const auto pc_plan = plan_for("patchcore");
   const auto pc = tc::models::make_method("patchcore", "x")->fit(in, pc_plan, *comm);
-  const auto want = tc::models::greedy_bank(tc::models::LocalRows::of(x, 0), {}, pc_plan.head_coreset, *comm);
+  const auto want =
+      tc::models::greedy_bank(tc::models::LocalRows::of(x, 0), {}, pc_plan.head_coreset, *comm);
   EXPECT_TRUE(torch::equal(pc.source_rows, want.source_rows));
   EXPECT_FALSE(pc.weights.defined());
 
@@ -91,7 +100,8 @@ TEST(Method, FitsFollowTheirDefinitions) {
   in.tail_features = tmp.path() / "tail_features.h5";
   const auto tc_plan = plan_for("tailedcore", {"model.tail_th_type=symmin"});
   const auto tb = tc::models::make_method("tailedcore", "x")->fit(in, tc_plan, *comm);
-  const auto head = tc::models::greedy_bank(tc::models::LocalRows::of(x, 0), lof.kept_indices, tc_plan.head_coreset, *comm);
+  const auto head = tc::models::greedy_bank(tc::models::LocalRows::of(x, 0), lof.kept_indices,
+                                            tc_plan.head_coreset, *comm);
   EXPECT_EQ(tb.tail_rows, 10);  // int(40 * 0.25)
   EXPECT_EQ(tb.rows(), 10 + head.rows());
   EXPECT_TRUE(torch::equal(tb.source_rows.narrow(0, 10, head.rows()), head.source_rows));

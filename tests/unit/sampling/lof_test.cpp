@@ -34,17 +34,17 @@ torch::Tensor local_outlier_factor(const torch::Tensor& x_in, int64_t k) {
   const int64_t k_eff = std::min(k, n - 1);
   // Distances in float64 (sklearn's brute force upcasts float32 inputs).
   const auto x = x_in.to(torch::kFloat64);
-  const auto sq = (x * x).sum(2);                                          // [B, N]
+  const auto sq = (x * x).sum(2);  // [B, N]
   auto d2 = sq.unsqueeze(2) + sq.unsqueeze(1) - 2 * torch::bmm(x, x.transpose(1, 2));
   auto dist = d2.clamp_min_(0).sqrt_();
   // A point is not its own neighbour.
   dist.diagonal(0, 1, 2).fill_(std::numeric_limits<double>::infinity());
   auto [knn_dist, knn_idx] = dist.topk(k_eff, 2, /*largest=*/false, /*sorted=*/true);  // [B, N, k]
-  const auto k_distance = knn_dist.select(2, k_eff - 1);                    // [B, N]
+  const auto k_distance = knn_dist.select(2, k_eff - 1);                               // [B, N]
   // reach(a, b) = max(k-distance(b), d(a, b)) over a's neighbours b.
   const auto nb_kdist = k_distance.gather(1, knn_idx.flatten(1)).view_as(knn_dist);
   const auto reach = torch::maximum(nb_kdist, knn_dist);
-  const auto lrd = 1.0 / (reach.mean(2) + 1e-10);                           // [B, N]
+  const auto lrd = 1.0 / (reach.mean(2) + 1e-10);  // [B, N]
   const auto nb_lrd = lrd.gather(1, knn_idx.flatten(1)).view_as(knn_dist);
   return nb_lrd.mean(2) / lrd;
 }
@@ -128,7 +128,9 @@ TEST(Lof, RejectsBadShapes) {
   EXPECT_THROW(patchwise_lof(torch::randn({10, 4}), 3, {}, *comm), tc::Error);  // 10 % 3 != 0
   EXPECT_THROW(local_outlier_factor(torch::randn({1, 1, 4}), 6), tc::Error);    // one point
   // No rows at all: one line, not an internal check.
-  const auto none = tc::testing::error_of([&] { patchwise_lof(torch::empty({0, 4}), 3, {}, *comm); });
+  const auto none = tc::testing::error_of([&] {
+    patchwise_lof(torch::empty({0, 4}), 3, {}, *comm);
+  });
   EXPECT_NE(none.find("LOF: no training rows"), std::string::npos) << none;
 }
 
@@ -161,7 +163,8 @@ TEST(LofBlocked, PatchwiseAgreesWithTheTensorVersionOnALargerProjectedCase) {
 // float64 re-ranking, which must give the float64 tensor version's scores.
 TEST(LofBlocked, ReRanksInFloat64WhereFloat32CannotSeparate) {
   torch::manual_seed(3);
-  const auto x = (1000 + 0.01 * torch::randint(0, 50, {2, 60, 32}).to(torch::kFloat32)).contiguous();
+  const auto x =
+      (1000 + 0.01 * torch::randint(0, 50, {2, 60, 32}).to(torch::kFloat32)).contiguous();
   const auto got = local_outlier_factor_blocked(x, 6);
   const auto want = local_outlier_factor(x, 6);
   EXPECT_LT(max_relative_error(got, want), 1e-9);
