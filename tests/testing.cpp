@@ -1,7 +1,5 @@
 #include "testing.h"
 
-#include "tailedcore/core/check.h"
-
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,6 +8,8 @@
 #include <cstdio>
 #include <random>
 #include <stdexcept>
+
+#include "tailedcore/core/check.h"
 
 namespace tc::testing {
 namespace fs = std::filesystem;
@@ -49,19 +49,30 @@ CommandResult run_command(const std::string& command_line) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
-CommandResult run_cli(const std::string& args) { return run_command(cli_path().string() + " " + args); }
+CommandResult run_cli(const std::string& args) {
+  return run_command(cli_path().string() + " " + args);
+}
 
-std::string make_small_tree(const fs::path& dest, const std::vector<std::string>& classes, size_t train_images) {
+fs::path fresh_copy(const fs::path& from, const fs::path& to) {
+  fs::remove_all(to);
+  fs::copy(from, to, fs::copy_options::recursive);
+  return to;
+}
+
+std::string make_small_tree(const fs::path& dest, const std::vector<std::string>& classes,
+                            size_t train_images) {
   const auto r = run_cli("synth --layout small --size 48 --seed 0 --dest " + dest.string());
   if (r.exit_code != 0) return r.output.empty() ? "synth failed" : r.output;
   for (const auto& e : fs::directory_iterator(dest)) {
     const auto name = e.path().filename().string();
-    if (e.is_directory() && std::find(classes.begin(), classes.end(), name) == classes.end()) fs::remove_all(e.path());
+    if (e.is_directory() && std::find(classes.begin(), classes.end(), name) == classes.end())
+      fs::remove_all(e.path());
   }
   if (train_images == 0) return "";
   for (const auto& cls : classes) {
     std::vector<fs::path> train;
-    for (const auto& e : fs::directory_iterator(dest / cls / "train" / "good")) train.push_back(e.path());
+    for (const auto& e : fs::directory_iterator(dest / cls / "train" / "good"))
+      train.push_back(e.path());
     std::sort(train.begin(), train.end());
     for (size_t i = train_images; i < train.size(); ++i) fs::remove(train[i]);
   }

@@ -23,10 +23,11 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-std::filesystem::path fixtures_dir();   // tests/fixtures
-std::filesystem::path reference_dir();  // reference/: the official manifests, split CSVs, layout, configs
-std::filesystem::path weights_dir();    // weights/: the pretrained backbones launch/setup.sh converts
-std::filesystem::path cli_path();       // the built tailedcore executable
+std::filesystem::path fixtures_dir();  // tests/fixtures
+std::filesystem::path
+reference_dir();  // reference/: the official manifests, split CSVs, layout, configs
+std::filesystem::path weights_dir();  // weights/: the pretrained backbones launch/setup.sh converts
+std::filesystem::path cli_path();     // the built tailedcore executable
 
 struct CommandResult {
   int exit_code;
@@ -41,8 +42,12 @@ CommandResult run_cli(const std::string& args);
 /// --seed 0` into `dest`, keeping only `classes`, each with at most
 /// `train_images` training images (0: all of them). The synth's output when it
 /// fails, else "".
-std::string make_small_tree(const std::filesystem::path& dest, const std::vector<std::string>& classes,
-                            size_t train_images = 0);
+std::string make_small_tree(const std::filesystem::path& dest,
+                            const std::vector<std::string>& classes, size_t train_images = 0);
+
+/// `to` as a fresh copy of the tree `from` (whatever was at `to` is removed); returns `to`.
+std::filesystem::path fresh_copy(const std::filesystem::path& from,
+                                 const std::filesystem::path& to);
 
 /// The message of the tc::Error that `f` throws; "" when it throws none.
 std::string error_of(const std::function<void()>& f);

@@ -47,7 +47,8 @@ void write_tail(const fs::path& path, const std::string& key, const sampling::Ta
                 const sampling::ClassSizeOptions& opts) {
   io::H5Writer w(path, "tail", key);
   w.write("class_sizes", sel.class_sizes);
-  w.write("tail_indices", sel.tail_indices.numel() ? sel.tail_indices : torch::empty({0}, torch::kInt64));
+  w.write("tail_indices",
+          sel.tail_indices.numel() ? sel.tail_indices : torch::empty({0}, torch::kInt64));
   w.set_attr("th_type", opts.th_type);
   w.set_attr("vote_type", opts.vote);
   w.set_attr("max_k", sel.max_k);
@@ -80,8 +81,10 @@ void write_bank(const fs::path& path, const std::string& key, const models::Memo
                 const std::string& method, dist::Comm& comm) {
   const int64_t m = bank.rows();  // the same on every rank (source_rows)
   TC_CHECK(m > 0, path.string(), ": refusing to save an empty memory bank");
-  const int64_t width = bank.features.defined() && bank.features.dim() == 2 ? bank.features.size(1) : 0;
-  const int64_t dim = comm.allreduce(torch::tensor({width}, torch::kInt64), dist::ReduceOp::kMax).item<int64_t>();
+  const int64_t width =
+      bank.features.defined() && bank.features.dim() == 2 ? bank.features.size(1) : 0;
+  const int64_t dim =
+      comm.allreduce(torch::tensor({width}, torch::kInt64), dist::ReduceOp::kMax).item<int64_t>();
   std::unique_ptr<io::H5Writer> w;
   if (comm.rank() == 0) {
     w = std::make_unique<io::H5Writer>(path, "coreset", key);
@@ -94,14 +97,21 @@ void write_bank(const fs::path& path, const std::string& key, const models::Memo
     // Spread over the ranks: each block of bank rows is gathered to rank 0
     // and written, so no rank ever holds more than a block of them.
     constexpr int64_t kBlock = models::kBankReadRows;
+    // This rank's rows in bank order once: each block is then one range of them.
+    const auto [positions, order] = bank.positions.sort();
+    int64_t lo = 0;
     for (int64_t s = 0; s < m; s += kBlock) {
       const int64_t c = std::min(kBlock, m - s);
-      const auto in_block = (bank.positions >= s) & (bank.positions < s + c);
-      const auto rows = dist::gather_to(comm, bank.features.index({in_block}).to(torch::kFloat32), 0);
-      const auto where = dist::gather_to(comm, bank.positions.masked_select(in_block), 0);
+      const int64_t hi =
+          torch::searchsorted(positions, torch::tensor({s + c}, torch::kInt64)).item<int64_t>();
+      const auto mine = order.narrow(0, lo, hi - lo);
+      const auto rows =
+          dist::gather_to(comm, bank.features.index_select(0, mine).to(torch::kFloat32), 0);
+      const auto where = dist::gather_to(comm, positions.narrow(0, lo, hi - lo), 0);
+      lo = hi;
       if (!w) continue;
-      TC_ASSERT(rows.size(0) == c, path.string(), ": ", rows.size(0), " bank rows gathered for rows ", s, "..",
-                s + c);
+      TC_ASSERT(rows.size(0) == c, path.string(), ": ", rows.size(0),
+                " bank rows gathered for rows ", s, "..", s + c);
       auto block = torch::empty({c, dim}, torch::kFloat32);
       block.index_copy_(0, where - s, rows);
       w->write_rows("coreset", s, block);
@@ -145,8 +155,12 @@ FeatureSet TestFeaturesReader::images(const std::string& cls, int64_t first, int
   return f;
 }
 
-int64_t TestFeaturesReader::images_of(const std::string& cls) const { return r_.shape(cls + "/gt_masks").at(0); }
-at::Tensor TestFeaturesReader::masks(const std::string& cls) const { return r_.read(cls + "/gt_masks"); }
+int64_t TestFeaturesReader::images_of(const std::string& cls) const {
+  return r_.shape(cls + "/gt_masks").at(0);
+}
+at::Tensor TestFeaturesReader::masks(const std::string& cls) const {
+  return r_.read(cls + "/gt_masks");
+}
 std::vector<std::string> TestFeaturesReader::image_paths(const std::string& cls) const {
   return r_.read_strings(cls + "/image_paths");
 }
@@ -160,7 +174,8 @@ void write_class_predictions(io::H5Writer& w, const models::ClassPredictions& p)
   w.write_strings(c + "/image_paths", p.image_paths);
 }
 
-models::ClassPredictions read_class_predictions(const io::H5Reader& r, const std::string& class_name) {
+models::ClassPredictions read_class_predictions(const io::H5Reader& r,
+                                                const std::string& class_name) {
   const auto& c = class_name;
   models::ClassPredictions p;
   p.class_name = c;
@@ -172,7 +187,8 @@ models::ClassPredictions read_class_predictions(const io::H5Reader& r, const std
   return p;
 }
 
-std::vector<models::ClassPredictions> read_scores(const fs::path& path, const std::vector<std::string>& classes) {
+std::vector<models::ClassPredictions> read_scores(const fs::path& path,
+                                                  const std::vector<std::string>& classes) {
   io::H5Reader r(path);
   std::vector<models::ClassPredictions> out;
   for (const auto& c : classes) out.push_back(read_class_predictions(r, c));

@@ -16,12 +16,15 @@ using tc::testing::run_command;
 
 namespace {
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 // The error line main() prints for rank 0 (and the others) of a failed job.
 bool one_error_line(const std::string& output) {
   size_t errors = 0;
-  for (size_t at = output.find(": error: "); at != std::string::npos; at = output.find(": error: ", at + 1))
+  for (size_t at = output.find(": error: "); at != std::string::npos;
+       at = output.find(": error: ", at + 1))
     ++errors;
   return errors >= 1 && !contains(output, "Exception raised from") && !contains(output, "frame #");
 }
@@ -45,10 +48,14 @@ class BadInput : public ::testing::Test {
   }
   static void TearDownTestSuite() { delete dir_; }
   static fs::path data() { return *dir_ / "tiny"; }
-  static fs::path config() { return tc::testing::fixtures_dir() / ".." / ".." / "configs" / "quickstart.yaml"; }
+  static fs::path config() {
+    return tc::testing::fixtures_dir() / ".." / ".." / "configs" / "quickstart.yaml";
+  }
   static std::string run_args(const std::string& extra) {
-    return "run -c " + config().string() + " --data " + data().string() + " --out " + (*dir_ / "out").string() +
-           " --set data.resize=48 --set data.imagesize=40 --set data.inputsize=40 --pictures 0 " + extra;
+    return "run -c " + config().string() + " --data " + data().string() + " --out " +
+           (*dir_ / "out").string() +
+           " --set data.resize=48 --set data.imagesize=40 --set data.inputsize=40 --pictures 0 " +
+           extra;
   }
   static tc::testing::TempDir* dir_;
 };
@@ -60,12 +67,15 @@ tc::testing::TempDir* BadInput::dir_ = nullptr;
 TEST_F(BadInput, RanksWithDifferentPlansStopNamingTheRankAndTheSetting) {
   const std::string tc = tc::testing::cli_path().string();
   const std::string mpirun =
-      "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 120 mpirun --oversubscribe --bind-to none ";
-  const auto r = run_command(mpirun + "-np 1 " + tc + " " + run_args("--set model.greedy_ratio=0.1") + " : -np 1 " + tc +
-                             " " + run_args("--set model.greedy_ratio=0.2") + " 2>&1");
+      "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 120 mpirun "
+      "--oversubscribe --bind-to none ";
+  const auto r =
+      run_command(mpirun + "-np 1 " + tc + " " + run_args("--set model.greedy_ratio=0.1") +
+                  " : -np 1 " + tc + " " + run_args("--set model.greedy_ratio=0.2") + " 2>&1");
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_NE(r.exit_code, 124) << "timed out (a hang): " << r.output;
-  EXPECT_TRUE(contains(r.output, "rank 1 runs another plan than rank 0: first at 'model.greedy_ratio: 0.2"))
+  EXPECT_TRUE(
+      contains(r.output, "rank 1 runs another plan than rank 0: first at 'model.greedy_ratio: 0.2"))
       << r.output;
   EXPECT_TRUE(contains(r.output, "(rank 0: 'model.greedy_ratio: 0.1")) << r.output;
   EXPECT_FALSE(contains(r.output, "stage features")) << r.output;
@@ -76,8 +86,8 @@ TEST_F(BadInput, RanksWithDifferentPlansStopNamingTheRankAndTheSetting) {
 TEST_F(BadInput, CoresetOfRowsWhoseDistancesOverflowIsAnError) {
   torch::manual_seed(1);
   write_rows(*dir_ / "huge.h5", torch::randn({200, 16}) * 1e19);
-  const auto r = run_cli("coreset --in " + (*dir_ / "huge.h5").string() + " --out " + (*dir_ / "huge_bank.h5").string() +
-                         " --ratio 0.1 --proj-dim 0");
+  const auto r = run_cli("coreset --in " + (*dir_ / "huge.h5").string() + " --out " +
+                         (*dir_ / "huge_bank.h5").string() + " --ratio 0.1 --proj-dim 0");
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_TRUE(contains(r.output, "squared distances overflow")) << r.output;
   EXPECT_TRUE(one_error_line(r.output)) << r.output;
@@ -87,7 +97,8 @@ TEST_F(BadInput, CoresetOfRowsWhoseDistancesOverflowIsAnError) {
 // LOF on a features file without rows: one line, not an internal check.
 TEST_F(BadInput, LofOnZeroRowsIsOneLine) {
   write_rows(*dir_ / "empty.h5", torch::empty({0, 8}), 2, 2);
-  const auto r = run_cli("lof --in " + (*dir_ / "empty.h5").string() + " --out " + (*dir_ / "empty_lof.h5").string());
+  const auto r = run_cli("lof --in " + (*dir_ / "empty.h5").string() + " --out " +
+                         (*dir_ / "empty_lof.h5").string());
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_TRUE(contains(r.output, "LOF: no training rows")) << r.output;
   EXPECT_TRUE(one_error_line(r.output)) << r.output;
@@ -101,20 +112,20 @@ TEST_F(BadInput, AProjectionWiderThanTheRowsWorks) {
   const auto r = run_cli("coreset --in " + (*dir_ / "narrow.h5").string() + " --out " +
                          (*dir_ / "narrow_bank.h5").string() + " --ratio 0.1 --proj-dim 256");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_EQ(tc::io::H5Reader(*dir_ / "narrow_bank.h5").shape("coreset"), (std::vector<int64_t>{30, 8}));
+  EXPECT_EQ(tc::io::H5Reader(*dir_ / "narrow_bank.h5").shape("coreset"),
+            (std::vector<int64_t>{30, 8}));
 }
 
 // A 30000 x 30000 PNG among the training images: refused from its header
 // before the first stage (before: the decoder's allocation failed mid-stage).
 TEST_F(BadInput, AHugeTrainingImageIsRefusedBeforeTheFirstStage) {
-  const fs::path copy = *dir_ / "huge_tree";
-  fs::remove_all(copy);
-  fs::copy(data(), copy, fs::copy_options::recursive);
+  const fs::path copy = tc::testing::fresh_copy(data(), *dir_ / "huge_tree");
   const fs::path png = copy / "checker" / "train" / "good" / "zzz_huge.png";
   {
     std::ofstream out(png, std::ios::binary);
-    const unsigned char header[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R',
-                                    0, 0, 0x75, 0x30, 0, 0, 0x75, 0x30, 8, 2, 0, 0, 0, 0, 0, 0, 0};
+    const unsigned char header[] = {0x89, 'P',  'N', 'G', '\r', '\n', 0x1a, '\n', 0,    0, 0,
+                                    13,   'I',  'H', 'D', 'R',  0,    0,    0x75, 0x30, 0, 0,
+                                    0x75, 0x30, 8,   2,   0,    0,    0,    0,    0,    0, 0};
     out.write(reinterpret_cast<const char*>(header), sizeof header);
   }
   const auto r = run_cli("run -c " + config().string() + " --data " + copy.string() + " --out " +

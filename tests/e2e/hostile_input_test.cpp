@@ -27,10 +27,13 @@ using tc::testing::touch;
 namespace {
 
 const std::string kTiny =
-    " --set data.resize=48 --set data.imagesize=40 --set data.inputsize=40 --set model.greedy_ratio=0.05"
+    " --set data.resize=48 --set data.imagesize=40 --set data.inputsize=40 --set "
+    "model.greedy_ratio=0.05"
     " --set model.coreset_model_name=patchcore";
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 class HostileInput : public ::testing::Test {
  protected:
@@ -41,16 +44,15 @@ class HostileInput : public ::testing::Test {
   }
   static void TearDownTestSuite() { delete dir_; }
   static fs::path pristine() { return *dir_ / "tiny"; }
-  static fs::path config() { return tc::testing::fixtures_dir() / ".." / ".." / "configs" / "quickstart.yaml"; }
+  static fs::path config() {
+    return tc::testing::fixtures_dir() / ".." / ".." / "configs" / "quickstart.yaml";
+  }
   static fs::path copy_of_data(const std::string& name) {
-    const fs::path d = *dir_ / name;
-    fs::remove_all(d);
-    fs::copy(pristine(), d, fs::copy_options::recursive);
-    return d;
+    return tc::testing::fresh_copy(pristine(), *dir_ / name);
   }
   static std::string run_args(const fs::path& data, const std::string& run_id) {
-    return "run -c " + config().string() + " --data " + data.string() + " --out " + (*dir_ / "out").string() +
-           " --run-id " + run_id + kTiny + " --pictures 0";
+    return "run -c " + config().string() + " --data " + data.string() + " --out " +
+           (*dir_ / "out").string() + " --run-id " + run_id + kTiny + " --pictures 0";
   }
   static tc::testing::TempDir* dir_;
 };
@@ -77,8 +79,10 @@ TEST_F(HostileInput, VisaConvertKeepsEveryPathInsideItsTrees) {
   const std::string header = "object,split,label,image,mask\n";
   const std::string good_row = "pcb1,train,normal,pcb1/Data/Images/Normal/0000.JPG,\n";
   const std::vector<std::pair<std::string, std::string>> rows = {
-      {"../escaped,train,normal,pcb1/Data/Images/Normal/0000.JPG,", "object '../escaped' is not a folder name"},
-      {(root / "abs").string() + ",train,normal,pcb1/Data/Images/Normal/0000.JPG,", "is not a folder name"},
+      {"../escaped,train,normal,pcb1/Data/Images/Normal/0000.JPG,",
+       "object '../escaped' is not a folder name"},
+      {(root / "abs").string() + ",train,normal,pcb1/Data/Images/Normal/0000.JPG,",
+       "is not a folder name"},
       {"pcb1,train,normal,/etc/passwd,", "image: '/etc/passwd' is absolute"},
       {"pcb1,test,anomaly,../../etc/passwd,pcb1/Data/Masks/Anomaly/000.png", "has the part '..'"},
   };
@@ -87,7 +91,9 @@ TEST_F(HostileInput, VisaConvertKeepsEveryPathInsideItsTrees) {
     const auto r = run_cli("visa convert --source " + (root / "VisA").string() + " --split-csv " +
                            (root / "split.csv").string() + " --dest " + (root / "dest").string());
     EXPECT_EQ(r.exit_code, 1) << row << "\n" << r.output;
-    EXPECT_TRUE(contains(r.output, "tailedcore visa: error: " + (root / "split.csv").string() + ":3: ")) << r.output;
+    EXPECT_TRUE(
+        contains(r.output, "tailedcore visa: error: " + (root / "split.csv").string() + ":3: "))
+        << r.output;
     EXPECT_TRUE(contains(r.output, expected)) << r.output;
     EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;  // one line
     EXPECT_FALSE(fs::exists(root / "escaped")) << row;
@@ -125,10 +131,11 @@ std::string summary_path(const std::string& output) {
   return std::regex_search(output, m, std::regex("summary: (\\S+)")) ? m[1].str() : "";
 }
 
-TEST_F(HostileInput, TwoSweepsOverOneOutKeepTheirOwnSummariesAndCompareRendersOnlyTheDataItsRunsUsed) {
+TEST_F(HostileInput,
+       TwoSweepsOverOneOutKeepTheirOwnSummariesAndCompareRendersOnlyTheDataItsRunsUsed) {
   const fs::path out = *dir_ / "sweeps";
-  const std::string sweep = "sweep -c " + config().string() + " --data " + pristine().string() + " --out " +
-                            out.string() + kTiny + " --seeds ";
+  const std::string sweep = "sweep -c " + config().string() + " --data " + pristine().string() +
+                            " --out " + out.string() + kTiny + " --seeds ";
   const auto a = run_cli(sweep + "0");
   ASSERT_EQ(a.exit_code, 0) << a.output;
   const auto b = run_cli(sweep + "1");
@@ -136,7 +143,8 @@ TEST_F(HostileInput, TwoSweepsOverOneOutKeepTheirOwnSummariesAndCompareRendersOn
   const std::string path_a = summary_path(a.output), path_b = summary_path(b.output);
   ASSERT_FALSE(path_a.empty()) << a.output;
   EXPECT_NE(path_a, path_b);
-  for (const auto& [path, seed] : std::vector<std::pair<std::string, std::string>>{{path_a, "0"}, {path_b, "1"}}) {
+  for (const auto& [path, seed] :
+       std::vector<std::pair<std::string, std::string>>{{path_a, "0"}, {path_b, "1"}}) {
     EXPECT_EQ(fs::path(path).parent_path().parent_path(), out / "sweep") << path;
     const auto md = tc::io::read_text(path);  // both are still there after the second sweep
     EXPECT_TRUE(contains(md, "seeds: " + seed + "\n")) << md;
@@ -146,16 +154,20 @@ TEST_F(HostileInput, TwoSweepsOverOneOutKeepTheirOwnSummariesAndCompareRendersOn
   }
 
   // compare: the runs on their own data are rendered ...
-  const fs::path run0 = out / "tiny" / "quickstart" / "seed0", run1 = out / "tiny" / "quickstart" / "seed1";
+  const fs::path run0 = out / "tiny" / "quickstart" / "seed0",
+                 run1 = out / "tiny" / "quickstart" / "seed1";
   const std::string runs = " --run " + run0.string() + " " + run1.string();
-  const auto ok = run_cli("compare" + runs + " --data " + pristine().string() + " --out " + (*dir_ / "cmp").string());
+  const auto ok = run_cli("compare" + runs + " --data " + pristine().string() + " --out " +
+                          (*dir_ / "cmp").string());
   ASSERT_EQ(ok.exit_code, 0) << ok.output;
   EXPECT_FALSE(fs::is_empty(*dir_ / "cmp" / "maps"));
   // ... runs of another data folder (a copy: its files are not the runs' images) are refused ...
   const auto other = copy_of_data("other");
-  const auto refused = run_cli("compare" + runs + " --data " + other.string() + " --out " + (*dir_ / "cmp2").string());
+  const auto refused = run_cli("compare" + runs + " --data " + other.string() + " --out " +
+                               (*dir_ / "cmp2").string());
   EXPECT_EQ(refused.exit_code, 1) << refused.output;
-  EXPECT_TRUE(contains(refused.output, "expected a run made on --data (runs of another data set are refused)"))
+  EXPECT_TRUE(contains(refused.output,
+                       "expected a run made on --data (runs of another data set are refused)"))
       << refused.output;
   EXPECT_FALSE(fs::exists(*dir_ / "cmp2" / "maps"));
   // ... and an image path in scores.h5 outside the data tree is never rendered.
@@ -164,11 +176,11 @@ TEST_F(HostileInput, TwoSweepsOverOneOutKeepTheirOwnSummariesAndCompareRendersOn
   const fs::path hostile = *dir_ / "hostile_run";
   fs::copy(run0, hostile, fs::copy_options::recursive);
   overwrite_strings(hostile / "scores.h5", "/disc/image_paths", outside.string());
-  const auto h = run_cli("compare --run " + hostile.string() + " --data " + pristine().string() + " --out " +
-                         (*dir_ / "cmp3").string());
+  const auto h = run_cli("compare --run " + hostile.string() + " --data " + pristine().string() +
+                         " --out " + (*dir_ / "cmp3").string());
   EXPECT_EQ(h.exit_code, 1) << h.output;
-  EXPECT_TRUE(contains(h.output, (hostile / "scores.h5").string() + " /disc/image_paths[0] '" + outside.string() +
-                                     "' is not"))
+  EXPECT_TRUE(contains(h.output, (hostile / "scores.h5").string() + " /disc/image_paths[0] '" +
+                                     outside.string() + "' is not"))
       << h.output;
   EXPECT_FALSE(fs::exists(*dir_ / "cmp3" / "maps"));
 }
@@ -180,18 +192,23 @@ TEST_F(HostileInput, ThreadCountsOutOfRangeAreOneLineBeforeAnyWork) {
   for (const std::string threads : {"100000", "-1"}) {
     for (const auto& cmd :
          {"run -c " + config().string() + data + " --threads " + threads,
-          "sweep -c " + config().string() + data + " --out " + (*dir_ / "t").string() + " --threads " + threads,
+          "sweep -c " + config().string() + data + " --out " + (*dir_ / "t").string() +
+              " --threads " + threads,
           "synth --dest " + (*dir_ / "t_synth").string() + " --threads " + threads}) {
       const auto r = run_cli(cmd);
       EXPECT_EQ(r.exit_code, 1) << cmd << "\n" << r.output;
-      EXPECT_TRUE(contains(r.output, "--threads " + threads + " is out of range: expected 0 (auto: cores / local ranks) to 1024"))
-          << cmd << "\n" << r.output;
+      EXPECT_TRUE(contains(r.output,
+                           "--threads " + threads +
+                               " is out of range: expected 0 (auto: cores / local ranks) to 1024"))
+          << cmd << "\n"
+          << r.output;
       EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
     }
   }
   EXPECT_FALSE(fs::exists(*dir_ / "t_synth"));
-  const auto env = tc::testing::run_command("TAILEDCORE_THREADS=-3 " + tc::testing::cli_path().string() + " run -c " +
-                                            config().string() + data);
+  const auto env =
+      tc::testing::run_command("TAILEDCORE_THREADS=-3 " + tc::testing::cli_path().string() +
+                               " run -c " + config().string() + data);
   EXPECT_EQ(env.exit_code, 1) << env.output;
   EXPECT_TRUE(contains(env.output, "TAILEDCORE_THREADS = -3 is out of range")) << env.output;
 }
@@ -211,7 +228,9 @@ TEST_F(HostileInput, MasksOfZeroAndOneAreRefusedBeforeAnyStage) {
   }
   const auto r = run_cli(run_args(data, "masks01"));
   EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_TRUE(contains(r.output, "_mask.png: mask values are 0, 1: expected 0 (good) and 255 (defect)")) << r.output;
+  EXPECT_TRUE(
+      contains(r.output, "_mask.png: mask values are 0, 1: expected 0 (good) and 255 (defect)"))
+      << r.output;
   EXPECT_TRUE(contains(r.output, "checker/ground_truth/")) << r.output;
   EXPECT_FALSE(contains(r.output, "stage features")) << r.output;
 }
@@ -230,11 +249,14 @@ TEST_F(HostileInput, UndefinedMetricsAreNamedAndEveryOutputGivesTheSameMean) {
   fs::remove_all(data / odd / "ground_truth");
   const auto r = run_cli(run_args(data, "allgood"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_TRUE(contains(r.output, "class " + odd + ": image AUROC and image F1-max undefined: all ")) << r.output;
-  EXPECT_TRUE(contains(r.output, "test images are good (no defective image)")) << r.output;
-  EXPECT_TRUE(contains(r.output, "pixel AUROC, AUPRO and pixel F1-max undefined: no mask pixel marks a defect"))
+  EXPECT_TRUE(contains(r.output, "class " + odd + ": image AUROC and image F1-max undefined: all "))
       << r.output;
-  EXPECT_TRUE(contains(r.output, "means: image AUROC over 1 of 2 classes (undefined, left out: " + odd + ")"))
+  EXPECT_TRUE(contains(r.output, "test images are good (no defective image)")) << r.output;
+  EXPECT_TRUE(contains(
+      r.output, "pixel AUROC, AUPRO and pixel F1-max undefined: no mask pixel marks a defect"))
+      << r.output;
+  EXPECT_TRUE(contains(r.output,
+                       "means: image AUROC over 1 of 2 classes (undefined, left out: " + odd + ")"))
       << r.output;
 
   // The console's mean row.
@@ -244,7 +266,8 @@ TEST_F(HostileInput, UndefinedMetricsAreNamedAndEveryOutputGivesTheSameMean) {
   EXPECT_FALSE(std::isnan(console_image)) << r.output;
   // metrics.csv: RFC 4180, the odd class name in one quoted cell, the same mean.
   const fs::path run_dir = *dir_ / "out" / "allgood" / "quickstart" / "allgood";
-  const auto records = tc::core::parse_csv(tc::io::read_text(run_dir / "metrics.csv"), "metrics.csv");
+  const auto records =
+      tc::core::parse_csv(tc::io::read_text(run_dir / "metrics.csv"), "metrics.csv");
   ASSERT_EQ(records.size(), 4u);
   for (const auto& rec : records) EXPECT_EQ(rec.cells.size(), 7u) << rec.line;
   std::vector<std::string> names;
@@ -252,13 +275,15 @@ TEST_F(HostileInput, UndefinedMetricsAreNamedAndEveryOutputGivesTheSameMean) {
   EXPECT_EQ(names, (std::vector<std::string>{"class", "checker", odd, "mean"}));
   EXPECT_NEAR(std::stod(records[3].cells[1]), console_image, 0.006);
   EXPECT_NEAR(std::stod(records[3].cells[2]), console_pixel, 0.006);
-  EXPECT_NEAR(std::stod(records[3].cells[1]), std::stod(records[1].cells[1]), 1e-9);  // checker's alone
+  EXPECT_NEAR(std::stod(records[3].cells[1]), std::stod(records[1].cells[1]),
+              1e-9);  // checker's alone
   // report.md: the same numbers, and what the means left out.
   const auto md = tc::io::read_text(run_dir / "report.md");
   std::ostringstream mean_row;
   mean_row << "| **mean** | | | **" << m[1].str() << "** | **" << m[2].str() << "** |";
   EXPECT_TRUE(contains(md, mean_row.str())) << md;
-  EXPECT_TRUE(contains(md, "Means are over the classes where a metric is defined: image AUROC over 1 of 2 classes"))
+  EXPECT_TRUE(contains(
+      md, "Means are over the classes where a metric is defined: image AUROC over 1 of 2 classes"))
       << md;
 }
 
@@ -268,19 +293,22 @@ TEST_F(HostileInput, ConfigFileNamesThatAreNoFolderNamesAreRefused) {
   const fs::path cfgs = *dir_ / "cfgs" / "sub";
   fs::create_directories(cfgs);
   const std::string weights =
-      " --set model.backbone_weights=" + tc::io::canonical_path(tc::testing::weights_dir() / "efficientnet_lite0.pt").string();
+      " --set model.backbone_weights=" +
+      tc::io::canonical_path(tc::testing::weights_dir() / "efficientnet_lite0.pt").string();
   for (const std::string name : {"...yaml", "..yaml"}) {
     fs::copy_file(config(), cfgs / name, fs::copy_options::overwrite_existing);
     const fs::path out = *dir_ / "cfg_out" / "inner";
-    const auto r = run_cli("run -c " + (cfgs / name).string() + " --data " + pristine().string() + " --out " +
-                           out.string() + " --run-id x" + kTiny + weights + " --stop-after features");
+    const auto r =
+        run_cli("run -c " + (cfgs / name).string() + " --data " + pristine().string() + " --out " +
+                out.string() + " --run-id x" + kTiny + weights + " --stop-after features");
     EXPECT_EQ(r.exit_code, 1) << r.output;
     EXPECT_TRUE(contains(r.output, (cfgs / name).string() + ": the config's name '" +
                                        fs::path(name).stem().string() + "' is not a folder name"))
         << r.output;
-    EXPECT_FALSE(fs::exists(*dir_ / "cfg_out")) << name;  // nothing written, inside --out or beside it
-    const auto s = run_cli("sweep -c " + (cfgs / name).string() + " --data " + pristine().string() + " --out " +
-                           out.string() + kTiny + weights);
+    EXPECT_FALSE(fs::exists(*dir_ / "cfg_out"))
+        << name;  // nothing written, inside --out or beside it
+    const auto s = run_cli("sweep -c " + (cfgs / name).string() + " --data " + pristine().string() +
+                           " --out " + out.string() + kTiny + weights);
     EXPECT_EQ(s.exit_code, 1) << s.output;
     EXPECT_TRUE(contains(s.output, "is not a folder name")) << s.output;
     EXPECT_FALSE(fs::exists(*dir_ / "cfg_out")) << name;

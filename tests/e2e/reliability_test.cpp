@@ -4,9 +4,8 @@
 // run-folder lock, option checks, data-set destinations, sweep isolation, and
 // kill -9 at a seeded random point of every stage.
 #include <gtest/gtest.h>
-#include <torch/torch.h>
-
 #include <signal.h>
+#include <torch/torch.h>
 
 #include <algorithm>
 #include <chrono>
@@ -26,7 +25,8 @@ using tc::testing::run_command;
 namespace {
 
 const std::string kSizes =
-    " --set data.resize=48 --set data.imagesize=40 --set data.inputsize=40 --set model.greedy_ratio=0.05";
+    " --set data.resize=48 --set data.imagesize=40 --set data.inputsize=40 --set "
+    "model.greedy_ratio=0.05";
 const std::string kTiny = kSizes + " --pictures 0";
 
 class Reliability : public ::testing::Test {
@@ -39,19 +39,19 @@ class Reliability : public ::testing::Test {
   }
   static void TearDownTestSuite() { delete dir_; }
   static fs::path pristine() { return *dir_ / "tiny"; }
-  static fs::path config() { return tc::testing::fixtures_dir() / ".." / ".." / "configs" / "quickstart.yaml"; }
+  static fs::path config() {
+    return tc::testing::fixtures_dir() / ".." / ".." / "configs" / "quickstart.yaml";
+  }
 
   /// A private copy of the tiny tree, for tests that damage it.
   static fs::path copy_of_data(const std::string& name) {
-    const fs::path d = *dir_ / name;
-    fs::remove_all(d);
-    fs::copy(pristine(), d, fs::copy_options::recursive);
-    return d;
+    return tc::testing::fresh_copy(pristine(), *dir_ / name);
   }
-  static std::string run_args(const fs::path& data, const std::string& model, const std::string& run_id,
-                              const std::string& extra = "") {
-    return "run -c " + config().string() + " --data " + data.string() + " --out " + (*dir_ / "out").string() +
-           " --run-id " + run_id + " --set model.coreset_model_name=" + model + kTiny + " " + extra;
+  static std::string run_args(const fs::path& data, const std::string& model,
+                              const std::string& run_id, const std::string& extra = "") {
+    return "run -c " + config().string() + " --data " + data.string() + " --out " +
+           (*dir_ / "out").string() + " --run-id " + run_id +
+           " --set model.coreset_model_name=" + model + kTiny + " " + extra;
   }
   static tc::testing::CommandResult run(const fs::path& data, const std::string& model,
                                         const std::string& run_id, const std::string& extra = "") {
@@ -64,7 +64,9 @@ class Reliability : public ::testing::Test {
 };
 tc::testing::TempDir* Reliability::dir_ = nullptr;
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 int64_t mean_images(const fs::path& metrics) {
   std::istringstream in(tc::io::read_text(metrics));
@@ -130,9 +132,10 @@ TEST_F(Reliability, NanFeatureRowIsAnErrorNamingTheImageInEveryStage) {
   EXPECT_TRUE(contains(log, "has a NaN or Inf value")) << log;
   // The stage commands on the same file: one line naming the image, no hang.
   const auto in = " --in " + features.string();
-  for (const auto& cmd : {"tail" + in + " --out " + (*dir_ / "nan_tail.h5").string(),
-                                "lof" + in + " --out " + (*dir_ / "nan_lof.h5").string(),
-                                "coreset" + in + " --ratio 0.1 --out " + (*dir_ / "nan_cs.h5").string()}) {
+  for (const auto& cmd :
+       {"tail" + in + " --out " + (*dir_ / "nan_tail.h5").string(),
+        "lof" + in + " --out " + (*dir_ / "nan_lof.h5").string(),
+        "coreset" + in + " --ratio 0.1 --out " + (*dir_ / "nan_cs.h5").string()}) {
     const auto r = run_cli(cmd);
     EXPECT_NE(r.exit_code, 0) << cmd << "\n" << r.output;
     EXPECT_TRUE(contains(r.output, "image " + image)) << cmd << "\n" << r.output;
@@ -148,7 +151,9 @@ TEST_F(Reliability, ADeletedTestImageWithItsMaskKeptFailsBeforeAnyStage) {
   fs::remove(image);
   const auto r = run(data, "patchcore", "orphan");
   EXPECT_NE(r.exit_code, 0) << r.output;
-  EXPECT_TRUE(contains(r.output, "checker/ground_truth/hole/000_mask.png: mask without a test image")) << r.output;
+  EXPECT_TRUE(
+      contains(r.output, "checker/ground_truth/hole/000_mask.png: mask without a test image"))
+      << r.output;
   EXPECT_FALSE(contains(r.output, "stage features")) << r.output;
 }
 
@@ -160,8 +165,9 @@ TEST_F(Reliability, AMaskOfTheWrongSizeFailsBeforeAnyStage) {
   {
     std::ofstream out(mask, std::ios::binary | std::ios::trunc);
     // A minimal valid-looking PNG header is enough: the size check reads IHDR only.
-    const unsigned char png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R',
-                                 0, 0, 0, 40, 0, 0, 0, 48, 8, 0, 0, 0, 0};
+    const unsigned char png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0,
+                                 0,    13,  'I', 'H', 'D',  'R',  0,    0,    0, 40,
+                                 0,    0,   0,   48,  8,    0,    0,    0,    0};
     out.write(reinterpret_cast<const char*>(png), sizeof png);
   }
   const auto r = run(data, "patchcore", "masksize");
@@ -189,7 +195,8 @@ TEST_F(Reliability, ADamagedCachedArtifactIsRecomputedWithAWarning) {
   }
   const auto again = run(data, "patchcore", "damaged");
   ASSERT_EQ(again.exit_code, 0) << again.output;
-  EXPECT_TRUE(contains(again.output, (dir / "scores.h5").string() + " is unreadable")) << again.output;
+  EXPECT_TRUE(contains(again.output, (dir / "scores.h5").string() + " is unreadable"))
+      << again.output;
   EXPECT_TRUE(contains(again.output, "recomputing scores")) << again.output;
   EXPECT_FALSE(contains(again.output, "stage coreset ...")) << again.output;
   EXPECT_EQ(tc::io::read_text(dir / "metrics.csv"), metrics);
@@ -205,8 +212,10 @@ TEST_F(Reliability, DeletingATestImageAndItsMaskRecomputesAndSaysWhy) {
   fs::remove(data / "disc" / "ground_truth" / "stain" / "002_mask.png");
   const auto again = run(data, "patchcore", "changed");
   ASSERT_EQ(again.exit_code, 0) << again.output;
-  EXPECT_TRUE(contains(again.output, "2 input file(s) changed: mask disc/ground_truth/stain/002_mask.png removed, "
-                                     "test disc/test/stain/002.png removed"))
+  EXPECT_TRUE(
+      contains(again.output,
+               "2 input file(s) changed: mask disc/ground_truth/stain/002_mask.png removed, "
+               "test disc/test/stain/002.png removed"))
       << again.output;
   EXPECT_TRUE(contains(again.output, "stage scores ...")) << again.output;
   EXPECT_EQ(mean_images(dir / "metrics.csv"), before - 1);
@@ -227,7 +236,8 @@ TEST_F(Reliability, RunIdIsANameAndStopAfterTakesOnlyStageNames) {
   EXPECT_FALSE(fs::exists(*dir_ / "x"));
   const auto bad_stage = run(pristine(), "patchcore", "stage", "--stop-after coreest");
   EXPECT_NE(bad_stage.exit_code, 0);
-  EXPECT_TRUE(contains(bad_stage.output, "--stop-after 'coreest' is not a stage: expected one of features, "))
+  EXPECT_TRUE(contains(bad_stage.output,
+                       "--stop-after 'coreest' is not a stage: expected one of features, "))
       << bad_stage.output;
   EXPECT_FALSE(contains(bad_stage.output, "stage features")) << bad_stage.output;
 }
@@ -235,8 +245,8 @@ TEST_F(Reliability, RunIdIsANameAndStopAfterTakesOnlyStageNames) {
 TEST_F(Reliability, OutputPathOfStageCommandsIsCheckedBeforeComputing) {
   tc::testing::TempDir tmp;
   std::ofstream(tmp / "file") << "x";
-  const auto r = run_cli("extract --data " + pristine().string() + " -c " + config().string() + kSizes +
-                         " --out " + (tmp / "file" / "f.h5").string());
+  const auto r = run_cli("extract --data " + pristine().string() + " -c " + config().string() +
+                         kSizes + " --out " + (tmp / "file" / "f.h5").string());
   EXPECT_NE(r.exit_code, 0);
   EXPECT_TRUE(contains(r.output, "output folder")) << r.output;
   EXPECT_FALSE(contains(r.output, "extract train")) << r.output;
@@ -249,8 +259,9 @@ TEST_F(Reliability, TemporariesOfDeadRunsAreRemovedAndASecondRunWaitsForTheFirst
   std::ofstream(dir / "coreset.h5.tmp-999999") << "left by a killed run";
   // The first run in the background; the second starts once the first holds the lock.
   const fs::path log_a = *dir_ / "lock_a.log";
-  run_command("(" + tc::testing::cli_path().string() + " " + run_args(data, "patchcore", "lock") + " > " +
-              log_a.string() + " 2>&1; echo exit=$? >> " + log_a.string() + ") > /dev/null 2>&1 &");
+  run_command("(" + tc::testing::cli_path().string() + " " + run_args(data, "patchcore", "lock") +
+              " > " + log_a.string() + " 2>&1; echo exit=$? >> " + log_a.string() +
+              ") > /dev/null 2>&1 &");
   for (int i = 0; i < 600 && !contains(read_or_empty(log_a), "stage features ..."); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   const auto b = run(data, "patchcore", "lock");
@@ -280,17 +291,21 @@ TEST_F(Reliability, DataSetCommandsRefuseADestinationInsideOrEqualToTheSource) {
   const auto data = copy_of_data("nltsrc");
   const auto count = [&] {
     size_t n = 0;
-    for (auto it = fs::recursive_directory_iterator(data); it != fs::recursive_directory_iterator(); ++it) ++n;
+    for (auto it = fs::recursive_directory_iterator(data); it != fs::recursive_directory_iterator();
+         ++it)
+      ++n;
     return n;
   };
   const size_t files = count();
-  for (const auto& dest : std::vector<std::string>{data.string(), data.string() + "/", data.string() + "/../nltsrc",
-                                 (data / "variant").string(), data.parent_path().string()}) {
-    const auto r = run_cli("nlt make --source " + data.string() + " --dest " + dest + " --force --seed 1");
+  for (const auto& dest :
+       std::vector<std::string>{data.string(), data.string() + "/", data.string() + "/../nltsrc",
+                                (data / "variant").string(), data.parent_path().string()}) {
+    const auto r =
+        run_cli("nlt make --source " + data.string() + " --dest " + dest + " --force --seed 1");
     EXPECT_NE(r.exit_code, 0) << dest << "\n" << r.output;
     EXPECT_TRUE(contains(r.output, "--dest ")) << r.output;
-    const auto v = run_cli("visa convert --source " + data.string() + " --split-csv " + (*dir_ / "none.csv").string() +
-                           " --dest " + dest + " --force");
+    const auto v = run_cli("visa convert --source " + data.string() + " --split-csv " +
+                           (*dir_ / "none.csv").string() + " --dest " + dest + " --force");
     EXPECT_NE(v.exit_code, 0);
     EXPECT_TRUE(contains(v.output, "--dest ")) << v.output;
   }
@@ -309,9 +324,9 @@ TEST_F(Reliability, ASweepRecordsAFailedRunAndGoesOn) {
   fs::remove(bad / "checker" / "test" / "hole" / "001.png");  // its mask is now an orphan
   const fs::path out = *dir_ / "sweep_out";
   // A trailing slash is the same data set: one folder per (config, data, seed).
-  const auto r = run_cli("sweep -c " + config().string() + " --data " + good.string() + "/ " + bad.string() + "/ " +
-                         good.string() + " --seeds 0-1 --out " + out.string() +
-                         " --set model.coreset_model_name=patchcore" + kSizes);
+  const auto r = run_cli("sweep -c " + config().string() + " --data " + good.string() + "/ " +
+                         bad.string() + "/ " + good.string() + " --seeds 0-1 --out " +
+                         out.string() + " --set model.coreset_model_name=patchcore" + kSizes);
   EXPECT_NE(r.exit_code, 0) << r.output;
   // The sweep's own summary, <out>/sweep/<plan digest>/summary.md, as printed.
   const auto at = r.output.find("summary: ");
@@ -324,7 +339,9 @@ TEST_F(Reliability, ASweepRecordsAFailedRunAndGoesOn) {
   EXPECT_TRUE(contains(md, "mask without a test image")) << md;
   EXPECT_TRUE(contains(md, (out / "sbad" / "quickstart" / "seed0" / "run.log").string())) << md;
   for (int s = 0; s < 2; ++s)
-    EXPECT_TRUE(fs::exists(out / "sgood" / "quickstart" / ("seed" + std::to_string(s)) / "metrics.csv")) << s;
+    EXPECT_TRUE(
+        fs::exists(out / "sgood" / "quickstart" / ("seed" + std::to_string(s)) / "metrics.csv"))
+        << s;
 }
 
 // ---- kill -9 at a seeded random point of each stage ----------------------------------------
@@ -348,13 +365,14 @@ TEST_F(Reliability, KilledAtARandomPointOfEachStageTheRerunGivesIdenticalMetrics
   std::mt19937 rng(20261201);
   const fs::path log = *dir_ / "fault.log";
   int killed_in_stage = 0;
-  for (const std::string stage : {"features", "tail", "lof", "tail_features", "coreset", "test_features",
-                                  "scores", "metrics"}) {
+  for (const std::string stage : {"features", "tail", "lof", "tail_features", "coreset",
+                                  "test_features", "scores", "metrics"}) {
     const int delay_ms = std::uniform_int_distribution<int>(0, 150)(rng);
     fs::remove(log);
     // A simple command in the background: $! is the tailedcore process itself.
-    const auto started = run_command(tc::testing::cli_path().string() + " " + run_args(data, "tailedcore", "fault") +
-                                     " > " + log.string() + " 2>&1 & echo $!");
+    const auto started =
+        run_command(tc::testing::cli_path().string() + " " + run_args(data, "tailedcore", "fault") +
+                    " > " + log.string() + " 2>&1 & echo $!");
     const pid_t pid = static_cast<pid_t>(std::stol(started.output));
     bool seen = false;
     for (int i = 0; i < 6000 && !seen && alive(pid); ++i) {
@@ -370,7 +388,8 @@ TEST_F(Reliability, KilledAtARandomPointOfEachStageTheRerunGivesIdenticalMetrics
     } else {
       std::printf("%s: finished before the previous kill landed\n", stage.c_str());
     }
-    ::kill(pid, SIGKILL);  // the next start's lock waits, if need be, until the kernel has released it
+    ::kill(pid,
+           SIGKILL);  // the next start's lock waits, if need be, until the kernel has released it
   }
   // Short stages (tail, lof: tens of ms) often end within the previous delay.
   EXPECT_GE(killed_in_stage, 2) << "kills that landed in the stage they aimed at, of 8";
