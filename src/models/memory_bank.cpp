@@ -130,7 +130,8 @@ MemoryBank greedy_bank(const LocalRows& src, const at::Tensor& subset,
       [&](int64_t first, const at::Tensor& block, int64_t begin, int64_t end) {
         const auto rows = block.index_select(0, cand.narrow(0, begin, end - begin) - first);
         greedy_rows.narrow(0, begin, end - begin)
-            .copy_(projects ? sampling::project(rows, opts.proj_dim, opts.seed) : rows);
+            .copy_(projects ? sampling::project(rows, opts.proj_dim, opts.seed, cand_begin + begin)
+                            : rows);
       });
   auto greedy_opts = opts;
   greedy_opts.proj_dim = 0;  // projected above

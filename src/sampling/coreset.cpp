@@ -113,7 +113,7 @@ at::Tensor greedy_coreset(const at::Tensor& local_in, const CoresetOptions& opts
       comm.allreduce(torch::tensor({local_in.size(1)}, torch::kInt64), dist::ReduceOp::kMax)
           .item<int64_t>();
   const auto local =
-      project(local_in.size(0) ? local_in : torch::empty({0, in_dim}), opts.proj_dim, opts.seed);
+      project(local_in.size(0) ? local_in : torch::empty({0, in_dim}), opts.proj_dim, opts.seed, begin);
   check_distances_fit_float32(local, comm);
   const int64_t d = local.size(1);
   const int64_t b = local.size(0),

@@ -171,7 +171,8 @@ at::Tensor rows_by_position(const at::Tensor& local, int64_t P, int64_t proj_dim
           .item<int64_t>();
   TC_CHECK(images_all.sum().item<int64_t>() > 0,
            "LOF: no training rows: expected at least one image of ", P, " patches");
-  auto x = project(n_local ? local : torch::empty({0, dim}), proj_dim, seed);
+  const int64_t first_image = images_all.narrow(0, 0, comm.rank()).sum().item<int64_t>();
+  auto x = project(n_local ? local : torch::empty({0, dim}), proj_dim, seed, first_image * P);
   const int64_t pd = x.size(1);
   auto xv = x.view({n_local, P, pd});
   // Rank r gets positions shard_range(P, r) of this rank's images.

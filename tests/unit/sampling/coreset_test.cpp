@@ -3,6 +3,7 @@
 #include "tailedcore/sampling/coreset.h"
 
 #include <gtest/gtest.h>
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <cmath>
@@ -140,8 +141,7 @@ TEST(Greedy, SameSequenceAsTheLibTorchLoopWithoutProjection) {
 TEST(Greedy, SameSequenceAsTheLibTorchLoopWithProjection) {
   torch::manual_seed(3);
   const auto x = torch::rand({2000, 96});
-  const auto p = x.mm(random_projection(96, 24, 5));
-  EXPECT_EQ(run(x, 0.1, 0, 24, 5), libtorch_greedy(p, 0, 200));
+  EXPECT_EQ(run(x, 0.1, 0, 24, 5), libtorch_greedy(project(x, 24, 5), 0, 200));
 }
 
 // The torch-order kernel reproduces torch::norm bit for bit (on a CPU whose
@@ -212,6 +212,26 @@ TEST(Projection, SkippedWhenDisabledOrDimsMatch) {
   EXPECT_TRUE(torch::equal(project(x, 16, 1), x));  // the reference skips equal dims
   const auto p = project(x, 4, 1);
   EXPECT_TRUE(torch::allclose(p, x.mm(random_projection(16, 4, 1))));
+}
+
+// Rows cut anywhere (ranks, blocks) and any thread count project bit for bit as the
+// whole does on one thread.
+TEST(Projection, AnyCutAndThreadCountGivesTheSameBits) {
+  torch::manual_seed(7);
+  const int64_t n = 2 * kProjectRows + 611;
+  const auto x = torch::randn({n, 96});
+  const int before = at::get_num_threads();
+  at::set_num_threads(1);
+  const auto whole = project(x, 24, 3);
+  at::set_num_threads(2);
+  for (const std::vector<int64_t>& cuts :
+       {std::vector<int64_t>{0, 137, 1500, n}, {0, kProjectRows, kProjectRows + 1, n}, {0, 1, 2, n - 1, n}, {0, n}}) {
+    std::vector<torch::Tensor> parts;
+    for (size_t i = 0; i + 1 < cuts.size(); ++i)
+      parts.push_back(project(x.narrow(0, cuts[i], cuts[i + 1] - cuts[i]), 24, 3, cuts[i]));
+    EXPECT_TRUE(torch::equal(torch::cat(parts), whole)) << cuts[1];
+  }
+  at::set_num_threads(before);
 }
 
 }  // namespace

@@ -118,7 +118,7 @@ TEST(Lof, PatchwiseWithProjectionEqualsLofOfProjectedRows) {
   o.seed = 3;
   auto comm = tc::dist::make_self_comm();
   const auto got = patchwise_lof(x, P, o, *comm);
-  const auto projected = x.mm(random_projection(D, 8, 3)).view({N, P, 8}).transpose(0, 1);
+  const auto projected = project(x, 8, 3).view({N, P, 8}).transpose(0, 1);
   const auto want = local_outlier_factor(projected.contiguous(), 6).t().reshape({N * P});
   EXPECT_LT(max_relative_error(got.scores, want), 1e-4);
 }
