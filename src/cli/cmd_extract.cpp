@@ -63,7 +63,7 @@ int cmd_extract(const Args& args) {
     const auto backbone = plan.backbones.front();
     // The run's feature key: this file is what a run on this data caches as features.h5.
     const auto key =
-        pipeline::cache_keys(cfg, backbone, io::canonical_path(data),
+        pipeline::cache_keys(plan, backbone, io::canonical_path(data),
                              pipeline::list_inputs(catalog, cfg.model.backbone_weights).hash)
             .features;
     pipeline::FeatureSource source(plan, backbone, train, *world);

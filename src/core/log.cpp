@@ -42,7 +42,6 @@ void set_log_rank(int rank, int size) {
   g_size = size;
 }
 int log_rank() { return g_rank; }
-int log_size() { return g_size; }
 void set_log_level(LogLevel level) { g_level = static_cast<int>(level); }
 void set_log_all_ranks(bool all) { g_all_ranks = all; }
 

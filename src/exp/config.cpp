@@ -57,6 +57,8 @@ struct Field {
   std::string key;
   std::function<void(Config&, const YAML::Node&, const std::string& where)> read;
   std::function<void(const Config&, YAML::Emitter&)> write;  // empty: accepted, never written
+  std::function<void(Config&)> change;                       // change_value
+  Affects affects = Affects::kResults;
 };
 
 template <class T>
@@ -67,6 +69,7 @@ struct Codec<int64_t> {
     return as<int64_t>(n, w, "an integer");
   }
   static void write(YAML::Emitter& e, int64_t v) { e << v; }
+  static int64_t other(int64_t v) { return v + 1; }
 };
 template <>
 struct Codec<double> {
@@ -74,6 +77,7 @@ struct Codec<double> {
     return as<double>(n, w, "a number");
   }
   static void write(YAML::Emitter& e, double v) { e << v; }
+  static double other(double v) { return v / 2; }
 };
 template <>
 struct Codec<bool> {
@@ -81,6 +85,7 @@ struct Codec<bool> {
     return as<bool>(n, w, "true or false");
   }
   static void write(YAML::Emitter& e, bool v) { e << v; }
+  static bool other(bool v) { return !v; }
 };
 template <>
 struct Codec<std::string> {  // names: null, ~ and None mean "" (the reference's None)
@@ -91,6 +96,7 @@ struct Codec<std::string> {  // names: null, ~ and None mean "" (the reference's
     else
       e << v;
   }
+  static std::string other(const std::string& v) { return v + "x"; }
 };
 template <>
 struct Codec<std::vector<std::string>> {
@@ -101,6 +107,10 @@ struct Codec<std::vector<std::string>> {
     e << YAML::Flow << YAML::BeginSeq;
     for (const auto& s : v) e << s;
     e << YAML::EndSeq;
+  }
+  static std::vector<std::string> other(std::vector<std::string> v) {
+    v.push_back("x");
+    return v;
   }
 };
 
@@ -118,33 +128,37 @@ struct SizeCodec {
     else
       e << v;
   }
+  static int64_t other(int64_t v) { return v + 1; }
 };
 
-Field size_field(std::string key, int64_t DataConfig::*member) {
-  return {std::move(key),
-          [member](Config& c, const YAML::Node& n, const std::string& w) {
-            c.data.*member = SizeCodec::read(n, w);
-          },
-          [member](const Config& c, YAML::Emitter& e) { SizeCodec::write(e, c.data.*member); }};
-}
+constexpr Affects kFeatures = Affects::kFeatures, kResults = Affects::kResults,
+                  kNothing = Affects::kNothing;
 
+// A key read and written by codec C at the member `get` returns (a generic
+// lambda: the same code for a const and a mutable Config).
+template <class C, class Get>
+Field make_field(std::string key, Affects affects, Get get) {
+  Field f;
+  f.key = std::move(key);
+  f.affects = affects;
+  f.read = [get](Config& c, const YAML::Node& n, const std::string& w) { get(c) = C::read(n, w); };
+  f.write = [get](const Config& c, YAML::Emitter& e) { C::write(e, get(c)); };
+  f.change = [get](Config& c) { get(c) = C::other(get(c)); };
+  return f;
+}
 template <class T>
-Field field(std::string key, T Config::*member) {
-  return {std::move(key),
-          [member](Config& c, const YAML::Node& n, const std::string& w) {
-            c.*member = Codec<T>::read(n, w);
-          },
-          [member](const Config& c, YAML::Emitter& e) { Codec<T>::write(e, c.*member); }};
+Field field(std::string key, Affects affects, T Config::*member) {
+  return make_field<Codec<T>>(std::move(key), affects,
+                              [member](auto& c) -> auto& { return c.*member; });
 }
 template <class Section, class T>
-Field field(std::string key, Section Config::*section, T Section::*member) {
-  return {std::move(key),
-          [section, member](Config& c, const YAML::Node& n, const std::string& w) {
-            c.*section.*member = Codec<T>::read(n, w);
-          },
-          [section, member](const Config& c, YAML::Emitter& e) {
-            Codec<T>::write(e, c.*section.*member);
-          }};
+Field field(std::string key, Affects affects, Section Config::*section, T Section::*member) {
+  return make_field<Codec<T>>(std::move(key), affects,
+                              [section, member](auto& c) -> auto& { return c.*section.*member; });
+}
+Field size_field(std::string key, Affects affects, int64_t DataConfig::*member) {
+  return make_field<SizeCodec>(std::move(key), affects,
+                               [member](auto& c) -> auto& { return c.data.*member; });
 }
 
 const std::vector<Field>& fields() {
@@ -153,41 +167,44 @@ const std::vector<Field>& fields() {
   constexpr auto data = &Config::data;
   constexpr auto model = &Config::model;
   static const std::vector<Field> table = {
-      field("seed", &Config::seed),
-      size_field("data.resize", &D::resize),
-      size_field("data.imagesize", &D::imagesize),
-      size_field("data.inputsize", &D::inputsize),
-      field("data.batch_size", data, &D::batch_size),
-      field("data.workers", data, &D::workers),
-      field("model.backbone_names", model, &M::backbone_names),
-      field("model.layers_to_extract", model, &M::layers_to_extract),
-      field("model.embedding_to_extract_from", model, &M::embedding_to_extract_from),
-      field("model.coreset_model_name", model, &M::coreset_model_name),
-      field("model.tail_th_type", model, &M::tail_th_type),
-      field("model.tail_data_augment_type", model, &M::tail_data_augment_type),
-      field("model.tail_lof", model, &M::tail_lof),
-      field("model.greedy_ratio", model, &M::greedy_ratio),
-      field("model.greedy_proj_dim", model, &M::greedy_proj_dim),
-      field("model.faiss_k_neighbor", model, &M::faiss_k_neighbor),
-      field("model.backbone_weights", model, &M::backbone_weights),
-      field("model.target_embed_dimension", model, &M::target_embed_dimension),
-      field("model.lof_k", model, &M::lof_k),
-      field("model.lof_keep", model, &M::lof_keep),
-      field("model.feature_dtype", model, &M::feature_dtype),
-      field("model.index", model, &M::index),
-      [&] {  // placement only: accepted, never written (not in the run hash)
-        auto f = field("model.bank_memory_gb", model, &M::bank_memory_gb);
-        f.write = nullptr;
-        return f;
-      }(),
-      [&] {  // scheduling only: accepted, never written (not in the run hash)
-        auto f = field("model.greedy_checkpoint_s", model, &M::greedy_checkpoint_s);
-        f.write = nullptr;
-        return f;
-      }(),
-      field("model.device", model, &M::device),
+      // The seed draws random weights: cache_keys adds it to the feature key when
+      // there are no weights to load.
+      field("seed", kResults, &Config::seed),
+      size_field("data.resize", kFeatures, &D::resize),
+      size_field("data.imagesize", kFeatures, &D::imagesize),
+      size_field("data.inputsize", kResults, &D::inputsize),
+      field("data.batch_size", kNothing, data, &D::batch_size),
+      field("data.workers", kNothing, data, &D::workers),
+      // The feature key names the one backbone its features are of.
+      field("model.backbone_names", kResults, model, &M::backbone_names),
+      field("model.layers_to_extract", kFeatures, model, &M::layers_to_extract),
+      field("model.embedding_to_extract_from", kFeatures, model, &M::embedding_to_extract_from),
+      field("model.coreset_model_name", kResults, model, &M::coreset_model_name),
+      field("model.tail_th_type", kResults, model, &M::tail_th_type),
+      field("model.tail_data_augment_type", kResults, model, &M::tail_data_augment_type),
+      field("model.tail_lof", kResults, model, &M::tail_lof),
+      field("model.greedy_ratio", kResults, model, &M::greedy_ratio),
+      field("model.greedy_proj_dim", kResults, model, &M::greedy_proj_dim),
+      field("model.faiss_k_neighbor", kResults, model, &M::faiss_k_neighbor),
+      field("model.backbone_weights", kFeatures, model, &M::backbone_weights),
+      field("model.target_embed_dimension", kFeatures, model, &M::target_embed_dimension),
+      field("model.lof_k", kResults, model, &M::lof_k),
+      field("model.lof_keep", kResults, model, &M::lof_keep),
+      field("model.feature_dtype", kFeatures, model, &M::feature_dtype),
+      field("model.index", kResults, model, &M::index),
+      field("model.bank_memory_gb", kNothing, model, &M::bank_memory_gb),
+      field("model.greedy_checkpoint_s", kNothing, model, &M::greedy_checkpoint_s),
+      // GPU features equal the CPU's to float rounding only; cache_keys hashes the
+      // resolved device, never `auto`.
+      field("model.device", kFeatures, model, &M::device),
       // The reference's optional, unused key (SPEC 7): accepted and ignored.
-      {"model.train_mode", [](Config&, const YAML::Node&, const std::string&) {}, nullptr},
+      [] {
+        Field f;
+        f.key = "model.train_mode";
+        f.read = [](Config&, const YAML::Node&, const std::string&) {};
+        f.affects = kNothing;
+        return f;
+      }(),
   };
   return table;
 }
@@ -295,12 +312,6 @@ void validate(const Config& c, const std::string& source) {
 
 }  // namespace
 
-std::vector<std::string> config_keys() {
-  std::vector<std::string> keys;
-  for (const auto& f : fields()) keys.push_back(f.key);
-  return keys;
-}
-
 Config parse_config(const std::string& yaml_text, const std::vector<std::string>& overrides,
                     const std::string& source_name, const std::filesystem::path& base_dir) {
   Config cfg;
@@ -349,12 +360,26 @@ Config load_config(const std::filesystem::path& yaml, const std::vector<std::str
   return cfg;
 }
 
+std::vector<KeyInfo> config_keys() {
+  std::vector<KeyInfo> keys;
+  for (const auto& f : fields()) keys.push_back({f.key, f.affects});
+  return keys;
+}
+
+bool change_value(Config& cfg, const std::string& key) {
+  const Field* f = find_field(key);
+  TC_CHECK(f != nullptr, "change_value: '", key, "' is not a key");
+  if (!f->change) return false;
+  f->change(cfg);
+  return true;
+}
+
 std::string to_yaml(const Config& c) {
   YAML::Emitter out;
   out << YAML::BeginMap;
   std::string section;  // the open section ("data", "model") or ""
   for (const auto& f : fields()) {
-    if (!f.write) continue;
+    if (!f.write || f.affects == Affects::kNothing) continue;
     const auto dot = f.key.find('.');
     const std::string sec = dot == std::string::npos ? "" : f.key.substr(0, dot);
     if (sec != section) {
@@ -370,10 +395,10 @@ std::string to_yaml(const Config& c) {
   return std::string(out.c_str()) + "\n";
 }
 
-std::string to_key_lines(const Config& c) {
+std::string to_key_lines(const Config& c, Affects scope) {
   std::string text;
   for (const auto& f : fields()) {
-    if (!f.write) continue;
+    if (!f.write || f.affects > scope) continue;
     YAML::Emitter e;
     e << YAML::Flow;  // a list on its key's line
     f.write(c, e);

@@ -209,7 +209,6 @@ const core::NameTable<DType>& feature_dtypes() {
   return table;
 }
 
-DType parse_dtype(const std::string& name) { return dtypes().parse(name, "dtype"); }
 std::string dtype_name(DType d) { return dtypes().name(d); }
 
 // ---------------------------------------------------------------- writer ----

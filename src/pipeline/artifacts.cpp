@@ -155,9 +155,6 @@ FeatureSet TestFeaturesReader::images(const std::string& cls, int64_t first, int
   return f;
 }
 
-int64_t TestFeaturesReader::images_of(const std::string& cls) const {
-  return r_.shape(cls + "/gt_masks").at(0);
-}
 at::Tensor TestFeaturesReader::masks(const std::string& cls) const {
   return r_.read(cls + "/gt_masks");
 }

@@ -98,10 +98,8 @@ RunSummary run_experiment(const RunOptions& opts, dist::Comm& world) {
   // difference).
   dist::check_same_plan(
       world,
-      exp::to_key_lines(cfg) +  // and the keys outside the run hash that set collectives:
-          "model.bank_memory_gb: " + std::to_string(cfg.model.bank_memory_gb) +
-          "\nmodel.greedy_checkpoint_s: " + std::to_string(cfg.model.greedy_checkpoint_s) +
-          "\ndata: " + opts.data_dir.lexically_normal().string() +
+      exp::to_key_lines(cfg) +  // every key, those outside the cache keys too
+          "data: " + opts.data_dir.lexically_normal().string() +
           "\nout: " + opts.out_root.lexically_normal().string() + "\nrun_id: " + opts.run_id +
           "\ndataset_name: " + opts.dataset_name + "\nstop_after: " + opts.stop_after + "\n",
       opts.config_path.string());
@@ -119,7 +117,7 @@ RunSummary run_experiment(const RunOptions& opts, dist::Comm& world) {
       opts.dataset_name.empty() ? data_dir.filename().string() : opts.dataset_name;
   const std::string config_yaml = exp::to_yaml(cfg);
   const std::string run_id = opts.run_id.empty()
-                                 ? cache_keys(cfg, plan.backbones.front(), data_dir, "").run_id
+                                 ? cache_keys(plan, plan.backbones.front(), data_dir, "").run_id
                                  : opts.run_id;
   RunSummary summary;
   summary.model = method->name();
@@ -179,7 +177,7 @@ RunSummary run_in_folder(const RunOptions& opts, const exp::Plan& plan,
   const bool several = plan.backbones.size() > 1;
   std::vector<models::ClassPredictions> combined;
   for (const auto& backbone : plan.backbones) {
-    const auto keys = cache_keys(plan.config, backbone, data_dir, inputs.hash);
+    const auto keys = cache_keys(plan, backbone, data_dir, inputs.hash);
     const fs::path dir = several ? summary.run_dir / backbone : summary.run_dir;
     if (comm.rank() == 0) io::ensure_writable_dir(dir);
     if (comm.rank() == 0 && several) io::remove_stale_temporaries(dir, /*locked=*/true);

@@ -2,6 +2,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
+#include <omp.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -25,20 +26,23 @@ at::Tensor project(const at::Tensor& x_in, int64_t out_dim, uint64_t seed, int64
   const auto w = random_projection(x.size(1), out_dim, seed);
   const int64_t first = first_row, end = first_row + x.size(0), C = kProjectRows;
   auto out = torch::empty({x.size(0), out_dim}, torch::kFloat32);
-  // Inside a parallel region OpenBLAS runs one thread: each product is single-threaded.
-  at::parallel_for(first / C, (end + C - 1) / C, 1, [&](int64_t begin, int64_t stop) {
-    for (int64_t c = begin; c < stop; ++c) {
+  const int64_t c_begin = first / C, c_end = (end + C - 1) / C;
+  const int threads =
+      static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), c_end - c_begin)));
+#pragma omp parallel num_threads(threads)
+  {
+    // OpenBLAS (OpenMP build) runs as many threads as omp_get_max_threads() says,
+    // and BLAS threads change the bits: one each, also when this region has one thread.
+    omp_set_num_threads(1);
+#pragma omp for schedule(static)
+    for (int64_t c = c_begin; c < c_end; ++c) {
       const int64_t lo = std::max(c * C, first), hi = std::min(c * C + C, end);
-      auto dst = out.narrow(0, lo - first, hi - lo);
-      if (hi - lo == C) {
-        at::mm_out(dst, x.narrow(0, lo - first, C), w);
-        continue;
-      }
+      // Always the same call on fresh buffers, whole or not.
       auto whole = torch::zeros({C, x.size(1)}, torch::kFloat32);
       whole.narrow(0, lo - c * C, hi - lo).copy_(x.narrow(0, lo - first, hi - lo));
-      dst.copy_(whole.mm(w).narrow(0, lo - c * C, hi - lo));
+      out.narrow(0, lo - first, hi - lo).copy_(whole.mm(w).narrow(0, lo - c * C, hi - lo));
     }
-  });
+  }
   return out;
 }
 

@@ -17,7 +17,6 @@ enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
 /// Records this process's rank for the prefix (set once by the communicator).
 void set_log_rank(int rank, int size);
 int log_rank();
-int log_size();
 void set_log_level(LogLevel level);
 LogLevel parse_log_level(const std::string& name);
 void set_log_all_ranks(bool all);

@@ -16,8 +16,8 @@ struct DataConfig {
   int64_t resize = 256;     // shorter side after resizing; full = no resize
   int64_t imagesize = 224;  // square centre crop; full = no crop
   int64_t inputsize = 224;  // reference key; equals imagesize in every reference config
-  int64_t batch_size = 32;  // images per forward pass (ours)
-  int64_t workers = 2;      // decode threads (ours)
+  int64_t batch_size = 32;  // images per forward pass (ours; not in any cache key)
+  int64_t workers = 2;      // decode threads (ours; not in any cache key)
 };
 
 struct ModelConfig {
@@ -41,11 +41,11 @@ struct ModelConfig {
   std::string feature_dtype = "float32";  // float32 | float16 (stored features)
   std::string index = "flat";             // flat | ivf
   // Scoring: the bank is replicated on every rank when its float32 bytes fit
-  // this budget, else sharded over the ranks (<= 0: always replicated). Not
-  // part of the run hash (to_yaml does not write it): results do not depend on it.
+  // this budget, else sharded over the ranks (<= 0: always replicated). Results
+  // do not depend on it: not in any cache key.
   double bank_memory_gb = 16.0;
   // Seconds of greedy work between two checkpoints of its state (a rerun
-  // resumes there); <= 0: none. Not part of the run hash either.
+  // resumes there); <= 0: none. Not in any cache key either.
   double greedy_checkpoint_s = 30.0;
   std::string device = "auto";  // auto | cpu | cuda (exp/device.h: resolved per rank)
 };
@@ -67,12 +67,29 @@ std::string config_name(const std::filesystem::path& yaml);
 /// (load_config: the file's folder), never one given as an override.
 Config parse_config(const std::string& yaml_text, const std::vector<std::string>& overrides,
                     const std::string& source_name, const std::filesystem::path& base_dir = {});
-/// The resolved config in a stable key order (its hash keys the stage cache).
+
+/// What a key changes, which decides the cache keys that cover it
+/// (pipeline/cache_keys.h): the extracted features (and so all that follows),
+/// the results only, or nothing a run computes (placement, scheduling).
+/// Ordered: a scope of kResults covers kFeatures too.
+enum class Affects { kFeatures, kResults, kNothing };
+struct KeyInfo {
+  std::string key;
+  Affects affects;
+};
+/// Every key of the table, in its order.
+std::vector<KeyInfo> config_keys();
+
+/// The keys that change features or results, in a stable order (the run's
+/// config.yaml).
 std::string to_yaml(const Config& cfg);
-/// The same keys and values, one "model.greedy_ratio: 0.1" line each (what
-/// ranks compare before they start: dist::check_same_plan).
-std::string to_key_lines(const Config& cfg);
-/// Every valid key path ("model.greedy_ratio").
-std::vector<std::string> config_keys();
+/// One "model.greedy_ratio: 0.1" line per key whose effect is within `scope`:
+/// kFeatures and kResults are what the cache keys hash; kNothing, every key,
+/// is what ranks compare before they start (dist::check_same_plan).
+std::string to_key_lines(const Config& cfg, Affects scope = Affects::kNothing);
+/// `key` set to another value of its type (not range-checked): how a test
+/// shows that every key moves the cache keys its Affects says, with no list.
+/// False for a key that is accepted and ignored (it holds no value).
+bool change_value(Config& cfg, const std::string& key);
 
 }  // namespace tc::exp

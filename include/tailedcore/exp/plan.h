@@ -51,7 +51,6 @@ struct Plan {
 
   /// The options of backbone `name` (one of `backbones`).
   features::BackboneOptions backbone(const std::string& name) const;
-  bool random_weights() const { return config.model.backbone_weights.empty(); }
 };
 
 /// A validated config (parse_config / load_config) as a plan.

@@ -37,7 +37,6 @@ enum class DType { kFloat32, kFloat16, kFloat64, kInt64, kUInt8 };
 const core::NameTable<DType>& dtypes();
 /// The dtypes features may be stored in: "float32" | "float16" (config model.feature_dtype).
 const core::NameTable<DType>& feature_dtypes();
-DType parse_dtype(const std::string& name);
 std::string dtype_name(DType d);
 
 class H5Writer {

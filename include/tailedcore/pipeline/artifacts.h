@@ -86,7 +86,6 @@ class TestFeaturesReader {
   int64_t w() const { return w_; }
   /// Images [first, first + count) of a class: their patch rows (float32) and masks.
   FeatureSet images(const std::string& cls, int64_t first, int64_t count) const;
-  int64_t images_of(const std::string& cls) const;
   at::Tensor masks(const std::string& cls) const;
   std::vector<std::string> image_paths(const std::string& cls) const;
   const io::H5Reader& file() const { return r_; }
