@@ -42,12 +42,19 @@ float GreedyCells::group_bound(int64_t g) const {
 }
 
 void GreedyCells::set_cell(int64_t j, const float* min_dist) {
-  float r = kNone;
-  int64_t at = kNoRow;
-  for (const int32_t y : cells_[j])
-    if (better(min_dist[y], y, r, at)) r = min_dist[y], at = y;
-  radius_[j] = r;
-  far_[j] = at;
+  auto& cell = cells_[j];
+  if (cell.empty()) {
+    radius_[j] = kNone;
+    far_[j] = kNoRow;
+    return;
+  }
+  radius_[j] = min_dist[cell.front()];
+  far_[j] = cell.front();
+}
+
+void GreedyCells::sort_cell(int64_t j, const float* min_dist) {
+  std::sort(cells_[j].begin(), cells_[j].end(),
+            [&](int32_t a, int32_t b) { return better(min_dist[a], a, min_dist[b], b); });
 }
 
 void GreedyCells::grow_tree(int64_t slots) {
@@ -76,29 +83,29 @@ void GreedyCells::update_tree(int64_t slot) {
 
 void GreedyCells::scan_cell(int64_t j, float centre_dist, const float* centre, float* min_dist,
                             int32_t k) {
+  // The cell is in falling min-distance: the rows that can come closer are a prefix.
   auto& cell = cells_[j];
-  visits_.rows_visited += static_cast<int64_t>(cell.size());
-  read_.clear();
-  for (const int32_t y : cell)
-    if (!(centre_dist > kPruneFactor * min_dist[y])) read_.push_back(y);
-  if (read_.empty()) return;
-  visits_.rows_read += static_cast<int64_t>(read_.size());
-  dist_.resize(read_.size());
-  distances_torch_order(data_, d_, read_.data(), static_cast<int64_t>(read_.size()), centre,
-                        dist_.data());
-  bool moved = false;
-  for (size_t i = 0; i < read_.size(); ++i) {
-    const int32_t y = read_[i];
+  size_t p = 0;
+  while (p < cell.size() && !(centre_dist > kPruneFactor * min_dist[cell[p]])) ++p;
+  visits_.rows_visited += static_cast<int64_t>(p);
+  if (p == 0) return;
+  visits_.rows_read += static_cast<int64_t>(p);
+  dist_.resize(p);
+  distances_torch_order(data_, d_, cell.data(), static_cast<int64_t>(p), centre, dist_.data());
+  size_t kept = 0;
+  for (size_t i = 0; i < p; ++i) {
+    const int32_t y = cell[i];
     if (dist_[i] < min_dist[y]) {
       min_dist[y] = dist_[i];
       assigned_[y] = k;
       moved_.push_back(y);
-      moved = true;
+    } else {
+      cell[kept++] = y;  // its min-distance is unchanged: the order holds
     }
   }
-  if (!moved) return;
-  cell.erase(std::remove_if(cell.begin(), cell.end(), [&](int32_t y) { return assigned_[y] == k; }),
-             cell.end());
+  if (kept == p) return;
+  cell.erase(cell.begin() + static_cast<std::ptrdiff_t>(kept),
+             cell.begin() + static_cast<std::ptrdiff_t>(p));
   set_cell(j, min_dist);
   update_tree(j);
 }
@@ -129,6 +136,7 @@ void GreedyCells::add_centre(const float* centre, const float* min_dist) {
   cells_.emplace_back(moved_);
   radius_.push_back(kNone);
   far_.push_back(kNoRow);
+  sort_cell(k, min_dist);
   set_cell(k, min_dist);
   int64_t g = k;
   if (k < kLeaders) {
@@ -227,7 +235,10 @@ void GreedyCells::restore(const int32_t* nearest, const float* centres, int64_t 
   }
   radius_.assign(static_cast<size_t>(count), kNone);
   far_.assign(static_cast<size_t>(count), kNoRow);
-  for (int64_t j = 0; j < count; ++j) set_cell(j, min_dist);
+  for (int64_t j = 0; j < count; ++j) {
+    sort_cell(j, min_dist);
+    set_cell(j, min_dist);
+  }
   // The groups as the steps built them: the same distances, the same leaders.
   const int64_t leaders = std::min(count, kLeaders);
   members_.assign(static_cast<size_t>(leaders), {});

@@ -36,7 +36,7 @@ namespace tc::sampling {
 /// What the steps so far cost, on this rank.
 struct GreedyVisits {
   int64_t steps = 0;
-  int64_t rows_visited = 0;      // rows of the cells a step tested (their min-distance read)
+  int64_t rows_visited = 0;      // rows whose min-distance a step tested
   int64_t rows_read = 0;         // rows whose distance to the new centre was computed
   int64_t centres_measured = 0;  // centre-to-centre distances (leaders and members that pass)
   int64_t members_tested = 0;    // group members tested by their two numbers
@@ -76,6 +76,7 @@ class GreedyCells {
   void scan_cell(int64_t j, float centre_dist, const float* centre, float* min_dist, int32_t k);
   void scan_unassigned(const float* centre, float* min_dist, int32_t k);
   void set_cell(int64_t j, const float* min_dist);
+  void sort_cell(int64_t j, const float* min_dist);
   void grow_tree(int64_t slots);
   void update_tree(int64_t slot);
   float group_bound(int64_t g) const;
@@ -84,7 +85,7 @@ class GreedyCells {
   int64_t rows_, d_, count_ = 0;
   std::vector<int32_t> assigned_;
   std::vector<float> centres_;                 // [count, d]
-  std::vector<std::vector<int32_t>> cells_;    // [count]: rows, any order
+  std::vector<std::vector<int32_t>> cells_;    // [count]: rows, farthest first (then lower row)
   std::vector<float> radius_;                  // [count]: -inf for an empty cell
   std::vector<int64_t> far_;                   // [count]: the cell's first row at its radius
   std::vector<float> to_leader_;               // [count]: distance to its group's leader
