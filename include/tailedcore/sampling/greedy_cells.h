@@ -13,9 +13,9 @@
 // d(j, c) >= d(leader, c) - s_j rules out a member, and a whole group once
 // d(leader, c) exceeds its members' largest s_j + 2 r_j. So a step measures
 // the new centre against the leaders, tests the members of the groups that
-// pass with two numbers each, measures the members that pass, tests the
-// min-distance of each row of the cells that pass, and reads only the rows
-// that pass that (the old centre bound, row by row). Every bound carries a
+// pass with two numbers each, measures the members that pass, and reads, in
+// each cell that passes (kept farthest first), the prefix of rows with
+// d(j, c) <= 2 m_y: the rows that may come closer. Every bound carries a
 // margin far above float32 rounding (0.1 %); rows read get the torch-order
 // distance (greedy_kernel.h), so min-distances and picks are bit-identical
 // to a pass over every row. The rank's farthest row is kept in a tournament
