@@ -21,7 +21,11 @@ MemoryBank merge_banks(const MemoryBank& tail, const MemoryBank& head) {
   MemoryBank out = tail;
   out.tail_rows = tail.rows();
   out.tail_greedy_seed = tail.greedy_seed;
+  out.tail_greedy_visits_per_step = tail.greedy_visits_per_step;
+  out.tail_greedy_rows = tail.greedy_rows;
   out.greedy_seed = -1;
+  out.greedy_visits_per_step = -1;
+  out.greedy_rows = 0;
   if (head.rows() == 0) return out;
   TC_ASSERT(tail.weights.defined() == head.weights.defined(), "both banks weighted or neither");
   TC_ASSERT(tail.positions.defined() && head.positions.defined(),
@@ -31,6 +35,8 @@ MemoryBank merge_banks(const MemoryBank& tail, const MemoryBank& head) {
   out.source_rows = torch::cat({tail.source_rows, head.source_rows});
   if (head.weights.defined()) out.weights = torch::cat({tail.weights, head.weights});
   out.greedy_seed = head.greedy_seed;
+  out.greedy_visits_per_step = head.greedy_visits_per_step;
+  out.greedy_rows = head.greedy_rows;
   return out;
 }
 
@@ -139,12 +145,17 @@ MemoryBank greedy_bank(const LocalRows& src, const at::Tensor& subset,
   if (!stats) stats = &own_stats;
   // Positions in the global candidate list (candidates of lower ranks first).
   const auto pos = sampling::greedy_coreset(greedy_rows, greedy_opts, comm, stats, checkpoint);
+  const double steps = static_cast<double>(std::max<int64_t>(1, stats->steps_run));
+  const double visited = static_cast<double>(stats->rows_visited) / steps;
   if (comm.rank() == 0)
     core::log_info(
         "greedy: ", pos.size(0), " centres of ", total, " candidates (", gd, "-d) on ", comm.size(),
         " ranks: ", stats->seconds, " s, ", stats->steps, " steps of one fused pick each (",
         stats->bytes_per_step, " bytes sent and ", stats->bytes_per_step * comm.size(),
-        " received per rank a step), ", stats->read_percent, " % of rank 0's row visits read a row",
+        " received per rank a step); rows visited a step: ", visited, " (",
+        100.0 * visited / static_cast<double>(total), " % of a full pass), ",
+        static_cast<double>(stats->rows_read) / steps, " read, ",
+        static_cast<double>(stats->centres_measured) / steps, " centre distances",
         stats->checkpoints ? ", " + std::to_string(stats->checkpoints) + " checkpoints of " +
                                  std::to_string(stats->checkpoint_bytes) + " bytes on rank 0"
                            : std::string(),
@@ -167,6 +178,8 @@ MemoryBank greedy_bank(const LocalRows& src, const at::Tensor& subset,
       });
   MemoryBank bank;
   bank.greedy_seed = static_cast<int64_t>(opts.seed);
+  bank.greedy_visits_per_step = visited;
+  bank.greedy_rows = total;
   bank.features = my_rows;
   bank.positions =
       order.masked_select((sorted >= cand_begin) & (sorted < cand_begin + cand.size(0)));

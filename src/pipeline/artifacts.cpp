@@ -124,6 +124,14 @@ void write_bank(const fs::path& path, const std::string& key, const models::Memo
   w->set_attr("model", method);
   if (bank.greedy_seed >= 0) w->set_attr("greedy_seed", bank.greedy_seed);
   if (bank.tail_greedy_seed >= 0) w->set_attr("tail_greedy_seed", bank.tail_greedy_seed);
+  if (bank.greedy_visits_per_step >= 0) {
+    w->set_attr("greedy_rows", bank.greedy_rows);
+    w->set_attr("greedy_rows_visited_per_step", bank.greedy_visits_per_step);
+  }
+  if (bank.tail_greedy_visits_per_step >= 0) {
+    w->set_attr("tail_greedy_rows", bank.tail_greedy_rows);
+    w->set_attr("tail_greedy_rows_visited_per_step", bank.tail_greedy_visits_per_step);
+  }
   w->commit();
 }
 

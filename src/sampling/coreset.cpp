@@ -70,11 +70,11 @@ void check_distances_fit_float32(const torch::Tensor& rows, dist::Comm& comm) {
 // k - 1 steps (the centres of picks 0 .. k-2, from their owners, when it
 // prunes anywhere) and the next centre, pick k-1's row. Collective.
 torch::Tensor restore_centres(GreedyStepper& stepper, const std::vector<int32_t>& nearest,
-                              const torch::Tensor& picks, const torch::Tensor& local, int64_t begin,
+                              const float* min_dist, const torch::Tensor& picks, const torch::Tensor& local, int64_t begin,
                               dist::Comm& comm) {
   const int64_t k = picks.size(0), b = local.size(0), d = local.size(1);
   const bool all =
-      comm.allreduce(torch::tensor({stepper.needs_centres(k - 1) ? 1 : 0}, torch::kInt64),
+      comm.allreduce(torch::tensor({stepper.needs_centres() ? 1 : 0}, torch::kInt64),
                      dist::ReduceOp::kMax)
           .item<int64_t>() > 0;
   const int64_t from = all ? 0 : k - 1;
@@ -87,7 +87,7 @@ torch::Tensor restore_centres(GreedyStepper& stepper, const std::vector<int32_t>
             k - from);
   auto centres = torch::empty({k - from, d}, torch::kFloat32);
   centres.index_copy_(0, steps - from, rows);
-  stepper.restore(nearest.data(), all ? centres.data_ptr<float>() : nullptr, k - 1);
+  stepper.restore(nearest.data(), all ? centres.data_ptr<float>() : nullptr, k - 1, min_dist);
   return centres[k - 1 - from].clone();
 }
 
@@ -143,7 +143,8 @@ at::Tensor greedy_coreset(const at::Tensor& local_in, const CoresetOptions& opts
       std::copy(state.picks.begin(), state.picks.end(), out.data_ptr<int64_t>());
       min_dist = std::move(state.min_dist);
       centre =
-          restore_centres(stepper, state.nearest, out.narrow(0, 0, first_step), local, begin, comm);
+          restore_centres(stepper, state.nearest, min_dist.data(), out.narrow(0, 0, first_step),
+                          local, begin, comm);
     }
   }
   const auto no_row = torch::zeros({d}, torch::kFloat32);
@@ -170,14 +171,21 @@ at::Tensor greedy_coreset(const at::Tensor& local_in, const CoresetOptions& opts
     });
     progress.advance();
   }
-  core::log_debug("greedy coreset: ", b, " rows x ", m, " steps, ", stepper.read_percent(),
-                  " % of the row visits read (the rest pruned)");
+  // Every rank's visits (collective on every rank, stats or not).
+  const GreedyVisits v = stepper.visits();
+  const auto all = comm.allreduce(
+      torch::tensor({v.rows_visited, v.rows_read, v.centres_measured}, torch::kInt64),
+      dist::ReduceOp::kSum);
   if (stats) {
     stats->steps = m - 1;
+    stats->steps_run = m - first_step;
     stats->bytes_per_step = dist::max_loc_with_row_bytes(d);
     stats->seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-    stats->read_percent = stepper.read_percent();
+    stats->rows = n;
+    stats->rows_visited = all[0].item<int64_t>();
+    stats->rows_read = all[1].item<int64_t>();
+    stats->centres_measured = all[2].item<int64_t>();
     stats->resumed_at = first_step > 1 ? first_step : 0;
     stats->checkpoints = saver.written();
     stats->checkpoint_bytes = saver.enabled() ? saver.file_bytes() : 0;

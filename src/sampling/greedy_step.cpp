@@ -35,7 +35,6 @@ namespace tc::sampling {
 namespace {
 
 constexpr int kLanes = 8;
-constexpr float kPruneFactor = 2.0f * (1.0f + 1e-3f);
 
 // Portable path, same order as the AVX2 one (std::fma is exact fused).
 float distance_portable(const float* r, const float* c, int64_t d) {
@@ -84,7 +83,8 @@ __attribute__((target("avx2,fma"))) inline float finish_avx2(__m256 acc, const f
   return std::sqrt(s);
 }
 
-__attribute__((target("avx2,fma"))) inline float distance_avx2(const float* r, const float* c, int64_t d) {
+__attribute__((target("avx2,fma"))) inline float distance_avx2(const float* r, const float* c,
+                                                               int64_t d) {
   const int64_t dv = d - d % kLanes;
   __m256 a = _mm256_setzero_ps();
   for (int64_t k = 0; k < dv; k += kLanes) {
@@ -97,44 +97,52 @@ __attribute__((target("avx2,fma"))) inline float distance_avx2(const float* r, c
 // Eight rows at once when d % 8 == 0: eight independent FMA chains, then an
 // 8 x 8 transpose so that out[j] holds lane j of every row and the lane sum
 // out[0] + out[1] + ... + out[7] is the reference's left-to-right order, done
-// for eight rows in one vector; sqrt, minimum and the max test are vectorised.
+// for eight rows in one vector, then the square roots.
+__attribute__((target("avx2,fma"))) inline __m256 distances8_avx2(const float* const r[8],
+                                                                  int64_t d, const float* centre) {
+  __m256 a[8];
+  for (auto& v : a) v = _mm256_setzero_ps();
+  for (int64_t k = 0; k < d; k += kLanes) {
+    const __m256 c = _mm256_loadu_ps(centre + k);
+    for (int j = 0; j < 8; ++j) {
+      const __m256 x = _mm256_sub_ps(_mm256_loadu_ps(r[j] + k), c);
+      a[j] = _mm256_fmadd_ps(x, x, a[j]);
+    }
+  }
+  const __m256 t0 = _mm256_unpacklo_ps(a[0], a[1]), t1 = _mm256_unpackhi_ps(a[0], a[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(a[2], a[3]), t3 = _mm256_unpackhi_ps(a[2], a[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(a[4], a[5]), t5 = _mm256_unpackhi_ps(a[4], a[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(a[6], a[7]), t7 = _mm256_unpackhi_ps(a[6], a[7]);
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 u1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+  const __m256 u2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 u3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+  const __m256 u4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 u5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+  const __m256 u6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 u7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+  __m256 s = _mm256_permute2f128_ps(u0, u4, 0x20);             // lane 0 of each row
+  s = _mm256_add_ps(s, _mm256_permute2f128_ps(u1, u5, 0x20));  // + lane 1
+  s = _mm256_add_ps(s, _mm256_permute2f128_ps(u2, u6, 0x20));
+  s = _mm256_add_ps(s, _mm256_permute2f128_ps(u3, u7, 0x20));
+  s = _mm256_add_ps(s, _mm256_permute2f128_ps(u0, u4, 0x31));
+  s = _mm256_add_ps(s, _mm256_permute2f128_ps(u1, u5, 0x31));
+  s = _mm256_add_ps(s, _mm256_permute2f128_ps(u2, u6, 0x31));
+  s = _mm256_add_ps(s, _mm256_permute2f128_ps(u3, u7, 0x31));  // + lane 7
+  return _mm256_sqrt_ps(s);
+}
+
+// Contiguous rows eight at a time (d % 8 == 0); sqrt, minimum and the max
+// test are vectorised.
 __attribute__((target("avx2,fma"))) int64_t rows8_avx2(const float* rows, int64_t begin,
                                                        int64_t end, int64_t d, const float* centre,
                                                        float* min_dist, BlockMax& best) {
   int64_t i = begin;
   for (; i + 8 <= end; i += 8) {
-    const float* r = rows + i * d;
-    __m256 a[8];
-    for (auto& v : a) v = _mm256_setzero_ps();
-    for (int64_t k = 0; k < d; k += kLanes) {
-      const __m256 c = _mm256_loadu_ps(centre + k);
-      for (int j = 0; j < 8; ++j) {
-        const __m256 x = _mm256_sub_ps(_mm256_loadu_ps(r + j * d + k), c);
-        a[j] = _mm256_fmadd_ps(x, x, a[j]);
-      }
-    }
-    const __m256 t0 = _mm256_unpacklo_ps(a[0], a[1]), t1 = _mm256_unpackhi_ps(a[0], a[1]);
-    const __m256 t2 = _mm256_unpacklo_ps(a[2], a[3]), t3 = _mm256_unpackhi_ps(a[2], a[3]);
-    const __m256 t4 = _mm256_unpacklo_ps(a[4], a[5]), t5 = _mm256_unpackhi_ps(a[4], a[5]);
-    const __m256 t6 = _mm256_unpacklo_ps(a[6], a[7]), t7 = _mm256_unpackhi_ps(a[6], a[7]);
-    const __m256 u0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
-    const __m256 u1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
-    const __m256 u2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
-    const __m256 u3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
-    const __m256 u4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
-    const __m256 u5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
-    const __m256 u6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
-    const __m256 u7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
-    __m256 s = _mm256_permute2f128_ps(u0, u4, 0x20);             // lane 0 of each row
-    s = _mm256_add_ps(s, _mm256_permute2f128_ps(u1, u5, 0x20));  // + lane 1
-    s = _mm256_add_ps(s, _mm256_permute2f128_ps(u2, u6, 0x20));
-    s = _mm256_add_ps(s, _mm256_permute2f128_ps(u3, u7, 0x20));
-    s = _mm256_add_ps(s, _mm256_permute2f128_ps(u0, u4, 0x31));
-    s = _mm256_add_ps(s, _mm256_permute2f128_ps(u1, u5, 0x31));
-    s = _mm256_add_ps(s, _mm256_permute2f128_ps(u2, u6, 0x31));
-    s = _mm256_add_ps(s, _mm256_permute2f128_ps(u3, u7, 0x31));  // + lane 7
+    const float* r[8];
+    for (int j = 0; j < 8; ++j) r[j] = rows + (i + j) * d;
     // min_ps(a, b) = a < b ? a : b, the scalar rule.
-    const __m256 m = _mm256_min_ps(_mm256_sqrt_ps(s), _mm256_loadu_ps(min_dist + i));
+    const __m256 m = _mm256_min_ps(distances8_avx2(r, d, centre), _mm256_loadu_ps(min_dist + i));
     _mm256_storeu_ps(min_dist + i, m);
     if (_mm256_movemask_ps(_mm256_cmp_ps(m, _mm256_set1_ps(best.value), _CMP_GT_OQ)) != 0)
       for (int j = 0; j < 8; ++j) take(min_dist[i + j], i + j, best);
@@ -181,80 +189,33 @@ __attribute__((target("avx2,fma"))) void rows_avx2(const float* rows, int64_t be
   }
 }
 
+// Listed rows, eight at a time when d % 8 == 0.
+__attribute__((target("avx2,fma"))) void listed_avx2(const float* rows, int64_t d,
+                                                     const int32_t* idx, int64_t n,
+                                                     const float* centre, float* out) {
+  // Listed rows lie anywhere in the block: each group of eight asks for the
+  // next group's lines first, so their memory latency overlaps the arithmetic.
+  const auto prefetch = [&](int64_t from) {
+    for (int64_t j = from; j < std::min(n, from + 8); ++j) {
+      const char* r = reinterpret_cast<const char*>(rows + static_cast<int64_t>(idx[j]) * d);
+      for (int64_t b = 0; b < d * 4; b += 64) _mm_prefetch(r + b, _MM_HINT_T0);
+    }
+  };
+  int64_t i = 0;
+  prefetch(0);
+  if (d % kLanes == 0)
+    for (; i + 8 <= n; i += 8) {
+      prefetch(i + 8);
+      const float* r[8];
+      for (int j = 0; j < 8; ++j) r[j] = rows + static_cast<int64_t>(idx[i + j]) * d;
+      _mm256_storeu_ps(out + i, distances8_avx2(r, d, centre));
+    }
+  for (; i < n; ++i) out[i] = distance_avx2(rows + static_cast<int64_t>(idx[i]) * d, centre, d);
+}
+
 bool cpu_has_avx2_fma() {
   static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   return has;
-}
-#endif
-
-// The rotated bound's partial sums: sum over k < n of (r[k * stride] - c[k])^2,
-// in any order (the margin covers it); n a multiple of 4.
-float partial_squared_distance(const float* r, int64_t stride, const float* c, int64_t n) {
-  float acc[4] = {0.f, 0.f, 0.f, 0.f};
-  for (int64_t k = 0; k < n; k += 4)
-    for (int j = 0; j < 4; ++j) {
-      const float x = r[(k + j) * stride] - c[k + j];
-      acc[j] += x * x;
-    }
-  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
-}
-
-#ifdef TC_GREEDY_X86
-static_assert(kRotatedGroup == 16, "the AVX2 group is two vectors");
-__attribute__((target("avx2,fma"))) inline float squared_distance_group_avx2(const float* r, const float* c) {
-  const __m256 x0 = _mm256_sub_ps(_mm256_loadu_ps(r), _mm256_loadu_ps(c));
-  const __m256 x1 = _mm256_sub_ps(_mm256_loadu_ps(r + 8), _mm256_loadu_ps(c + 8));
-  const __m256 a = _mm256_fmadd_ps(x1, x1, _mm256_mul_ps(x0, x0));
-  const __m128 h = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
-  const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
-  return _mm_cvtss_f32(_mm_add_ss(q, _mm_shuffle_ps(q, q, 1)));
-}
-#endif
-
-inline float squared_distance_group(const float* r, const float* c) {
-#ifdef TC_GREEDY_X86
-  if (cpu_has_avx2_fma()) return squared_distance_group_avx2(r, c);
-#endif
-  return partial_squared_distance(r, 1, c, kRotatedGroup);
-}
-
-// Row i's squared difference over the first groups (RotatedRows::first).
-float first_group_sum(const RotatedRows& r, int64_t i) {
-  const int64_t coords = r.first_groups * kRotatedGroup;
-  return partial_squared_distance(r.first + (i / 8) * coords * 8 + i % 8, 8, r.centre, coords);
-}
-
-#ifdef TC_GREEDY_X86
-// Rows g..g+7 (g % 8 == 0): which pass both the centre bound and the first
-// groups' partial sum (bit k: row g + k may come closer), branch-free; sums[k]
-// gets row g + k's first-groups sum. The same tests as centre_pruned, limit_of
-// and first_group_sum row by row, up to the order of the sums.
-__attribute__((target("avx2,fma"))) int first_bounds_8_avx2(const RotatedRows& r, int64_t g,
-                                                             const float* min_dist, const int32_t* assigned,
-                                                             const float* centre_dist, float* sums) {
-  const __m256 mind = _mm256_loadu_ps(min_dist + g);
-  const __m256i who = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(assigned + g));
-  const __m256 has = _mm256_castsi256_ps(_mm256_cmpgt_epi32(who, _mm256_set1_epi32(-1)));
-  const __m256 cd = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), centre_dist, who, has, 4);
-  const __m256 pruned =
-      _mm256_and_ps(has, _mm256_cmp_ps(cd, _mm256_mul_ps(_mm256_set1_ps(kPruneFactor), mind), _CMP_GT_OQ));
-  const __m256 reach = _mm256_add_ps(_mm256_mul_ps(mind, _mm256_set1_ps(1.0f + 1e-3f)), _mm256_set1_ps(r.abs_margin));
-  const __m256 limit = _mm256_mul_ps(reach, reach);
-  const int64_t coords = r.first_groups * kRotatedGroup;
-  const float* block = r.first + (g / 8) * coords * 8;
-  // Every coordinate of the first groups, with no early exit: a test and
-  // branch per group cost more than the rest of the sums (measured).
-  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-  for (int64_t j = 0; j < coords; j += 2) {
-    const __m256 x0 = _mm256_sub_ps(_mm256_loadu_ps(block + j * 8), _mm256_set1_ps(r.centre[j]));
-    const __m256 x1 = _mm256_sub_ps(_mm256_loadu_ps(block + (j + 1) * 8), _mm256_set1_ps(r.centre[j + 1]));
-    a0 = _mm256_fmadd_ps(x0, x0, a0);
-    a1 = _mm256_fmadd_ps(x1, x1, a1);
-  }
-  const __m256 sum = _mm256_add_ps(a0, a1);
-  _mm256_storeu_ps(sums, sum);
-  const __m256 out = _mm256_or_ps(pruned, _mm256_cmp_ps(sum, limit, _CMP_GT_OQ));
-  return ~_mm256_movemask_ps(out) & 0xff;
 }
 #endif
 
@@ -299,97 +260,27 @@ BlockMax for_row_ranges(int64_t b, int64_t d, int threads, const Range& range) {
 BlockMax update_min_distances_torch_order(const float* rows, int64_t b, int64_t d,
                                           const float* centre, float* min_dist, int threads) {
   if (b <= 0) return {-std::numeric_limits<float>::infinity(), -1};
-  const BlockMax best = for_row_ranges(b, d, threads, [&](int64_t begin, int64_t end, BlockMax& local) {
-    update_range(rows, begin, end, d, centre, min_dist, local);
-  });
+  const BlockMax best =
+      for_row_ranges(b, d, threads, [&](int64_t begin, int64_t end, BlockMax& local) {
+        update_range(rows, begin, end, d, centre, min_dist, local);
+      });
   return best.index >= 0 ? best : BlockMax{min_dist[0], 0};
 }
 
-BlockMax update_min_distances_pruned(const float* rows, int64_t b, int64_t d, const float* centre,
-                                     float* min_dist, int32_t* assigned, const float* centre_dist,
-                                     int32_t step, int threads, int64_t* rows_read, const RotatedRows* rotated) {
-  if (b <= 0) return {-std::numeric_limits<float>::infinity(), -1};
-  int64_t reads = 0;
-  const BlockMax best = for_row_ranges(b, d, threads, [&](int64_t begin, int64_t end, BlockMax& local) {
-    int64_t my_reads = 0;
-    // Whether row i must be read: no centre yet, or the bound does not rule
-    // it out. d(x, c) >= d(a, c) - d(x, a), so d(a, c) > 2 d(x, a) means the
-    // new centre is farther than the old one; the margin covers float32
-    // rounding (relative error ~1e-5 at d = 128) many times over.
-    //
-    // Then the rotated partial sums: the first j coordinates' squared
-    // differences are at most the whole distance's square, so once they pass
-    // (min_dist (1 + 1e-3) + abs_margin)^2 the row cannot come closer; the
-    // relative margin covers float32 sums over 128 terms, abs_margin the
-    // rounding of the rotated coordinates.
-    const auto centre_pruned = [&](int64_t i) {
-      return assigned[i] >= 0 && centre_dist[assigned[i]] > kPruneFactor * min_dist[i];
-    };
-    const auto limit_of = [&](int64_t i) {
-      const float reach = min_dist[i] * (1.0f + 1e-3f) + rotated->abs_margin;
-      return reach * reach;
-    };
-    const auto ruled_out_after_first = [&](int64_t i, float sum, float limit) {
-      if (sum > limit) return true;
-      const int64_t f = rotated->first_groups;
-      for (int64_t g = f; g < rotated->groups; ++g) {
-        sum += squared_distance_group(rotated->rest + ((g - f) * b + i) * kRotatedGroup,
-                                      rotated->centre + g * kRotatedGroup);
-        if (sum > limit) return true;
-      }
-      return false;
-    };
-    const auto must_read = [&](int64_t i) {
-      if (centre_pruned(i)) return false;
-      return !(rotated && ruled_out_after_first(i, first_group_sum(*rotated, i), limit_of(i)));
-    };
-    const auto read = [&](int64_t first, int64_t last) {
-      my_reads += last - first;
-      float before[8];
-      for (int64_t i = first; i < last; ++i) before[i - first] = min_dist[i];
-      update_range(rows, first, last, d, centre, min_dist, local);
-      for (int64_t i = first; i < last; ++i)
-        if (min_dist[i] < before[i - first]) assigned[i] = step;
-    };
-    for (int64_t g = begin; g < end; g += 8) {
-      const int64_t stop = std::min(end, g + 8);
+void distances_torch_order(const float* rows, int64_t d, const int32_t* idx, int64_t n,
+                           const float* centre, float* out) {
 #ifdef TC_GREEDY_X86
-      if (rotated && stop - g == 8 && cpu_has_avx2_fma()) {  // both first bounds for eight rows at once
-        float sums[8];
-        const int alive = first_bounds_8_avx2(*rotated, g, min_dist, assigned, centre_dist, sums);
-        for (int64_t i = g; i < stop; ++i) {
-          if (((alive >> (i - g)) & 1) && !ruled_out_after_first(i, sums[i - g], limit_of(i))) read(i, i + 1);
-          else take(min_dist[i], i, local);
-        }
-        continue;
-      }
+  if (cpu_has_avx2_fma()) return listed_avx2(rows, d, idx, n, centre, out);
 #endif
-      bool all = true;
-      for (int64_t i = g; i < stop; ++i) all = all && must_read(i);
-      if (all) {  // the 8-row kernel, as unpruned
-        read(g, stop);
-        continue;
-      }
-      for (int64_t i = g; i < stop; ++i) {  // in row order: the first of equal maxima
-        if (must_read(i)) read(i, i + 1);
-        else take(min_dist[i], i, local);
-      }
-    }
-#pragma omp atomic
-    reads += my_reads;
-  });
-  if (rows_read) *rows_read = reads;
-  return best.index >= 0 ? best : BlockMax{min_dist[0], 0};
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = distance_portable(rows + static_cast<int64_t>(idx[i]) * d, centre, d);
 }
 
-void centre_distances(const float* centres, int64_t count, int64_t d, const float* centre, float* out) {
+float distance_torch_order(const float* a, const float* b, int64_t d) {
 #ifdef TC_GREEDY_X86
-  if (cpu_has_avx2_fma()) {  // a late step measures thousands of centres
-    for (int64_t j = 0; j < count; ++j) out[j] = distance_avx2(centres + j * d, centre, d);
-    return;
-  }
+  if (cpu_has_avx2_fma()) return distance_avx2(a, b, d);
 #endif
-  for (int64_t j = 0; j < count; ++j) out[j] = distance_portable(centres + j * d, centre, d);
+  return distance_portable(a, b, d);
 }
 
 }  // namespace tc::sampling

@@ -13,7 +13,6 @@
 //   build-X/tests/bench_coreset [--threads T] [--rows 200000] [--steps 1000]
 //                               [--baseline-steps 50] [--reps 5] [--official-src DIR]
 // Appends to results/bench/coreset.csv (run from the repository root).
-#include <immintrin.h>
 #include <omp.h>
 #include <torch/torch.h>
 
@@ -24,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "bandwidth.h"
 #include "driver.h"
 #include "official.h"
 #include "tailedcore/core/runtime.h"
@@ -36,42 +36,7 @@ using namespace tc::sampling;
 namespace {
 
 using tc::bench::arg;
-
-// Sums 4096 floats with eight independent 8-lane accumulators: never compute bound.
-__attribute__((target("avx2"))) double sum_block(const float* p) {
-  __m256 a[8];
-  for (auto& v : a) v = _mm256_setzero_ps();
-  for (int64_t i = 0; i < 4096; i += 64)
-    for (int j = 0; j < 8; ++j) a[j] = _mm256_add_ps(a[j], _mm256_loadu_ps(p + i + 8 * j));
-  alignas(32) float lanes[8];
-  double total = 0;
-  for (auto& v : a) {
-    _mm256_store_ps(lanes, v);
-    for (float f : lanes) total += f;
-  }
-  return total;
-}
-
-// The machine's memory read bandwidth: a parallel sum over a 1 GiB buffer.
-double read_bandwidth(int reps) {
-  const int64_t n = int64_t{256} << 20;  // floats
-  std::vector<float> buf(n);
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < n; ++i) buf[i] = static_cast<float>(i & 1023);
-  volatile double sink = 0;
-  const auto t = tc::bench::time_it(
-      [&] {
-        double total = 0;
-#pragma omp parallel for schedule(static) reduction(+ : total)
-        for (int64_t b = 0; b < n; b += 4096) total += sum_block(buf.data() + b);
-        sink = sink + total;
-      },
-      reps, 1);
-  // LibTorch's own vectorised sum over the same buffer: the better of the two counts.
-  const auto tensor = torch::from_blob(buf.data(), {n}, torch::kFloat32);
-  const auto tt = tc::bench::time_it([&] { sink = sink + tensor.sum().item<double>(); }, reps, 1);
-  return n * 4.0 / std::min(t.min_s, tt.min_s);
-}
+using tc::bench::read_bandwidth;
 
 std::vector<int64_t> torch_loop(const torch::Tensor& x, int64_t first, int64_t steps) {
   std::vector<int64_t> sel{first};

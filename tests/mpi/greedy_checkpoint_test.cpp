@@ -22,7 +22,7 @@ tc::dist::Range block(int64_t n) {
 
 TEST(GreedyCheckpoint, ResumesWithTheSameOrAnotherRankCountToTheSamePicks) {
   torch::manual_seed(31);
-  // Enough rows and width that the stepper prunes and rotates (greedy_stepper.h).
+  // The resumed stepper rebuilds its cells from the files (greedy_cells.h).
   const auto x = torch::randn({3000, 80}) * torch::linspace(3, 0.1, 80);
   tc::sampling::CoresetOptions o;
   o.ratio = 0.05;  // 150 centres

@@ -37,6 +37,11 @@ struct MemoryBank {
   // head and tail rows; -1 = no such branch. Recorded in coreset.h5 so a run's
   // draws can be reproduced outside it (tests/bench/end_to_end.py does).
   int64_t greedy_seed = -1, tail_greedy_seed = -1;
+  // What each branch's greedy steps cost: rows visited a step (all ranks, the
+  // mean over the steps run; -1 = no such greedy) of its rows (a full pass).
+  // Recorded in coreset.h5 (greedy_cells.h).
+  double greedy_visits_per_step = -1, tail_greedy_visits_per_step = -1;
+  int64_t greedy_rows = 0, tail_greedy_rows = 0;
 
   int64_t rows() const { return source_rows.defined() ? source_rows.size(0) : 0; }
 };

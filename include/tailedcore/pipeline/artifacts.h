@@ -70,7 +70,10 @@ sampling::LofResult read_lof(const std::filesystem::path& path, int64_t rows = -
 
 // ---- coreset.h5: /coreset [M, D], /coreset_indices int64 [M], /weights [M] when
 //      present; attrs tail_rows, model, greedy_seed / tail_greedy_seed (each branch's
-//      CoresetOptions::seed: its projection and first centre).
+//      CoresetOptions::seed: its projection and first centre), greedy_rows /
+//      tail_greedy_rows (each branch's candidate rows) and
+//      greedy_rows_visited_per_step / tail_greedy_rows_visited_per_step (all
+//      ranks' rows a greedy step visited, the mean; greedy_cells.h).
 /// Collective: every rank passes its part of a fitted bank (or rank 0 a
 /// whole one, positions undefined); rank 0 writes the file, a block of
 /// models::kBankReadRows bank rows at a time.

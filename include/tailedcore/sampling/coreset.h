@@ -33,9 +33,15 @@ struct CoresetOptions {
 /// What one greedy run moved and took.
 struct GreedyStats {
   int64_t steps = 0;             // collectives of the step loop (centres - 1)
+  int64_t steps_run = 0;         // of them in this call (fewer after a resume)
   int64_t bytes_per_step = 0;    // sent by each rank per step (received: that times ranks)
   double seconds = 0;            // the step loop's wall time
-  double read_percent = 100;     // this rank's row visits that read the row (the rest pruned)
+  // Row visits of the steps run, summed over the ranks (greedy_cells.h): a
+  // pass over every row every step would visit rows x steps_run.
+  int64_t rows = 0;              // of all ranks
+  int64_t rows_visited = 0;      // rows whose min-distance a step tested
+  int64_t rows_read = 0;         // rows whose distance to the new centre was computed
+  int64_t centres_measured = 0;  // centre-to-centre distances (each a row's read)
   int64_t resumed_at = 0;        // picks restored from a checkpoint (0: none)
   int64_t checkpoints = 0;       // checkpoints this rank wrote
   int64_t checkpoint_bytes = 0;  // size of this rank's checkpoint file

@@ -14,7 +14,7 @@
 #include "tailedcore/core/check.h"
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/sampling/greedy_kernel.h"
-#include "tailedcore/sampling/greedy_stepper.h"
+#include "tailedcore/sampling/greedy_cells.h"
 #include "tailedcore/sampling/projection.h"
 
 using namespace tc::sampling;
@@ -245,77 +245,66 @@ torch::Tensor clustered_bank(uint64_t seed, int64_t n, int64_t d) {
   return (centres.index_select(0, torch::randint(40, {n})) + 0.2 * torch::randn({n, d})).relu().contiguous();
 }
 
-// The pruned step beside the plain one, step by step from the same start:
-// the same minimum distances bit for bit and the same picks, on clustered
-// banks (where the bound prunes) of several widths (d % 8 != 0 included),
-// with a team of 1 and of 2; and it must actually skip rows.
-TEST(GreedyKernel, PrunedStepIsBitIdenticalToThePlainOneAndSkipsRows) {
+// The cell stepper beside the plain step, step by step from the same start:
+// the same minimum distances and picks bit for bit, on clustered banks of
+// several widths (d % 8 != 0 included) and a row count that leaves a partial
+// block of eight, past kLeaders centres (members of groups); and it must visit
+// far fewer rows than a pass over all of them.
+TEST(GreedyCells, BitIdenticalToThePlainStepAndVisitsFewRows) {
   for (const int64_t d : {128, 100, 7}) {
-    for (const int threads : {1, 2}) {
-      const auto x = clustered_bank(11, 6000, d);
-      const int64_t n = x.size(0), steps = 500;
-      const float* rows = x.data_ptr<float>();
-      std::vector<float> plain(n, std::numeric_limits<float>::infinity()), pruned = plain;
-      std::vector<int32_t> assigned(n, -1);
-      std::vector<float> chosen, centre_dist;
-      int64_t last = 17, read = 0;
-      for (int64_t s = 0; s < steps; ++s) {
-        const float* c = rows + last * d;
-        centre_dist.resize(s);
-        centre_distances(chosen.data(), s, d, c, centre_dist.data());
-        chosen.insert(chosen.end(), c, c + d);
-        int64_t r = 0;
-        const auto a = update_min_distances_torch_order(rows, n, d, c, plain.data(), threads);
-        const auto b = update_min_distances_pruned(rows, n, d, c, pruned.data(), assigned.data(),
-                                                   centre_dist.data(), static_cast<int32_t>(s), threads, &r);
-        read += r;
-        ASSERT_EQ(a.index, b.index) << "d " << d << " step " << s;
-        ASSERT_EQ(std::memcmp(plain.data(), pruned.data(), n * sizeof(float)), 0) << "d " << d << " step " << s;
-        last = a.index;
-      }
-      EXPECT_LT(read, n * steps / 2) << "d " << d << ": the bound pruned too little";
+    const auto x = clustered_bank(11, 6003, d);
+    const int64_t n = x.size(0), steps = GreedyCells::kLeaders + 400;
+    const float* rows = x.data_ptr<float>();
+    std::vector<float> plain(n, std::numeric_limits<float>::infinity()), cells = plain;
+    GreedyCells stepper(rows, n, d);
+    int64_t last = 17;
+    for (int64_t s = 0; s < steps; ++s) {
+      const float* c = rows + last * d;
+      const auto a = update_min_distances_torch_order(rows, n, d, c, plain.data(), 1);
+      const auto b = stepper.step(c, cells.data(), 2);
+      ASSERT_EQ(a.index, b.index) << "d " << d << " step " << s;
+      ASSERT_EQ(a.value, b.value) << "d " << d << " step " << s;
+      ASSERT_EQ(std::memcmp(plain.data(), cells.data(), n * sizeof(float)), 0) << "d " << d << " step " << s;
+      last = a.index;
     }
+    EXPECT_EQ(stepper.visits().steps, steps);
+    EXPECT_LT(stepper.visits().rows_visited, n * steps / 4) << "d " << d << ": the cells pruned too little";
   }
 }
 
-// GreedyStepper with its rotated bound (enough rows, more than its first
-// coordinate groups) beside the plain step: the same picks and minimum
-// distances bit for bit, on widths that leave a partial coordinate group
-// (100) and a row count that leaves a partial block of eight (6,003), with a
-// team of 1 and of 2; and it must read far fewer rows than the centre bound
-// alone on the same steps.
-TEST(GreedyStepper, RotatedBoundKeepsThePicksBitIdenticalAndReadsLess) {
-  for (const int64_t d : {128, 100}) {
-    for (const int threads : {1, 2}) {
-      const auto x = clustered_bank(13, 6003, d);
-      const int64_t n = x.size(0), steps = 400;
-      ASSERT_GE(n, GreedyStepper::kMinRotatedRows);
-      const float* rows = x.data_ptr<float>();
-      GreedyStepper stepper(rows, n, d);
-      std::vector<float> plain(n, std::numeric_limits<float>::infinity()), rotated = plain, centre_only = plain;
-      std::vector<int32_t> assigned(n, -1);
-      std::vector<float> chosen, centre_dist;
-      int64_t last = 17, centre_only_reads = 0;
-      for (int64_t s = 0; s < steps; ++s) {
-        const float* c = rows + last * d;
-        const auto a = update_min_distances_torch_order(rows, n, d, c, plain.data(), threads);
-        const auto b = stepper.step(c, rotated.data(), threads);
-        ASSERT_EQ(a.index, b.index) << "d " << d << " step " << s;
-        ASSERT_EQ(a.value, b.value) << "d " << d << " step " << s;
-        ASSERT_EQ(std::memcmp(plain.data(), rotated.data(), n * sizeof(float)), 0) << "d " << d << " step " << s;
-        centre_dist.resize(s);
-        centre_distances(chosen.data(), s, d, c, centre_dist.data());
-        chosen.insert(chosen.end(), c, c + d);
-        int64_t r = 0;
-        update_min_distances_pruned(rows, n, d, c, centre_only.data(), assigned.data(), centre_dist.data(),
-                                    static_cast<int32_t>(s), threads, &r);
-        centre_only_reads += r;
-        last = a.index;
-      }
-      const double centre_only_percent = 100.0 * centre_only_reads / (n * steps);
-      EXPECT_LT(stepper.read_percent(), centre_only_percent / 2)
-          << "d " << d << ": the rotated bound pruned too little (centre bound alone: " << centre_only_percent << " %)";
+// A stepper restored from another's state (each row's nearest centre, the
+// centres, the min-distances) goes on with the same picks; rows whose nearest
+// centre is unknown (-1) are read until one comes closer.
+TEST(GreedyCells, RestoredStateGoesOnWithTheSamePicks) {
+  const int64_t d = 40;
+  const auto x = clustered_bank(12, 3001, d);
+  const int64_t n = x.size(0), cut = GreedyCells::kLeaders + 50, steps = cut + 200;
+  const float* rows = x.data_ptr<float>();
+  std::vector<float> mind(n, std::numeric_limits<float>::infinity());
+  GreedyCells whole(rows, n, d);
+  std::vector<int64_t> picks{5};
+  std::vector<float> centres, saved;
+  std::vector<int32_t> nearest;
+  for (int64_t s = 0; s < steps; ++s) {
+    if (s == cut) {
+      saved = mind;
+      nearest = whole.nearest();
     }
+    const float* c = rows + picks.back() * d;
+    if (s < cut) centres.insert(centres.end(), c, c + d);
+    picks.push_back(whole.step(c, mind.data(), 1).index);
+  }
+  for (const bool forget : {false, true}) {
+    auto near = nearest;
+    if (forget)
+      for (int64_t i = 0; i < n; i += 3) near[i] = -1;
+    auto md = saved;
+    GreedyCells resumed(rows, n, d);
+    resumed.restore(near.data(), centres.data(), cut, md.data());
+    for (int64_t s = cut; s < steps; ++s)
+      ASSERT_EQ(resumed.step(rows + picks[s] * d, md.data(), 1).index, picks[s + 1])
+          << "step " << s << (forget ? " (some nearest unknown)" : "");
+    EXPECT_EQ(std::memcmp(md.data(), mind.data(), n * sizeof(float)), 0);
   }
 }
 
