@@ -1,6 +1,5 @@
 #include "tailedcore/sampling/coreset.h"
 
-#include <omp.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -19,7 +18,6 @@
 #include "tailedcore/sampling/greedy_device.h"
 #include "tailedcore/sampling/greedy_kernel.h"
 #include "tailedcore/sampling/greedy_stepper.h"
-#include "tailedcore/sampling/greedy_team.h"
 #include "tailedcore/sampling/projection.h"
 
 namespace tc::sampling {
@@ -128,9 +126,6 @@ at::Tensor greedy_coreset(const at::Tensor& local_in, const CoresetOptions& opts
   auto centre =
       owner == comm.rank() ? local[sel[0] - begin].clone() : torch::zeros({d}, torch::kFloat32);
   centre = comm.broadcast(centre, owner).contiguous();  // once; then each pick carries its row
-  // Each step's team size from measured step times (greedy_team.h): on a
-  // loaded machine a team waits for its descheduled thread at every step.
-  GreedyTeam team(omp_get_max_threads(), b * d);
   GreedyStepper stepper(local.data_ptr<float>(), b, d, opts.cuda_device);
   // On a GPU the min-distances stay on the device: no checkpoints there.
   GreedyCheckpointer saver(opts.cuda_device < 0 ? checkpoint : GreedyCheckpoint{}, n, d, m, begin,
@@ -152,10 +147,7 @@ at::Tensor greedy_coreset(const at::Tensor& local_in, const CoresetOptions& opts
   progress.advance(first_step);
   const auto t_start = std::chrono::steady_clock::now();
   for (int64_t step = first_step; step < m; ++step) {
-    const int threads = team.next();
-    const auto t0 = std::chrono::steady_clock::now();
-    const BlockMax bm = stepper.step(centre.data_ptr<float>(), min_dist.data(), threads);
-    team.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    const BlockMax bm = stepper.step(centre.data_ptr<float>(), min_dist.data(), 0);
     const bool has = b > 0 && bm.index >= 0;
     const auto pick =
         dist::max_loc_with_row(comm, has ? bm.value : -std::numeric_limits<double>::infinity(),

@@ -15,8 +15,7 @@
 // distance, running minimum and arg-max; eight rows share each centre load
 // (eight independent FMA chains) and their lane sums are done in one vector
 // after a transpose; OpenMP splits the rows into one contiguous range per
-// thread (ranges are multiples of 8 rows). The caller picks the team size
-// (GreedyTeam: one thread when a loaded machine makes the team slower).
+// thread (ranges are multiples of 8 rows). The caller picks the team size.
 #include <omp.h>
 
 #include <algorithm>
@@ -29,7 +28,6 @@
 #endif
 
 #include "tailedcore/sampling/greedy_kernel.h"
-#include "tailedcore/sampling/greedy_team.h"
 
 namespace tc::sampling {
 namespace {
@@ -230,11 +228,15 @@ void update_range(const float* rows, int64_t begin, int64_t end, int64_t d, cons
 // Rows [0, b) in contiguous ranges, one per thread (multiples of 8 rows),
 // each range's maximum merged into the first of equals; on the calling
 // thread alone when the block is too small to wake a team.
+// Less work than this (rows x dim) runs on the calling thread: waking a team
+// costs more than it saves.
+constexpr int64_t kMinParallelWork = int64_t{1} << 16;
+
 template <typename Range>
 BlockMax for_row_ranges(int64_t b, int64_t d, int threads, const Range& range) {
   BlockMax best{-std::numeric_limits<float>::infinity(), -1};
   if (threads <= 0) threads = omp_get_max_threads();
-  if (b * d < GreedyTeam::kMinParallelWork || threads <= 1) {
+  if (b * d < kMinParallelWork || threads <= 1) {
     range(int64_t{0}, b, best);
     return best;
   }
