@@ -5,14 +5,14 @@
 
 #include "options.h"
 #include "tailedcore/core/check.h"
-#include "tailedcore/data/synth.h"
+#include "tailedcore/synth/synth.h"
 
 namespace po = boost::program_options;
 
 namespace tc::cli {
 
 int cmd_synth(const Args& args) {
-  data::SynthOptions opts;
+  synth::SynthOptions opts;
   std::string dest, size = "default";
   po::options_description desc(
       "tailedcore synth: a deterministic synthetic anomaly-detection data set\n"
@@ -30,8 +30,8 @@ int cmd_synth(const Args& args) {
       "force", po::bool_switch(&opts.force), "replace dest if it exists");
   po::variables_map vm;
   if (!parse_options(desc, args, vm)) return 0;
-  opts.size = data::parse_synth_size(size);
-  const auto summary = data::generate_synthetic(dest, opts);
+  opts.size = synth::parse_synth_size(size);
+  const auto summary = synth::generate_synthetic(dest, opts);
   std::printf("synth: %d classes, %d images, %d masks -> %s\n", summary.classes, summary.images,
               summary.masks, summary.dest.string().c_str());
   return 0;

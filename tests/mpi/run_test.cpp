@@ -7,7 +7,7 @@
 
 #include "mpi_testing.h"
 #include "tailedcore/data/nlt.h"
-#include "tailedcore/data/synth.h"
+#include "tailedcore/synth/synth.h"
 #include "tailedcore/io/files.h"
 #include "tailedcore/io/hdf5.h"
 #include "tailedcore/io/virtual_rows.h"
@@ -33,10 +33,10 @@ tc::pipeline::RunOptions options(const fs::path& dir, const std::string& out) {
 
 // <dir>/data: the small synthetic layout at 48 px, made noisy long-tailed.
 void make_data(const fs::path& dir) {
-  tc::data::SynthOptions so;
+  tc::synth::SynthOptions so;
   so.size = 48;
   so.threads = 1;
-  tc::data::generate_synthetic(dir / "small", so);
+  tc::synth::generate_synthetic(dir / "small", so);
   tc::data::NltMakeOptions no;
   no.seed = 1;
   tc::data::make_nlt(dir / "small", dir / "data", no);

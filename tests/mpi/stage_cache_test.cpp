@@ -13,7 +13,7 @@
 #include "mpi_testing.h"
 #include "tailedcore/data/catalog.h"
 #include "tailedcore/data/nlt.h"
-#include "tailedcore/data/synth.h"
+#include "tailedcore/synth/synth.h"
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/pipeline/feature_shards.h"
 #include "tailedcore/pipeline/run.h"
@@ -112,10 +112,10 @@ TEST(MpiStageCache, ADamagedShardInARunIsRecomputedByEveryRank) {
   const auto dir = tc::testing::shared_temp_dir("cache_run");
   const int R = world().size();
   if (world().rank() == 0) {
-    tc::data::SynthOptions so;
+    tc::synth::SynthOptions so;
     so.size = 48;
     so.threads = 1;
-    tc::data::generate_synthetic(dir / "small", so);
+    tc::synth::generate_synthetic(dir / "small", so);
     tc::data::NltMakeOptions no;
     no.seed = 1;
     tc::data::make_nlt(dir / "small", dir / "data", no);

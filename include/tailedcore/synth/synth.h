@@ -30,7 +30,7 @@
 #include <string>
 #include <vector>
 
-namespace tc::data {
+namespace tc::synth {
 
 /// One defect folder of a class and its number of test images.
 struct SynthCategory {
@@ -112,4 +112,4 @@ SynthSample render_synthetic(const SynthLayout& layout, int class_index, const s
 /// The side in px that class `class_index` gets for a parsed --size value.
 int synth_image_size(const SynthLayout& layout, int class_index, int size);
 
-}  // namespace tc::data
+}  // namespace tc::synth

@@ -8,7 +8,7 @@
 
 #include "tailedcore/core/hash.h"
 
-namespace tc::data::synth {
+namespace tc::synth::draw {
 
 uint64_t mix64(uint64_t z) {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -241,4 +241,4 @@ Style style_for(const std::string& layout, const std::string& class_name) {
   return s;
 }
 
-}  // namespace tc::data::synth
+}  // namespace tc::synth::draw

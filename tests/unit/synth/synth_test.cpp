@@ -1,6 +1,6 @@
 // The synthetic data generator: its embedded tables against the reference CSVs,
 // exact masks, determinism, class separability, and the files it writes.
-#include "tailedcore/data/synth.h"
+#include "tailedcore/synth/synth.h"
 
 #include <gtest/gtest.h>
 
@@ -14,7 +14,7 @@
 #include "tailedcore/core/check.h"
 #include "testing.h"
 
-using namespace tc::data;
+using namespace tc::synth;
 namespace fs = std::filesystem;
 
 namespace {

@@ -10,16 +10,16 @@
 #include "synth_style.h"
 #include "tailedcore/core/check.h"
 #include "tailedcore/core/hash.h"
-#include "tailedcore/data/synth.h"
+#include "tailedcore/synth/synth.h"
 
-namespace tc::data {
+namespace tc::synth {
 namespace {
 
-using synth::Rgb;
-using synth::Rng;
-using synth::Shape;
-using synth::Style;
-using synth::Texture;
+using draw::Rgb;
+using draw::Rng;
+using draw::Shape;
+using draw::Style;
+using draw::Texture;
 
 enum DefectKind { kScratch = 0, kCrack = 1, kHole = 2, kStain = 3, kMissing = 4 };
 constexpr int kDefectKinds = 5;
@@ -80,7 +80,7 @@ class Painter {
   Rgb colour(int x, int y, bool with_object, bool* on_object = nullptr) const {
     const double px = (x + 0.5) / half_ - 1.0, py = (y + 0.5) / half_ - 1.0;
     const double u = bg_cos_ * px + bg_sin_ * py + j_.pu, v = -bg_sin_ * px + bg_cos_ * py + j_.pv;
-    Rgb c = mix(s_.bg0, s_.bg1, synth::texture_value(s_.bg_texture, u, v, s_.bg_scale, salt_));
+    Rgb c = mix(s_.bg0, s_.bg1, draw::texture_value(s_.bg_texture, u, v, s_.bg_scale, salt_));
     // Object frame: undo the shift, then the rotation.
     const double sx = px - j_.dx, sy = py - j_.dy;
     const double qx = j_.cos_r * sx + j_.sin_r * sy, qy = -j_.sin_r * sx + j_.cos_r * sy;
@@ -90,7 +90,7 @@ class Painter {
     if (inside && with_object) {
       const double fu = fg_cos_ * qx + fg_sin_ * qy, fv = -fg_sin_ * qx + fg_cos_ * qy;
       if (s_.shape != Shape::kMulti || s_.fg_texture != Texture::kFlat)
-        t = synth::texture_value(s_.fg_texture, fu, fv, s_.fg_scale, salt_ + 17);
+        t = draw::texture_value(s_.fg_texture, fu, fv, s_.fg_scale, salt_ + 17);
       const double extent = std::max(s_.w, s_.h);
       const double shade = 1.0 - 0.15 * std::min(1.0, (qx * qx + qy * qy) / (extent * extent));
       const Rgb f = mix(s_.fg0, s_.fg1, t);
@@ -220,12 +220,12 @@ SynthSample render_synthetic(const SynthLayout& layout, int class_index, const s
   TC_CHECK(category == "good" || defect_index >= 0, "category '", category, "' is not a defect of ",
            layout.name, "/", cls.name);
 
-  const Style style = synth::style_for(layout.name, cls.name);
+  const Style style = draw::style_for(layout.name, cls.name);
   const uint64_t key =
-      synth::mix64(seed ^ core::fnv1a(layout.name + "/" + cls.name + "/" + split + "/" +
+      draw::mix64(seed ^ core::fnv1a(layout.name + "/" + cls.name + "/" + split + "/" +
                                            category + "/" + std::to_string(item)));
-  Rng jitter_rng(synth::mix64(key + 1)), noise_rng(synth::mix64(key + 2)),
-      fill_rng(synth::mix64(key + 3)), geometry_rng(synth::mix64(key + 4));
+  Rng jitter_rng(draw::mix64(key + 1)), noise_rng(draw::mix64(key + 2)),
+      fill_rng(draw::mix64(key + 3)), geometry_rng(draw::mix64(key + 4));
 
   Jitter jitter;
   const double rotation = jitter_rng.uniform(-1, 1) * style.max_rotation_deg * M_PI / 180.0;
@@ -383,4 +383,4 @@ SynthSample render_synthetic(const SynthLayout& layout, int class_index, const s
   return out;
 }
 
-}  // namespace tc::data
+}  // namespace tc::synth

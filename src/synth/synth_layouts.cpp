@@ -6,9 +6,9 @@
 // per object the train/test normal counts, the test-normal image numbers and the
 // 100 anomalies). The tests re-read both CSVs as an independent check.
 #include "tailedcore/core/check.h"
-#include "tailedcore/data/synth.h"
+#include "tailedcore/synth/synth.h"
 
-namespace tc::data {
+namespace tc::synth {
 namespace {
 
 // clang-format off
@@ -161,4 +161,4 @@ const SynthLayout& synth_layout(const std::string& name) {
   TC_FAIL("--layout '", name, "' is not a known layout: expected one of ", known);
 }
 
-}  // namespace tc::data
+}  // namespace tc::synth

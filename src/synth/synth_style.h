@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-namespace tc::data::synth {
+namespace tc::synth::draw {
 
 /// SplitMix64: small, fast, and the same sequence on every platform.
 class Rng {
@@ -79,4 +79,4 @@ Style style_for(const std::string& layout, const std::string& class_name);
 /// Texture value in [0, 1] at (u, v); `salt` picks the noise field.
 double texture_value(Texture texture, double u, double v, double scale, uint64_t salt);
 
-}  // namespace tc::data::synth
+}  // namespace tc::synth::draw

@@ -2,7 +2,7 @@
 // few threads (each file depends only on its own key, so the bytes do not depend
 // on the thread count), into a temporary folder renamed into place at the end
 // (io::build_folder_atomic).
-#include "tailedcore/data/synth.h"
+#include "tailedcore/synth/synth.h"
 
 #include <algorithm>
 #include <atomic>
@@ -17,7 +17,7 @@
 #include "tailedcore/core/progress.h"
 #include "tailedcore/io/files.h"
 
-namespace tc::data {
+namespace tc::synth {
 namespace fs = std::filesystem;
 
 namespace {
@@ -209,4 +209,4 @@ SynthSummary generate_synthetic(const fs::path& dest, const SynthOptions& option
   return summary;
 }
 
-}  // namespace tc::data
+}  // namespace tc::synth
