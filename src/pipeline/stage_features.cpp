@@ -27,6 +27,7 @@ void load(StageContext& ctx) {
   ctx.train_features = std::move(shard.local);
   ctx.train_first_row = shard.first_row;
   ctx.train_rows = shard.total_rows;
+  ctx.train_grids = std::move(shard.grids);
 }
 
 }  // namespace

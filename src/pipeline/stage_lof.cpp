@@ -11,7 +11,7 @@ const std::string& name() { return models::stage_name(models::StageId::kLof); }
 
 void run(StageContext& ctx) {
   const auto& f = ctx.train_features;
-  const auto scores = ctx.method.noise_scores(f.patches, f.per_image(), ctx.plan, ctx.comm);
+  const auto scores = ctx.method.noise_scores(f.patches, ctx.train_grids, ctx.plan, ctx.comm);
   if (ctx.comm.rank() == 0) write_lof(ctx.cache.path(name()), ctx.cache.config_hash(), scores);
 }
 

@@ -160,4 +160,62 @@ TEST(MpiRun, NativeResolutionNonSquareRunIsRankInvariant) {
   EXPECT_EQ(summary.classes.size(), 6u);
 }
 
+// Mixed native sizes: three classes at 48x32 and three at 40x40 pooled at
+// `full`, TailedCore with rotflip (3 views of a non-square tail image, 7 of a
+// square one) and TailedLOF, then SoftPatch: the world's result is the one
+// process's.
+TEST(MpiRun, MixedNativeSizesRunIsRankInvariant) {
+  const auto dir = tc::testing::shared_temp_dir("mixed");
+  const auto opts = [&](const std::string& out, const std::string& method) {
+    auto o = options(dir, out + "_" + method);
+    o.overrides = {"data.resize=full", "data.imagesize=full", "data.inputsize=full",
+                   "model.tail_data_augment_type=rotflip", "model.tail_lof=true",
+                   "model.tail_th_type=symmin", "model.greedy_ratio=0.05",
+                   "model.coreset_model_name=" + method};
+    return o;
+  };
+  if (world().rank() == 0) {
+    make_data(dir);
+    for (const auto& e : fs::recursive_directory_iterator(dir / "data")) {
+      if (e.path().extension() != ".png") continue;
+      const auto rel = fs::relative(e.path(), dir / "data").begin()->string();
+      const bool wide = rel == "checker" || rel == "disc" || rel == "grain";
+      const auto img = cv::imread(e.path().string(), cv::IMREAD_UNCHANGED);
+      ASSERT_FALSE(img.empty()) << e.path();
+      const cv::Mat part = img(wide ? cv::Rect(0, 8, 48, 32) : cv::Rect(4, 4, 40, 40)).clone();
+      fs::remove(e.path());  // a link into the source tree stays as it was
+      ASSERT_TRUE(cv::imwrite(e.path().string(), part)) << e.path();
+    }
+    auto self = tc::dist::make_self_comm();
+    for (const std::string m : {"tailedcore", "softpatch"})
+      tc::pipeline::run_experiment(opts("single", m), *self);
+  }
+  world().barrier();
+  for (const std::string m : {"tailedcore", "softpatch"}) {
+    const auto summary = tc::pipeline::run_experiment(opts("world", m), world());
+    if (world().rank() != 0) continue;
+    const auto run_dir = [&](const std::string& out) {
+      return dir / (out + "_" + m) / "data" / "quickstart" / "run";
+    };
+    tc::io::H5Reader la(run_dir("single") / "lof.h5"), lb(run_dir("world") / "lof.h5");
+    EXPECT_TRUE(torch::equal(la.read("kept_indices"), lb.read("kept_indices"))) << m;
+    tc::io::H5Reader ca(run_dir("single") / "coreset.h5"), cb(run_dir("world") / "coreset.h5");
+    EXPECT_TRUE(torch::equal(ca.read("coreset_indices"), cb.read("coreset_indices"))) << m;
+    tc::io::H5Reader sa(run_dir("single") / "scores.h5"), sb(run_dir("world") / "scores.h5");
+    for (const auto& cls : summary.classes) {
+      const bool wide = cls.class_name == "checker" || cls.class_name == "disc" ||
+                        cls.class_name == "grain";
+      const auto maps = sa.read(cls.class_name + "/anomaly_maps");
+      EXPECT_EQ(maps.size(1), wide ? 32 : 40) << cls.class_name;
+      EXPECT_EQ(maps.size(2), wide ? 48 : 40) << cls.class_name;
+      EXPECT_TRUE(torch::allclose(sa.read(cls.class_name + "/image_scores"),
+                                  sb.read(cls.class_name + "/image_scores"), 1e-5, 1e-6))
+          << m << " " << cls.class_name;
+      EXPECT_TRUE(torch::allclose(maps, sb.read(cls.class_name + "/anomaly_maps"), 1e-3, 1e-3))
+          << m << " " << cls.class_name;
+    }
+    EXPECT_EQ(summary.classes.size(), 6u);
+  }
+}
+
 }  // namespace

@@ -97,7 +97,6 @@ TEST(BatchLoader, BatchesInOrderWithMasksAndZeroMasksForGoodImages) {
   make_class(tmp.path(), "bottle");
   const auto test = Catalog::scan(tmp.path()).test_set("bottle");
   BatchLoader loader(test, {32, 28}, 1, true, 2);
-  EXPECT_EQ(loader.num_batches(), 2);
   auto b0 = loader.next();
   ASSERT_TRUE(b0.has_value());
   EXPECT_EQ(b0->images.sizes(), (std::vector<int64_t>{1, 3, 28, 28}));
@@ -179,7 +178,6 @@ TEST(BatchLoader, PrefetchingWorkersKeepRecordOrder) {
     records.push_back({p.string(), "c", "good", "", false});
   }
   BatchLoader loader(records, {16, 12}, 3, false, 3);
-  EXPECT_EQ(loader.num_batches(), 4);
   int64_t seen = 0;
   while (auto b = loader.next()) {
     EXPECT_FALSE(b->masks.defined());

@@ -115,6 +115,36 @@ TEST(NativeSize, LoaderBatchesNonSquareImagesWithTheirMasks) {
   EXPECT_FALSE(loader.next().has_value());
 }
 
+// Images of several sizes (a pooled set at native size): a batch holds one
+// size, cut where the size changes, in record order.
+TEST(NativeSize, LoaderCutsABatchWhereTheSizeChanges) {
+  tc::testing::TempDir tmp;
+  std::vector<ImageRecord> records;
+  const std::vector<std::pair<int, int>> sizes = {{12, 8}, {12, 8}, {12, 8}, {6, 6}, {12, 8}, {12, 8}};
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    const auto p = tmp / ("train/" + std::to_string(i) + ".png");
+    write_rgb(p, sizes[i].first, sizes[i].second);
+    records.push_back({p.string(), "c", "good", "", false});
+  }
+  BatchLoader loader(records, kNative, 2, false, 2);
+  std::vector<std::vector<int64_t>> got;
+  while (auto b = loader.next()) {
+    EXPECT_EQ(b->images.size(0), static_cast<int64_t>(b->indices.size()));
+    EXPECT_EQ(b->images.size(2), sizes[b->indices[0]].second);
+    got.push_back(b->indices);
+  }
+  EXPECT_EQ(got, (std::vector<std::vector<int64_t>>{{0, 1}, {2}, {3}, {4, 5}}));
+}
+
+TEST(NativeSize, TransformedSizeFromTheHeader) {
+  tc::testing::TempDir tmp;
+  write_rgb(tmp / "a.png", 12, 8);
+  const auto p = (tmp / "a.png").string();
+  EXPECT_EQ(transformed_size(p, kNative), (std::pair<int, int>{12, 8}));
+  EXPECT_EQ(transformed_size(p, {4, kFullSize}), (std::pair<int, int>{6, 4}));
+  EXPECT_EQ(transformed_size(p, {kFullSize, 5}), (std::pair<int, int>{5, 5}));
+}
+
 TEST(NativeSize, CommonImageSizeOfEqualImages) {
   tc::testing::TempDir tmp;
   write_rgb(tmp / "a.png", 12, 8);
