@@ -74,7 +74,7 @@ struct BatchLoader::Impl {
   std::condition_variable cv_ready, cv_window;
   int64_t next_to_claim = 0;  // next record a worker decodes
   int64_t window_end = 0;     // workers decode records below this
-  int64_t next_begin = 0;  // first record of the next batch
+  int64_t next_begin = 0;     // first record of the next batch
   bool stop = false;
   std::vector<std::thread> workers;
 

@@ -30,11 +30,12 @@ std::string owner_of_row(const H5Reader& file, const std::string& dataset, int64
   return "image " + paths[image] + " (" + plain + ")";
 }
 
-void check_finite_file_rows(const H5Reader& file, const std::string& dataset, const at::Tensor& rows,
-                            int64_t first_row) {
+void check_finite_file_rows(const H5Reader& file, const std::string& dataset,
+                            const at::Tensor& rows, int64_t first_row) {
   const int64_t bad = core::first_nonfinite_row(rows);
-  TC_CHECK(bad < 0, file.path().string(), ": ", owner_of_row(file, dataset, first_row + bad),
-           " has a NaN or Inf value: expected finite values; check the image and the backbone weights");
+  TC_CHECK(
+      bad < 0, file.path().string(), ": ", owner_of_row(file, dataset, first_row + bad),
+      " has a NaN or Inf value: expected finite values; check the image and the backbone weights");
 }
 
 }  // namespace tc::io

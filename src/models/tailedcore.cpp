@@ -28,8 +28,8 @@ class TailedCore final : public Method {
                            const exp::Plan& plan, dist::Comm& comm) const override {
     if (!plan.tail_lof) return Method::noise_scores(patches, grids, plan, comm);
     // TailedLOF: LOF times the few-shot score of each patch position.
-    return {sampling::tailed_lof(patches, grids, plan.lof, plan.tail_rule, comm),
-            "tailed_lof", projection_seed(plan.lof)};
+    return {sampling::tailed_lof(patches, grids, plan.lof, plan.tail_rule, comm), "tailed_lof",
+            projection_seed(plan.lof)};
   }
   MemoryBank fit(const FitInputs& in, const exp::Plan& plan, dist::Comm& comm) const override {
     TC_ASSERT(in.lof != nullptr, "tailedcore fits its head on LOF scores");

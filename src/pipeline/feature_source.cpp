@@ -91,10 +91,11 @@ FeatureSet FeatureSource::extract_block(const std::vector<data::ImageRecord>& re
     while (auto batch = loader.next()) {
       auto o = to_host(emb.embed(batch->images.to(plan_.device)));
       const int64_t n = batch->images.size(0), per_image = o.h * o.w;
-      TC_ASSERT(o.patches.size(0) == n * per_image, label, ": ", o.patches.size(0),
-                " rows for ", n, " images of ", o.h, " x ", o.w, " patches");
-      const int64_t needed = filled + o.patches.size(0) +
-                             (static_cast<int64_t>(records.size()) - out.grids.images() - n) * per_image;
+      TC_ASSERT(o.patches.size(0) == n * per_image, label, ": ", o.patches.size(0), " rows for ", n,
+                " images of ", o.h, " x ", o.w, " patches");
+      const int64_t needed =
+          filled + o.patches.size(0) +
+          (static_cast<int64_t>(records.size()) - out.grids.images() - n) * per_image;
       if (!patches.defined())
         patches = torch::empty({needed, o.patches.size(1)}, o.patches.options());
       else if (needed > patches.size(0))
@@ -177,7 +178,8 @@ void FeatureSource::tail_views(const std::vector<data::ImageRecord>& train,
       if (unit.group != loaded_group) {
         source_tf.crop = group.spec.from_uncropped ? 0 : plan_.transform.crop;
         std::vector<torch::Tensor> imgs;
-        for (int64_t idx : group.images) imgs.push_back(data::load_image(train[idx].path, source_tf));
+        for (int64_t idx : group.images)
+          imgs.push_back(data::load_image(train[idx].path, source_tf));
         images = torch::stack(imgs);  // one shape a group
         views = data::view_sequence(group.spec);
         loaded_group = unit.group;

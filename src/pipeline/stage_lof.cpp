@@ -15,12 +15,12 @@ void run(StageContext& ctx) {
   if (ctx.comm.rank() == 0) write_lof(ctx.cache.path(name()), ctx.cache.config_hash(), scores);
 }
 
-void load(StageContext& ctx) {
-  ctx.lof = read_lof(ctx.cache.path(name()), ctx.train_rows);
-}
+void load(StageContext& ctx) { ctx.lof = read_lof(ctx.cache.path(name()), ctx.train_rows); }
 
 }  // namespace
 
-Stage lof_stage() { return {models::StageId::kLof, {models::StageId::kFeatures}, false, run, load}; }
+Stage lof_stage() {
+  return {models::StageId::kLof, {models::StageId::kFeatures}, false, run, load};
+}
 
 }  // namespace tc::pipeline

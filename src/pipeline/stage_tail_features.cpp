@@ -84,17 +84,17 @@ void run(StageContext& ctx) {
   if (auto* m = w.main()) {
     m->write("tail_indices", ctx.tail);
     m->set_attr("augment", ctx.plan.tail_augment.name);
-    // One number when every tail image has as many views, else one per image (in /tail_indices' order).
+    // One number when every tail image has as many views, else one per image (in /tail_indices'
+    // order).
     bool same = true;
     for (const auto& g : groups) same = same && g.spec.views() == groups.front().spec.views();
     if (same) {
-      m->set_attr("views_per_image", groups.empty() ? ctx.plan.tail_augment.views()
-                                                    : groups.front().spec.views());
+      m->set_attr("views_per_image",
+                  groups.empty() ? ctx.plan.tail_augment.views() : groups.front().spec.views());
     } else {
       auto per = torch::empty({t.size(0)}, torch::kInt64);
       for (const auto& g : groups)
-        for (const int64_t i : g.images)
-          per[(ctx.tail < i).sum().item<int64_t>()] = g.spec.views();
+        for (const int64_t i : g.images) per[(ctx.tail < i).sum().item<int64_t>()] = g.spec.views();
       m->write("views_per_image", per);
     }
   }

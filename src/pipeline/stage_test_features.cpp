@@ -39,6 +39,8 @@ void run(StageContext& ctx) {
 
 }  // namespace
 
-Stage test_features_stage() { return {models::StageId::kTestFeatures, {}, /*shared=*/true, run, nullptr}; }
+Stage test_features_stage() {
+  return {models::StageId::kTestFeatures, {}, /*shared=*/true, run, nullptr};
+}
 
 }  // namespace tc::pipeline

@@ -11,7 +11,8 @@ std::vector<TailViewGroup> tail_view_groups(const at::Tensor& tail_indices,
                                             const data::AugmentSpec& spec) {
   const auto idx = tail_indices.contiguous();
   const int64_t n = idx.numel();
-  TC_ASSERT(static_cast<int64_t>(shapes.size()) == n, n, " tail images, ", shapes.size(), " shapes");
+  TC_ASSERT(static_cast<int64_t>(shapes.size()) == n, n, " tail images, ", shapes.size(),
+            " shapes");
   const int64_t* t = idx.data_ptr<int64_t>();
   std::vector<TailViewGroup> out;
   size_t batch_start = 0;  // the first group of the current training batch

@@ -163,9 +163,9 @@ core::PatchGrids grids_of_equal_images(const at::Tensor& local, int64_t P, dist:
   TC_CHECK(local.dim() == 2, "LOF: features must be [rows, dim]: got ", local.sizes());
   TC_CHECK(P > 0 && local.size(0) % P == 0, "LOF: ", local.size(0),
            " rows are not a whole number of images of ", P, " patches");
-  const int64_t n = comm.allreduce(torch::tensor({local.size(0) / P}, torch::kInt64),
-                                   dist::ReduceOp::kSum)
-                        .item<int64_t>();
+  const int64_t n =
+      comm.allreduce(torch::tensor({local.size(0) / P}, torch::kInt64), dist::ReduceOp::kSum)
+          .item<int64_t>();
   return core::PatchGrids::uniform(n, 1, P);
 }
 
@@ -206,7 +206,8 @@ std::vector<at::Tensor> rows_by_position(const at::Tensor& local, const core::Pa
       const auto imgs = mine_of(comm.rank(), g);
       auto idx = torch::empty({static_cast<int64_t>(imgs.size()), pos.size()}, torch::kInt64);
       for (size_t k = 0; k < imgs.size(); ++k)
-        idx[k] = torch::arange(pos.begin, pos.end, torch::kInt64) + (grids.row_begin(imgs[k]) - first_row);
+        idx[k] = torch::arange(pos.begin, pos.end, torch::kInt64) +
+                 (grids.row_begin(imgs[k]) - first_row);
       to_r.push_back(x.index_select(0, idx.flatten()));
     }
     parts.push_back(torch::cat(to_r));

@@ -15,8 +15,8 @@ LofResult tailed_lof(const at::Tensor& local, int64_t patches_per_image, const L
                     comm);
 }
 
-LofResult tailed_lof(const at::Tensor& local, const core::PatchGrids& grids,
-                     const LofOptions& opts, const std::string& th_type, dist::Comm& comm) {
+LofResult tailed_lof(const at::Tensor& local, const core::PatchGrids& grids, const LofOptions& opts,
+                     const std::string& th_type, dist::Comm& comm) {
   TC_CHECK(opts.keep_quantile > 0 && opts.keep_quantile <= 1, "LOF keep quantile ",
            opts.keep_quantile, ": expected (0, 1]");
   const Threshold rule = patchwise_threshold(th_type);

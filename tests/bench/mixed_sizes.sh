@@ -24,11 +24,11 @@ work=$(realpath "$work")
 if [ ! -d "$work/tree" ]; then
   "$tc" synth --layout small --dest "$work/synth" --threads 2 --force > /dev/null
   rm -rf "$work/parts" "$work/tree.tmp" && mkdir -p "$work/parts" "$work/tree.tmp"
-  python3 "$here/make_tree.py" "$work/synth" "$work/parts/a" --classes checker,disc \
+  /usr/bin/python3 "$here/make_tree.py" "$work/synth" "$work/parts/a" --classes checker,disc \
     --train 24,8 --test 3 --width 96 --height 64
-  python3 "$here/make_tree.py" "$work/synth" "$work/parts/b" --classes grain,mesh \
+  /usr/bin/python3 "$here/make_tree.py" "$work/synth" "$work/parts/b" --classes grain,mesh \
     --train 24,6 --test 3 --width 80 --height 80
-  python3 "$here/make_tree.py" "$work/synth" "$work/parts/c" --classes speckle,stripes \
+  /usr/bin/python3 "$here/make_tree.py" "$work/synth" "$work/parts/c" --classes speckle,stripes \
     --train 24,4 --test 3 --width 64 --height 96
   mv "$work"/parts/*/* "$work/tree.tmp/" && mv "$work/tree.tmp" "$work/tree"
 fi
@@ -41,7 +41,7 @@ for mode in full common; do
       --set model.greedy_ratio=$ratio --set model.coreset_model_name=$m > "$work/log-$mode-$m.txt" 2>&1
   done
 done
-python3 - "$work" <<'PY'
+/usr/bin/python3 - "$work" <<'PY'
 import csv, sys
 work = sys.argv[1]
 print("| method | mode | image AUROC (mean) | pixel AUROC (mean) | per class image AUROC |")

@@ -44,13 +44,13 @@ class MixedSizes : public ::testing::Test {
   static fs::path data() { return *dir_ / "mixed"; }
   static tc::testing::CommandResult run(const std::string& method, const fs::path& data_dir,
                                         const fs::path& out) {
-    return run_cli("run -c " +
-                   (tc::testing::fixtures_dir() / ".." / ".." / "configs" / "quickstart.yaml")
-                       .string() +
-                   " --data " + data_dir.string() + " --out " + out.string() + " --run-id " +
-                   method + " --set model.coreset_model_name=" + method +
-                   " --set data.resize=full --set data.imagesize=full --set data.inputsize=full"
-                   " --set model.greedy_ratio=0.05 --pictures 0");
+    return run_cli(
+        "run -c " +
+        (tc::testing::fixtures_dir() / ".." / ".." / "configs" / "quickstart.yaml").string() +
+        " --data " + data_dir.string() + " --out " + out.string() + " --run-id " + method +
+        " --set model.coreset_model_name=" + method +
+        " --set data.resize=full --set data.imagesize=full --set data.inputsize=full"
+        " --set model.greedy_ratio=0.05 --pictures 0");
   }
   static tc::testing::TempDir* dir_;
 };

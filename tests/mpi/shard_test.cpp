@@ -231,8 +231,7 @@ TEST(MpiShard, MixedGridLofEqualsWholeLof) {
   EXPECT_TRUE(torch::equal(got.scores, want.scores));
   EXPECT_TRUE(torch::equal(got.kept_indices, want.kept_indices));
   const auto twant = tc::sampling::tailed_lof(x, grids, o, "symmin", *self);
-  const auto tgot =
-      tc::sampling::tailed_lof(x.narrow(0, first, rows), grids, o, "symmin", world());
+  const auto tgot = tc::sampling::tailed_lof(x.narrow(0, first, rows), grids, o, "symmin", world());
   EXPECT_TRUE(torch::equal(tgot.scores, twant.scores));
   EXPECT_TRUE(torch::equal(tgot.kept_indices, twant.kept_indices));
 }

@@ -36,9 +36,9 @@ namespace tc::pipeline {
 
 /// Patch features of a list of images (features.h5, or one rank's block of a test set).
 struct FeatureSet {
-  at::Tensor patches;     // [N * h * w, D] float32
-  at::Tensor embeddings;  // [N, E] float32, or undefined
-  at::Tensor masks;       // [N, H, W] uint8 (test sets only)
+  at::Tensor patches;      // [N * h * w, D] float32
+  at::Tensor embeddings;   // [N, E] float32, or undefined
+  at::Tensor masks;        // [N, H, W] uint8 (test sets only)
   core::PatchGrids grids;  // each image's patch grid; no images when a read file does not say
 };
 

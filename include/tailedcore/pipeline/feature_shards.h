@@ -103,9 +103,9 @@ class ShardedRowsWriter {
 
 /// This rank's block of training rows: rows [first_row, first_row + rows) of
 /// /features, the images dist::shard_range(N, rank, size), plus /embeddings
-/// and the grids (of all images; local.grids: this rank's). Reads the rank's own shard when the file was
-/// written by as many ranks, otherwise those rows through the virtual dataset
-/// (or a plain /features written by h5py or `tailedcore extract`).
+/// and the grids (of all images; local.grids: this rank's). Reads the rank's own shard when the
+/// file was written by as many ranks, otherwise those rows through the virtual dataset (or a plain
+/// /features written by h5py or `tailedcore extract`).
 struct FeatureShard {
   FeatureSet local;         // patches [rows, D] float32 of this rank's images; embeddings [N, E]
   int64_t first_row = 0;    // global index of local.patches' first row
@@ -137,8 +137,8 @@ class ShardedTestFeaturesWriter {
   io::DType dtype_;
   dist::Comm& comm_;
   std::unique_ptr<io::H5Writer> shard_;
-  std::unique_ptr<io::H5Writer> main_;    // rank 0
-  std::vector<VirtualDataset> virtuals_;  // rank 0
+  std::unique_ptr<io::H5Writer> main_;                                      // rank 0
+  std::vector<VirtualDataset> virtuals_;                                    // rank 0
   std::vector<std::pair<std::string, std::pair<int64_t, int64_t>>> grids_;  // rank 0: per class
 };
 

@@ -1,10 +1,11 @@
 // Each image's patch grid: rows, owners of rows, slices and the groups of
 // images that share a grid (what patch-wise LOF compares among).
+#include "tailedcore/core/patch_grids.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include "tailedcore/core/check.h"
-#include "tailedcore/core/patch_grids.h"
 
 using tc::core::PatchGrids;
 

@@ -1,10 +1,10 @@
 // The tail images' view groups: by the reference's training batch of 128,
 // then by shape, each shape with the views it keeps (rotflip: 3 on a
 // non-square image, 7 on a square one).
+#include "tailedcore/pipeline/tail_view_groups.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
-
-#include "tailedcore/pipeline/tail_view_groups.h"
 
 using tc::pipeline::tail_view_groups;
 

@@ -152,14 +152,15 @@ TEST(Lof, MixedGridsScoreEachPositionAmongTheImagesOfItsGrid) {
     // [positions, images]: each position its own set of the group's images.
     const auto want = local_outlier_factor(torch::stack(imgs).transpose(0, 1).contiguous(), 6);
     for (size_t k = 0; k < g.images.size(); ++k)
-      EXPECT_LT(max_relative_error(
-                    got.scores.narrow(0, grids.row_begin(g.images[k]), g.per_image()),
-                    want.select(1, static_cast<int64_t>(k))),
-                1e-5)
+      EXPECT_LT(
+          max_relative_error(got.scores.narrow(0, grids.row_begin(g.images[k]), g.per_image()),
+                             want.select(1, static_cast<int64_t>(k))),
+          1e-5)
           << "image " << g.images[k];
   }
   const double th = torch::quantile(got.scores.to(torch::kFloat64), 0.85).item<double>();
-  EXPECT_TRUE(torch::equal(got.kept_indices, torch::nonzero(got.scores.to(torch::kFloat64) < th).flatten()));
+  EXPECT_TRUE(torch::equal(got.kept_indices,
+                           torch::nonzero(got.scores.to(torch::kFloat64) < th).flatten()));
 }
 
 TEST(Lof, RejectsBadShapes) {
