@@ -52,7 +52,13 @@ features::PatchEmbedder& FeatureSource::embedder(bool with_embeddings) {
       const int64_t take = std::min(n, kRecalibrationImages);
       std::vector<torch::Tensor> imgs;
       for (int64_t i = 0; i < take; ++i) {
-        imgs.push_back(data::load_image(train_[i * n / take].path, plan_.transform));
+        auto img = data::load_image(train_[i * n / take].path, plan_.transform);
+        // A batch is one size (images kept at their own size differ).
+        if (!imgs.empty() && img.sizes() != imgs.front().sizes()) {
+          batches.push_back(torch::stack(imgs).to(plan_.device));
+          imgs.clear();
+        }
+        imgs.push_back(std::move(img));
         if (static_cast<int64_t>(imgs.size()) == 16 || i + 1 == take) {
           batches.push_back(torch::stack(imgs).to(plan_.device));
           imgs.clear();

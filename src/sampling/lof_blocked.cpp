@@ -96,6 +96,14 @@ void lof_from_neighbours(const double* knn_d, const int64_t* knn_i, int64_t n, i
   }
 }
 
+// The first rows of `images`, less `offset`: [images] int64.
+torch::Tensor row_starts(const core::PatchGrids& grids, const std::vector<int64_t>& images,
+                         int64_t offset) {
+  std::vector<int64_t> starts;
+  for (const int64_t i : images) starts.push_back(grids.row_begin(i) - offset);
+  return torch::tensor(starts, torch::kInt64);
+}
+
 }  // namespace
 
 at::Tensor local_outlier_factor_blocked(const at::Tensor& x_in, int64_t k, int cuda_device) {
@@ -204,10 +212,9 @@ std::vector<at::Tensor> rows_by_position(const at::Tensor& local, const core::Pa
     for (const auto& g : groups) {
       const auto pos = dist::shard_range(g.per_image(), r, comm.size());
       const auto imgs = mine_of(comm.rank(), g);
-      auto idx = torch::empty({static_cast<int64_t>(imgs.size()), pos.size()}, torch::kInt64);
-      for (size_t k = 0; k < imgs.size(); ++k)
-        idx[k] = torch::arange(pos.begin, pos.end, torch::kInt64) +
-                 (grids.row_begin(imgs[k]) - first_row);
+      // Rows image-major, then position: (image's first row - first_row) + position.
+      const auto idx = row_starts(grids, imgs, first_row).view({-1, 1}) +
+                       torch::arange(pos.begin, pos.end, torch::kInt64);
       to_r.push_back(x.index_select(0, idx.flatten()));
     }
     parts.push_back(torch::cat(to_r));
@@ -260,9 +267,8 @@ at::Tensor gather_positions(const std::vector<at::Tensor>& local, const core::Pa
     TC_ASSERT(all.size(0) == g.per_image(), "LOF: ", all.size(0), " positions gathered of ",
               g.per_image());
     // Image k of the group owns rows row_begin(k) .. + P_g, position-major within it.
-    auto rows = torch::empty({static_cast<int64_t>(g.images.size()), g.per_image()}, torch::kInt64);
-    for (size_t k = 0; k < g.images.size(); ++k)
-      rows[k] = torch::arange(g.per_image(), torch::kInt64) + grids.row_begin(g.images[k]);
+    const auto rows =
+        row_starts(grids, g.images, 0).view({-1, 1}) + torch::arange(g.per_image(), torch::kInt64);
     out.index_copy_(0, rows.flatten(), all.t().contiguous().view({-1}));
   }
   return out;
