@@ -3,7 +3,8 @@
 // (`tailedcore extract/tail/lof/coreset`) alike. Each file carries the key it
 // was made with (attribute config_hash, pipeline/cache_keys.h); readers never
 // require our attributes beyond the ones that give rows their meaning
-// (feature_h/feature_w where patch positions matter), so files written with
+// (the grids where patch positions matter: feature_h/feature_w, or /grids
+// when the images' grids differ), so files written with
 // h5py are read as ours are. Writes are atomic (io::H5Writer).
 #pragma once
 
