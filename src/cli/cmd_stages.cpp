@@ -4,8 +4,8 @@
 //   tailedcore coreset --in features.h5 --out coreset.h5 --ratio 0.1 [--proj-dim 128|0]
 //                      [--start-index I] [--seed S] [--weights lof.h5] [--checkpoint PREFIX]
 // The input may come from anywhere (h5py): only its datasets are needed, and
-// feature_h/feature_w where patch positions matter (lof); our attributes are
-// written, never required.
+// the grids where patch positions matter (lof: feature_h/feature_w, or /grids
+// when the images' grids differ); our attributes are written, never required.
 #include <torch/torch.h>
 
 #include <cstdio>
@@ -42,21 +42,15 @@ std::string provenance_hash(const std::string& in) {
   return "external-" + io::hash_file(in);
 }
 
-// This rank's images' rows (dist::shard_range of the images) of an [N * P, D]
-// dataset, as the run's LOF stage holds them.
-torch::Tensor rank_images_rows(const std::string& in, const std::string& dataset, int64_t per_image,
-                               dist::Comm& comm) {
-  const io::H5Reader r(in);
-  r.expect_shape(dataset, {-1, -1});
-  const int64_t rows = r.shape(dataset)[0];
-  TC_CHECK(rows % per_image == 0, in, ": /", dataset, " has ", rows,
-           " rows: expected a whole number of images of ", per_image,
-           " patches (feature_h x feature_w)");
-  const auto mine = dist::shard_range(rows / per_image, comm.rank(), comm.size());
+// This rank's images' rows (dist::shard_range of the images) of an
+// image-major dataset of patches on `grids`, as the run's LOF stage holds them.
+torch::Tensor rank_images_rows(const io::H5Reader& r, const std::string& dataset,
+                               const core::PatchGrids& grids, dist::Comm& comm) {
+  const auto mine = dist::shard_range(grids.images(), comm.rank(), comm.size());
   if (mine.size() == 0) return torch::empty({0, r.shape(dataset)[1]});
-  auto x =
-      r.read_rows(dataset, mine.begin * per_image, mine.size() * per_image).to(torch::kFloat32);
-  io::check_finite_file_rows(r, dataset, x, mine.begin * per_image);
+  const int64_t first = grids.row_begin(mine.begin);
+  auto x = r.read_rows(dataset, first, grids.row_begin(mine.end) - first).to(torch::kFloat32);
+  io::check_finite_file_rows(r, dataset, x, first);
   return x;
 }
 
@@ -123,13 +117,16 @@ int cmd_lof(const Args& args) {
     sampling::patchwise_threshold(tailed_th_type);  // bad names before the work
   io::check_output_file(out);                       // before the work, not after it
   return guarded(threads, [&](dist::Comm& comm) {
-    const int64_t per_image = pipeline::patches_per_image(in, "lof (one LOF per patch position)");
-    const auto rows = rank_images_rows(in, dataset, per_image, comm);
+    const io::H5Reader r(in);
+    r.expect_shape(dataset, {-1, -1});
+    const auto grids =
+        pipeline::read_grids(r, r.shape(dataset)[0], "lof (one LOF per patch position)");
+    const auto rows = rank_images_rows(r, dataset, grids, comm);
     const models::NoiseScores res =
         tailed_th_type.empty()
-            ? models::NoiseScores{sampling::patchwise_lof(rows, per_image, o, comm), "lof",
+            ? models::NoiseScores{sampling::patchwise_lof(rows, grids, o, comm), "lof",
                                   models::projection_seed(o)}
-            : models::NoiseScores{sampling::tailed_lof(rows, per_image, o, tailed_th_type, comm),
+            : models::NoiseScores{sampling::tailed_lof(rows, grids, o, tailed_th_type, comm),
                                   "tailed_lof", models::projection_seed(o)};
     if (comm.rank() != 0) return;
     pipeline::write_lof(out, provenance_hash(in), res);

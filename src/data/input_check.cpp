@@ -129,6 +129,13 @@ void check_image_pixels(const std::string& path) {
            pixels, " pixels): expected at most ", kMaxImagePixels, " (16384 x 16384)");
 }
 
+std::pair<int, int> transformed_size(const std::string& path, const TransformOptions& opts) {
+  auto size = image_size(path);
+  if (opts.resize != kFullSize) size = resized_size(size.first, size.second, opts.resize);
+  if (opts.crop != kFullSize) size = {static_cast<int>(opts.crop), static_cast<int>(opts.crop)};
+  return size;
+}
+
 std::pair<int, int> common_image_size(const std::vector<std::string>& paths) {
   TC_CHECK(!paths.empty(), "no images to take a common size of: expected at least one");
   const auto first = image_size(paths.front());
@@ -136,13 +143,13 @@ std::pair<int, int> common_image_size(const std::vector<std::string>& paths) {
     const auto size = image_size(p);
     TC_CHECK(size == first, p, ": image is ", size.first, "x", size.second, " but ", paths.front(),
              " is ", first.first, "x", first.second,
-             ": images kept at their own size must all have the same size");
+             ": images kept at their own size must have one size within a class (its test images "
+             "are scored on the patch grid of its training images)");
   }
   return first;
 }
 
 void check_run_inputs(const Catalog& catalog, bool native_size) {
-  std::vector<std::string> pooled;
   // Every image's declared size before any is decoded (headers only).
   for (const auto& r : catalog.train_pool()) check_image_pixels(r.path);
   for (const auto& cls : catalog.classes()) {
@@ -150,8 +157,7 @@ void check_run_inputs(const Catalog& catalog, bool native_size) {
     for (const auto& r : test) check_image_pixels(r.path);
     if (native_size) {
       std::vector<std::string> paths;
-      for (const auto& r : catalog.train_set(cls))
-        paths.push_back(r.path), pooled.push_back(r.path);
+      for (const auto& r : catalog.train_set(cls)) paths.push_back(r.path);
       for (const auto& r : test) paths.push_back(r.path);
       common_image_size(paths);
     }
@@ -164,7 +170,8 @@ void check_run_inputs(const Catalog& catalog, bool native_size) {
     }
     check_mask_values(test);
   }
-  if (native_size) common_image_size(pooled);
+  // The pooled training set may mix sizes: each image keeps its own patch
+  // grid (DESIGN.md "Mixed native sizes").
 }
 
 }  // namespace tc::data

@@ -74,7 +74,7 @@ struct BatchLoader::Impl {
   std::condition_variable cv_ready, cv_window;
   int64_t next_to_claim = 0;  // next record a worker decodes
   int64_t window_end = 0;     // workers decode records below this
-  int64_t next_batch = 0;
+  int64_t next_begin = 0;     // first record of the next batch
   bool stop = false;
   std::vector<std::thread> workers;
 
@@ -123,27 +123,28 @@ BatchLoader::~BatchLoader() {
   for (auto& t : impl_->workers) t.join();
 }
 
-int64_t BatchLoader::num_batches() const {
-  const int64_t n = static_cast<int64_t>(impl_->records.size());
-  return (n + impl_->batch_size - 1) / impl_->batch_size;
-}
-
 std::optional<Batch> BatchLoader::next() {
   const int64_t n = static_cast<int64_t>(impl_->records.size());
-  const int64_t begin = impl_->next_batch * impl_->batch_size;
+  const int64_t begin = impl_->next_begin;
   if (begin >= n) return std::nullopt;
-  const int64_t end = std::min(n, begin + impl_->batch_size);
+  const int64_t limit = std::min(n, begin + impl_->batch_size);
+  int64_t end = begin;
   std::vector<Decoded> got;
   {
     std::unique_lock<std::mutex> lock(impl_->mutex);
-    impl_->cv_ready.wait(lock, [&] {
-      for (int64_t i = begin; i < end; ++i)
-        if (!impl_->slots[i].ready) return false;
-      return true;
-    });
+    // Images kept at their own size differ (VisA's classes at `full`), and a
+    // batch is one tensor: it ends before the first image of another size.
+    for (; end < limit; ++end) {
+      impl_->cv_ready.wait(lock, [&] { return impl_->slots[end].ready; });
+      const auto& first = impl_->slots[begin];
+      const auto& d = impl_->slots[end];
+      if (end > begin && d.error.empty() && first.error.empty() &&
+          d.image.sizes() != first.image.sizes())
+        break;
+    }
     for (int64_t i = begin; i < end; ++i) got.push_back(std::move(impl_->slots[i]));
-    ++impl_->next_batch;
-    impl_->window_end = std::min(n, (impl_->next_batch + 1 + kPrefetchBatches) * impl_->batch_size);
+    impl_->next_begin = end;
+    impl_->window_end = std::min(n, end + (1 + kPrefetchBatches) * impl_->batch_size);
   }
   impl_->cv_window.notify_all();
   Batch b;

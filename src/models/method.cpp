@@ -63,9 +63,9 @@ int64_t projection_seed(const sampling::LofOptions& o) {
   return o.proj_dim > 0 ? static_cast<int64_t>(o.seed) : -1;
 }
 
-NoiseScores Method::noise_scores(const at::Tensor& patches, int64_t patches_per_image,
+NoiseScores Method::noise_scores(const at::Tensor& patches, const core::PatchGrids& grids,
                                  const exp::Plan& plan, dist::Comm& comm) const {
-  return {sampling::patchwise_lof(patches, patches_per_image, plan.lof, comm), "lof",
+  return {sampling::patchwise_lof(patches, grids, plan.lof, comm), "lof",
           projection_seed(plan.lof)};
 }
 

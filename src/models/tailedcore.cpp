@@ -24,12 +24,12 @@ class TailedCore final : public Method {
     return {StageId::kFeatures, StageId::kTail,         StageId::kLof,   StageId::kTailFeatures,
             StageId::kCoreset,  StageId::kTestFeatures, StageId::kScores};
   }
-  NoiseScores noise_scores(const at::Tensor& patches, int64_t patches_per_image,
+  NoiseScores noise_scores(const at::Tensor& patches, const core::PatchGrids& grids,
                            const exp::Plan& plan, dist::Comm& comm) const override {
-    if (!plan.tail_lof) return Method::noise_scores(patches, patches_per_image, plan, comm);
+    if (!plan.tail_lof) return Method::noise_scores(patches, grids, plan, comm);
     // TailedLOF: LOF times the few-shot score of each patch position.
-    return {sampling::tailed_lof(patches, patches_per_image, plan.lof, plan.tail_rule, comm),
-            "tailed_lof", projection_seed(plan.lof)};
+    return {sampling::tailed_lof(patches, grids, plan.lof, plan.tail_rule, comm), "tailed_lof",
+            projection_seed(plan.lof)};
   }
   MemoryBank fit(const FitInputs& in, const exp::Plan& plan, dist::Comm& comm) const override {
     TC_ASSERT(in.lof != nullptr, "tailedcore fits its head on LOF scores");

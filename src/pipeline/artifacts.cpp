@@ -26,21 +26,40 @@ FeatureSet read_features(const fs::path& path, const std::string& dataset) {
     f.embeddings = r.read("embeddings").to(torch::kFloat32);
     io::check_finite_file_rows(r, "embeddings", f.embeddings);
   }
-  if (r.has_attr("feature_h") && r.has_attr("feature_w")) {
-    f.h = r.attr_int("feature_h");
-    f.w = r.attr_int("feature_w");
-  }
+  // The grids describe patch rows: not the embeddings' one row an image.
+  if (dataset != "embeddings" &&
+      (r.has("grids") || (r.has_attr("feature_h") && r.has_attr("feature_w"))))
+    f.grids = read_grids(r, f.patches.size(0), "reading /" + dataset);
   return f;
 }
 
-int64_t patches_per_image(const fs::path& path, const std::string& what) {
-  io::H5Reader r(path);
-  TC_CHECK(r.has_attr("feature_h") && r.has_attr("feature_w"), path.string(),
-           ": attributes feature_h and feature_w are missing: ", what,
+void write_grids(io::H5Writer& w, const core::PatchGrids& grids) {
+  // Attributes for one grid: the files and h5py readers from before mixed sizes.
+  if (grids.is_uniform() && grids.images() > 0) {
+    w.set_attr("feature_h", grids.h(0));
+    w.set_attr("feature_w", grids.w(0));
+  } else {
+    w.write("grids", grids.hw());
+  }
+}
+
+core::PatchGrids read_grids(const io::H5Reader& r, int64_t rows, const std::string& what) {
+  const std::string file = r.path().string();
+  if (r.has("grids")) {
+    r.expect_shape("grids", {-1, 2});
+    const auto grids = core::PatchGrids::of(r.read("grids"));
+    TC_CHECK(grids.rows() == rows, file, ": /grids gives ", grids.images(), " images of ",
+             grids.rows(), " patches in all: expected the ", rows, " rows of the features");
+    return grids;
+  }
+  TC_CHECK(r.has_attr("feature_h") && r.has_attr("feature_w"), file,
+           ": attributes feature_h and feature_w (or a dataset /grids) are missing: ", what,
            " needs the patch grid (rows are image-major, h x w patches per image)");
-  const int64_t p = r.attr_int("feature_h") * r.attr_int("feature_w");
-  TC_CHECK(p > 0, path.string(), ": feature_h x feature_w = ", p, ": expected > 0");
-  return p;
+  const int64_t h = r.attr_int("feature_h"), w = r.attr_int("feature_w");
+  TC_CHECK(h > 0 && w > 0, file, ": feature_h x feature_w = ", h, " x ", w, ": expected > 0");
+  TC_CHECK(rows % (h * w) == 0, file, ": ", rows,
+           " rows: expected a whole number of images of feature_h x feature_w = ", h * w, " rows");
+  return core::PatchGrids::uniform(rows / (h * w), h, w);
 }
 
 void write_tail(const fs::path& path, const std::string& key, const sampling::TailSelection& sel,
@@ -151,14 +170,22 @@ models::MemoryBank read_bank(const fs::path& path) {
   return bank;
 }
 
-TestFeaturesReader::TestFeaturesReader(const fs::path& path)
-    : r_(path), h_(r_.attr_int("feature_h")), w_(r_.attr_int("feature_w")) {}
+TestFeaturesReader::TestFeaturesReader(const fs::path& path) : r_(path) {}
+
+std::pair<int64_t, int64_t> TestFeaturesReader::grid(const std::string& cls) const {
+  if (r_.has(cls + "/grid")) {
+    r_.expect_shape(cls + "/grid", {2});
+    const auto g = r_.read(cls + "/grid").to(torch::kInt64);
+    return {g[0].item<int64_t>(), g[1].item<int64_t>()};
+  }
+  return {r_.attr_int("feature_h"), r_.attr_int("feature_w")};
+}
 
 FeatureSet TestFeaturesReader::images(const std::string& cls, int64_t first, int64_t count) const {
+  const auto [h, w] = grid(cls);
   FeatureSet f;
-  f.h = h_;
-  f.w = w_;
-  f.patches = r_.read_rows(cls + "/features", first * h_ * w_, count * h_ * w_).to(torch::kFloat32);
+  f.grids = core::PatchGrids::uniform(count, h, w);
+  f.patches = r_.read_rows(cls + "/features", first * h * w, count * h * w).to(torch::kFloat32);
   f.masks = r_.read_rows(cls + "/gt_masks", first, count);
   return f;
 }

@@ -16,8 +16,6 @@
 namespace tc::pipeline {
 namespace {
 
-// Training batches of the reference's loader: tail views are produced per batch.
-constexpr int64_t kReferenceBatch = 128;
 // Images used to re-estimate BatchNorm statistics of a random-weight backbone.
 constexpr int64_t kRecalibrationImages = 64;
 
@@ -54,7 +52,13 @@ features::PatchEmbedder& FeatureSource::embedder(bool with_embeddings) {
       const int64_t take = std::min(n, kRecalibrationImages);
       std::vector<torch::Tensor> imgs;
       for (int64_t i = 0; i < take; ++i) {
-        imgs.push_back(data::load_image(train_[i * n / take].path, plan_.transform));
+        auto img = data::load_image(train_[i * n / take].path, plan_.transform);
+        // A batch is one size (images kept at their own size differ).
+        if (!imgs.empty() && img.sizes() != imgs.front().sizes()) {
+          batches.push_back(torch::stack(imgs).to(plan_.device));
+          imgs.clear();
+        }
+        imgs.push_back(std::move(img));
         if (static_cast<int64_t>(imgs.size()) == 16 || i + 1 == take) {
           batches.push_back(torch::stack(imgs).to(plan_.device));
           imgs.clear();
@@ -80,41 +84,41 @@ FeatureSet FeatureSource::extract_block(const std::vector<data::ImageRecord>& re
                                         bool with_embeddings, bool with_masks, const char* label) {
   auto& emb = embedder(with_embeddings);
   std::vector<torch::Tensor> embeddings, masks;
-  torch::Tensor
-      patches;  // the block's rows, sized at the first batch: no copy of them is ever made
+  // The block's rows, sized at the first batch for every image at its grid: no
+  // copy of them is made unless a later batch has a larger grid (mixed sizes).
+  torch::Tensor patches;
   int64_t filled = 0;
   FeatureSet out;
   if (!records.empty()) {
+    // The loader cuts a batch where the image size changes: one grid a batch.
     data::BatchLoader loader(records, plan_.transform, plan_.batch_size, with_masks,
                              static_cast<int>(plan_.workers));
     core::Progress progress(label, static_cast<int64_t>(records.size()));
     while (auto batch = loader.next()) {
       auto o = to_host(emb.embed(batch->images.to(plan_.device)));
-      const int64_t per_image = o.patches.size(0) / std::max<int64_t>(1, batch->images.size(0));
+      const int64_t n = batch->images.size(0), per_image = o.h * o.w;
+      TC_ASSERT(o.patches.size(0) == n * per_image, label, ": ", o.patches.size(0), " rows for ", n,
+                " images of ", o.h, " x ", o.w, " patches");
+      const int64_t needed =
+          filled + o.patches.size(0) +
+          (static_cast<int64_t>(records.size()) - out.grids.images() - n) * per_image;
       if (!patches.defined())
-        patches =
-            torch::empty({static_cast<int64_t>(records.size()) * per_image, o.patches.size(1)},
-                         o.patches.options());
-      TC_CHECK(filled + o.patches.size(0) <= patches.size(0), label, ": a batch of ",
-               o.patches.size(0), " rows does not fit the ", patches.size(0), " rows of ",
-               records.size(), " images of ", per_image,
-               " patches (images of different sizes in one block)");
+        patches = torch::empty({needed, o.patches.size(1)}, o.patches.options());
+      else if (needed > patches.size(0))
+        patches.resize_({needed, patches.size(1)});  // keeps the rows filled so far
       patches.narrow(0, filled, o.patches.size(0)).copy_(o.patches);
       filled += o.patches.size(0);
+      out.grids.append(core::PatchGrids::uniform(n, o.h, o.w));
       if (with_embeddings) embeddings.push_back(o.embeddings);
       if (with_masks) masks.push_back(batch->masks);
-      out.h = o.h;
-      out.w = o.w;
-      progress.advance(batch->images.size(0));
+      progress.advance(n);
     }
   }
   // Ranks with no images still need the shapes for the collectives (masks:
   // the images' size, which at native resolution only the images know).
   const int64_t mask_h = masks.empty() ? 0 : masks[0].size(1),
                 mask_w = masks.empty() ? 0 : masks[0].size(2);
-  auto hw = comm_.allreduce(torch::tensor({out.h, out.w, mask_h, mask_w}), dist::ReduceOp::kMax);
-  out.h = hw[0].item<int64_t>();
-  out.w = hw[1].item<int64_t>();
+  auto hw = comm_.allreduce(torch::tensor({mask_h, mask_w}), dist::ReduceOp::kMax);
   out.patches = patches.defined() ? patches.narrow(0, 0, filled)
                                   : torch::empty({0, plan_.embedder.target_dim});
   if (with_embeddings) {
@@ -126,7 +130,7 @@ FeatureSet FeatureSource::extract_block(const std::vector<data::ImageRecord>& re
   }
   if (with_masks)
     out.masks = masks.empty()
-                    ? torch::empty({0, hw[2].item<int64_t>(), hw[3].item<int64_t>()}, torch::kUInt8)
+                    ? torch::empty({0, hw[0].item<int64_t>(), hw[1].item<int64_t>()}, torch::kUInt8)
                     : torch::cat(masks);
   return out;
 }
@@ -146,57 +150,50 @@ FeatureSet FeatureSource::test_features(const std::vector<data::ImageRecord>& re
 }
 
 void FeatureSource::tail_views(const std::vector<data::ImageRecord>& train,
-                               const at::Tensor& tail_indices, const data::AugmentSpec& spec,
-                               dist::Comm& comm,
+                               const std::vector<TailViewGroup>& groups, dist::Comm& comm,
                                const std::function<void(const at::Tensor&, int64_t)>& sink) {
-  const auto views = data::view_sequence(spec);
-  const int64_t nv = static_cast<int64_t>(views.size());
-  // Rows in the reference's order: (training batch, view, image, patch). The
-  // tail images of one training batch form a group; a work unit is a run of
-  // consecutive views of one group, as many as fill one batch of
-  // data.batch_size images (a group of 2 tail images and batch 32: 16 views a
-  // forward pass, not 2 images). Round t gives unit t * ranks + r to rank r;
-  // a gather of the round's row counts places each rank's rows in unit order.
-  std::vector<std::vector<int64_t>> groups;
-  auto acc = tail_indices.accessor<int64_t, 1>();
-  for (int64_t i = 0; i < acc.size(0); ++i) {
-    if (groups.empty() || acc[i] / kReferenceBatch != groups.back().front() / kReferenceBatch)
-      groups.emplace_back();
-    groups.back().push_back(acc[i]);
-  }
+  // A work unit is a run of consecutive views of one group, as many as fill
+  // one batch of data.batch_size images (a group of 2 tail images and batch
+  // 32: 16 views a forward pass, not 2 images). Round t gives unit
+  // t * ranks + r to rank r; a gather of the round's row counts places each
+  // rank's rows in unit order.
   struct Unit {
     int64_t group, first_view, views;
   };
   std::vector<Unit> units;
   for (int64_t g = 0; g < static_cast<int64_t>(groups.size()); ++g) {
+    const int64_t nv = groups[g].spec.views();
     const int64_t per =
-        std::max<int64_t>(1, plan_.batch_size / static_cast<int64_t>(groups[g].size()));
+        std::max<int64_t>(1, plan_.batch_size / static_cast<int64_t>(groups[g].images.size()));
     for (int64_t v = 0; v < nv; v += per) units.push_back({g, v, std::min(per, nv - v)});
   }
   const int64_t ranks = comm.size(), n_units = static_cast<int64_t>(units.size());
   const int64_t rounds = (n_units + ranks - 1) / ranks;
   data::TransformOptions source_tf = plan_.transform;
-  if (spec.from_uncropped) source_tf.crop = 0;
   auto& emb = embedder(false);
   core::Progress progress("tail views", rounds);
   int64_t loaded_group = -1, written = 0;
   torch::Tensor images;
+  std::vector<std::pair<int64_t, bool>> views;
   for (int64_t round = 0; round < rounds; ++round) {
     const int64_t u = round * ranks + comm.rank();
     std::vector<torch::Tensor> out;
     if (u < n_units) {
       const auto& unit = units[u];
+      const auto& group = groups[unit.group];
       if (unit.group != loaded_group) {
+        source_tf.crop = group.spec.from_uncropped ? 0 : plan_.transform.crop;
         std::vector<torch::Tensor> imgs;
-        for (int64_t idx : groups[unit.group])
+        for (int64_t idx : group.images)
           imgs.push_back(data::load_image(train[idx].path, source_tf));
-        images = torch::stack(imgs);
+        images = torch::stack(imgs);  // one shape a group
+        views = data::view_sequence(group.spec);
         loaded_group = unit.group;
       }
       std::vector<torch::Tensor> unit_views;
       for (int64_t v = unit.first_view; v < unit.first_view + unit.views; ++v)
-        unit_views.push_back(
-            data::make_view(images, spec, views[v].first, views[v].second, plan_.transform.crop));
+        unit_views.push_back(data::make_view(images, group.spec, views[v].first, views[v].second,
+                                             plan_.transform.crop));
       const auto batch = torch::cat(unit_views);  // view-major, then image
       for (int64_t s = 0; s < batch.size(0); s += plan_.batch_size)
         out.push_back(emb.embed(batch.narrow(0, s, std::min(plan_.batch_size, batch.size(0) - s))

@@ -21,7 +21,6 @@ void run(StageContext& ctx) {
   models::FitInputs in;
   in.patches = ctx.train_features.patches;  // this rank's rows
   in.first_row = ctx.train_first_row;
-  in.patches_per_image = ctx.train_features.per_image();
   if (runs(ctx, models::StageId::kLof)) in.lof = &ctx.lof;
   if (runs(ctx, models::StageId::kTailFeatures))
     in.tail_features = ctx.cache.path(models::stage_name(models::StageId::kTailFeatures));

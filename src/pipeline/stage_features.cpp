@@ -17,8 +17,8 @@ void run(StageContext& ctx) {
   // Embeddings always: one extraction then serves every method on this data.
   // Each rank writes its own rows (feature_shards.h); nothing gathers the bank.
   const auto f = ctx.source.train_shard(ctx.train, /*with_embeddings=*/true, ctx.comm);
-  write_features_sharded(ctx.feature_cache.path(name()), ctx.feature_cache.config_hash(), f, f.embeddings,
-                         ctx.train, ctx.plan.feature_dtype, ctx.backbone, ctx.comm);
+  write_features_sharded(ctx.feature_cache.path(name()), ctx.feature_cache.config_hash(), f,
+                         f.embeddings, ctx.train, ctx.plan.feature_dtype, ctx.backbone, ctx.comm);
 }
 
 // Only this rank's rows (feature_shards.h), and every image's embeddings.
@@ -27,6 +27,7 @@ void load(StageContext& ctx) {
   ctx.train_features = std::move(shard.local);
   ctx.train_first_row = shard.first_row;
   ctx.train_rows = shard.total_rows;
+  ctx.train_grids = std::move(shard.grids);
 }
 
 }  // namespace

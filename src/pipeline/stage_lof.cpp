@@ -11,16 +11,16 @@ const std::string& name() { return models::stage_name(models::StageId::kLof); }
 
 void run(StageContext& ctx) {
   const auto& f = ctx.train_features;
-  const auto scores = ctx.method.noise_scores(f.patches, f.per_image(), ctx.plan, ctx.comm);
+  const auto scores = ctx.method.noise_scores(f.patches, ctx.train_grids, ctx.plan, ctx.comm);
   if (ctx.comm.rank() == 0) write_lof(ctx.cache.path(name()), ctx.cache.config_hash(), scores);
 }
 
-void load(StageContext& ctx) {
-  ctx.lof = read_lof(ctx.cache.path(name()), ctx.train_rows);
-}
+void load(StageContext& ctx) { ctx.lof = read_lof(ctx.cache.path(name()), ctx.train_rows); }
 
 }  // namespace
 
-Stage lof_stage() { return {models::StageId::kLof, {models::StageId::kFeatures}, false, run, load}; }
+Stage lof_stage() {
+  return {models::StageId::kLof, {models::StageId::kFeatures}, false, run, load};
+}
 
 }  // namespace tc::pipeline

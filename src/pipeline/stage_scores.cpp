@@ -43,7 +43,8 @@ void record_ivf_recall(const StageContext& ctx, const models::Scorer& scorer,
 // every test row is read once in the job.
 at::Tensor sharded_patch_scores(const models::ShardedScorer& scorer, const TestFeaturesReader& test,
                                 const std::string& cls, dist::Range mine, dist::Comm& comm) {
-  const int64_t per_image = test.h() * test.w();
+  const auto [h, w] = test.grid(cls);
+  const int64_t per_image = h * w;
   const int64_t images_per_block =
       std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, per_image));
   const int64_t blocks = (mine.size() + images_per_block - 1) / images_per_block;
@@ -92,7 +93,6 @@ void run(StageContext& ctx) {
                      ctx.plan.bank_memory_bytes / (1 << 30), " GiB)");
   }
   const TestFeaturesReader test(ctx.feature_cache.path(models::stage_name(StageId::kTestFeatures)));
-  const int64_t h = test.h(), wd = test.w();
   std::unique_ptr<io::H5Writer> w;
   if (ctx.comm.rank() == 0)
     w = std::make_unique<io::H5Writer>(ctx.cache.path(models::stage_name(StageId::kScores)),
@@ -103,6 +103,7 @@ void run(StageContext& ctx) {
   for (const auto& cls : ctx.catalog.classes()) {
     const auto records = ctx.catalog.test_set(cls);
     const int64_t n = static_cast<int64_t>(records.size());
+    const auto [h, wd] = test.grid(cls);  // each class its own grid (native sizes)
     const auto mine = dist::shard_range(n, ctx.comm.rank(), ctx.comm.size());
     // Replicated: this rank's images against the whole bank; sharded: see above.
     const auto block = sharded ? FeatureSet{} : test.images(cls, mine.begin, mine.size());

@@ -20,6 +20,8 @@ Threshold patchwise_threshold(const std::string& th_type) {
 
 at::Tensor class_sizes_of_positions(const at::Tensor& per_pos, Threshold rule) {
   const int64_t N = per_pos.size(0), positions = per_pos.size(1);
+  // A grid of one image (mixed native sizes): a class of one, the image voting for itself.
+  if (N == 1) return torch::ones({positions, 1}, torch::kFloat32);
   auto out = torch::empty({positions, N}, torch::kFloat32);
   for (int64_t p = 0; p < positions; ++p) {
     const auto x = per_pos.select(1, p).to(torch::kFloat32);  // [N, C], strided
@@ -38,8 +40,11 @@ at::Tensor class_sizes_of_positions(const at::Tensor& per_pos, Threshold rule) {
 at::Tensor patchwise_class_sizes(const at::Tensor& local, int64_t patches_per_image,
                                  const std::string& th_type, dist::Comm& comm) {
   const Threshold rule = patchwise_threshold(th_type);
-  const auto per_pos = rows_by_position(local, patches_per_image, /*proj_dim=*/0, 0, comm);
-  return gather_positions(class_sizes_of_positions(per_pos, rule), patches_per_image, comm);
+  const auto grids = grids_of_equal_images(local, patches_per_image, comm);
+  std::vector<torch::Tensor> cs;
+  for (const auto& g : rows_by_position(local, grids, /*proj_dim=*/0, 0, comm))
+    cs.push_back(class_sizes_of_positions(g, rule));
+  return gather_positions(cs, grids, comm);
 }
 
 }  // namespace tc::sampling

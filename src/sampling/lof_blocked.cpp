@@ -96,6 +96,14 @@ void lof_from_neighbours(const double* knn_d, const int64_t* knn_i, int64_t n, i
   }
 }
 
+// The first rows of `images`, less `offset`: [images] int64.
+torch::Tensor row_starts(const core::PatchGrids& grids, const std::vector<int64_t>& images,
+                         int64_t offset) {
+  std::vector<int64_t> starts;
+  for (const int64_t i : images) starts.push_back(grids.row_begin(i) - offset);
+  return torch::tensor(starts, torch::kInt64);
+}
+
 }  // namespace
 
 at::Tensor local_outlier_factor_blocked(const at::Tensor& x_in, int64_t k, int cuda_device) {
@@ -159,40 +167,81 @@ at::Tensor local_outlier_factor_blocked(const at::Tensor& x_in, int64_t k, int c
   return out;
 }
 
-at::Tensor rows_by_position(const at::Tensor& local, int64_t P, int64_t proj_dim, uint64_t seed,
-                            dist::Comm& comm) {
+core::PatchGrids grids_of_equal_images(const at::Tensor& local, int64_t P, dist::Comm& comm) {
   TC_CHECK(local.dim() == 2, "LOF: features must be [rows, dim]: got ", local.sizes());
   TC_CHECK(P > 0 && local.size(0) % P == 0, "LOF: ", local.size(0),
            " rows are not a whole number of images of ", P, " patches");
-  const int64_t n_local = local.size(0) / P;
-  const auto images_all = comm.allgather(torch::tensor({n_local}, torch::kInt64));
+  const int64_t n =
+      comm.allreduce(torch::tensor({local.size(0) / P}, torch::kInt64), dist::ReduceOp::kSum)
+          .item<int64_t>();
+  return core::PatchGrids::uniform(n, 1, P);
+}
+
+std::vector<at::Tensor> rows_by_position(const at::Tensor& local, const core::PatchGrids& grids,
+                                         int64_t proj_dim, uint64_t seed, dist::Comm& comm) {
+  TC_CHECK(local.dim() == 2, "LOF: features must be [rows, dim]: got ", local.sizes());
+  const auto rows_all = comm.allgather(torch::tensor({local.size(0)}, torch::kInt64));
   const int64_t dim =
       comm.allreduce(torch::tensor({local.size(1)}, torch::kInt64), dist::ReduceOp::kMax)
           .item<int64_t>();
-  TC_CHECK(images_all.sum().item<int64_t>() > 0,
-           "LOF: no training rows: expected at least one image of ", P, " patches");
-  const int64_t first_image = images_all.narrow(0, 0, comm.rank()).sum().item<int64_t>();
-  auto x = project(n_local ? local : torch::empty({0, dim}), proj_dim, seed, first_image * P);
+  TC_CHECK(grids.images() > 0, "LOF: no training rows: expected at least one image");
+  TC_CHECK(rows_all.sum().item<int64_t>() == grids.rows(), "LOF: ", rows_all.sum().item<int64_t>(),
+           " rows over the ranks, but the images' patch grids hold ", grids.rows());
+  // Each rank's images: the ones whose rows it holds (whole images, in rank order).
+  std::vector<int64_t> first_image(comm.size() + 1, grids.images());
+  int64_t row = 0;
+  for (int r = 0; r < comm.size(); row += rows_all[r].item<int64_t>(), ++r) {
+    first_image[r] = row < grids.rows() ? grids.image_of_row(row) : grids.images();
+    TC_CHECK(grids.row_begin(first_image[r]) == row, "LOF: rank ", r,
+             "'s rows do not start at an image");
+  }
+  const int64_t first_row = grids.row_begin(first_image[comm.rank()]);
+  auto x = project(local.size(0) ? local : torch::empty({0, dim}), proj_dim, seed, first_row);
   const int64_t pd = x.size(1);
-  auto xv = x.view({n_local, P, pd});
-  // Rank r gets positions shard_range(P, r) of this rank's images.
+  const auto groups = grids.groups();
+  // Rank r gets, group by group, positions shard_range(P_g, r) of this rank's images of the group.
+  const auto mine_of = [&](int r, const core::PatchGrids::Group& g) {
+    std::vector<int64_t> out;
+    for (const int64_t i : g.images)
+      if (i >= first_image[r] && i < first_image[r + 1]) out.push_back(i);
+    return out;
+  };
   std::vector<torch::Tensor> parts;
   for (int r = 0; r < comm.size(); ++r) {
-    const auto pos = dist::shard_range(P, r, comm.size());
-    parts.push_back(
-        xv.narrow(1, pos.begin, pos.size()).contiguous().view({n_local * pos.size(), pd}));
+    std::vector<torch::Tensor> to_r;
+    for (const auto& g : groups) {
+      const auto pos = dist::shard_range(g.per_image(), r, comm.size());
+      const auto imgs = mine_of(comm.rank(), g);
+      // Rows image-major, then position: (image's first row - first_row) + position.
+      const auto idx = row_starts(grids, imgs, first_row).view({-1, 1}) +
+                       torch::arange(pos.begin, pos.end, torch::kInt64);
+      to_r.push_back(x.index_select(0, idx.flatten()));
+    }
+    parts.push_back(torch::cat(to_r));
   }
-  x = xv = torch::Tensor();  // the parts hold the rows now
-  const auto mine = dist::shard_range(P, comm.rank(), comm.size());
+  x = torch::Tensor();  // the parts hold the rows now
   auto got = dist::alltoallv(comm, parts);
   parts.clear();
-  for (int r = 0; r < comm.size(); ++r)
-    got[r] = got[r].view({images_all[r].item<int64_t>(), mine.size(), pd});
-  return torch::cat(got);  // [N, this rank's positions, pd]
+  // From each rank, group by group: [its images of the group, my positions, pd].
+  std::vector<std::vector<torch::Tensor>> per_group(groups.size());
+  for (int r = 0; r < comm.size(); ++r) {
+    int64_t at = 0;
+    for (size_t gi = 0; gi < groups.size(); ++gi) {
+      const int64_t n = static_cast<int64_t>(mine_of(r, groups[gi]).size());
+      const int64_t np = dist::shard_range(groups[gi].per_image(), comm.rank(), comm.size()).size();
+      per_group[gi].push_back(got[r].narrow(0, at, n * np).view({n, np, pd}));
+      at += n * np;
+    }
+    got[r] = torch::Tensor();
+  }
+  std::vector<torch::Tensor> out;
+  for (auto& g : per_group) out.push_back(torch::cat(g));  // [N_g, my positions, pd]
+  return out;
 }
 
 at::Tensor lof_of_positions(const at::Tensor& per_pos, int64_t k, int cuda_device) {
   const int64_t N = per_pos.size(0), positions = per_pos.size(1);
+  if (N == 1) return torch::ones({positions, 1}, torch::kFloat32);  // see lof_blocked.h
   const int64_t block = positions_per_block(N);
   std::vector<torch::Tensor> parts;
   core::Progress progress("lof", positions);
@@ -206,10 +255,23 @@ at::Tensor lof_of_positions(const at::Tensor& per_pos, int64_t k, int cuda_devic
   return parts.empty() ? torch::empty({0, N}, torch::kFloat32) : torch::cat(parts);
 }
 
-at::Tensor gather_positions(const at::Tensor& local, int64_t P, dist::Comm& comm) {
-  const auto all = comm.allgatherv(local.contiguous());  // [P, N]
-  TC_ASSERT(all.size(0) == P, "LOF: ", all.size(0), " positions gathered of ", P);
-  return all.t().contiguous().view({-1});
+at::Tensor gather_positions(const std::vector<at::Tensor>& local, const core::PatchGrids& grids,
+                            dist::Comm& comm) {
+  const auto groups = grids.groups();
+  TC_ASSERT(local.size() == groups.size(), "LOF: ", local.size(), " groups of positions, ",
+            groups.size(), " grids");
+  auto out = torch::empty({grids.rows()}, torch::kFloat32);
+  for (size_t gi = 0; gi < groups.size(); ++gi) {
+    const auto& g = groups[gi];
+    const auto all = comm.allgatherv(local[gi].to(torch::kFloat32).contiguous());  // [P_g, N_g]
+    TC_ASSERT(all.size(0) == g.per_image(), "LOF: ", all.size(0), " positions gathered of ",
+              g.per_image());
+    // Image k of the group owns rows row_begin(k) .. + P_g, position-major within it.
+    const auto rows =
+        row_starts(grids, g.images, 0).view({-1, 1}) + torch::arange(g.per_image(), torch::kInt64);
+    out.index_copy_(0, rows.flatten(), all.t().contiguous().view({-1}));
+  }
+  return out;
 }
 
 }  // namespace tc::sampling

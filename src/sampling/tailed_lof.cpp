@@ -11,15 +11,24 @@ namespace tc::sampling {
 
 LofResult tailed_lof(const at::Tensor& local, int64_t patches_per_image, const LofOptions& opts,
                      const std::string& th_type, dist::Comm& comm) {
+  return tailed_lof(local, grids_of_equal_images(local, patches_per_image, comm), opts, th_type,
+                    comm);
+}
+
+LofResult tailed_lof(const at::Tensor& local, const core::PatchGrids& grids, const LofOptions& opts,
+                     const std::string& th_type, dist::Comm& comm) {
   TC_CHECK(opts.keep_quantile > 0 && opts.keep_quantile <= 1, "LOF keep quantile ",
            opts.keep_quantile, ": expected (0, 1]");
   const Threshold rule = patchwise_threshold(th_type);
   // One projection and one exchange for both scores, as the reference reduces the features once.
-  const auto per_pos = rows_by_position(local, patches_per_image, opts.proj_dim, opts.seed, comm);
-  const auto class_sizes =
-      gather_positions(class_sizes_of_positions(per_pos, rule), patches_per_image, comm);
-  const auto lof = gather_positions(lof_of_positions(per_pos, opts.k, opts.cuda_device),
-                                    patches_per_image, comm);
+  const auto per_pos = rows_by_position(local, grids, opts.proj_dim, opts.seed, comm);
+  std::vector<torch::Tensor> cs, lofs;
+  for (const auto& g : per_pos) {
+    cs.push_back(class_sizes_of_positions(g, rule));
+    lofs.push_back(lof_of_positions(g, opts.k, opts.cuda_device));
+  }
+  const auto class_sizes = gather_positions(cs, grids, comm);
+  const auto lof = gather_positions(lofs, grids, comm);
   // float32 tensor ops in the reference's order. A NaN class size (a column
   // nobody votes for) makes the max NaN and so every product NaN, which keeps
   // nothing -- as in the reference.

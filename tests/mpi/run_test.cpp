@@ -1,5 +1,7 @@
 // A full tiny TailedCore run (features, tail, lof, tail views, coreset,
 // scores) over the world's ranks gives the one-process result.
+#include "tailedcore/pipeline/run.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -11,7 +13,6 @@
 #include "tailedcore/io/files.h"
 #include "tailedcore/io/hdf5.h"
 #include "tailedcore/io/virtual_rows.h"
-#include "tailedcore/pipeline/run.h"
 #include "testing.h"
 
 namespace fs = std::filesystem;
@@ -27,7 +28,8 @@ tc::pipeline::RunOptions options(const fs::path& dir, const std::string& out) {
   o.run_id = "run";
   o.pictures_per_class = 0;
   o.threads = 1;
-  o.overrides = {"data.resize=48", "data.imagesize=40", "data.inputsize=40", "model.greedy_ratio=0.05"};
+  o.overrides = {"data.resize=48", "data.imagesize=40", "data.inputsize=40",
+                 "model.greedy_ratio=0.05"};
   return o;
 }
 
@@ -52,7 +54,9 @@ TEST(MpiRun, TailedCoreRunIsRankInvariant) {
   world().barrier();
   const auto summary = tc::pipeline::run_experiment(options(dir, "world"), world());
   if (world().rank() != 0) return;
-  const auto run_dir = [&](const std::string& out) { return dir / out / "data" / "quickstart" / "run"; };
+  const auto run_dir = [&](const std::string& out) {
+    return dir / out / "data" / "quickstart" / "run";
+  };
   tc::io::H5Reader a(run_dir("single") / "tail.h5"), b(run_dir("world") / "tail.h5");
   EXPECT_TRUE(torch::equal(a.read("tail_indices"), b.read("tail_indices")));
   tc::io::H5Reader ca(run_dir("single") / "coreset.h5"), cb(run_dir("world") / "coreset.h5");
@@ -60,9 +64,12 @@ TEST(MpiRun, TailedCoreRunIsRankInvariant) {
   EXPECT_EQ(ca.attr_int("tail_rows"), cb.attr_int("tail_rows"));
   tc::io::H5Reader sa(run_dir("single") / "scores.h5"), sb(run_dir("world") / "scores.h5");
   for (const std::string cls : {"checker", "disc", "grain", "mesh", "speckle", "stripes"}) {
-    EXPECT_TRUE(torch::allclose(sa.read(cls + "/image_scores"), sb.read(cls + "/image_scores"), 1e-5, 1e-6)) << cls;
+    EXPECT_TRUE(
+        torch::allclose(sa.read(cls + "/image_scores"), sb.read(cls + "/image_scores"), 1e-5, 1e-6))
+        << cls;
     EXPECT_TRUE(torch::allclose(sa.read(cls + "/anomaly_maps").to(torch::kFloat32),
-                                sb.read(cls + "/anomaly_maps").to(torch::kFloat32), 1e-3, 1e-3)) << cls;
+                                sb.read(cls + "/anomaly_maps").to(torch::kFloat32), 1e-3, 1e-3))
+        << cls;
   }
   EXPECT_EQ(summary.classes.size(), 6u);
 }
@@ -87,15 +94,19 @@ TEST(MpiRun, ShardedBankScoringGivesTheReplicatedScores) {
   world().barrier();
   const auto summary = tc::pipeline::run_experiment(opts("world", "1e-9"), world());
   if (world().rank() != 0) return;
-  const auto run_dir = [&](const std::string& out) { return dir / out / "data" / "quickstart" / "run"; };
+  const auto run_dir = [&](const std::string& out) {
+    return dir / out / "data" / "quickstart" / "run";
+  };
   tc::io::H5Reader sa(run_dir("single") / "scores.h5"), sb(run_dir("world") / "scores.h5");
   EXPECT_EQ(sa.attr_string("bank_placement"), "replicated");
   EXPECT_EQ(sb.attr_string("bank_placement"), world().size() > 1 ? "sharded" : "replicated");
   for (const auto& cls : summary.classes) {
-    EXPECT_TRUE(torch::allclose(sa.read(cls.class_name + "/image_scores"), sb.read(cls.class_name + "/image_scores"),
-                                1e-5, 1e-6)) << cls.class_name;
-    EXPECT_TRUE(torch::allclose(sa.read(cls.class_name + "/anomaly_maps"), sb.read(cls.class_name + "/anomaly_maps"),
-                                1e-3, 1e-3)) << cls.class_name;
+    EXPECT_TRUE(torch::allclose(sa.read(cls.class_name + "/image_scores"),
+                                sb.read(cls.class_name + "/image_scores"), 1e-5, 1e-6))
+        << cls.class_name;
+    EXPECT_TRUE(torch::allclose(sa.read(cls.class_name + "/anomaly_maps"),
+                                sb.read(cls.class_name + "/anomaly_maps"), 1e-3, 1e-3))
+        << cls.class_name;
   }
   EXPECT_EQ(summary.classes.size(), 6u);
 }
@@ -104,8 +115,9 @@ TEST(MpiRun, ShardedBankScoringGivesTheReplicatedScores) {
 // patch grid, LOF's positions, the views and the maps are all non-square.
 TEST(MpiRun, NativeResolutionNonSquareRunIsRankInvariant) {
   const auto dir = tc::testing::shared_temp_dir("native");
-  const std::vector<std::string> native = {"data.resize=full", "data.imagesize=full", "data.inputsize=full",
-                                           "model.tail_data_augment_type=rot45flip", "model.greedy_ratio=0.05"};
+  const std::vector<std::string> native = {
+      "data.resize=full", "data.imagesize=full", "data.inputsize=full",
+      "model.tail_data_augment_type=rot45flip", "model.greedy_ratio=0.05"};
   const auto opts = [&](const std::string& out) {
     auto o = options(dir, out);
     o.overrides = native;
@@ -127,7 +139,9 @@ TEST(MpiRun, NativeResolutionNonSquareRunIsRankInvariant) {
   world().barrier();
   const auto summary = tc::pipeline::run_experiment(opts("world"), world());
   if (world().rank() != 0) return;
-  const auto run_dir = [&](const std::string& out) { return dir / out / "data" / "quickstart" / "run"; };
+  const auto run_dir = [&](const std::string& out) {
+    return dir / out / "data" / "quickstart" / "run";
+  };
   tc::io::H5Reader ca(run_dir("single") / "coreset.h5"), cb(run_dir("world") / "coreset.h5");
   EXPECT_TRUE(torch::equal(ca.read("coreset_indices"), cb.read("coreset_indices")));
   // Each rank wrote its own feature shard: features.h5 and test_features.h5
@@ -140,24 +154,86 @@ TEST(MpiRun, NativeResolutionNonSquareRunIsRankInvariant) {
   for (const std::string name : {"features.h5", "test_features.h5"}) {
     const auto one = artifact("single", name), many = artifact("world", name);
     ASSERT_FALSE(many.empty()) << name;
-    const std::string ds = name == "features.h5" ? "features" : summary.classes.front().class_name + "/features";
+    const std::string ds =
+        name == "features.h5" ? "features" : summary.classes.front().class_name + "/features";
     EXPECT_EQ(static_cast<int>(tc::io::virtual_pieces(many, ds).size()), world().size()) << name;
     // Equal to float rounding: a rank's batches differ from one process's
     // (the backbone's kernels may round a batch differently), as before sharding.
     const auto a = tc::io::H5Reader(one).read(ds), b = tc::io::H5Reader(many).read(ds);
     ASSERT_EQ(a.sizes(), b.sizes()) << name;
-    EXPECT_TRUE(torch::allclose(a, b, 1e-4, 1e-5)) << name << ": max difference " << (a - b).abs().max().item<float>();
+    EXPECT_TRUE(torch::allclose(a, b, 1e-4, 1e-5))
+        << name << ": max difference " << (a - b).abs().max().item<float>();
   }
   tc::io::H5Reader sa(run_dir("single") / "scores.h5"), sb(run_dir("world") / "scores.h5");
   for (const auto& cls : summary.classes) {
     const auto maps = sa.read(cls.class_name + "/anomaly_maps");
     EXPECT_EQ(maps.size(1), 32);
     EXPECT_EQ(maps.size(2), 48);
-    EXPECT_TRUE(torch::allclose(sa.read(cls.class_name + "/image_scores"), sb.read(cls.class_name + "/image_scores"),
-                                1e-5, 1e-6)) << cls.class_name;
-    EXPECT_TRUE(torch::allclose(maps, sb.read(cls.class_name + "/anomaly_maps"), 1e-3, 1e-3)) << cls.class_name;
+    EXPECT_TRUE(torch::allclose(sa.read(cls.class_name + "/image_scores"),
+                                sb.read(cls.class_name + "/image_scores"), 1e-5, 1e-6))
+        << cls.class_name;
+    EXPECT_TRUE(torch::allclose(maps, sb.read(cls.class_name + "/anomaly_maps"), 1e-3, 1e-3))
+        << cls.class_name;
   }
   EXPECT_EQ(summary.classes.size(), 6u);
+}
+
+// Mixed native sizes: three classes at 48x32 and three at 40x40 pooled at
+// `full`, TailedCore with rotflip (3 views of a non-square tail image, 7 of a
+// square one) and TailedLOF, then SoftPatch: the world's result is the one
+// process's.
+TEST(MpiRun, MixedNativeSizesRunIsRankInvariant) {
+  const auto dir = tc::testing::shared_temp_dir("mixed");
+  const auto opts = [&](const std::string& out, const std::string& method) {
+    auto o = options(dir, out + "_" + method);
+    o.overrides = {"data.resize=full",        "data.imagesize=full",
+                   "data.inputsize=full",     "model.tail_data_augment_type=rotflip",
+                   "model.tail_lof=true",     "model.tail_th_type=symmin",
+                   "model.greedy_ratio=0.05", "model.coreset_model_name=" + method};
+    return o;
+  };
+  if (world().rank() == 0) {
+    make_data(dir);
+    for (const auto& e : fs::recursive_directory_iterator(dir / "data")) {
+      if (e.path().extension() != ".png") continue;
+      const auto rel = fs::relative(e.path(), dir / "data").begin()->string();
+      const bool wide = rel == "checker" || rel == "disc" || rel == "grain";
+      const auto img = cv::imread(e.path().string(), cv::IMREAD_UNCHANGED);
+      ASSERT_FALSE(img.empty()) << e.path();
+      const cv::Mat part = img(wide ? cv::Rect(0, 8, 48, 32) : cv::Rect(4, 4, 40, 40)).clone();
+      fs::remove(e.path());  // a link into the source tree stays as it was
+      ASSERT_TRUE(cv::imwrite(e.path().string(), part)) << e.path();
+    }
+    auto self = tc::dist::make_self_comm();
+    for (const std::string m : {"tailedcore", "softpatch"})
+      tc::pipeline::run_experiment(opts("single", m), *self);
+  }
+  world().barrier();
+  for (const std::string m : {"tailedcore", "softpatch"}) {
+    const auto summary = tc::pipeline::run_experiment(opts("world", m), world());
+    if (world().rank() != 0) continue;
+    const auto run_dir = [&](const std::string& out) {
+      return dir / (out + "_" + m) / "data" / "quickstart" / "run";
+    };
+    tc::io::H5Reader la(run_dir("single") / "lof.h5"), lb(run_dir("world") / "lof.h5");
+    EXPECT_TRUE(torch::equal(la.read("kept_indices"), lb.read("kept_indices"))) << m;
+    tc::io::H5Reader ca(run_dir("single") / "coreset.h5"), cb(run_dir("world") / "coreset.h5");
+    EXPECT_TRUE(torch::equal(ca.read("coreset_indices"), cb.read("coreset_indices"))) << m;
+    tc::io::H5Reader sa(run_dir("single") / "scores.h5"), sb(run_dir("world") / "scores.h5");
+    for (const auto& cls : summary.classes) {
+      const bool wide =
+          cls.class_name == "checker" || cls.class_name == "disc" || cls.class_name == "grain";
+      const auto maps = sa.read(cls.class_name + "/anomaly_maps");
+      EXPECT_EQ(maps.size(1), wide ? 32 : 40) << cls.class_name;
+      EXPECT_EQ(maps.size(2), wide ? 48 : 40) << cls.class_name;
+      EXPECT_TRUE(torch::allclose(sa.read(cls.class_name + "/image_scores"),
+                                  sb.read(cls.class_name + "/image_scores"), 1e-5, 1e-6))
+          << m << " " << cls.class_name;
+      EXPECT_TRUE(torch::allclose(maps, sb.read(cls.class_name + "/anomaly_maps"), 1e-3, 1e-3))
+          << m << " " << cls.class_name;
+    }
+    EXPECT_EQ(summary.classes.size(), 6u);
+  }
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "tailedcore/sampling/lof.h"
 #include "tailedcore/sampling/projection.h"
 #include "tailedcore/sampling/tailed_lof.h"
+#include "testing.h"
 
 namespace fs = std::filesystem;
 using tc::testing::world;
@@ -206,6 +207,70 @@ TEST(MpiShard, ShardedTailedLofEqualsWholeTailedLof) {
   }
 }
 
+// Images of three patch grids, interleaved, one grid held by a single image
+// (mixed native sizes): LOF and TailedLOF over uneven blocks of whole images
+// give the one-process scores and kept rows.
+TEST(MpiShard, MixedGridLofEqualsWholeLof) {
+  torch::manual_seed(31);
+  std::vector<int64_t> hw;
+  const int64_t N = 17;
+  for (int64_t i = 0; i < N; ++i) {
+    const int64_t kind = i == 9 ? 2 : i % 2;  // 8 + 8 images of 2x3 and 3x3, one of 1x4
+    hw.push_back(kind == 0 ? 2 : kind == 1 ? 3 : 1);
+    hw.push_back(kind == 0 ? 3 : kind == 1 ? 3 : 4);
+  }
+  const auto grids = tc::core::PatchGrids::of(torch::tensor(hw).view({N, 2}));
+  const auto x = torch::randn({grids.rows(), 24}).abs();
+  auto self = tc::dist::make_self_comm();
+  const auto mine = uneven_block(N, world().rank(), world().size());
+  const int64_t first = grids.row_begin(mine.begin), rows = grids.row_begin(mine.end) - first;
+  tc::sampling::LofOptions o;
+  o.proj_dim = 0;
+  const auto want = tc::sampling::patchwise_lof(x, grids, o, *self);
+  const auto got = tc::sampling::patchwise_lof(x.narrow(0, first, rows), grids, o, world());
+  EXPECT_TRUE(torch::equal(got.scores, want.scores));
+  EXPECT_TRUE(torch::equal(got.kept_indices, want.kept_indices));
+  const auto twant = tc::sampling::tailed_lof(x, grids, o, "symmin", *self);
+  const auto tgot = tc::sampling::tailed_lof(x.narrow(0, first, rows), grids, o, "symmin", world());
+  EXPECT_TRUE(torch::equal(tgot.scores, twant.scores));
+  EXPECT_TRUE(torch::equal(tgot.kept_indices, twant.kept_indices));
+}
+
+// features.h5 of images of two grids: /grids instead of feature_h/feature_w,
+// and each rank's block starts at its first image's row.
+TEST(MpiShard, MixedGridFeatureShardsRoundTrip) {
+  const auto dir = tc::testing::shared_temp_dir("mixed_shards");
+  const auto path = dir / "features.h5";
+  const int64_t N = 7, D = 5;
+  const auto grids = tc::core::PatchGrids::of(
+      torch::tensor({2, 2, 2, 2, 1, 3, 1, 3, 1, 3, 2, 2, 2, 2}).view({N, 2}));
+  torch::manual_seed(3);
+  const auto all = torch::randn({grids.rows(), D});
+  std::vector<tc::data::ImageRecord> records(N);
+  for (int64_t i = 0; i < N; ++i) records[i].path = "img" + std::to_string(i) + ".png";
+  const auto mine = tc::dist::shard_range(N, world().rank(), world().size());
+  tc::pipeline::FeatureSet local;
+  local.patches = all.narrow(0, grids.row_begin(mine.begin),
+                             grids.row_begin(mine.end) - grids.row_begin(mine.begin));
+  local.grids = grids.slice(mine.begin, mine.size());
+  tc::pipeline::write_features_sharded(path, "key1", local, torch::randn({N, 2}), records,
+                                       tc::io::DType::kFloat32, "bb", world());
+  world().barrier();
+  const tc::io::H5Reader r(path);
+  EXPECT_FALSE(r.has_attr("feature_h"));
+  EXPECT_TRUE(torch::equal(r.read("grids"), grids.hw()));
+  const auto whole = tc::pipeline::read_features(path);
+  EXPECT_TRUE(torch::equal(whole.patches, all));
+  EXPECT_TRUE(torch::equal(whole.grids.hw(), grids.hw()));
+  const auto shard = tc::pipeline::read_feature_shard(path, world());
+  EXPECT_EQ(shard.first_row, grids.row_begin(mine.begin));
+  EXPECT_EQ(shard.total_rows, grids.rows());
+  EXPECT_TRUE(torch::equal(shard.local.patches, local.patches));
+  EXPECT_TRUE(torch::equal(shard.local.grids.hw(), local.grids.hw()));
+  EXPECT_TRUE(torch::equal(shard.grids.hw(), grids.hw()));
+  world().barrier();
+}
+
 TEST(MpiShard, FeatureShardsMakeOneVirtualDataset) {
   const auto dir = tc::testing::shared_temp_dir("shards");
   const auto path = dir / "features.h5";
@@ -221,8 +286,7 @@ TEST(MpiShard, FeatureShardsMakeOneVirtualDataset) {
   const auto mine = tc::dist::shard_range(N, world().rank(), world().size());
   tc::pipeline::FeatureSet local;
   local.patches = all.narrow(0, mine.begin * P, mine.size() * P);
-  local.h = 2;
-  local.w = 3;
+  local.grids = tc::core::PatchGrids::uniform(mine.size(), 2, 3);
   tc::pipeline::write_features_sharded(path, "key1", local, emb, records, tc::io::DType::kFloat32,
                                        "bb", world());
   world().barrier();

@@ -68,8 +68,7 @@ TEST(MpiStageCache, ARankWhoseShareFailsMakesEveryRankRecompute) {
   const auto mine = tc::dist::shard_range(N, me, R);
   tc::pipeline::FeatureSet local;
   local.patches = all.narrow(0, mine.begin * P, mine.size() * P);
-  local.h = 2;
-  local.w = 2;
+  local.grids = tc::core::PatchGrids::uniform(mine.size(), 2, 2);
   tc::pipeline::write_features_sharded(dir / "shared" / "features.h5", "key1", local,
                                        torch::randn({N, 3}), records, tc::io::DType::kFloat32, "bb",
                                        world());

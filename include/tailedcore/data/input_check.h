@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "tailedcore/data/transforms.h"
+
 namespace tc::data {
 
 class Catalog;
@@ -37,8 +39,13 @@ bool has_image_header(const std::string& path);
 std::filesystem::path source_file(const std::filesystem::path& root, const std::string& rel,
                                   const std::string& where, bool image);
 
+/// (width, height) of `path` after `opts` (resize of the shorter side, then
+/// the centre crop), from its header (image_size): load_image's size
+/// without decoding.
+std::pair<int, int> transformed_size(const std::string& path, const TransformOptions& opts);
+
 /// The (width, height) every one of `paths` has (image_size: headers, no
-/// decoding): images kept at their own size (kFullSize) batch and share one
+/// decoding): a class's images kept at their own size (kFullSize) share one
 /// patch grid only when equal. Otherwise one line naming the first image and
 /// the first of another size, with both sizes; no paths is an error too.
 std::pair<int, int> common_image_size(const std::vector<std::string>& paths);
@@ -48,9 +55,10 @@ std::pair<int, int> common_image_size(const std::vector<std::string>& paths);
 /// are not 0/255 (the first mask of each class with a non-zero pixel is
 /// decoded: it must have a 255, the only value the metrics take as a
 /// defect). `native_size`: the
-/// images keep their own size (no crop), so every image of a class, and every
-/// training image of the pooled set (one patch grid for LOF's positions),
-/// must have one size; the error names two that differ.
+/// images keep their own size (no crop), so every image of a class, training
+/// and test, must have one size (the class's test images are scored on its
+/// grid); the error names two that differ. The pooled training set may mix
+/// the classes' sizes.
 void check_run_inputs(const Catalog& catalog, bool native_size = false);
 
 }  // namespace tc::data

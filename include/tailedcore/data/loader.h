@@ -22,8 +22,10 @@ struct Batch {
 
 class BatchLoader {
  public:
-  /// Batches come in record order. With masks, a good image gets an all-zero
-  /// mask and a mask whose size differs from its image is an error naming both.
+  /// Batches come in record order, up to batch_size images of one size each:
+  /// a batch ends early before an image of another size (images kept at their
+  /// own size). With masks, a good image gets an all-zero mask and a mask whose
+  /// size differs from its image is an error naming both.
   BatchLoader(std::vector<ImageRecord> records, TransformOptions opts, int64_t batch_size,
               bool with_masks, int workers = 2);
   ~BatchLoader();
@@ -33,7 +35,6 @@ class BatchLoader {
   /// The next batch, std::nullopt at the end; a worker's decode error is
   /// rethrown here as tc::Error naming the file.
   std::optional<Batch> next();
-  int64_t num_batches() const;
 
  private:
   struct Impl;

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "tailedcore/core/patch_grids.h"
 #include "tailedcore/models/memory_bank.h"
 #include "tailedcore/sampling/greedy_checkpoint.h"
 #include "tailedcore/sampling/lof.h"
@@ -59,7 +60,6 @@ struct FitInputs {
   // (lof->kept_indices, bank source_rows) are global rows.
   at::Tensor patches;
   int64_t first_row = 0;
-  int64_t patches_per_image = 0;
   const sampling::LofResult* lof = nullptr;  // when the method runs kLof
   std::filesystem::path tail_features;       // kTailFeatures' artifact (read block by block), or ""
   sampling::GreedyCheckpoint
@@ -74,9 +74,9 @@ class Method {
   /// The stages this method runs for `plan`, in run order (a subset of all_stages()).
   virtual std::vector<StageId> stages(const exp::Plan& plan) const = 0;
   /// The kLof stage's scores of every training row (global, image-major), from
-  /// this rank's images' rows `patches` (FitInputs' blocks). Default:
-  /// SoftPatch's patch-wise LOF (sampling::patchwise_lof).
-  virtual NoiseScores noise_scores(const at::Tensor& patches, int64_t patches_per_image,
+  /// this rank's images' rows `patches` (FitInputs' blocks) and every image's
+  /// patch grid. Default: SoftPatch's patch-wise LOF (sampling::patchwise_lof).
+  virtual NoiseScores noise_scores(const at::Tensor& patches, const core::PatchGrids& grids,
                                    const exp::Plan& plan, dist::Comm& comm) const;
   /// The memory bank (collective over comm).
   virtual MemoryBank fit(const FitInputs& in, const exp::Plan& plan, dist::Comm& comm) const = 0;

@@ -3,7 +3,8 @@
 // (`tailedcore extract/tail/lof/coreset`) alike. Each file carries the key it
 // was made with (attribute config_hash, pipeline/cache_keys.h); readers never
 // require our attributes beyond the ones that give rows their meaning
-// (feature_h/feature_w where patch positions matter), so files written with
+// (the grids where patch positions matter: feature_h/feature_w, or /grids
+// when the images' grids differ), so files written with
 // h5py are read as ours are. Writes are atomic (io::H5Writer).
 #pragma once
 
@@ -13,8 +14,10 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "tailedcore/core/patch_grids.h"
 #include "tailedcore/io/hdf5.h"
 #include "tailedcore/models/method.h"
 #include "tailedcore/models/predictions.h"
@@ -34,23 +37,27 @@ namespace tc::pipeline {
 
 /// Patch features of a list of images (features.h5, or one rank's block of a test set).
 struct FeatureSet {
-  at::Tensor patches;     // [N * h * w, D] float32
-  at::Tensor embeddings;  // [N, E] float32, or undefined
-  at::Tensor masks;       // [N, H, W] uint8 (test sets only)
-  int64_t h = 0, w = 0;   // patch grid; 0 when a read file does not say
-  int64_t per_image() const { return h * w; }
+  at::Tensor patches;      // [N * h * w, D] float32
+  at::Tensor embeddings;   // [N, E] float32, or undefined
+  at::Tensor masks;        // [N, H, W] uint8 (test sets only)
+  core::PatchGrids grids;  // each image's patch grid; no images when a read file does not say
 };
 
 // ---- features.h5: /features [rows, D] (float32 | float16), /embeddings, /image_paths,
-//      /class_names; attrs feature_h, feature_w, backbone. Written per rank
+//      /class_names; attrs backbone and the grids: feature_h, feature_w when every image
+//      has one grid, else /grids [N, 2] int64 (h, w per image). Written per rank
 //      (pipeline/feature_shards.h write_features_sharded).
 /// `dataset`'s rows ([rows, D], float32, finite: a NaN row names its index),
-/// /embeddings when present, the grid when the attributes are there.
+/// /embeddings when present, the grids when the file records them.
 FeatureSet read_features(const std::filesystem::path& path,
                          const std::string& dataset = "features");
-/// Rows per image from feature_h x feature_w; a file without them is an
-/// error saying where positions are needed (`what`).
-int64_t patches_per_image(const std::filesystem::path& path, const std::string& what);
+/// Writes the grids as features.h5 records them (attributes when uniform, /grids otherwise).
+void write_grids(io::H5Writer& w, const core::PatchGrids& grids);
+/// The grids of a file whose `rows` rows are image-major patches: /grids, or
+/// feature_h x feature_w for rows / (h * w) images. A file that records
+/// neither, or grids that do not add up to `rows`, is an error naming the file
+/// and saying where positions are needed (`what`).
+core::PatchGrids read_grids(const io::H5Reader& r, int64_t rows, const std::string& what);
 
 // ---- tail.h5: /class_sizes [N] float32, /tail_indices int64; attrs th_type, vote_type, max_k.
 void write_tail(const std::filesystem::path& path, const std::string& key,
@@ -81,12 +88,14 @@ void write_bank(const std::filesystem::path& path, const std::string& key,
                 const models::MemoryBank& bank, const std::string& method, dist::Comm& comm);
 models::MemoryBank read_bank(const std::filesystem::path& path);
 
-// ---- test_features.h5: /<class>/{features, gt_masks, image_paths}; attrs feature_h, feature_w.
+// ---- test_features.h5: /<class>/{features, gt_masks, image_paths}; attrs feature_h,
+//      feature_w when every class has one grid, else /<class>/grid [2] int64 (h, w): a
+//      class's images share one size (data::check_run_inputs), the classes need not.
 class TestFeaturesReader {
  public:
   explicit TestFeaturesReader(const std::filesystem::path& path);
-  int64_t h() const { return h_; }
-  int64_t w() const { return w_; }
+  /// (h, w) of the class's patch grid.
+  std::pair<int64_t, int64_t> grid(const std::string& cls) const;
   /// Images [first, first + count) of a class: their patch rows (float32) and masks.
   FeatureSet images(const std::string& cls, int64_t first, int64_t count) const;
   at::Tensor masks(const std::string& cls) const;
@@ -95,7 +104,6 @@ class TestFeaturesReader {
 
  private:
   io::H5Reader r_;
-  int64_t h_, w_;
 };
 
 // ---- scores.h5: /<class>/{image_scores, anomaly_maps, labels, gt_masks, image_paths}.

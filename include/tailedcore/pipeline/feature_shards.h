@@ -23,6 +23,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tailedcore/io/hdf5.h"
@@ -56,13 +57,14 @@ void commit_with_virtuals(io::H5Writer& main, const std::filesystem::path& path,
 std::filesystem::path staging_path(const std::filesystem::path& artifact);
 
 /// What features.h5 holds beside /features, sharded or not: /embeddings (when
-/// defined), /image_paths, /class_names; attrs feature_h, feature_w, backbone.
+/// defined), /image_paths, /class_names, the grids (write_grids), attr backbone.
 void write_feature_metadata(io::H5Writer& w, const at::Tensor& embeddings,
-                            const std::vector<data::ImageRecord>& records, int64_t feature_h,
-                            int64_t feature_w, const std::string& backbone);
+                            const std::vector<data::ImageRecord>& records,
+                            const core::PatchGrids& grids, const std::string& backbone);
 
 /// features.h5 from each rank's shard: `local.patches` are the rows of this
-/// rank's images (dist::shard_range over `records`, image-major);
+/// rank's images (dist::shard_range over `records`, image-major) and
+/// `local.grids` their grids (gathered: every image's grid is written);
 /// `embeddings` [N, E] are every image's (small: all-gathered), written by
 /// rank 0 with /image_paths, /class_names and the attributes (write_feature_metadata).
 /// The one features.h5 writer: the run's features stage and `tailedcore extract`.
@@ -101,30 +103,33 @@ class ShardedRowsWriter {
 
 /// This rank's block of training rows: rows [first_row, first_row + rows) of
 /// /features, the images dist::shard_range(N, rank, size), plus /embeddings
-/// (all of them) and the grid. Reads the rank's own shard when the file was
-/// written by as many ranks, otherwise those rows through the virtual dataset
-/// (or a plain /features written by h5py or `tailedcore extract`).
+/// and the grids (of all images; local.grids: this rank's). Reads the rank's own shard when the
+/// file was written by as many ranks, otherwise those rows through the virtual dataset (or a plain
+/// /features written by h5py or `tailedcore extract`).
 struct FeatureShard {
   FeatureSet local;         // patches [rows, D] float32 of this rank's images; embeddings [N, E]
   int64_t first_row = 0;    // global index of local.patches' first row
   int64_t total_rows = 0;   // rows of the whole /features
   int64_t first_image = 0;  // global index of this rank's first image
   int64_t images = 0;       // images of the whole set
+  core::PatchGrids grids;   // every image's grid (small: on every rank)
 };
 FeatureShard read_feature_shard(const std::filesystem::path& path, dist::Comm& comm);
 
 /// test_features.h5 from each rank's block of each class: /<class>/features
 /// and /<class>/gt_masks are virtual over the shards; /<class>/image_paths
-/// and the grid attributes are in the artifact.
+/// and the grids (attributes when every class has one grid, else
+/// /<class>/grid) are in the artifact.
 class ShardedTestFeaturesWriter {
  public:
   ShardedTestFeaturesWriter(const std::filesystem::path& path, const std::string& key,
                             io::DType dtype, dist::Comm& comm);
   ~ShardedTestFeaturesWriter();
-  /// `local`: this rank's block of the class (patches and masks); `image_paths`: all of them.
+  /// `local`: this rank's block of the class (patches and masks); `image_paths`: all of them;
+  /// (h, w): the class's patch grid.
   void add_class(const std::string& cls, const FeatureSet& local,
-                 const std::vector<std::string>& image_paths);
-  void commit(int64_t h, int64_t w);
+                 const std::vector<std::string>& image_paths, std::pair<int64_t, int64_t> grid);
+  void commit();
 
  private:
   std::filesystem::path path_;
@@ -132,8 +137,9 @@ class ShardedTestFeaturesWriter {
   io::DType dtype_;
   dist::Comm& comm_;
   std::unique_ptr<io::H5Writer> shard_;
-  std::unique_ptr<io::H5Writer> main_;    // rank 0
-  std::vector<VirtualDataset> virtuals_;  // rank 0
+  std::unique_ptr<io::H5Writer> main_;                                      // rank 0
+  std::vector<VirtualDataset> virtuals_;                                    // rank 0
+  std::vector<std::pair<std::string, std::pair<int64_t, int64_t>>> grids_;  // rank 0: per class
 };
 
 }  // namespace tc::pipeline

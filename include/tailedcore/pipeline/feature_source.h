@@ -18,6 +18,7 @@
 #include "tailedcore/data/augment.h"
 #include "tailedcore/data/transforms.h"
 #include "tailedcore/pipeline/artifacts.h"
+#include "tailedcore/pipeline/tail_view_groups.h"
 
 namespace tc::data {
 struct ImageRecord;
@@ -47,15 +48,16 @@ class FeatureSource {
                          dist::Comm& comm);
   /// This rank's block of a test set: patches and masks (not gathered).
   FeatureSet test_features(const std::vector<data::ImageRecord>& records, dist::Comm& comm);
-  /// Patch features of the augmented views of the tail images (SPEC 5.2 order:
-  /// training batch of 128, angle, flip, image, patch). Computed in rounds of
-  /// one unit per rank (consecutive views of one training batch's tail images,
-  /// up to data.batch_size images: one forward pass); each round, this
+  /// Patch features of the augmented views of the tail images, group by
+  /// group (pipeline/tail_view_groups.h: training batch of 128, then shape;
+  /// within a group SPEC 5.2's angle, flip, image, patch). Computed in rounds of
+  /// one unit per rank (consecutive views of one group's images, up to
+  /// data.batch_size images: one forward pass); each round, this
   /// rank's rows go to `sink` with their first row among all the views
   /// (rounds in order, units in rank order within a round): nothing is
   /// gathered, and no rank holds more than its own unit of a round.
-  void tail_views(const std::vector<data::ImageRecord>& train, const at::Tensor& tail_indices,
-                  const data::AugmentSpec& spec, dist::Comm& comm,
+  void tail_views(const std::vector<data::ImageRecord>& train,
+                  const std::vector<TailViewGroup>& groups, dist::Comm& comm,
                   const std::function<void(const at::Tensor& rows, int64_t first_row)>& sink);
 
  private:

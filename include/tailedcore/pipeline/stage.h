@@ -48,10 +48,11 @@ struct StageContext {
   // What loaded stages hold for the ones after them.
   FeatureSet
       train_features;  // kFeatures: this rank's images' rows (patches), every image's embeddings
-  int64_t train_first_row = 0;  // kFeatures: global index of train_features.patches' first row
-  int64_t train_rows = 0;       // kFeatures: rows of the whole training set
-  at::Tensor tail;              // kTail: tail image indices, ascending
-  sampling::LofResult lof;      // kLof
+  int64_t train_first_row = 0;   // kFeatures: global index of train_features.patches' first row
+  int64_t train_rows = 0;        // kFeatures: rows of the whole training set
+  core::PatchGrids train_grids;  // kFeatures: every training image's patch grid
+  at::Tensor tail;               // kTail: tail image indices, ascending
+  sampling::LofResult lof;       // kLof
 };
 
 struct Stage {

@@ -1,7 +1,10 @@
 // Patch-wise local outlier factor (SPEC 3.3), SoftPatch's noise filter: for
 // each patch position independently, LOF over the images' projected features
 // with sklearn's definition; patches scoring strictly below the 0.85 quantile
-// (torch.quantile, linear interpolation) are kept.
+// (torch.quantile, linear interpolation) are kept. Images of several patch
+// grids (native sizes): a position is compared among the images that share
+// its grid, and one quantile over all scores keeps the patches
+// (DESIGN.md "Mixed native sizes").
 //
 // Contract (distributed): collective over comm. Each rank passes the rows of
 // its own images (blocks of whole images, contiguous, in rank order; the whole
@@ -17,6 +20,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+
+#include "tailedcore/core/patch_grids.h"
 
 namespace tc::dist {
 class Comm;
@@ -38,8 +43,11 @@ struct LofResult {
   at::Tensor kept_indices;  // int64 ascending
 };
 
-/// local [n_r * P, D]: this rank's images' rows (image-major); P = patches
-/// per image. kept_indices are global rows.
+/// local: this rank's images' rows (image-major, [rows, D]); grids: every
+/// image's patch grid (all ranks' images). kept_indices are global rows.
+LofResult patchwise_lof(const at::Tensor& local, const core::PatchGrids& grids,
+                        const LofOptions& opts, dist::Comm& comm);
+/// Every image of P patches (the one-grid case): local [n_r * P, D].
 LofResult patchwise_lof(const at::Tensor& local, int64_t patches_per_image, const LofOptions& opts,
                         dist::Comm& comm);
 

@@ -13,25 +13,38 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
+#include "tailedcore/core/patch_grids.h"
 #include "tailedcore/sampling/lof.h"
 
 namespace tc::sampling {
 
-/// This rank's patch positions (dist::shard_range of P) of every image:
-/// [N, positions, d] float32, from every rank's `local` [n_r * P, D] rows
-/// (image-major, ranks in order), each rank projecting its own rows by
-/// proj_dim / seed first (0 or D: as given). Collective (one all-to-all).
-at::Tensor rows_by_position(const at::Tensor& local, int64_t P, int64_t proj_dim, uint64_t seed,
-                            dist::Comm& comm);
+/// For each group of images sharing a grid (grids.groups(), grids of every
+/// image), this rank's patch positions of the group (dist::shard_range of its
+/// h * w) over the group's images: [N_g, positions, d] float32, from every
+/// rank's `local` rows (its images', image-major, ranks in order), each rank
+/// projecting its own rows by proj_dim / seed first (0 or D: as given).
+/// Collective (one all-to-all). One grid: one group of every image.
+std::vector<at::Tensor> rows_by_position(const at::Tensor& local, const core::PatchGrids& grids,
+                                         int64_t proj_dim, uint64_t seed, dist::Comm& comm);
 
 /// LOF scores of per_pos [N, positions, d] (each position its own set):
-/// [positions, N] float32.
+/// [positions, N] float32. A set of one image scores 1, what LOF gives both
+/// points of a set of two (each the other's only neighbour): no evidence
+/// either way, a neutral SoftPatch weight, and the global keep quantile
+/// decides as for any score.
 at::Tensor lof_of_positions(const at::Tensor& per_pos, int64_t k, int cuda_device = -1);
 
-/// Every rank's [positions_r, N] block (positions in rank order) -> [N * P]
-/// image-major on every rank. Collective (one all-gather).
-at::Tensor gather_positions(const at::Tensor& local, int64_t P, dist::Comm& comm);
+/// Every rank's [positions_r, N_g] block of each group (positions in rank
+/// order) -> [grids.rows()] image-major on every rank. Collective (one
+/// all-gather a group).
+at::Tensor gather_positions(const std::vector<at::Tensor>& local, const core::PatchGrids& grids,
+                            dist::Comm& comm);
+
+/// The grids of images of P patches each, whose rows are every rank's
+/// `local` (a whole number of images each). Collective (one all-reduce).
+core::PatchGrids grids_of_equal_images(const at::Tensor& local, int64_t P, dist::Comm& comm);
 
 /// x [B, N, D] (read as float32, as the projected features are): B independent sets; returns [B, N]
 /// float64 LOF scores (sklearn's -negative_outlier_factor_ of each set). cuda_device >= 0: the

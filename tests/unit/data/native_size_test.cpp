@@ -57,7 +57,8 @@ TEST(NativeSize, ImageKeepsItsOwnNonSquareSize) {
   for (int y = 0; y < 5; ++y)
     for (int x = 0; x < 7; ++x)
       for (int c = 0; c < 3; ++c)
-        ASSERT_EQ(a[c][y][x], normalized(rgb.at<cv::Vec3b>(y, x)[c], c)) << x << "," << y << "," << c;
+        ASSERT_EQ(a[c][y][x], normalized(rgb.at<cv::Vec3b>(y, x)[c], c))
+            << x << "," << y << "," << c;
 }
 
 TEST(NativeSize, CropWithoutResizeIsTheCentreOfTheOwnSize) {
@@ -115,12 +116,44 @@ TEST(NativeSize, LoaderBatchesNonSquareImagesWithTheirMasks) {
   EXPECT_FALSE(loader.next().has_value());
 }
 
+// Images of several sizes (a pooled set at native size): a batch holds one
+// size, cut where the size changes, in record order.
+TEST(NativeSize, LoaderCutsABatchWhereTheSizeChanges) {
+  tc::testing::TempDir tmp;
+  std::vector<ImageRecord> records;
+  const std::vector<std::pair<int, int>> sizes = {{12, 8}, {12, 8}, {12, 8},
+                                                  {6, 6},  {12, 8}, {12, 8}};
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    const auto p = tmp / ("train/" + std::to_string(i) + ".png");
+    write_rgb(p, sizes[i].first, sizes[i].second);
+    records.push_back({p.string(), "c", "good", "", false});
+  }
+  BatchLoader loader(records, kNative, 2, false, 2);
+  std::vector<std::vector<int64_t>> got;
+  while (auto b = loader.next()) {
+    EXPECT_EQ(b->images.size(0), static_cast<int64_t>(b->indices.size()));
+    EXPECT_EQ(b->images.size(2), sizes[b->indices[0]].second);
+    got.push_back(b->indices);
+  }
+  EXPECT_EQ(got, (std::vector<std::vector<int64_t>>{{0, 1}, {2}, {3}, {4, 5}}));
+}
+
+TEST(NativeSize, TransformedSizeFromTheHeader) {
+  tc::testing::TempDir tmp;
+  write_rgb(tmp / "a.png", 12, 8);
+  const auto p = (tmp / "a.png").string();
+  EXPECT_EQ(transformed_size(p, kNative), (std::pair<int, int>{12, 8}));
+  EXPECT_EQ(transformed_size(p, {4, kFullSize}), (std::pair<int, int>{6, 4}));
+  EXPECT_EQ(transformed_size(p, {kFullSize, 5}), (std::pair<int, int>{5, 5}));
+}
+
 TEST(NativeSize, CommonImageSizeOfEqualImages) {
   tc::testing::TempDir tmp;
   write_rgb(tmp / "a.png", 12, 8);
   write_rgb(tmp / "b.png", 12, 8);
   cv::imwrite((tmp / "c.jpg").string(), cv::Mat(8, 12, CV_8UC3, cv::Scalar(1, 2, 3)));
-  EXPECT_EQ(common_image_size({(tmp / "a.png").string(), (tmp / "b.png").string(), (tmp / "c.jpg").string()}),
+  EXPECT_EQ(common_image_size(
+                {(tmp / "a.png").string(), (tmp / "b.png").string(), (tmp / "c.jpg").string()}),
             (std::pair<int, int>{12, 8}));
 }
 
@@ -133,11 +166,13 @@ TEST(NativeSize, CommonImageSizeNamesTwoImagesOfDifferentSizes) {
   const std::vector<std::string> paths = {(tmp / "a.png").string(), (tmp / "b.png").string(),
                                           (tmp / "c.png").string(), (tmp / "d.png").string()};
   const auto e = error_of([&] { common_image_size(paths); });
-  EXPECT_NE(e.find(paths[2] + ": image is 8x12 but " + paths[0] + " is 12x8"), std::string::npos) << e;
+  EXPECT_NE(e.find(paths[2] + ": image is 8x12 but " + paths[0] + " is 12x8"), std::string::npos)
+      << e;
   EXPECT_EQ(e.find('\n'), std::string::npos) << e;
   EXPECT_NE(error_of([&] { common_image_size({}); }).find("no images"), std::string::npos);
-  EXPECT_NE(error_of([&] { common_image_size({(tmp / "missing.png").string()}); }).find("missing.png"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { common_image_size({(tmp / "missing.png").string()}); }).find("missing.png"),
+      std::string::npos);
 }
 
 }  // namespace

@@ -73,7 +73,6 @@ TEST(Method, FitsFollowTheirDefinitions) {
   const auto lof = tc::sampling::patchwise_lof(x, 4, plan.lof, *comm);
   tc::models::FitInputs in;
   in.patches = x;
-  in.patches_per_image = 4;
   in.lof = &lof;
 
   // PatchCore: the greedy coreset of every row, unweighted.
@@ -115,7 +114,6 @@ TEST(Method, SoftPatchWithNoKeptPatchIsOneLine) {
   tc::sampling::LofResult lof{torch::ones({96}), torch::empty({0}, torch::kInt64)};
   tc::models::FitInputs in;
   in.patches = x;
-  in.patches_per_image = 4;
   in.lof = &lof;
   const auto e = tc::testing::error_of(
       [&] { tc::models::make_method("softpatch", "x")->fit(in, plan_for("softpatch"), *comm); });

@@ -123,6 +123,46 @@ TEST(Lof, PatchwiseWithProjectionEqualsLofOfProjectedRows) {
   EXPECT_LT(max_relative_error(got.scores, want), 1e-4);
 }
 
+// Images of several grids (mixed native sizes): a position is scored among
+// the images of its grid only, a grid of one image scores 1, and one quantile
+// over every row keeps the patches.
+TEST(Lof, MixedGridsScoreEachPositionAmongTheImagesOfItsGrid) {
+  torch::manual_seed(4);
+  // Images 0, 2, 4, 6, 8: 2 x 2; 1, 3, 5, 7: 1 x 3; 9 alone: 1 x 2.
+  std::vector<int64_t> hw;
+  for (int64_t i = 0; i < 10; ++i) {
+    hw.push_back(i == 9 ? 1 : i % 2 == 0 ? 2 : 1);
+    hw.push_back(i == 9 ? 2 : i % 2 == 0 ? 2 : 3);
+  }
+  const auto grids = tc::core::PatchGrids::of(torch::tensor(hw).view({10, 2}));
+  const auto x = torch::randn({grids.rows(), 12});
+  LofOptions o;
+  o.proj_dim = 0;
+  auto comm = tc::dist::make_self_comm();
+  const auto got = patchwise_lof(x, grids, o, *comm);
+  ASSERT_EQ(got.scores.size(0), grids.rows());
+  for (const auto& g : grids.groups()) {
+    std::vector<torch::Tensor> imgs;
+    for (const int64_t i : g.images) imgs.push_back(x.narrow(0, grids.row_begin(i), g.per_image()));
+    if (g.images.size() == 1) {
+      EXPECT_TRUE(torch::equal(got.scores.narrow(0, grids.row_begin(g.images[0]), g.per_image()),
+                               torch::ones({g.per_image()})));
+      continue;
+    }
+    // [positions, images]: each position its own set of the group's images.
+    const auto want = local_outlier_factor(torch::stack(imgs).transpose(0, 1).contiguous(), 6);
+    for (size_t k = 0; k < g.images.size(); ++k)
+      EXPECT_LT(
+          max_relative_error(got.scores.narrow(0, grids.row_begin(g.images[k]), g.per_image()),
+                             want.select(1, static_cast<int64_t>(k))),
+          1e-5)
+          << "image " << g.images[k];
+  }
+  const double th = torch::quantile(got.scores.to(torch::kFloat64), 0.85).item<double>();
+  EXPECT_TRUE(torch::equal(got.kept_indices,
+                           torch::nonzero(got.scores.to(torch::kFloat64) < th).flatten()));
+}
+
 TEST(Lof, RejectsBadShapes) {
   auto comm = tc::dist::make_self_comm();
   EXPECT_THROW(patchwise_lof(torch::randn({10, 4}), 3, {}, *comm), tc::Error);  // 10 % 3 != 0
