@@ -65,7 +65,7 @@ NearestNeighbors::NearestNeighbors(const at::Tensor& bank_in, const IndexOptions
 
 NearestNeighbors::~NearestNeighbors() = default;
 
-SearchResult NearestNeighbors::search(const at::Tensor& queries_in) const {
+SearchResult NearestNeighbors::search(const at::Tensor& queries_in, int64_t first_row) const {
   const torch::Tensor q = as_float_rows(queries_in, "queries");
   TC_CHECK(q.size(1) == dim(), "queries have dimension ", q.size(1), ": expected ", dim(),
            " (the memory bank's)");
@@ -74,10 +74,20 @@ SearchResult NearestNeighbors::search(const at::Tensor& queries_in) const {
   auto dist = torch::empty({n, k}, torch::kFloat32);
   auto idx = torch::empty({n, k}, torch::kInt64);
   static_assert(sizeof(faiss_idx_t) == sizeof(int64_t), "faiss index type must be 64-bit");
-  for (int64_t s = 0; s < n; s += impl_->query_batch) {
-    const int64_t c = std::min(impl_->query_batch, n - s);
-    impl_->index->search(c, q.data_ptr<float>() + s * q.size(1), k, dist.data_ptr<float>() + s * k,
-                         reinterpret_cast<faiss_idx_t*>(idx.data_ptr<int64_t>()) + s * k);
+  TC_CHECK(first_row >= 0, "search: first query row ", first_row, " is negative");
+  constexpr int64_t C = kSearchRows;
+  const int64_t first = first_row, end = first_row + n;
+  auto call = torch::empty({C, q.size(1)}, torch::kFloat32);
+  auto call_dist = torch::empty({C, k}, torch::kFloat32);
+  auto call_idx = torch::empty({C, k}, torch::kInt64);
+  for (int64_t c = first / C; c * C < end; ++c) {
+    const int64_t lo = std::max(c * C, first), hi = std::min(c * C + C, end);
+    call.zero_();
+    call.narrow(0, lo - c * C, hi - lo).copy_(q.narrow(0, lo - first, hi - lo));
+    impl_->index->search(C, call.data_ptr<float>(), k, call_dist.data_ptr<float>(),
+                         reinterpret_cast<faiss_idx_t*>(call_idx.data_ptr<int64_t>()));
+    dist.narrow(0, lo - first, hi - lo).copy_(call_dist.narrow(0, lo - c * C, hi - lo));
+    idx.narrow(0, lo - first, hi - lo).copy_(call_idx.narrow(0, lo - c * C, hi - lo));
   }
   return {dist, idx};
 }

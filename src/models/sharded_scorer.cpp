@@ -33,12 +33,13 @@ ShardedScorer::ShardedScorer(MemoryBank local, int64_t first_row, const index::I
 
 ShardedScorer::~ShardedScorer() = default;
 
-std::pair<at::Tensor, at::Tensor> ShardedScorer::local_nearest(const at::Tensor& queries) const {
+std::pair<at::Tensor, at::Tensor> ShardedScorer::local_nearest(const at::Tensor& queries,
+                                                                int64_t first_row) const {
   const int64_t n = queries.size(0), k = k_;
   auto d = torch::full({n, k}, std::numeric_limits<float>::infinity());
   auto wd = torch::zeros({n, k});
   if (nn_ && n > 0) {
-    const auto found = nn_->search(queries);
+    const auto found = nn_->search(queries, first_row);
     const int64_t kk = found.distances.size(1);
     d.narrow(1, 0, kk).copy_(found.distances);
     auto v = found.distances;
@@ -49,7 +50,7 @@ std::pair<at::Tensor, at::Tensor> ShardedScorer::local_nearest(const at::Tensor&
   return {d, wd};
 }
 
-at::Tensor ShardedScorer::score_own(const at::Tensor& queries) const {
+at::Tensor ShardedScorer::score_own(const at::Tensor& queries, int64_t first_row) const {
   const int R = comm_.size(), me = comm_.rank();
   const int64_t k = k_, D = dim_, n = queries.size(0);
   TC_CHECK(n == 0 || queries.size(1) == D, "scores: queries of width ", queries.size(1),
@@ -59,8 +60,10 @@ at::Tensor ShardedScorer::score_own(const at::Tensor& queries) const {
   auto d = torch::full({n, R * k}, std::numeric_limits<float>::infinity());
   auto w = torch::zeros({n, R * k});
   const int next = (me + 1) % R, prev = (me + R - 1) % R;
+  // Where each rank's block starts: at hop h this rank holds rank me - h's.
+  const auto firsts = comm_.allgather(torch::tensor({first_row}, torch::kInt64));
   for (int hop = 0; hop < R; ++hop) {
-    const auto [ld, lw] = local_nearest(q);
+    const auto [ld, lw] = local_nearest(q, firsts[(me - hop + R) % R].item<int64_t>());
     d.narrow(1, me * k, k).copy_(ld);
     w.narrow(1, me * k, k).copy_(lw);
     // On to the next rank; after R searches the block is one hop before its

@@ -58,7 +58,7 @@ at::Tensor sharded_patch_scores(const models::ShardedScorer& scorer, const TestF
                            .read_rows(cls + "/features", first * per_image, c * per_image)
                            .to(torch::kFloat32)
                      : torch::empty({0, scorer.dim()});
-    const auto s = scorer.score_own(q);
+    const auto s = scorer.score_own(q, first * per_image);
     if (c) parts.push_back(s);
   }
   return parts.empty() ? torch::empty({0}) : torch::cat(parts);
@@ -109,7 +109,7 @@ void run(StageContext& ctx) {
     const auto block = sharded ? FeatureSet{} : test.images(cls, mine.begin, mine.size());
     const auto mask_shape = test.file().shape(cls + "/gt_masks");  // [n, H, W]: the maps' size
     auto patch_scores = sharded ? sharded_patch_scores(*sharded, test, cls, mine, ctx.comm)
-                        : block.patches.size(0) ? scorer->score_patches(block.patches)
+                        : block.patches.size(0) ? scorer->score_patches(block.patches, mine.begin * h * wd)
                                                 : torch::empty({0});
     // Upsampling and blur on the rank's device; the maps come back for the gather.
     auto pred = models::to_predictions(patch_scores.to(ctx.plan.device), mine.size(), h, wd,

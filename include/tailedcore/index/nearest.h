@@ -49,8 +49,14 @@ class NearestNeighbors {
   NearestNeighbors(const NearestNeighbors&) = delete;
   NearestNeighbors& operator=(const NearestNeighbors&) = delete;
 
-  /// queries [n, d]; searched in batches of opts.query_batch.
-  SearchResult search(const at::Tensor& queries) const;
+  /// queries [n, d], rows first_row.. of the whole query sequence. On the
+  /// host every query is searched in the call of the kSearchRows queries its
+  /// index falls in (zero queries standing in for the ones this call lacks):
+  /// BLAS's bits depend on a product's shape and on a row's place in it, so
+  /// this keeps a query's distances the same however ranks or blocks cut the
+  /// queries. On a GPU, batches of opts.query_batch.
+  SearchResult search(const at::Tensor& queries, int64_t first_row = 0) const;
+  static constexpr int64_t kSearchRows = 1024;
   int64_t bank_rows() const;
   int64_t dim() const;
   int64_t k() const;

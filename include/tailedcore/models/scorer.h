@@ -18,7 +18,9 @@ class Scorer {
   /// patches [n, D] -> [n] float32: the mean over the k nearest bank rows of
   /// the squared L2 distance, each times that row's weight when the bank is
   /// weighted (SoftPatch). With k = 1 this is the reference's score exactly.
-  at::Tensor score_patches(const at::Tensor& patches) const;
+  /// first_row: the patches' first row among the class's test rows
+  /// (index::NearestNeighbors::search).
+  at::Tensor score_patches(const at::Tensor& patches, int64_t first_row = 0) const;
   const MemoryBank& bank() const { return bank_; }
 
  private:

@@ -38,14 +38,15 @@ class ShardedScorer {
   ShardedScorer(MemoryBank local, int64_t first_row, const index::IndexOptions& opts,
                 dist::Comm& comm);
   ~ShardedScorer();
-  /// This rank's queries [n, D] (any n, 0 allowed) -> their [n] float32 scores.
-  at::Tensor score_own(const at::Tensor& queries) const;
+  /// This rank's queries [n, D] (any n, 0 allowed), rows first_row.. of the
+  /// class's test rows -> their [n] float32 scores.
+  at::Tensor score_own(const at::Tensor& queries, int64_t first_row) const;
   int64_t dim() const { return dim_; }
 
  private:
   /// The k nearest of `queries` in this rank's part: squared distances and
   /// weighted distances [n, k] (+inf and 0 where the part has fewer rows).
-  std::pair<at::Tensor, at::Tensor> local_nearest(const at::Tensor& queries) const;
+  std::pair<at::Tensor, at::Tensor> local_nearest(const at::Tensor& queries, int64_t first_row) const;
 
   MemoryBank local_;
   int64_t first_row_;

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <vector>
+
 #include "tailedcore/core/check.h"
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/index/nearest.h"
@@ -18,6 +20,30 @@ TEST(NearestNeighbors, FlatReturnsSquaredDistancesOfTheTrueNearest) {
   auto r = nn.search(queries);
   EXPECT_TRUE(torch::equal(r.indices.flatten(), torch::tensor({0, 1, 2}, torch::kInt64)));
   EXPECT_TRUE(torch::allclose(r.distances.flatten(), torch::tensor({1.f, 1.f, 1.f})));
+}
+
+// Queries cut anywhere (ranks, blocks) get the bits the whole gets: each is
+// searched in the fixed call of kSearchRows its index falls in.
+TEST(NearestNeighbors, AnyCutOfTheQueriesGivesTheSameBits) {
+  torch::manual_seed(11);
+  const auto bank = torch::randn({700, 48}) * 3;
+  const int64_t n = 2 * NearestNeighbors::kSearchRows + 377;
+  const auto queries = torch::randn({n, 48}) * 3;
+  IndexOptions o;
+  o.k = 3;
+  NearestNeighbors nn(bank, o);
+  const auto whole = nn.search(queries);
+  for (const std::vector<int64_t>& cuts :
+       {std::vector<int64_t>{0, 5, 1100, n}, {0, NearestNeighbors::kSearchRows, n}, {0, 1, n - 1, n}}) {
+    std::vector<torch::Tensor> d, i;
+    for (size_t c = 0; c + 1 < cuts.size(); ++c) {
+      const auto part = nn.search(queries.narrow(0, cuts[c], cuts[c + 1] - cuts[c]), cuts[c]);
+      d.push_back(part.distances);
+      i.push_back(part.indices);
+    }
+    EXPECT_TRUE(torch::equal(torch::cat(d), whole.distances)) << cuts[1];
+    EXPECT_TRUE(torch::equal(torch::cat(i), whole.indices)) << cuts[1];
+  }
 }
 
 TEST(NearestNeighbors, MatchesBruteForceAndHonoursK) {
