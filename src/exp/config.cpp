@@ -148,17 +148,18 @@ Field make_field(std::string key, Affects affects, Get get) {
 }
 template <class T>
 Field field(std::string key, Affects affects, T Config::*member) {
-  return make_field<Codec<T>>(std::move(key), affects,
-                              [member](auto& c) -> auto& { return c.*member; });
+  return make_field<Codec<T>>(
+      std::move(key), affects, [member](auto& c) -> auto& { return c.*member; });
 }
 template <class Section, class T>
 Field field(std::string key, Affects affects, Section Config::*section, T Section::*member) {
-  return make_field<Codec<T>>(std::move(key), affects,
-                              [section, member](auto& c) -> auto& { return c.*section.*member; });
+  return make_field<Codec<T>>(
+      std::move(key), affects,
+      [ section, member ](auto& c) -> auto& { return c.*section.*member; });
 }
 Field size_field(std::string key, Affects affects, int64_t DataConfig::*member) {
-  return make_field<SizeCodec>(std::move(key), affects,
-                               [member](auto& c) -> auto& { return c.data.*member; });
+  return make_field<SizeCodec>(
+      std::move(key), affects, [member](auto& c) -> auto& { return c.data.*member; });
 }
 
 const std::vector<Field>& fields() {

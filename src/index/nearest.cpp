@@ -16,7 +16,8 @@ namespace tc::index {
 struct NearestNeighbors::Impl {
   std::unique_ptr<faiss::IndexFlatL2> quantizer;
   std::unique_ptr<faiss::Index> index;
-  std::unique_ptr<TorchKnn> gpu;  // flat search on the GPU (opts.cuda_device >= 0) instead of `index`
+  std::unique_ptr<TorchKnn>
+      gpu;  // flat search on the GPU (opts.cuda_device >= 0) instead of `index`
   int64_t k = 1;
   int64_t query_batch = 16384;
 };
@@ -31,7 +32,8 @@ torch::Tensor as_float_rows(const at::Tensor& t, const char* what) {
 }  // namespace
 
 const core::NameTable<IndexType>& index_types() {
-  static const core::NameTable<IndexType> table({{IndexType::kFlat, "flat"}, {IndexType::kIvf, "ivf"}});
+  static const core::NameTable<IndexType> table(
+      {{IndexType::kFlat, "flat"}, {IndexType::kIvf, "ivf"}});
   return table;
 }
 
@@ -44,14 +46,16 @@ NearestNeighbors::NearestNeighbors(const at::Tensor& bank_in, const IndexOptions
   impl_->k = std::min<int64_t>(opts.k, m);
   impl_->query_batch = std::max<int64_t>(1, opts.query_batch);
   if (opts.type == IndexType::kFlat && opts.cuda_device >= 0) {
-    impl_->gpu = std::make_unique<TorchKnn>(bank, impl_->k, c10::Device(c10::kCUDA, opts.cuda_device));
+    impl_->gpu =
+        std::make_unique<TorchKnn>(bank, impl_->k, c10::Device(c10::kCUDA, opts.cuda_device));
     return;
   }
   if (opts.type == IndexType::kFlat) {
     impl_->index = std::make_unique<faiss::IndexFlatL2>(d);
   } else {
-    int64_t lists = opts.ivf_lists > 0 ? opts.ivf_lists
-                                       : std::max<int64_t>(1, 4 * static_cast<int64_t>(std::sqrt(m)));
+    int64_t lists = opts.ivf_lists > 0
+                        ? opts.ivf_lists
+                        : std::max<int64_t>(1, 4 * static_cast<int64_t>(std::sqrt(m)));
     lists = std::min(lists, m);
     impl_->quantizer = std::make_unique<faiss::IndexFlatL2>(d);
     auto ivf = std::make_unique<faiss::IndexIVFFlat>(impl_->quantizer.get(), d, lists);
@@ -92,7 +96,9 @@ SearchResult NearestNeighbors::search(const at::Tensor& queries_in, int64_t firs
   return {dist, idx};
 }
 
-int64_t NearestNeighbors::bank_rows() const { return impl_->gpu ? impl_->gpu->bank_rows() : impl_->index->ntotal; }
+int64_t NearestNeighbors::bank_rows() const {
+  return impl_->gpu ? impl_->gpu->bank_rows() : impl_->index->ntotal;
+}
 int64_t NearestNeighbors::dim() const { return impl_->gpu ? impl_->gpu->dim() : impl_->index->d; }
 int64_t NearestNeighbors::k() const { return impl_->k; }
 

@@ -34,7 +34,7 @@ ShardedScorer::ShardedScorer(MemoryBank local, int64_t first_row, const index::I
 ShardedScorer::~ShardedScorer() = default;
 
 std::pair<at::Tensor, at::Tensor> ShardedScorer::local_nearest(const at::Tensor& queries,
-                                                                int64_t first_row) const {
+                                                               int64_t first_row) const {
   const int64_t n = queries.size(0), k = k_;
   auto d = torch::full({n, k}, std::numeric_limits<float>::infinity());
   auto wd = torch::zeros({n, k});

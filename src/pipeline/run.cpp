@@ -96,13 +96,13 @@ RunSummary run_experiment(const RunOptions& opts, dist::Comm& world) {
   const exp::Plan plan = exp::make_plan(cfg);
   // Before the first collective: every rank runs the same plan (or all stop, naming the
   // difference).
-  dist::check_same_plan(
-      world,
-      exp::to_key_lines(cfg) +  // every key, those outside the cache keys too
-          "data: " + opts.data_dir.lexically_normal().string() +
-          "\nout: " + opts.out_root.lexically_normal().string() + "\nrun_id: " + opts.run_id +
-          "\ndataset_name: " + opts.dataset_name + "\nstop_after: " + opts.stop_after + "\n",
-      opts.config_path.string());
+  dist::check_same_plan(world,
+                        exp::to_key_lines(cfg) +  // every key, those outside the cache keys too
+                            "data: " + opts.data_dir.lexically_normal().string() +
+                            "\nout: " + opts.out_root.lexically_normal().string() +
+                            "\nrun_id: " + opts.run_id + "\ndataset_name: " + opts.dataset_name +
+                            "\nstop_after: " + opts.stop_after + "\n",
+                        opts.config_path.string());
   // model.device: the rank's device; NCCL between the ranks when they are on GPUs.
   const auto device_comm = exp::start_on_device(plan.device, world);
   dist::Comm& comm = device_comm ? *device_comm : world;

@@ -109,8 +109,9 @@ void run(StageContext& ctx) {
     const auto block = sharded ? FeatureSet{} : test.images(cls, mine.begin, mine.size());
     const auto mask_shape = test.file().shape(cls + "/gt_masks");  // [n, H, W]: the maps' size
     auto patch_scores = sharded ? sharded_patch_scores(*sharded, test, cls, mine, ctx.comm)
-                        : block.patches.size(0) ? scorer->score_patches(block.patches, mine.begin * h * wd)
-                                                : torch::empty({0});
+                        : block.patches.size(0)
+                            ? scorer->score_patches(block.patches, mine.begin * h * wd)
+                            : torch::empty({0});
     // Upsampling and blur on the rank's device; the maps come back for the gather.
     auto pred = models::to_predictions(patch_scores.to(ctx.plan.device), mine.size(), h, wd,
                                        mask_shape.at(1), mask_shape.at(2));

@@ -68,13 +68,12 @@ void check_distances_fit_float32(const torch::Tensor& rows, dist::Comm& comm) {
 // k - 1 steps (the centres of picks 0 .. k-2, from their owners, when it
 // prunes anywhere) and the next centre, pick k-1's row. Collective.
 torch::Tensor restore_centres(GreedyStepper& stepper, const std::vector<int32_t>& nearest,
-                              const float* min_dist, const torch::Tensor& picks, const torch::Tensor& local, int64_t begin,
-                              dist::Comm& comm) {
+                              const float* min_dist, const torch::Tensor& picks,
+                              const torch::Tensor& local, int64_t begin, dist::Comm& comm) {
   const int64_t k = picks.size(0), b = local.size(0), d = local.size(1);
-  const bool all =
-      comm.allreduce(torch::tensor({stepper.needs_centres() ? 1 : 0}, torch::kInt64),
-                     dist::ReduceOp::kMax)
-          .item<int64_t>() > 0;
+  const bool all = comm.allreduce(torch::tensor({stepper.needs_centres() ? 1 : 0}, torch::kInt64),
+                                  dist::ReduceOp::kMax)
+                       .item<int64_t>() > 0;
   const int64_t from = all ? 0 : k - 1;
   // Each pick is one rank's row: that rank sends it with its step.
   const auto p = picks.narrow(0, from, k - from);
@@ -110,8 +109,8 @@ at::Tensor greedy_coreset(const at::Tensor& local_in, const CoresetOptions& opts
   const int64_t in_dim =
       comm.allreduce(torch::tensor({local_in.size(1)}, torch::kInt64), dist::ReduceOp::kMax)
           .item<int64_t>();
-  const auto local =
-      project(local_in.size(0) ? local_in : torch::empty({0, in_dim}), opts.proj_dim, opts.seed, begin);
+  const auto local = project(local_in.size(0) ? local_in : torch::empty({0, in_dim}), opts.proj_dim,
+                             opts.seed, begin);
   check_distances_fit_float32(local, comm);
   const int64_t d = local.size(1);
   const int64_t b = local.size(0),
@@ -137,9 +136,8 @@ at::Tensor greedy_coreset(const at::Tensor& local_in, const CoresetOptions& opts
       first_step = static_cast<int64_t>(state.picks.size());
       std::copy(state.picks.begin(), state.picks.end(), out.data_ptr<int64_t>());
       min_dist = std::move(state.min_dist);
-      centre =
-          restore_centres(stepper, state.nearest, min_dist.data(), out.narrow(0, 0, first_step),
-                          local, begin, comm);
+      centre = restore_centres(stepper, state.nearest, min_dist.data(),
+                               out.narrow(0, 0, first_step), local, begin, comm);
     }
   }
   const auto no_row = torch::zeros({d}, torch::kFloat32);

@@ -13,7 +13,8 @@
 namespace tc::sampling {
 
 at::Tensor random_projection(int64_t in_dim, int64_t out_dim, uint64_t seed) {
-  TC_CHECK(in_dim > 0 && out_dim > 0, "projection ", in_dim, " -> ", out_dim, ": expected positive sizes");
+  TC_CHECK(in_dim > 0 && out_dim > 0, "projection ", in_dim, " -> ", out_dim,
+           ": expected positive sizes");
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
   const double bound = 1.0 / std::sqrt(static_cast<double>(in_dim));
   return torch::empty({in_dim, out_dim}, torch::kFloat32).uniform_(-bound, bound, gen);
@@ -27,8 +28,8 @@ at::Tensor project(const at::Tensor& x_in, int64_t out_dim, uint64_t seed, int64
   const int64_t first = first_row, end = first_row + x.size(0), C = kProjectRows;
   auto out = torch::empty({x.size(0), out_dim}, torch::kFloat32);
   const int64_t c_begin = first / C, c_end = (end + C - 1) / C;
-  const int threads =
-      static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), c_end - c_begin)));
+  const int threads = static_cast<int>(
+      std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), c_end - c_begin)));
 #pragma omp parallel num_threads(threads)
   {
     // OpenBLAS (OpenMP build) runs as many threads as omp_get_max_threads() says,

@@ -221,9 +221,8 @@ SynthSample render_synthetic(const SynthLayout& layout, int class_index, const s
            layout.name, "/", cls.name);
 
   const Style style = draw::style_for(layout.name, cls.name);
-  const uint64_t key =
-      draw::mix64(seed ^ core::fnv1a(layout.name + "/" + cls.name + "/" + split + "/" +
-                                           category + "/" + std::to_string(item)));
+  const uint64_t key = draw::mix64(seed ^ core::fnv1a(layout.name + "/" + cls.name + "/" + split +
+                                                      "/" + category + "/" + std::to_string(item)));
   Rng jitter_rng(draw::mix64(key + 1)), noise_rng(draw::mix64(key + 2)),
       fill_rng(draw::mix64(key + 3)), geometry_rng(draw::mix64(key + 4));
 

@@ -139,7 +139,8 @@ int main(int argc, char** argv) {
   double official_per_step = 0;
   std::string same_as_official = "-";
   if (!official_src.empty()) {
-    const auto off = tc::bench::run_official(official_src, "greedy", x, threads, 1, {{"steps", base_steps}});
+    const auto off =
+        tc::bench::run_official(official_src, "greedy", x, threads, 1, {{"steps", base_steps}});
     official_per_step = off.median_s / base_steps;
     const auto official = off.outputs.at("indices");
     CoresetOptions from_theirs = o;

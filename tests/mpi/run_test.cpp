@@ -9,10 +9,10 @@
 
 #include "mpi_testing.h"
 #include "tailedcore/data/nlt.h"
-#include "tailedcore/synth/synth.h"
 #include "tailedcore/io/files.h"
 #include "tailedcore/io/hdf5.h"
 #include "tailedcore/io/virtual_rows.h"
+#include "tailedcore/synth/synth.h"
 #include "testing.h"
 
 namespace fs = std::filesystem;

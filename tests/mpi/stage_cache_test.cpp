@@ -13,10 +13,10 @@
 #include "mpi_testing.h"
 #include "tailedcore/data/catalog.h"
 #include "tailedcore/data/nlt.h"
-#include "tailedcore/synth/synth.h"
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/pipeline/feature_shards.h"
 #include "tailedcore/pipeline/run.h"
+#include "tailedcore/synth/synth.h"
 #include "testing.h"
 
 namespace fs = std::filesystem;

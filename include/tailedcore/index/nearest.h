@@ -4,12 +4,12 @@
 // the reference scores patches (SPEC 5.4): no square root anywhere.
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
-
-#include <ATen/core/Tensor.h>
 
 #include "tailedcore/core/names.h"
 
@@ -26,11 +26,11 @@ const core::NameTable<IndexType>& index_types();
 
 struct IndexOptions {
   IndexType type = IndexType::kFlat;
-  int64_t k = 1;               // neighbours per query (config faiss_k_neighbor)
-  int64_t ivf_lists = 0;       // IVF cells; 0 = about 4 * sqrt(bank rows)
-  int64_t ivf_probe = 8;       // cells visited per query
-  int64_t query_batch = 16384; // queries searched at once (bounds the distance buffers)
-  uint64_t seed = 0;           // IVF k-means training seed
+  int64_t k = 1;                // neighbours per query (config faiss_k_neighbor)
+  int64_t ivf_lists = 0;        // IVF cells; 0 = about 4 * sqrt(bank rows)
+  int64_t ivf_probe = 8;        // cells visited per query
+  int64_t query_batch = 16384;  // queries searched at once (bounds the distance buffers)
+  uint64_t seed = 0;            // IVF k-means training seed
   /// CUDA ordinal: flat search runs as chunked matrix products and top-k on
   /// that GPU (index/torch_knn.h) instead of FAISS; -1 = FAISS on the host.
   int cuda_device = -1;

@@ -32,7 +32,7 @@ struct MemoryBank {
   at::Tensor weights;    // [M] float32 per-row score weights (SoftPatch: LOF scores); undefined = 1
   at::Tensor source_rows;  // [M] int64 on every rank: the row each bank row was chosen from (tail
                            // rows index the tail feature set, head rows the training features)
-  int64_t tail_rows = 0;  // TailedCore: the first tail_rows rows come from the tail branch
+  int64_t tail_rows = 0;   // TailedCore: the first tail_rows rows come from the tail branch
   // The seeds of the greedy draws (projection and first centre) that chose the
   // head and tail rows; -1 = no such branch. Recorded in coreset.h5 so a run's
   // draws can be reproduced outside it (tests/bench/end_to_end.py does).

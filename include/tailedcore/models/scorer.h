@@ -1,10 +1,10 @@
 // Patch scores against a memory bank (SPEC 5.4).
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
 #include <memory>
-
-#include <ATen/core/Tensor.h>
 
 #include "tailedcore/index/nearest.h"
 #include "tailedcore/models/memory_bank.h"

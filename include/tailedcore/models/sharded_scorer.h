@@ -46,7 +46,8 @@ class ShardedScorer {
  private:
   /// The k nearest of `queries` in this rank's part: squared distances and
   /// weighted distances [n, k] (+inf and 0 where the part has fewer rows).
-  std::pair<at::Tensor, at::Tensor> local_nearest(const at::Tensor& queries, int64_t first_row) const;
+  std::pair<at::Tensor, at::Tensor> local_nearest(const at::Tensor& queries,
+                                                  int64_t first_row) const;
 
   MemoryBank local_;
   int64_t first_row_;

@@ -32,10 +32,10 @@ struct CoresetOptions {
 
 /// What one greedy run moved and took.
 struct GreedyStats {
-  int64_t steps = 0;             // collectives of the step loop (centres - 1)
-  int64_t steps_run = 0;         // of them in this call (fewer after a resume)
-  int64_t bytes_per_step = 0;    // sent by each rank per step (received: that times ranks)
-  double seconds = 0;            // the step loop's wall time
+  int64_t steps = 0;           // collectives of the step loop (centres - 1)
+  int64_t steps_run = 0;       // of them in this call (fewer after a resume)
+  int64_t bytes_per_step = 0;  // sent by each rank per step (received: that times ranks)
+  double seconds = 0;          // the step loop's wall time
   // Row visits of the steps run, summed over the ranks (greedy_cells.h): a
   // pass over every row every step would visit rows x steps_run.
   int64_t rows = 0;              // of all ranks

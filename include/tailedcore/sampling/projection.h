@@ -6,9 +6,9 @@
 // every rank (SPEC 9.1).
 #pragma once
 
-#include <cstdint>
-
 #include <ATen/core/Tensor.h>
+
+#include <cstdint>
 
 namespace tc::sampling {
 

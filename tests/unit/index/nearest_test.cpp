@@ -1,3 +1,5 @@
+#include "tailedcore/index/nearest.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -5,7 +7,6 @@
 
 #include "tailedcore/core/check.h"
 #include "tailedcore/dist/comm.h"
-#include "tailedcore/index/nearest.h"
 #include "testing.h"
 
 using tc::index::IndexOptions;
@@ -33,8 +34,9 @@ TEST(NearestNeighbors, AnyCutOfTheQueriesGivesTheSameBits) {
   o.k = 3;
   NearestNeighbors nn(bank, o);
   const auto whole = nn.search(queries);
-  for (const std::vector<int64_t>& cuts :
-       {std::vector<int64_t>{0, 5, 1100, n}, {0, NearestNeighbors::kSearchRows, n}, {0, 1, n - 1, n}}) {
+  for (const std::vector<int64_t>& cuts : {std::vector<int64_t>{0, 5, 1100, n},
+                                           {0, NearestNeighbors::kSearchRows, n},
+                                           {0, 1, n - 1, n}}) {
     std::vector<torch::Tensor> d, i;
     for (size_t c = 0; c + 1 < cuts.size(); ++c) {
       const auto part = nn.search(queries.narrow(0, cuts[c], cuts[c + 1] - cuts[c]), cuts[c]);

@@ -2,8 +2,8 @@
 // closed-form cases, the reference's per-step LibTorch loop, edge cases.
 #include "tailedcore/sampling/coreset.h"
 
-#include <gtest/gtest.h>
 #include <ATen/Parallel.h>
+#include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <cmath>
@@ -13,8 +13,8 @@
 
 #include "tailedcore/core/check.h"
 #include "tailedcore/dist/comm.h"
-#include "tailedcore/sampling/greedy_kernel.h"
 #include "tailedcore/sampling/greedy_cells.h"
+#include "tailedcore/sampling/greedy_kernel.h"
 #include "tailedcore/sampling/projection.h"
 
 using namespace tc::sampling;
@@ -224,8 +224,10 @@ TEST(Projection, AnyCutAndThreadCountGivesTheSameBits) {
   at::set_num_threads(1);
   const auto whole = project(x, 24, 3);
   at::set_num_threads(2);
-  for (const std::vector<int64_t>& cuts :
-       {std::vector<int64_t>{0, 137, 1500, n}, {0, kProjectRows, kProjectRows + 1, n}, {0, 1, 2, n - 1, n}, {0, n}}) {
+  for (const std::vector<int64_t>& cuts : {std::vector<int64_t>{0, 137, 1500, n},
+                                           {0, kProjectRows, kProjectRows + 1, n},
+                                           {0, 1, 2, n - 1, n},
+                                           {0, n}}) {
     std::vector<torch::Tensor> parts;
     for (size_t i = 0; i + 1 < cuts.size(); ++i)
       parts.push_back(project(x.narrow(0, cuts[i], cuts[i + 1] - cuts[i]), 24, 3, cuts[i]));
@@ -242,7 +244,9 @@ namespace {
 torch::Tensor clustered_bank(uint64_t seed, int64_t n, int64_t d) {
   torch::manual_seed(seed);
   const auto centres = torch::rand({40, d}) * 3;
-  return (centres.index_select(0, torch::randint(40, {n})) + 0.2 * torch::randn({n, d})).relu().contiguous();
+  return (centres.index_select(0, torch::randint(40, {n})) + 0.2 * torch::randn({n, d}))
+      .relu()
+      .contiguous();
 }
 
 // The cell stepper beside the plain step, step by step from the same start:
@@ -264,11 +268,13 @@ TEST(GreedyCells, BitIdenticalToThePlainStepAndVisitsFewRows) {
       const auto b = stepper.step(c, cells.data(), 2);
       ASSERT_EQ(a.index, b.index) << "d " << d << " step " << s;
       ASSERT_EQ(a.value, b.value) << "d " << d << " step " << s;
-      ASSERT_EQ(std::memcmp(plain.data(), cells.data(), n * sizeof(float)), 0) << "d " << d << " step " << s;
+      ASSERT_EQ(std::memcmp(plain.data(), cells.data(), n * sizeof(float)), 0)
+          << "d " << d << " step " << s;
       last = a.index;
     }
     EXPECT_EQ(stepper.visits().steps, steps);
-    EXPECT_LT(stepper.visits().rows_visited, n * steps / 4) << "d " << d << ": the cells pruned too little";
+    EXPECT_LT(stepper.visits().rows_visited, n * steps / 4)
+        << "d " << d << ": the cells pruned too little";
   }
 }
 

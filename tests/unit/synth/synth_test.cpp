@@ -112,8 +112,7 @@ TEST(SynthLayouts, MvtecTableEqualsTheReferenceCsv) {
 }
 
 TEST(SynthLayouts, VisaTableEqualsTheSplitCsv) {
-  const auto rows =
-      read_csv(tc::testing::reference_dir() / "visa_split_csv" / "1cls.csv");
+  const auto rows = read_csv(tc::testing::reference_dir() / "visa_split_csv" / "1cls.csv");
   ASSERT_EQ(rows.size(), 10821u);
   std::map<std::string, int> train, anomalies;
   std::map<std::string, std::set<int>> test_normal;
@@ -376,8 +375,7 @@ TEST(SynthWrite, VisaRawTreeAndSplitCsv) {
   for (const auto& r : read_csv(tmp / "visa" / "split_csv" / "1cls.csv"))
     if (r[1] == "train") train_normals.insert(r[0] + "/" + fs::path(r[3]).filename().string());
   for (const std::string variant : {"pareto", "step_k1", "step_k4"}) {
-    const fs::path m =
-        tc::testing::reference_dir() / "manifest" / "visa-nlt" / variant / "seed01";
+    const fs::path m = tc::testing::reference_dir() / "manifest" / "visa-nlt" / variant / "seed01";
     std::ifstream pruned(m / "prune_good.txt"), injected(m / "inject_defects.txt");
     int n = 0;
     for (std::string l; std::getline(pruned, l); ++n) {
