@@ -7,7 +7,6 @@
 #include <cmath>
 
 #include "tailedcore/core/check.h"
-#include "tailedcore/dist/comm.h"
 #include "tailedcore/index/faiss_compat.h"
 #include "tailedcore/index/torch_knn.h"
 
@@ -113,18 +112,6 @@ double recall_at_1(const at::Tensor& bank, const at::Tensor& queries, const Inde
   // A different row at the same distance (duplicates) is not a miss.
   const auto hit = (got.indices == truth.indices) | (got.distances <= truth.distances);
   return hit.to(torch::kFloat64).mean().item<double>();
-}
-
-at::Tensor sharded_min_distance(const at::Tensor& local_bank, const at::Tensor& queries,
-                                dist::Comm& comm, int64_t query_batch) {
-  const torch::Tensor q = as_float_rows(queries, "queries");
-  torch::Tensor local_min = torch::full({q.size(0)}, std::numeric_limits<float>::infinity());
-  if (local_bank.size(0) > 0) {
-    IndexOptions opts;
-    opts.query_batch = query_batch;
-    local_min = NearestNeighbors(local_bank, opts).search(q).distances.select(1, 0).contiguous();
-  }
-  return comm.allreduce(local_min, dist::ReduceOp::kMin);
 }
 
 }  // namespace tc::index

@@ -13,10 +13,6 @@
 
 #include "tailedcore/core/names.h"
 
-namespace tc::dist {
-class Comm;
-}
-
 namespace tc::index {
 
 /// flat: exact; ivf: approximate, for banks too large for exact search.
@@ -69,12 +65,5 @@ class NearestNeighbors {
 /// Recall@1 of the approximate index against exact search on `queries` (for
 /// reporting what IVF costs); 1.0 for flat.
 double recall_at_1(const at::Tensor& bank, const at::Tensor& queries, const IndexOptions& opts);
-
-/// Bank sharded over ranks (banks too large for one device): every rank holds
-/// its `local_bank` rows and all ranks pass the same queries; returns the
-/// squared distance to the nearest row of the whole bank, [n] float32, on every
-/// rank (one min-allreduce). Collective over comm.
-at::Tensor sharded_min_distance(const at::Tensor& local_bank, const at::Tensor& queries,
-                                dist::Comm& comm, int64_t query_batch = 16384);
 
 }  // namespace tc::index

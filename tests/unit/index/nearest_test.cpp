@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "tailedcore/core/check.h"
-#include "tailedcore/dist/comm.h"
 #include "testing.h"
 
 using tc::index::IndexOptions;
@@ -84,16 +83,6 @@ TEST(NearestNeighbors, IvfRecallIsHighOnClusteredData) {
   opts.ivf_lists = 20;
   opts.ivf_probe = 4;
   EXPECT_GE(tc::index::recall_at_1(bank, queries, opts), 0.9);
-}
-
-TEST(ShardedMinDistance, OneRankEqualsFlatSearch) {
-  torch::manual_seed(1);
-  auto bank = torch::randn({64, 8});
-  auto queries = torch::randn({10, 8});
-  auto comm = tc::dist::make_self_comm();
-  auto got = tc::index::sharded_min_distance(bank, queries, *comm, 4);
-  auto want = NearestNeighbors(bank, IndexOptions{}).search(queries).distances.select(1, 0);
-  EXPECT_TRUE(torch::equal(got, want));
 }
 
 }  // namespace
