@@ -85,7 +85,7 @@ SearchResult NearestNeighbors::search(const at::Tensor& queries_in, int64_t firs
   auto call_idx = torch::empty({C, k}, torch::kInt64);
   for (int64_t c = first / C; c * C < end; ++c) {
     const int64_t lo = std::max(c * C, first), hi = std::min(c * C + C, end);
-    call.zero_();
+    if (hi - lo < C) call.zero_();
     call.narrow(0, lo - c * C, hi - lo).copy_(q.narrow(0, lo - first, hi - lo));
     impl_->index->search(C, call.data_ptr<float>(), k, call_dist.data_ptr<float>(),
                          reinterpret_cast<faiss_idx_t*>(call_idx.data_ptr<int64_t>()));

@@ -87,22 +87,9 @@ void GreedyCells::scan_cell(int64_t j, float centre_dist, const float* centre, f
   auto& cell = cells_[j];
   size_t p = 0;
   while (p < cell.size() && !(centre_dist > kPruneFactor * min_dist[cell[p]])) ++p;
-  visits_.rows_visited += static_cast<int64_t>(p);
   if (p == 0) return;
-  visits_.rows_read += static_cast<int64_t>(p);
-  dist_.resize(p);
-  distances_torch_order(data_, d_, cell.data(), static_cast<int64_t>(p), centre, dist_.data());
-  size_t kept = 0;
-  for (size_t i = 0; i < p; ++i) {
-    const int32_t y = cell[i];
-    if (dist_[i] < min_dist[y]) {
-      min_dist[y] = dist_[i];
-      assigned_[y] = k;
-      moved_.push_back(y);
-    } else {
-      cell[kept++] = y;  // its min-distance is unchanged: the order holds
-    }
-  }
+  // The rows that stay keep their min-distance: the order holds.
+  const size_t kept = take_closer(cell.data(), p, centre, min_dist, k);
   if (kept == p) return;
   cell.erase(cell.begin() + static_cast<std::ptrdiff_t>(kept),
              cell.begin() + static_cast<std::ptrdiff_t>(p));
@@ -111,23 +98,27 @@ void GreedyCells::scan_cell(int64_t j, float centre_dist, const float* centre, f
 }
 
 void GreedyCells::scan_unassigned(const float* centre, float* min_dist, int32_t k) {
-  const int64_t n = static_cast<int64_t>(unassigned_.size());
-  visits_.rows_visited += n;
-  visits_.rows_read += n;
-  dist_.resize(static_cast<size_t>(n));
-  distances_torch_order(data_, d_, unassigned_.data(), n, centre, dist_.data());
+  unassigned_.resize(take_closer(unassigned_.data(), unassigned_.size(), centre, min_dist, k));
+}
+
+size_t GreedyCells::take_closer(int32_t* rows, size_t n, const float* centre, float* min_dist,
+                                int32_t k) {
+  visits_.rows_visited += static_cast<int64_t>(n);
+  visits_.rows_read += static_cast<int64_t>(n);
+  dist_.resize(n);
+  distances_torch_order(data_, d_, rows, static_cast<int64_t>(n), centre, dist_.data());
   size_t kept = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const int32_t y = unassigned_[i];
+  for (size_t i = 0; i < n; ++i) {
+    const int32_t y = rows[i];
     if (dist_[i] < min_dist[y]) {
       min_dist[y] = dist_[i];
       assigned_[y] = k;
       moved_.push_back(y);
     } else {
-      unassigned_[kept++] = y;
+      rows[kept++] = y;
     }
   }
-  unassigned_.resize(kept);
+  return kept;
 }
 
 void GreedyCells::add_centre(const float* centre, const float* min_dist) {

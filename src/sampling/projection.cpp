@@ -35,13 +35,16 @@ at::Tensor project(const at::Tensor& x_in, int64_t out_dim, uint64_t seed, int64
     // OpenBLAS (OpenMP build) runs as many threads as omp_get_max_threads() says,
     // and BLAS threads change the bits: one each, also when this region has one thread.
     omp_set_num_threads(1);
+    // One product's rows and result per thread, the same call whole or not.
+    auto rows = torch::empty({C, x.size(1)}, torch::kFloat32);
+    auto product = torch::empty({C, out_dim}, torch::kFloat32);
 #pragma omp for schedule(static)
     for (int64_t c = c_begin; c < c_end; ++c) {
       const int64_t lo = std::max(c * C, first), hi = std::min(c * C + C, end);
-      // Always the same call on fresh buffers, whole or not.
-      auto whole = torch::zeros({C, x.size(1)}, torch::kFloat32);
-      whole.narrow(0, lo - c * C, hi - lo).copy_(x.narrow(0, lo - first, hi - lo));
-      out.narrow(0, lo - first, hi - lo).copy_(whole.mm(w).narrow(0, lo - c * C, hi - lo));
+      if (hi - lo < C) rows.zero_();
+      rows.narrow(0, lo - c * C, hi - lo).copy_(x.narrow(0, lo - first, hi - lo));
+      at::mm_out(product, rows, w);
+      out.narrow(0, lo - first, hi - lo).copy_(product.narrow(0, lo - c * C, hi - lo));
     }
   }
   return out;

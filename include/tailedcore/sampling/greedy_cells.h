@@ -75,6 +75,10 @@ class GreedyCells {
   void add_centre(const float* centre, const float* min_dist);
   void scan_cell(int64_t j, float centre_dist, const float* centre, float* min_dist, int32_t k);
   void scan_unassigned(const float* centre, float* min_dist, int32_t k);
+  /// Reads `rows` [n] against centre k: the rows that come closer move to it
+  /// (min_dist, assigned_, moved_), the others stay at the front of `rows` in
+  /// their order. Returns how many stay.
+  size_t take_closer(int32_t* rows, size_t n, const float* centre, float* min_dist, int32_t k);
   void set_cell(int64_t j, const float* min_dist);
   void sort_cell(int64_t j, const float* min_dist);
   void grow_tree(int64_t slots);
