@@ -2,7 +2,8 @@
 //   tailedcore tail    --in features.h5 --out tail.h5 [--th-type trim_min] [--vote mode]
 //   tailedcore lof     --in features.h5 --out lof.h5 [--k 6] [--keep 0.85] [--proj-dim 128]
 //   tailedcore coreset --in features.h5 --out coreset.h5 --ratio 0.1 [--proj-dim 128|0]
-//                      [--start-index I] [--seed S] [--weights lof.h5] [--checkpoint PREFIX]
+//                      [--start-index I] [--seed S] [--weights lof.h5] [--method NAME]
+//                      [--checkpoint PREFIX]
 // The input may come from anywhere (h5py): only its datasets are needed, and
 // the grids where patch positions matter (lof: feature_h/feature_w, or /grids
 // when the images' grids differ); our attributes are written, never required.
@@ -12,13 +13,15 @@
 
 #include "options.h"
 #include "tailedcore/core/check.h"
+#include "tailedcore/core/names.h"
 #include "tailedcore/core/runtime.h"
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/dist/world.h"
+#include "tailedcore/exp/plan.h"
 #include "tailedcore/io/feature_rows.h"
 #include "tailedcore/io/files.h"
 #include "tailedcore/io/hdf5.h"
-#include "tailedcore/models/memory_bank.h"
+#include "tailedcore/models/method.h"
 #include "tailedcore/pipeline/artifacts.h"
 #include "tailedcore/sampling/class_size.h"
 #include "tailedcore/sampling/class_size_patchwise.h"
@@ -137,7 +140,7 @@ int cmd_lof(const Args& args) {
 }
 
 int cmd_coreset(const Args& args) {
-  std::string in, out, dataset = "features", weights, checkpoint;
+  std::string in, out, dataset = "features", weights, checkpoint, method_name;
   double checkpoint_s = 30;
   sampling::CoresetOptions o;
   int threads = 0;
@@ -151,43 +154,61 @@ int cmd_coreset(const Args& args) {
                                           "projection and first-centre seed")(
       "dataset", po::value(&dataset)->default_value("features"), "input dataset")(
       "weights", po::value(&weights),
-      "lof.h5: keep only its kept rows and weight them (SoftPatch)")(
+      "lof.h5: the LOF scores of a method that reads them (softpatch: keep only the kept rows "
+      "and weight them)")("method", po::value(&method_name),
+                          "the method that fits the bank (default: softpatch with --weights, "
+                          "else patchcore)")(
       "checkpoint", po::value(&checkpoint),
-      "keep the greedy's state in PREFIX.rank-<r>-of-<R>.ckpt; a rerun with the same input and "
+      "keep the greedy's state in PREFIX-<branch>.rank-<r>-of-<R>.ckpt; a rerun with the same input and "
       "options resumes there")("checkpoint-s", po::value(&checkpoint_s)->default_value(30),
                                "seconds of greedy work between checkpoints")(
       "threads", po::value(&threads)->default_value(0), "threads per rank");
   po::variables_map vm;
   if (!parse_options(desc, args, vm)) return 0;
+  if (method_name.empty()) method_name = weights.empty() ? "patchcore" : "softpatch";
+  const auto method = models::make_method(method_name, "coreset --method");
+  // The method fits as in a run, on this command's coreset options.
+  exp::Plan plan;
+  plan.method = method_name;
+  plan.head_coreset = o;
+  const auto inputs = method->fit_inputs(plan);
+  const bool reads_lof = inputs == std::vector<std::string>{"lof"};
+  TC_CHECK(inputs.empty() || reads_lof, "coreset --method ", method_name, " reads ",
+           core::join_names(inputs), ": expected a method that reads at most LOF scores (--weights)");
+  TC_CHECK(reads_lof != weights.empty(), "coreset --method ", method_name,
+           reads_lof ? " reads LOF scores: expected --weights lof.h5"
+                     : " reads no LOF scores: expected no --weights");
   io::check_output_file(out);  // before the work, not after it
   return guarded(threads, [&](dist::Comm& comm) {
     // Each rank reads its block of rows, projecting as it reads; only the
     // chosen rows are read again at full width (models::greedy_bank).
-    torch::Tensor kept, scores;
+    models::FitInputs fit;
+    fit.train = models::LocalRows::of_file(in, dataset, comm);
+    sampling::LofResult lof;
     if (!weights.empty()) {
-      const auto lof = pipeline::read_lof(weights, io::H5Reader(in).shape(dataset).at(0));
-      kept = lof.kept_indices;
-      scores = lof.scores;
+      lof = pipeline::read_lof(weights, io::H5Reader(in).shape(dataset).at(0));
+      fit.lof = &lof;
+      fit.artifacts["lof"] = weights;
     }
     // The greedy's identity: the input (its key or digest) and every option that changes the picks.
-    const sampling::GreedyCheckpoint ck{
+    fit.checkpoint = {
         checkpoint,
         checkpoint.empty() ? std::string()
                            : provenance_hash(in) + "/" + dataset + "/" + weights + "/" +
-                                 std::to_string(o.ratio) + "/" + std::to_string(o.proj_dim) + "/" +
-                                 std::to_string(o.start_index) + "/" + std::to_string(o.seed),
+                                 method_name + "/" + std::to_string(o.ratio) + "/" +
+                                 std::to_string(o.proj_dim) + "/" + std::to_string(o.start_index) +
+                                 "/" + std::to_string(o.seed),
         checkpoint_s};
-    auto bank = models::greedy_bank(models::LocalRows::of_file(in, dataset, comm), kept, o, comm,
-                                    nullptr, models::kBankReadRows, ck);
-    if (scores.defined()) bank.weights = scores.index_select(0, bank.source_rows);
+    const auto bank = method->fit(fit, plan, comm);
     // The key only where it is written (an external input's digest reads the whole file).
     pipeline::write_bank(out, comm.rank() == 0 ? provenance_hash(in) : std::string(), bank,
-                         weights.empty() ? "patchcore" : "softpatch", comm);
+                         method->name(), comm);
     if (comm.rank() != 0) return;
-    ck.remove_files();
+    fit.checkpoint.remove_files();
     std::printf("%s: %lld of %lld rows\n", out.c_str(), static_cast<long long>(bank.rows()),
-                static_cast<long long>(kept.defined() ? kept.size(0)
-                                                      : io::H5Reader(in).shape(dataset).at(0)));
+                static_cast<long long>(lof.kept_indices.defined()
+                                           ? lof.kept_indices.size(0)
+                                           : io::H5Reader(in).shape(dataset).at(0)));
   });
 }
 
