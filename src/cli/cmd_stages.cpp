@@ -159,9 +159,10 @@ int cmd_coreset(const Args& args) {
                           "the method that fits the bank (default: softpatch with --weights, "
                           "else patchcore)")(
       "checkpoint", po::value(&checkpoint),
-      "keep the greedy's state in PREFIX-<branch>.rank-<r>-of-<R>.ckpt; a rerun with the same input and "
-      "options resumes there")("checkpoint-s", po::value(&checkpoint_s)->default_value(30),
-                               "seconds of greedy work between checkpoints")(
+      "keep the greedy's state in PREFIX-<branch>.rank-<r>-of-<R>.ckpt; a rerun with the same "
+      "input and options resumes there")("checkpoint-s",
+                                         po::value(&checkpoint_s)->default_value(30),
+                                         "seconds of greedy work between checkpoints")(
       "threads", po::value(&threads)->default_value(0), "threads per rank");
   po::variables_map vm;
   if (!parse_options(desc, args, vm)) return 0;
@@ -174,7 +175,8 @@ int cmd_coreset(const Args& args) {
   const auto inputs = method->fit_inputs(plan);
   const bool reads_lof = inputs == std::vector<std::string>{"lof"};
   TC_CHECK(inputs.empty() || reads_lof, "coreset --method ", method_name, " reads ",
-           core::join_names(inputs), ": expected a method that reads at most LOF scores (--weights)");
+           core::join_names(inputs),
+           ": expected a method that reads at most LOF scores (--weights)");
   TC_CHECK(reads_lof != weights.empty(), "coreset --method ", method_name,
            reads_lof ? " reads LOF scores: expected --weights lof.h5"
                      : " reads no LOF scores: expected no --weights");
@@ -191,24 +193,24 @@ int cmd_coreset(const Args& args) {
       fit.artifacts["lof"] = weights;
     }
     // The greedy's identity: the input (its key or digest) and every option that changes the picks.
-    fit.checkpoint = {
-        checkpoint,
-        checkpoint.empty() ? std::string()
-                           : provenance_hash(in) + "/" + dataset + "/" + weights + "/" +
-                                 method_name + "/" + std::to_string(o.ratio) + "/" +
-                                 std::to_string(o.proj_dim) + "/" + std::to_string(o.start_index) +
-                                 "/" + std::to_string(o.seed),
-        checkpoint_s};
+    fit.checkpoint = {checkpoint,
+                      checkpoint.empty()
+                          ? std::string()
+                          : provenance_hash(in) + "/" + dataset + "/" + weights + "/" +
+                                method_name + "/" + std::to_string(o.ratio) + "/" +
+                                std::to_string(o.proj_dim) + "/" + std::to_string(o.start_index) +
+                                "/" + std::to_string(o.seed),
+                      checkpoint_s};
     const auto bank = method->fit(fit, plan, comm);
     // The key only where it is written (an external input's digest reads the whole file).
     pipeline::write_bank(out, comm.rank() == 0 ? provenance_hash(in) : std::string(), bank,
                          method->name(), comm);
     if (comm.rank() != 0) return;
     fit.checkpoint.remove_files();
-    std::printf("%s: %lld of %lld rows\n", out.c_str(), static_cast<long long>(bank.rows()),
-                static_cast<long long>(lof.kept_indices.defined()
-                                           ? lof.kept_indices.size(0)
-                                           : io::H5Reader(in).shape(dataset).at(0)));
+    std::printf(
+        "%s: %lld of %lld rows\n", out.c_str(), static_cast<long long>(bank.rows()),
+        static_cast<long long>(lof.kept_indices.defined() ? lof.kept_indices.size(0)
+                                                          : io::H5Reader(in).shape(dataset).at(0)));
   });
 }
 

@@ -44,9 +44,8 @@ std::vector<std::string> backbone_names() {
 
 bool register_backbone(BackboneKind kind) {
   const auto known = backbone_names();
-  TC_CHECK(std::find(known.begin(), known.end(), kind.name) == known.end(),
-           "register_backbone: '", kind.name, "' is taken: the backbones are ",
-           core::join_names(known));
+  TC_CHECK(std::find(known.begin(), known.end(), kind.name) == known.end(), "register_backbone: '",
+           kind.name, "' is taken: the backbones are ", core::join_names(known));
   TC_CHECK(kind.taps.empty() || std::count(kind.taps.begin(), kind.taps.end(), kind.embedding_tap),
            "register_backbone: '", kind.name, "': the embedding tap '", kind.embedding_tap,
            "' is not among its taps ", core::join_names(kind.taps));

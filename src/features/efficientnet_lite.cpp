@@ -97,7 +97,7 @@ TORCH_MODULE(MBConv);
 // A function's static: see resnet.cpp's stage_taps.
 const std::vector<std::string>& lite_taps() {
   static const std::vector<std::string> taps = {"stage1", "stage2", "stage3", "stage4", "stage5",
-                                        "stage6", "stage7", "head",   "avgpool"};
+                                                "stage6", "stage7", "head",   "avgpool"};
   return taps;
 }
 
@@ -126,7 +126,8 @@ struct EfficientNetLiteImpl : nn::Module {
     int deepest = -1;
     for (const auto& t : taps) {
       const auto it = std::find(lite_taps().begin(), lite_taps().end(), t);
-      TC_CHECK(it != lite_taps().end(), "layer '", t, "' cannot be extracted from efficientnet_lite0: expected ",
+      TC_CHECK(it != lite_taps().end(), "layer '", t,
+               "' cannot be extracted from efficientnet_lite0: expected ",
                join_names(lite_taps(), lite_taps().size()));
       deepest = std::max(deepest, static_cast<int>(it - lite_taps().begin()));
     }

@@ -159,7 +159,8 @@ int deepest_stage(const std::vector<std::string>& taps) {
   int deepest = -1;
   for (const auto& t : taps) {
     const auto it = std::find(stage_taps().begin(), stage_taps().end(), t);
-    TC_CHECK(it != stage_taps().end(), "layer '", t, "' cannot be extracted: expected layer1..layer4 or avgpool");
+    TC_CHECK(it != stage_taps().end(), "layer '", t,
+             "' cannot be extracted: expected layer1..layer4 or avgpool");
     deepest = std::max(deepest, static_cast<int>(it - stage_taps().begin()));
   }
   return deepest;

@@ -59,8 +59,8 @@ Neighbours ShardedBank::local_nearest(const at::Tensor& queries, int64_t first_r
     const int64_t kk = found.distances.size(1);
     out.distances.narrow(1, 0, kk).copy_(found.distances);
     if (weighted_)
-      out.weights.narrow(1, 0, kk)
-          .copy_(local_.weights.index_select(0, found.indices.flatten()).view_as(found.distances));
+      out.weights.narrow(1, 0, kk).copy_(
+          local_.weights.index_select(0, found.indices.flatten()).view_as(found.distances));
   }
   return out;
 }

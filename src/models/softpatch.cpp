@@ -23,9 +23,8 @@ class SoftPatch final : public Method {
              " training patches (their scores are NaN or all equal, so none is below the "
              "model.lof_keep quantile): "
              "expected some patches to build the bank from");
-    auto bank =
-        greedy_bank(in.train, in.lof->kept_indices,
-                    plan.head_coreset, comm, nullptr, kBankReadRows, in.checkpoint.branch("head"));
+    auto bank = greedy_bank(in.train, in.lof->kept_indices, plan.head_coreset, comm, nullptr,
+                            kBankReadRows, in.checkpoint.branch("head"));
     bank.weights = in.lof->scores.index_select(0, bank.source_rows);
     return bank;
   }

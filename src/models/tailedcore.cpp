@@ -30,15 +30,14 @@ class TailedCore final : public Method {
   }
   MemoryBank fit(const FitInputs& in, const exp::Plan& plan, dist::Comm& comm) const override {
     TC_ASSERT(in.lof != nullptr, "tailedcore fits its head on LOF scores");
-    auto head =
-        greedy_bank(in.train, in.lof->kept_indices,
-                    plan.head_coreset, comm, nullptr, kBankReadRows, in.checkpoint.branch("head"));
+    auto head = greedy_bank(in.train, in.lof->kept_indices, plan.head_coreset, comm, nullptr,
+                            kBankReadRows, in.checkpoint.branch("head"));
     const auto tail_features = in.artifacts.find("tail_features");
     if (tail_features == in.artifacts.end()) return head;
     // Each rank reads only its block of tail_features.h5.
     const auto tail =
-        greedy_bank(LocalRows::of_file(tail_features->second, "features", comm), {}, plan.tail_coreset,
-                    comm, nullptr, kBankReadRows, in.checkpoint.branch("tail"));
+        greedy_bank(LocalRows::of_file(tail_features->second, "features", comm), {},
+                    plan.tail_coreset, comm, nullptr, kBankReadRows, in.checkpoint.branch("tail"));
     return merge_banks(tail, head);
   }
 };

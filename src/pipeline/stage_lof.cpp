@@ -19,8 +19,6 @@ void load(StageContext& ctx) { ctx.lof = read_lof(ctx.cache.path(name()), ctx.tr
 
 }  // namespace
 
-Stage lof_stage() {
-  return {kLof, {kFeatures}, false, run, load};
-}
+Stage lof_stage() { return {kLof, {kFeatures}, false, run, load}; }
 
 }  // namespace tc::pipeline

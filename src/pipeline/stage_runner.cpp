@@ -91,8 +91,7 @@ std::vector<StageId> stage_order(const models::Method& method, const exp::Plan& 
     todo.pop_back();
     if (std::find(needed.begin(), needed.end(), id) != needed.end()) continue;
     needed.push_back(id);
-    for (const auto& in : reads(stage(id, method.name() + ": an input")))
-      todo.push_back(in);
+    for (const auto& in : reads(stage(id, method.name() + ": an input"))) todo.push_back(in);
   }
   // In table order, each stage once its inputs have run.
   std::vector<StageId> order;

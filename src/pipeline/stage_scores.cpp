@@ -19,7 +19,6 @@
 namespace tc::pipeline {
 namespace {
 
-
 // What approximate search costs: recall@1 against exact search on the first
 // class's test patches (up to 4096), in the log and as an attribute.
 void record_ivf_recall(const StageContext& ctx, const models::ReplicatedBank& bank,
@@ -30,8 +29,8 @@ void record_ivf_recall(const StageContext& ctx, const models::ReplicatedBank& ba
   ivf.type = ctx.plan.index.type;
   ivf.seed = ctx.plan.index.seed;
   const double recall = index::recall_at_1(
-      bank.bank().features,
-      test.file().read_rows(first + "/features", 0, rows).to(torch::kFloat32), ivf);
+      bank.bank().features, test.file().read_rows(first + "/features", 0, rows).to(torch::kFloat32),
+      ivf);
   core::log_info("IVF index: recall@1 ", recall, " against exact search on ", rows,
                  " test patches");
   w.set_attr("ivf_recall_at_1", recall);
@@ -97,8 +96,7 @@ void run(StageContext& ctx) {
   const TestFeaturesReader test(ctx.feature_cache.path(kTestFeatures));
   std::unique_ptr<io::H5Writer> w;
   if (ctx.comm.rank() == 0)
-    w = std::make_unique<io::H5Writer>(ctx.cache.path(kScores),
-                                       "scores", ctx.cache.config_hash());
+    w = std::make_unique<io::H5Writer>(ctx.cache.path(kScores), "scores", ctx.cache.config_hash());
   if (w) w->set_attr("bank_placement", std::string(sharded ? "sharded" : "replicated"));
   if (w && replicated && ctx.plan.index.type == index::IndexType::kIvf)
     record_ivf_recall(ctx, *replicated, test, *w);
@@ -110,11 +108,10 @@ void run(StageContext& ctx) {
     // Replicated: this rank's images against the whole bank; sharded: see above.
     const auto block = sharded ? FeatureSet{} : test.images(cls, mine.begin, mine.size());
     const auto mask_shape = test.file().shape(cls + "/gt_masks");  // [n, H, W]: the maps' size
-    auto patch_scores =
-        sharded ? sharded_patch_scores(*sharded, *scorer, test, cls, mine, ctx.comm)
-        : block.patches.size(0)
-            ? scorer->score(replicated->nearest(block.patches, mine.begin * h * wd))
-            : torch::empty({0});
+    auto patch_scores = sharded ? sharded_patch_scores(*sharded, *scorer, test, cls, mine, ctx.comm)
+                        : block.patches.size(0)
+                            ? scorer->score(replicated->nearest(block.patches, mine.begin * h * wd))
+                            : torch::empty({0});
     // Upsampling and blur on the rank's device; the maps come back for the gather.
     auto pred = models::to_predictions(patch_scores.to(ctx.plan.device), mine.size(), h, wd,
                                        mask_shape.at(1), mask_shape.at(2));
@@ -137,8 +134,6 @@ void run(StageContext& ctx) {
 
 }  // namespace
 
-Stage scores_stage() {
-  return {kScores, {kCoreset, kTestFeatures}, false, run, nullptr};
-}
+Stage scores_stage() { return {kScores, {kCoreset, kTestFeatures}, false, run, nullptr}; }
 
 }  // namespace tc::pipeline

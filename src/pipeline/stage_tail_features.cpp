@@ -102,12 +102,6 @@ void run(StageContext& ctx) {
 
 }  // namespace
 
-Stage tail_features_stage() {
-  return {kTailFeatures,
-          {kFeatures, kTail},
-          false,
-          run,
-          nullptr};
-}
+Stage tail_features_stage() { return {kTailFeatures, {kFeatures, kTail}, false, run, nullptr}; }
 
 }  // namespace tc::pipeline

@@ -39,8 +39,6 @@ void run(StageContext& ctx) {
 
 }  // namespace
 
-Stage test_features_stage() {
-  return {kTestFeatures, {}, /*shared=*/true, run, nullptr};
-}
+Stage test_features_stage() { return {kTestFeatures, {}, /*shared=*/true, run, nullptr}; }
 
 }  // namespace tc::pipeline

@@ -6,11 +6,11 @@
 #include <torch/torch.h>
 
 #include "mpi_testing.h"
+#include "tailedcore/exp/plan.h"
 #include "tailedcore/index/nearest.h"
 #include "tailedcore/io/hdf5.h"
 #include "tailedcore/models/method.h"
 #include "tailedcore/models/scorer.h"
-#include "tailedcore/exp/plan.h"
 #include "tailedcore/pipeline/artifacts.h"
 #include "tailedcore/pipeline/run.h"
 #include "tailedcore/synth/synth.h"
@@ -56,9 +56,12 @@ tc::pipeline::RunOptions options(const fs::path& dir, const std::string& out,
   o.run_id = "run";
   o.pictures_per_class = 0;
   o.threads = 1;
-  o.overrides = {"data.resize=48",         "data.imagesize=40",
-                 "data.inputsize=40",      "model.greedy_ratio=0.05",
-                 "model.faiss_k_neighbor=3", "model.coreset_model_name=evencore",
+  o.overrides = {"data.resize=48",
+                 "data.imagesize=40",
+                 "data.inputsize=40",
+                 "model.greedy_ratio=0.05",
+                 "model.faiss_k_neighbor=3",
+                 "model.coreset_model_name=evencore",
                  "model.bank_memory_gb=" + budget};
   return o;
 }

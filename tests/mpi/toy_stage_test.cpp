@@ -85,14 +85,13 @@ TEST(MpiToyStage, RunsBeforeTheCoresetThatReadsIt) {
   std::vector<std::string> ran;
   for (const auto& [stage, seconds] : summary.stage_seconds) ran.push_back(stage);
   EXPECT_EQ(ran, (std::vector<std::string>{"features", "test_features", "patch_norms", "coreset",
-                                           "scores"}));
+                                           "scores", "metrics"}));
   const auto run_dir = [&](const std::string& out) {
     return dir / out / "data" / "quickstart" / "run";
   };
   const auto picked = tc::io::H5Reader(run_dir("world") / "coreset.h5").read("coreset_indices");
-  EXPECT_TRUE(torch::isin(picked, low_norm_rows(run_dir("world") / "patch_norms.h5"))
-                  .all()
-                  .item<bool>());
+  EXPECT_TRUE(
+      torch::isin(picked, low_norm_rows(run_dir("world") / "patch_norms.h5")).all().item<bool>());
   // The one-process run's norms and bank.
   EXPECT_TRUE(torch::allclose(tc::io::H5Reader(run_dir("single") / "patch_norms.h5").read("norms"),
                               tc::io::H5Reader(run_dir("world") / "patch_norms.h5").read("norms")));

@@ -13,14 +13,14 @@
 // they are initialised from the seed (kaiming for the ResNets, as torchvision).
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <ATen/core/Tensor.h>
 
 namespace tc::features {
 

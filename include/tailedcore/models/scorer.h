@@ -12,8 +12,10 @@ namespace tc::models {
 
 /// The k nearest bank rows of n queries.
 struct Neighbours {
-  at::Tensor distances;  // [n, k] float32 squared L2, ascending per row (ties: lower bank row first)
-  at::Tensor weights;    // [n, k] float32: those rows' MemoryBank::weights; undefined: unweighted bank
+  // [n, k] float32 squared L2, ascending per row (ties: the lower bank row first).
+  at::Tensor distances;
+  // [n, k] float32: those rows' MemoryBank::weights; undefined: an unweighted bank.
+  at::Tensor weights;
 };
 
 class Scorer {

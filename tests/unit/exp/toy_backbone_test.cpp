@@ -31,9 +31,11 @@ class ToyBackbone final : public tc::features::Backbone {
   void recalibrate_batchnorm(const std::vector<at::Tensor>&) override {}
 };
 
-const bool registered = tc::features::register_backbone(
-    {"toy", [](const auto& o) { return std::make_unique<ToyBackbone>(o); },
-     {"fine", "coarse", "pool"}, "pool"});
+const bool registered =
+    tc::features::register_backbone({"toy",
+                                     [](const auto& o) { return std::make_unique<ToyBackbone>(o); },
+                                     {"fine", "coarse", "pool"},
+                                     "pool"});
 
 const std::vector<std::string> kToy = {
     "model.backbone_names=[toy]", "model.layers_to_extract=[fine, coarse]",
@@ -58,8 +60,9 @@ TEST(ToyBackbone, ConfigPlanAndEmbedderTakeIt) {
 TEST(ToyBackbone, ItsEmbeddingTapIsNoLayerToExtract) {
   auto sets = kToy;
   sets.push_back("model.layers_to_extract=[pool]");
-  EXPECT_NE(tc::testing::error_of([&] { tc::exp::parse_config("", sets, "c.yaml"); })
-                .find("model.layers_to_extract: 'pool' is unknown: expected one of fine, coarse"),
+  EXPECT_NE(tc::testing::error_of([&] {
+              tc::exp::parse_config("", sets, "c.yaml");
+            }).find("model.layers_to_extract: 'pool' is unknown: expected one of fine, coarse"),
             std::string::npos);
   EXPECT_NE(tc::testing::error_of([] {
               tc::features::register_backbone({"toy", nullptr, {"a"}, "a"});

@@ -31,8 +31,8 @@ TEST(StageOrder, PerMethod) {
 
 TEST(StageOrder, NamesAreTheStages) {
   const auto ids = tc::pipeline::stage_ids();
-  EXPECT_EQ(V(ids.begin(), ids.begin() + 7), (V{"features", "tail", "lof", "tail_features",
-                                                "coreset", "test_features", "scores"}));
+  EXPECT_EQ(V(ids.begin(), ids.begin() + 7),
+            (V{"features", "tail", "lof", "tail_features", "coreset", "test_features", "scores"}));
   for (const auto& id : ids) EXPECT_EQ(tc::pipeline::stage(id, "--stop-after").id, id);
   EXPECT_NE(tc::testing::error_of([] { tc::pipeline::stage("coreest", "--stop-after"); })
                 .find("--stop-after 'coreest' is not a stage: expected one of features, tail, lof, "
