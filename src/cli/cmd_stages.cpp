@@ -90,7 +90,7 @@ int cmd_tail(const Args& args) {
   sampling::parse_vote(o.vote);
   io::check_output_file(out);
   return guarded(threads, [&](dist::Comm& comm) {
-    const auto sel = sampling::select_tail(pipeline::read_features(in, dataset).patches, o, comm);
+    const auto sel = sampling::select_tail(pipeline::read_embeddings(in, dataset), o, comm);
     if (comm.rank() != 0) return;
     pipeline::write_tail(out, provenance_hash(in), sel, o);
     std::printf("%s: %lld of %lld images in the tail (max_K %lld)\n", out.c_str(),
