@@ -69,7 +69,7 @@ int cmd_extract(const Args& args) {
     pipeline::FeatureSource source(plan, backbone, train, *world);
     // As the run's features stage: each rank writes its images' rows to its
     // shard beside --out, which holds the virtual /features over them.
-    const auto ex = source.train_shard(records, /*with_embeddings=*/true, *world);
+    const auto ex = source.train_shard(records, /*with_embeddings=*/true);
     pipeline::write_features_sharded(out, key, ex, ex.embeddings, records, plan.feature_dtype,
                                      backbone, *world);
     const int64_t rows =

@@ -5,9 +5,11 @@
 
 #include "options.h"
 #include "tailedcore/core/check.h"
+#include "tailedcore/core/names.h"
 #include "tailedcore/dist/world.h"
 #include "tailedcore/pipeline/report.h"
 #include "tailedcore/pipeline/run.h"
+#include "tailedcore/pipeline/stage.h"
 
 namespace po = boost::program_options;
 
@@ -31,7 +33,7 @@ int cmd_run(const Args& args) {
       "run-id", po::value(&opts.run_id),
       "run folder name (default: the config hash, so a rerun resumes)")(
       "stop-after", po::value(&opts.stop_after),
-      "stop after this stage: features|tail|lof|tail_features|coreset|scores")(
+      ("stop after this stage: " + core::join_names(pipeline::stage_ids())).c_str())(
       "pictures", po::value(&opts.pictures_per_class)->default_value(2),
       "anomaly-map pictures per class")("threads", threads_value(&opts.threads),
                                         "threads per rank (0: cores / local ranks)");

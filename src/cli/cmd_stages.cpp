@@ -4,7 +4,7 @@
 //                      [--greedy_proj_dim 128]
 //   tailedcore coreset --in features.h5 --out coreset.h5 [--greedy_ratio 0.1]
 //                      [--greedy_proj_dim 128|0] [--start-index I] [--seed S] [--weights lof.h5]
-//                      [--checkpoint PREFIX]
+//                      [--method NAME] [--checkpoint PREFIX]
 // Options that are config keys carry the key's name, bind into the option
 // struct the Plan builds from that key, default to the struct's default and
 // are range-checked by the struct (validate), as a config's are.
@@ -17,13 +17,15 @@
 
 #include "options.h"
 #include "tailedcore/core/check.h"
+#include "tailedcore/core/names.h"
 #include "tailedcore/core/runtime.h"
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/dist/world.h"
+#include "tailedcore/exp/plan.h"
 #include "tailedcore/io/feature_rows.h"
 #include "tailedcore/io/files.h"
 #include "tailedcore/io/hdf5.h"
-#include "tailedcore/models/memory_bank.h"
+#include "tailedcore/models/method.h"
 #include "tailedcore/pipeline/artifacts.h"
 #include "tailedcore/sampling/class_size.h"
 #include "tailedcore/sampling/class_size_patchwise.h"
@@ -93,7 +95,7 @@ int cmd_tail(const Args& args) {
   o.vote = sampling::parse_vote(vote);
   io::check_output_file(out);
   return guarded(threads, [&](dist::Comm& comm) {
-    const auto sel = sampling::select_tail(pipeline::read_features(in, dataset).patches, o, comm);
+    const auto sel = sampling::select_tail(pipeline::read_embeddings(in, dataset), o, comm);
     if (comm.rank() != 0) return;
     pipeline::write_tail(out, provenance_hash(in), sel, o);
     std::printf("%s: %lld of %lld images in the tail (max_K %lld)\n", out.c_str(),
@@ -150,7 +152,7 @@ int cmd_lof(const Args& args) {
 }
 
 int cmd_coreset(const Args& args) {
-  std::string in, out, dataset = "features", weights, checkpoint;
+  std::string in, out, dataset = "features", weights, checkpoint, method_name;
   double checkpoint_s = sampling::GreedyCheckpoint{}.interval_seconds;
   sampling::CoresetOptions o;
   int threads = 0;
@@ -166,45 +168,64 @@ int cmd_coreset(const Args& args) {
       "seed", po::value(&o.seed)->default_value(o.seed), "projection and first-centre seed")(
       "dataset", po::value(&dataset)->default_value("features"), "input dataset")(
       "weights", po::value(&weights),
-      "lof.h5: keep only its kept rows and weight them (SoftPatch)")(
+      "lof.h5: the LOF scores of a method that reads them (softpatch: keep only the kept rows "
+      "and weight them)")("method", po::value(&method_name),
+                          "the method that fits the bank (default: softpatch with --weights, "
+                          "else patchcore)")(
       "checkpoint", po::value(&checkpoint),
-      "keep the greedy's state in PREFIX.rank-<r>-of-<R>.ckpt; a rerun with the same input and "
-      "options resumes there")("greedy_checkpoint_s",
-                               po::value(&checkpoint_s)->default_value(checkpoint_s),
-                               "seconds of greedy work between checkpoints")(
+      "keep the greedy's state in PREFIX-<branch>.rank-<r>-of-<R>.ckpt; a rerun with the same "
+      "input and options resumes there")("greedy_checkpoint_s",
+                                         po::value(&checkpoint_s)->default_value(checkpoint_s),
+                                         "seconds of greedy work between checkpoints")(
       "threads", po::value(&threads)->default_value(0), "threads per rank");
   po::variables_map vm;
   if (!parse_options(desc, args, vm)) return 0;
   o.validate("tailedcore coreset: --");  // before the work, not after it
+  if (method_name.empty()) method_name = weights.empty() ? "patchcore" : "softpatch";
+  const auto method = models::make_method(method_name, "coreset --method");
+  // The method fits as in a run, on this command's coreset options.
+  exp::Plan plan;
+  plan.method = method_name;
+  plan.head_coreset = o;
+  const auto inputs = method->fit_inputs(plan);
+  const bool reads_lof = inputs == std::vector<std::string>{"lof"};
+  TC_CHECK(inputs.empty() || reads_lof, "coreset --method ", method_name, " reads ",
+           core::join_names(inputs),
+           ": expected a method that reads at most LOF scores (--weights)");
+  TC_CHECK(reads_lof != weights.empty(), "coreset --method ", method_name,
+           reads_lof ? " reads LOF scores: expected --weights lof.h5"
+                     : " reads no LOF scores: expected no --weights");
   io::check_output_file(out);
   return guarded(threads, [&](dist::Comm& comm) {
     // Each rank reads its block of rows, projecting as it reads; only the
     // chosen rows are read again at full width (models::greedy_bank).
-    torch::Tensor kept, scores;
+    models::FitInputs fit;
+    fit.train = models::LocalRows::of_file(in, dataset, comm);
+    sampling::LofResult lof;
     if (!weights.empty()) {
-      const auto lof = pipeline::read_lof(weights, io::H5Reader(in).shape(dataset).at(0));
-      kept = lof.kept_indices;
-      scores = lof.scores;
+      lof = pipeline::read_lof(weights, io::H5Reader(in).shape(dataset).at(0));
+      fit.lof = &lof;
+      fit.artifacts["lof"] = weights;
     }
     // The greedy's identity: the input (its key or digest) and every option that changes the picks.
-    const sampling::GreedyCheckpoint ck{
-        checkpoint,
-        checkpoint.empty() ? std::string()
-                           : provenance_hash(in) + "/" + dataset + "/" + weights + "/" +
-                                 std::to_string(o.ratio) + "/" + std::to_string(o.proj_dim) + "/" +
-                                 std::to_string(o.start_index) + "/" + std::to_string(o.seed),
-        checkpoint_s};
-    auto bank = models::greedy_bank(models::LocalRows::of_file(in, dataset, comm), kept, o, comm,
-                                    nullptr, models::kBankReadRows, ck);
-    if (scores.defined()) bank.weights = scores.index_select(0, bank.source_rows);
+    fit.checkpoint = {checkpoint,
+                      checkpoint.empty()
+                          ? std::string()
+                          : provenance_hash(in) + "/" + dataset + "/" + weights + "/" +
+                                method_name + "/" + std::to_string(o.ratio) + "/" +
+                                std::to_string(o.proj_dim) + "/" + std::to_string(o.start_index) +
+                                "/" + std::to_string(o.seed),
+                      checkpoint_s};
+    const auto bank = method->fit(fit, plan, comm);
     // The key only where it is written (an external input's digest reads the whole file).
     pipeline::write_bank(out, comm.rank() == 0 ? provenance_hash(in) : std::string(), bank,
-                         weights.empty() ? "patchcore" : "softpatch", comm);
+                         method->name(), comm);
     if (comm.rank() != 0) return;
-    ck.remove_files();
-    std::printf("%s: %lld of %lld rows\n", out.c_str(), static_cast<long long>(bank.rows()),
-                static_cast<long long>(kept.defined() ? kept.size(0)
-                                                      : io::H5Reader(in).shape(dataset).at(0)));
+    fit.checkpoint.remove_files();
+    std::printf(
+        "%s: %lld of %lld rows\n", out.c_str(), static_cast<long long>(bank.rows()),
+        static_cast<long long>(lof.kept_indices.defined() ? lof.kept_indices.size(0)
+                                                          : io::H5Reader(in).shape(dataset).at(0)));
   });
 }
 

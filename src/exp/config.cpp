@@ -272,16 +272,16 @@ void validate(const Config& c, const std::string& source) {
            ": expected at least one backbone");
   for (const auto& b : c.model.backbone_names) {
     check_choice(b, features::backbone_names(), where("model.backbone_names"));
-    auto taps = features::backbone_taps(b);
-    if (taps.empty()) {  // torchscript: its module names the taps; they are checked on the first
-                         // batch
+    const auto& kind = features::backbone_kind(b);
+    if (kind.taps.empty()) {  // torchscript: its module names the taps; they are checked on the
+                              // first batch
       TC_CHECK(!c.model.backbone_weights.empty(), where("model.backbone_weights"),
                ": backbone torchscript needs a TorchScript file");
       continue;
     }
-    std::vector<std::string> maps(taps.begin(), taps.end() - 1);  // every tap but avgpool
     for (const auto& l : c.model.layers_to_extract)
-      check_choice(l, maps, where("model.layers_to_extract"));
+      check_choice(l, kind.maps(), where("model.layers_to_extract"));
+    auto taps = kind.taps;
     taps.insert(taps.begin(), "");
     check_choice(c.model.embedding_to_extract_from, taps, where("model.embedding_to_extract_from"));
   }

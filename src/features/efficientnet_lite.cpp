@@ -94,8 +94,12 @@ struct MBConvImpl : nn::Module {
 };
 TORCH_MODULE(MBConv);
 
-const std::vector<std::string> kTaps = {"stage1", "stage2", "stage3", "stage4", "stage5",
-                                        "stage6", "stage7", "head",   "avgpool"};
+// A function's static: see resnet.cpp's stage_taps.
+const std::vector<std::string>& lite_taps() {
+  static const std::vector<std::string> taps = {"stage1", "stage2", "stage3", "stage4", "stage5",
+                                                "stage6", "stage7", "head",   "avgpool"};
+  return taps;
+}
 
 struct EfficientNetLiteImpl : nn::Module {
   nn::Conv2d conv_stem{nullptr}, conv_head{nullptr};
@@ -121,10 +125,11 @@ struct EfficientNetLiteImpl : nn::Module {
   std::map<std::string, torch::Tensor> forward(torch::Tensor x, const std::vector<std::string>& taps) {
     int deepest = -1;
     for (const auto& t : taps) {
-      const auto it = std::find(kTaps.begin(), kTaps.end(), t);
-      TC_CHECK(it != kTaps.end(), "layer '", t, "' cannot be extracted from efficientnet_lite0: expected ",
-               join_names(kTaps, kTaps.size()));
-      deepest = std::max(deepest, static_cast<int>(it - kTaps.begin()));
+      const auto it = std::find(lite_taps().begin(), lite_taps().end(), t);
+      TC_CHECK(it != lite_taps().end(), "layer '", t,
+               "' cannot be extracted from efficientnet_lite0: expected ",
+               join_names(lite_taps(), lite_taps().size()));
+      deepest = std::max(deepest, static_cast<int>(it - lite_taps().begin()));
     }
     const auto wanted = [&](const std::string& t) { return std::count(taps.begin(), taps.end(), t) > 0; };
     std::map<std::string, torch::Tensor> out;
@@ -133,7 +138,7 @@ struct EfficientNetLiteImpl : nn::Module {
     size_t b = 0;
     for (int s = 0; s < static_cast<int>(stage_end.size()) && s <= deepest; ++s) {
       for (; b < stage_end[s]; ++b) x = blocks[b]->as<MBConvImpl>()->forward(x);
-      if (wanted(kTaps[s])) out[kTaps[s]] = x.contiguous();
+      if (wanted(lite_taps()[s])) out[lite_taps()[s]] = x.contiguous();
     }
     if (deepest >= 7) {
       x = clamp6(conv_bn(x, conv_head, bn1)).contiguous();
@@ -174,6 +179,6 @@ std::unique_ptr<Backbone> make_efficientnet_lite0(const BackboneOptions& o) {
   return std::make_unique<EfficientNetLite0>(o);
 }
 
-const std::vector<std::string>& efficientnet_lite0_taps() { return kTaps; }
+const std::vector<std::string>& efficientnet_lite0_taps() { return lite_taps(); }
 
 }  // namespace tc::features

@@ -21,12 +21,12 @@ torch::jit::script::Module load_torchscript_file(const std::string& path);
 /// "a, b, c (+N more)": the first `max` names.
 std::string join_names(const std::vector<std::string>& v, size_t max = 8);
 
-// The backbones (one file each); Backbone::create picks by name.
+// The backbones (one file each), in the table of backbone.cpp.
 std::unique_ptr<Backbone> make_resnet(const BackboneOptions& o);
 std::unique_ptr<Backbone> make_efficientnet_lite0(const BackboneOptions& o);
 std::unique_ptr<Backbone> make_torchscript_backbone(const BackboneOptions& o);
-/// The taps of a ResNet named `name`; an unknown name is an error.
-const std::vector<std::string>& resnet_taps(const std::string& name);
+/// Their taps, shallow to deep.
+const std::vector<std::string>& resnet_taps();
 const std::vector<std::string>& efficientnet_lite0_taps();
 
 class ModuleBackbone : public Backbone {

@@ -148,14 +148,20 @@ Arch arch_of(const std::string& name) {
   TC_FAIL("backbone '", name, "' is unknown: expected resnet18, resnet50, wideresnet50, efficientnet_lite0 or torchscript");
 }
 
-const std::vector<std::string> kStages = {"layer1", "layer2", "layer3", "layer4", "avgpool"};
+// A function's static, not a global: the backbone table may be built while
+// other files' globals are still being initialised (a registrar in a test).
+const std::vector<std::string>& stage_taps() {
+  static const std::vector<std::string> taps = {"layer1", "layer2", "layer3", "layer4", "avgpool"};
+  return taps;
+}
 
 int deepest_stage(const std::vector<std::string>& taps) {
   int deepest = -1;
   for (const auto& t : taps) {
-    const auto it = std::find(kStages.begin(), kStages.end(), t);
-    TC_CHECK(it != kStages.end(), "layer '", t, "' cannot be extracted: expected layer1..layer4 or avgpool");
-    deepest = std::max(deepest, static_cast<int>(it - kStages.begin()));
+    const auto it = std::find(stage_taps().begin(), stage_taps().end(), t);
+    TC_CHECK(it != stage_taps().end(), "layer '", t,
+             "' cannot be extracted: expected layer1..layer4 or avgpool");
+    deepest = std::max(deepest, static_cast<int>(it - stage_taps().begin()));
   }
   return deepest;
 }
@@ -193,7 +199,7 @@ struct ResNetImpl : nn::Module {
     x = torch::max_pool2d(torch::relu(bn1(conv1(x))), 3, 2, 1);
     for (int l = 0; l <= std::min(deepest, 3); ++l) {
       for (auto& m : *layers[l]) x = m->as<BlockImpl>()->forward(x);
-      if (std::count(taps.begin(), taps.end(), kStages[l])) out[kStages[l]] = x;
+      if (std::count(taps.begin(), taps.end(), stage_taps()[l])) out[stage_taps()[l]] = x;
     }
     if (deepest == 4) out["avgpool"] = x.mean({2, 3});
     return out;
@@ -228,7 +234,7 @@ class FoldedResNet {
     x = torch::max_pool2d(stem_(stem_.blocked ? x.contiguous().to_mkldnn() : x).relu_(), 3, 2, 1);
     for (int l = 0; l <= std::min(deepest, 3); ++l) {
       for (const auto& b : *layers_[l]) x = b.forward(x);
-      if (std::count(taps.begin(), taps.end(), kStages[l])) out[kStages[l]] = dense(x);
+      if (std::count(taps.begin(), taps.end(), stage_taps()[l])) out[stage_taps()[l]] = dense(x);
     }
     if (deepest == 4) out["avgpool"] = dense(x).mean({2, 3});
     return out;
@@ -304,9 +310,6 @@ std::unique_ptr<Backbone> make_resnet(const BackboneOptions& o) {
   return std::make_unique<TorchvisionResNet>(o);
 }
 
-const std::vector<std::string>& resnet_taps(const std::string& name) {
-  arch_of(name);
-  return kStages;
-}
+const std::vector<std::string>& resnet_taps() { return stage_taps(); }
 
 }  // namespace tc::features

@@ -10,12 +10,9 @@ namespace {
 class PatchCore final : public Method {
  public:
   std::string name() const override { return "patchcore"; }
-  std::vector<StageId> stages(const exp::Plan&) const override {
-    return {StageId::kFeatures, StageId::kCoreset, StageId::kTestFeatures, StageId::kScores};
-  }
   MemoryBank fit(const FitInputs& in, const exp::Plan& plan, dist::Comm& comm) const override {
-    return greedy_bank(LocalRows::of(in.patches, in.first_row), {}, plan.head_coreset, comm,
-                       nullptr, kBankReadRows, in.checkpoint.branch("head"));
+    return greedy_bank(in.train, {}, plan.head_coreset, comm, nullptr, kBankReadRows,
+                       in.checkpoint.branch("head"));
   }
 };
 

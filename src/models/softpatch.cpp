@@ -15,10 +15,7 @@ namespace {
 class SoftPatch final : public Method {
  public:
   std::string name() const override { return "softpatch"; }
-  std::vector<StageId> stages(const exp::Plan&) const override {
-    return {StageId::kFeatures, StageId::kLof, StageId::kCoreset, StageId::kTestFeatures,
-            StageId::kScores};
-  }
+  std::vector<std::string> fit_inputs(const exp::Plan&) const override { return {"lof"}; }
   MemoryBank fit(const FitInputs& in, const exp::Plan& plan, dist::Comm& comm) const override {
     TC_ASSERT(in.lof != nullptr, "softpatch fits on LOF scores");
     TC_CHECK(in.lof->kept_indices.numel() > 0, "softpatch: LOF kept none of the ",
@@ -26,9 +23,8 @@ class SoftPatch final : public Method {
              " training patches (their scores are NaN or all equal, so none is below the "
              "model.lof_keep quantile): "
              "expected some patches to build the bank from");
-    auto bank =
-        greedy_bank(LocalRows::of(in.patches, in.first_row), in.lof->kept_indices,
-                    plan.head_coreset, comm, nullptr, kBankReadRows, in.checkpoint.branch("head"));
+    auto bank = greedy_bank(in.train, in.lof->kept_indices, plan.head_coreset, comm, nullptr,
+                            kBankReadRows, in.checkpoint.branch("head"));
     bank.weights = in.lof->scores.index_select(0, bank.source_rows);
     return bank;
   }

@@ -17,12 +17,9 @@ namespace {
 class TailedCore final : public Method {
  public:
   std::string name() const override { return "tailedcore"; }
-  std::vector<StageId> stages(const exp::Plan& plan) const override {
-    if (plan.tail_rule == sampling::TailRule::kNone)
-      return {StageId::kFeatures, StageId::kLof, StageId::kCoreset, StageId::kTestFeatures,
-              StageId::kScores};
-    return {StageId::kFeatures, StageId::kTail,         StageId::kLof,   StageId::kTailFeatures,
-            StageId::kCoreset,  StageId::kTestFeatures, StageId::kScores};
+  std::vector<std::string> fit_inputs(const exp::Plan& plan) const override {
+    if (plan.tail_rule == sampling::TailRule::kNone) return {"lof"};
+    return {"lof", "tail_features"};
   }
   NoiseScores noise_scores(const at::Tensor& patches, const core::PatchGrids& grids,
                            const exp::Plan& plan, dist::Comm& comm) const override {
@@ -33,14 +30,14 @@ class TailedCore final : public Method {
   }
   MemoryBank fit(const FitInputs& in, const exp::Plan& plan, dist::Comm& comm) const override {
     TC_ASSERT(in.lof != nullptr, "tailedcore fits its head on LOF scores");
-    auto head =
-        greedy_bank(LocalRows::of(in.patches, in.first_row), in.lof->kept_indices,
-                    plan.head_coreset, comm, nullptr, kBankReadRows, in.checkpoint.branch("head"));
-    if (in.tail_features.empty()) return head;
+    auto head = greedy_bank(in.train, in.lof->kept_indices, plan.head_coreset, comm, nullptr,
+                            kBankReadRows, in.checkpoint.branch("head"));
+    const auto tail_features = in.artifacts.find("tail_features");
+    if (tail_features == in.artifacts.end()) return head;
     // Each rank reads only its block of tail_features.h5.
     const auto tail =
-        greedy_bank(LocalRows::of_file(in.tail_features, "features", comm), {}, plan.tail_coreset,
-                    comm, nullptr, kBankReadRows, in.checkpoint.branch("tail"));
+        greedy_bank(LocalRows::of_file(tail_features->second, "features", comm), {},
+                    plan.tail_coreset, comm, nullptr, kBankReadRows, in.checkpoint.branch("tail"));
     return merge_banks(tail, head);
   }
 };

@@ -15,22 +15,30 @@
 namespace tc::pipeline {
 namespace fs = std::filesystem;
 
+namespace {
+
+// `dataset`'s rows as float32, finite (a NaN row names its index).
+at::Tensor read_finite_rows(const io::H5Reader& r, const std::string& dataset) {
+  r.expect_shape(dataset, {-1, -1});
+  auto rows = r.read(dataset).to(torch::kFloat32);
+  io::check_finite_file_rows(r, dataset, rows);  // before any stage sees a NaN row
+  return rows;
+}
+
+}  // namespace
+
 FeatureSet read_features(const fs::path& path, const std::string& dataset) {
   io::H5Reader r(path);
-  r.expect_shape(dataset, {-1, -1});
   FeatureSet f;
-  f.patches = r.read(dataset).to(torch::kFloat32);
-  io::check_finite_file_rows(r, dataset, f.patches);  // before any stage sees a NaN row
-  if (dataset != "embeddings" && r.has("embeddings")) {
-    r.expect_shape("embeddings", {-1, -1});
-    f.embeddings = r.read("embeddings").to(torch::kFloat32);
-    io::check_finite_file_rows(r, "embeddings", f.embeddings);
-  }
-  // The grids describe patch rows: not the embeddings' one row an image.
-  if (dataset != "embeddings" &&
-      (r.has("grids") || (r.has_attr("feature_h") && r.has_attr("feature_w"))))
+  f.patches = read_finite_rows(r, dataset);
+  if (r.has("embeddings")) f.embeddings = read_finite_rows(r, "embeddings");
+  if (r.has("grids") || (r.has_attr("feature_h") && r.has_attr("feature_w")))
     f.grids = read_grids(r, f.patches.size(0), "reading /" + dataset);
   return f;
+}
+
+at::Tensor read_embeddings(const fs::path& path, const std::string& dataset) {
+  return read_finite_rows(io::H5Reader(path), dataset);
 }
 
 void write_grids(io::H5Writer& w, const core::PatchGrids& grids) {

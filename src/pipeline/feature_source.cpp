@@ -136,21 +136,19 @@ FeatureSet FeatureSource::extract_block(const std::vector<data::ImageRecord>& re
 }
 
 FeatureSet FeatureSource::train_shard(const std::vector<data::ImageRecord>& records,
-                                      bool with_embeddings, dist::Comm& comm) {
-  const auto mine = slice(records, dist::shard_range(records.size(), comm.rank(), comm.size()));
+                                      bool with_embeddings) {
+  const auto mine = slice(records, dist::shard_range(records.size(), comm_.rank(), comm_.size()));
   FeatureSet local = extract_block(mine, with_embeddings, false, "extract train");
-  if (with_embeddings) local.embeddings = comm.allgatherv(local.embeddings);
+  if (with_embeddings) local.embeddings = comm_.allgatherv(local.embeddings);
   return local;
 }
 
-FeatureSet FeatureSource::test_features(const std::vector<data::ImageRecord>& records,
-                                        dist::Comm& comm) {
-  const auto mine = slice(records, dist::shard_range(records.size(), comm.rank(), comm.size()));
+FeatureSet FeatureSource::test_shard(const std::vector<data::ImageRecord>& records) {
+  const auto mine = slice(records, dist::shard_range(records.size(), comm_.rank(), comm_.size()));
   return extract_block(mine, false, true, "extract test");
 }
 
-void FeatureSource::tail_views(const std::vector<data::ImageRecord>& train,
-                               const std::vector<TailViewGroup>& groups, dist::Comm& comm,
+void FeatureSource::tail_views(const std::vector<TailViewGroup>& groups,
                                const std::function<void(const at::Tensor&, int64_t)>& sink) {
   // A work unit is a run of consecutive views of one group, as many as fill
   // one batch of data.batch_size images (a group of 2 tail images and batch
@@ -167,7 +165,7 @@ void FeatureSource::tail_views(const std::vector<data::ImageRecord>& train,
         std::max<int64_t>(1, plan_.batch_size / static_cast<int64_t>(groups[g].images.size()));
     for (int64_t v = 0; v < nv; v += per) units.push_back({g, v, std::min(per, nv - v)});
   }
-  const int64_t ranks = comm.size(), n_units = static_cast<int64_t>(units.size());
+  const int64_t ranks = comm_.size(), n_units = static_cast<int64_t>(units.size());
   const int64_t rounds = (n_units + ranks - 1) / ranks;
   data::TransformOptions source_tf = plan_.transform;
   auto& emb = embedder(false);
@@ -176,7 +174,7 @@ void FeatureSource::tail_views(const std::vector<data::ImageRecord>& train,
   torch::Tensor images;
   std::vector<std::pair<int64_t, bool>> views;
   for (int64_t round = 0; round < rounds; ++round) {
-    const int64_t u = round * ranks + comm.rank();
+    const int64_t u = round * ranks + comm_.rank();
     std::vector<torch::Tensor> out;
     if (u < n_units) {
       const auto& unit = units[u];
@@ -185,7 +183,7 @@ void FeatureSource::tail_views(const std::vector<data::ImageRecord>& train,
         source_tf.crop = group.spec.from_uncropped ? 0 : plan_.transform.crop;
         std::vector<torch::Tensor> imgs;
         for (int64_t idx : group.images)
-          imgs.push_back(data::load_image(train[idx].path, source_tf));
+          imgs.push_back(data::load_image(train_[idx].path, source_tf));
         images = torch::stack(imgs);  // one shape a group
         views = data::view_sequence(group.spec);
         loaded_group = unit.group;
@@ -201,8 +199,8 @@ void FeatureSource::tail_views(const std::vector<data::ImageRecord>& train,
                           .patches.to(torch::kCPU));
     }
     const auto local = out.empty() ? torch::empty({0, plan_.embedder.target_dim}) : torch::cat(out);
-    const auto counts = comm.allgather(torch::tensor({local.size(0)}, torch::kInt64));
-    const int64_t before = counts.narrow(0, 0, comm.rank()).sum().item<int64_t>();
+    const auto counts = comm_.allgather(torch::tensor({local.size(0)}, torch::kInt64));
+    const int64_t before = counts.narrow(0, 0, comm_.rank()).sum().item<int64_t>();
     if (local.size(0)) sink(local, written + before);
     written += counts.sum().item<int64_t>();
     progress.advance();

@@ -67,7 +67,7 @@ void check_options(const RunOptions& opts) {
   // Each becomes one folder level under --out.
   if (!opts.run_id.empty()) core::check_folder_name(opts.run_id, "--run-id");
   if (!opts.dataset_name.empty()) core::check_folder_name(opts.dataset_name, "--dataset-name");
-  if (!opts.stop_after.empty()) models::parse_stage(opts.stop_after, "--stop-after");
+  if (!opts.stop_after.empty()) stage(opts.stop_after, "--stop-after");
 }
 
 // The input listing of a cache folder against the one kept there by the last

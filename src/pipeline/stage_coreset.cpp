@@ -1,7 +1,5 @@
 // Stage coreset: the method fits its memory bank from the stages before
 // (coreset.h5).
-#include <algorithm>
-
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/exp/plan.h"
 #include "tailedcore/pipeline/stage.h"
@@ -10,20 +8,15 @@
 namespace tc::pipeline {
 namespace {
 
-const std::string& name() { return models::stage_name(models::StageId::kCoreset); }
-
-bool runs(const StageContext& ctx, models::StageId id) {
-  const auto ids = ctx.method.stages(ctx.plan);
-  return std::find(ids.begin(), ids.end(), id) != ids.end();
-}
+const std::string& name() { return kCoreset; }
 
 void run(StageContext& ctx) {
   models::FitInputs in;
-  in.patches = ctx.train_features.patches;  // this rank's rows
-  in.first_row = ctx.train_first_row;
-  if (runs(ctx, models::StageId::kLof)) in.lof = &ctx.lof;
-  if (runs(ctx, models::StageId::kTailFeatures))
-    in.tail_features = ctx.cache.path(models::stage_name(models::StageId::kTailFeatures));
+  in.train = models::LocalRows::of(ctx.train_shard.patches, ctx.train_first_row);
+  for (const auto& id : ctx.method.fit_inputs(ctx.plan)) {
+    in.artifacts[id] = (stage(id, "fit_inputs").shared ? ctx.feature_cache : ctx.cache).path(id);
+    if (id == kLof) in.lof = &ctx.lof;  // the one input held in memory (lof_stage's load)
+  }
   // The greedy's checkpoints (coreset-<branch>.rank-<r>-of-<R>.ckpt beside the
   // artifact) make a preempted run resume mid-greedy; the key is the run's.
   in.checkpoint = {ctx.cache.dir() / name(), ctx.cache.config_hash(),
@@ -35,12 +28,12 @@ void run(StageContext& ctx) {
 
 // Run or cached: no stage after this one reads the training rows, so they
 // leave memory here (the test stages would otherwise hold them to the end).
-void load(StageContext& ctx) { ctx.train_features.patches = at::Tensor(); }
+void load(StageContext& ctx) { ctx.train_shard.patches = at::Tensor(); }
 
 }  // namespace
 
 Stage coreset_stage() {
-  return {models::StageId::kCoreset, {models::StageId::kFeatures}, false, run, load};
+  return {kCoreset, {kFeatures}, false, run, load, /*reads_fit_inputs=*/true};
 }
 
 }  // namespace tc::pipeline

@@ -11,12 +11,12 @@
 namespace tc::pipeline {
 namespace {
 
-const std::string& name() { return models::stage_name(models::StageId::kFeatures); }
+const std::string& name() { return kFeatures; }
 
 void run(StageContext& ctx) {
   // Embeddings always: one extraction then serves every method on this data.
   // Each rank writes its own rows (feature_shards.h); nothing gathers the bank.
-  const auto f = ctx.source.train_shard(ctx.train, /*with_embeddings=*/true, ctx.comm);
+  const auto f = ctx.source.train_shard(ctx.train, /*with_embeddings=*/true);
   write_features_sharded(ctx.feature_cache.path(name()), ctx.feature_cache.config_hash(), f,
                          f.embeddings, ctx.train, ctx.plan.feature_dtype, ctx.backbone, ctx.comm);
 }
@@ -24,7 +24,7 @@ void run(StageContext& ctx) {
 // Only this rank's rows (feature_shards.h), and every image's embeddings.
 void load(StageContext& ctx) {
   auto shard = read_feature_shard(ctx.feature_cache.path(name()), ctx.comm);
-  ctx.train_features = std::move(shard.local);
+  ctx.train_shard = std::move(shard.local);
   ctx.train_first_row = shard.first_row;
   ctx.train_rows = shard.total_rows;
   ctx.train_grids = std::move(shard.grids);
@@ -32,6 +32,6 @@ void load(StageContext& ctx) {
 
 }  // namespace
 
-Stage features_stage() { return {models::StageId::kFeatures, {}, /*shared=*/true, run, load}; }
+Stage features_stage() { return {kFeatures, {}, /*shared=*/true, run, load}; }
 
 }  // namespace tc::pipeline

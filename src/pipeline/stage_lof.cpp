@@ -7,10 +7,10 @@
 namespace tc::pipeline {
 namespace {
 
-const std::string& name() { return models::stage_name(models::StageId::kLof); }
+const std::string& name() { return kLof; }
 
 void run(StageContext& ctx) {
-  const auto& f = ctx.train_features;
+  const auto& f = ctx.train_shard;
   const auto scores = ctx.method.noise_scores(f.patches, ctx.train_grids, ctx.plan, ctx.comm);
   if (ctx.comm.rank() == 0) write_lof(ctx.cache.path(name()), ctx.cache.config_hash(), scores);
 }
@@ -19,8 +19,6 @@ void load(StageContext& ctx) { ctx.lof = read_lof(ctx.cache.path(name()), ctx.tr
 
 }  // namespace
 
-Stage lof_stage() {
-  return {models::StageId::kLof, {models::StageId::kFeatures}, false, run, load};
-}
+Stage lof_stage() { return {kLof, {kFeatures}, false, run, load}; }
 
 }  // namespace tc::pipeline

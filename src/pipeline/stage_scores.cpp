@@ -11,19 +11,17 @@
 #include "tailedcore/dist/exchange.h"
 #include "tailedcore/exp/plan.h"
 #include "tailedcore/index/nearest.h"
+#include "tailedcore/models/bank_search.h"
 #include "tailedcore/models/scorer.h"
-#include "tailedcore/models/sharded_scorer.h"
 #include "tailedcore/pipeline/stage.h"
 #include "tailedcore/pipeline/stage_cache.h"
 
 namespace tc::pipeline {
 namespace {
 
-using models::StageId;
-
 // What approximate search costs: recall@1 against exact search on the first
 // class's test patches (up to 4096), in the log and as an attribute.
-void record_ivf_recall(const StageContext& ctx, const models::Scorer& scorer,
+void record_ivf_recall(const StageContext& ctx, const models::ReplicatedBank& bank,
                        const TestFeaturesReader& test, io::H5Writer& w) {
   const auto& first = ctx.catalog.classes().front();
   const int64_t rows = std::min<int64_t>(4096, test.file().shape(first + "/features")[0]);
@@ -31,18 +29,19 @@ void record_ivf_recall(const StageContext& ctx, const models::Scorer& scorer,
   ivf.type = ctx.plan.index.type;
   ivf.seed = ctx.plan.index.seed;
   const double recall = index::recall_at_1(
-      scorer.bank().features,
-      test.file().read_rows(first + "/features", 0, rows).to(torch::kFloat32), ivf);
+      bank.bank().features, test.file().read_rows(first + "/features", 0, rows).to(torch::kFloat32),
+      ivf);
   core::log_info("IVF index: recall@1 ", recall, " against exact search on ", rows,
                  " test patches");
   w.set_attr("ivf_recall_at_1", recall);
 }
 
 // Sharded bank: each rank reads its own images of the class (a block at a
-// time) and their queries travel around the ranks (ShardedScorer::score_own):
+// time) and their queries travel around the ranks (ShardedBank::nearest_own):
 // every test row is read once in the job.
-at::Tensor sharded_patch_scores(const models::ShardedScorer& scorer, const TestFeaturesReader& test,
-                                const std::string& cls, dist::Range mine, dist::Comm& comm) {
+at::Tensor sharded_patch_scores(const models::ShardedBank& bank, const models::Scorer& scorer,
+                                const TestFeaturesReader& test, const std::string& cls,
+                                dist::Range mine, dist::Comm& comm) {
   const auto [h, w] = test.grid(cls);
   const int64_t per_image = h * w;
   const int64_t images_per_block =
@@ -57,15 +56,15 @@ at::Tensor sharded_patch_scores(const models::ShardedScorer& scorer, const TestF
     const auto q = c ? test.file()
                            .read_rows(cls + "/features", first * per_image, c * per_image)
                            .to(torch::kFloat32)
-                     : torch::empty({0, scorer.dim()});
-    const auto s = scorer.score_own(q, first * per_image);
+                     : torch::empty({0, bank.dim()});
+    const auto s = scorer.score(bank.nearest_own(q, first * per_image));
     if (c) parts.push_back(s);
   }
   return parts.empty() ? torch::empty({0}) : torch::cat(parts);
 }
 
 void run(StageContext& ctx) {
-  const auto bank_path = ctx.cache.path(models::stage_name(StageId::kCoreset));
+  const auto bank_path = ctx.cache.path(kCoreset);
   const auto bank_shape = io::H5Reader(bank_path).shape("coreset");
   TC_CHECK(bank_shape.size() == 2, bank_path.string(), ": /coreset must be [rows, dim]");
   // Replicated when the bank fits the budget (model.bank_memory_gb), else sharded.
@@ -73,8 +72,10 @@ void run(StageContext& ctx) {
                                                        ctx.plan.bank_memory_bytes, ctx.comm.size());
   const double gib =
       static_cast<double>(bank_shape[0]) * static_cast<double>(bank_shape[1]) * 4.0 / (1 << 30);
-  std::unique_ptr<models::Scorer> scorer;
-  std::unique_ptr<models::ShardedScorer> sharded;
+  // The method scores the neighbours either placement finds.
+  const auto scorer = ctx.method.scorer(ctx.plan);
+  std::unique_ptr<models::ReplicatedBank> replicated;
+  std::unique_ptr<models::ShardedBank> sharded;
   if (placement == models::BankPlacement::kSharded) {
     int64_t first_row = 0;
     auto part = models::read_bank_block(bank_path, ctx.comm, first_row);
@@ -83,23 +84,22 @@ void run(StageContext& ctx) {
                      " GiB) over the budget of ", ctx.plan.bank_memory_bytes / (1 << 30),
                      " GiB: sharded over ", ctx.comm.size(), " ranks (", part.rows(),
                      " rows here), every rank searching its part for every query");
-    sharded = std::make_unique<models::ShardedScorer>(std::move(part), first_row, ctx.plan.index,
-                                                      ctx.comm);
+    sharded =
+        std::make_unique<models::ShardedBank>(std::move(part), first_row, ctx.plan.index, ctx.comm);
   } else {
-    scorer = ctx.method.scorer(read_bank(bank_path), ctx.plan);
+    replicated = std::make_unique<models::ReplicatedBank>(read_bank(bank_path), ctx.plan.index);
     if (ctx.comm.rank() == 0)
       core::log_info("scores: bank ", bank_shape[0], " x ", bank_shape[1], " (", gib,
                      " GiB) replicated on every rank", " (budget ",
                      ctx.plan.bank_memory_bytes / (1 << 30), " GiB)");
   }
-  const TestFeaturesReader test(ctx.feature_cache.path(models::stage_name(StageId::kTestFeatures)));
+  const TestFeaturesReader test(ctx.feature_cache.path(kTestFeatures));
   std::unique_ptr<io::H5Writer> w;
   if (ctx.comm.rank() == 0)
-    w = std::make_unique<io::H5Writer>(ctx.cache.path(models::stage_name(StageId::kScores)),
-                                       "scores", ctx.cache.config_hash());
+    w = std::make_unique<io::H5Writer>(ctx.cache.path(kScores), "scores", ctx.cache.config_hash());
   if (w) w->set_attr("bank_placement", std::string(sharded ? "sharded" : "replicated"));
-  if (w && scorer && ctx.plan.index.type == index::IndexType::kIvf)
-    record_ivf_recall(ctx, *scorer, test, *w);
+  if (w && replicated && ctx.plan.index.type == index::IndexType::kIvf)
+    record_ivf_recall(ctx, *replicated, test, *w);
   for (const auto& cls : ctx.catalog.classes()) {
     const auto records = ctx.catalog.test_set(cls);
     const int64_t n = static_cast<int64_t>(records.size());
@@ -108,9 +108,9 @@ void run(StageContext& ctx) {
     // Replicated: this rank's images against the whole bank; sharded: see above.
     const auto block = sharded ? FeatureSet{} : test.images(cls, mine.begin, mine.size());
     const auto mask_shape = test.file().shape(cls + "/gt_masks");  // [n, H, W]: the maps' size
-    auto patch_scores = sharded ? sharded_patch_scores(*sharded, test, cls, mine, ctx.comm)
+    auto patch_scores = sharded ? sharded_patch_scores(*sharded, *scorer, test, cls, mine, ctx.comm)
                         : block.patches.size(0)
-                            ? scorer->score_patches(block.patches, mine.begin * h * wd)
+                            ? scorer->score(replicated->nearest(block.patches, mine.begin * h * wd))
                             : torch::empty({0});
     // Upsampling and blur on the rank's device; the maps come back for the gather.
     auto pred = models::to_predictions(patch_scores.to(ctx.plan.device), mine.size(), h, wd,
@@ -134,8 +134,6 @@ void run(StageContext& ctx) {
 
 }  // namespace
 
-Stage scores_stage() {
-  return {StageId::kScores, {StageId::kCoreset, StageId::kTestFeatures}, false, run, nullptr};
-}
+Stage scores_stage() { return {kScores, {kCoreset, kTestFeatures}, false, run, nullptr}; }
 
 }  // namespace tc::pipeline

@@ -11,12 +11,12 @@
 namespace tc::pipeline {
 namespace {
 
-const std::string& name() { return models::stage_name(models::StageId::kTail); }
+const std::string& name() { return kTail; }
 
 void run(StageContext& ctx) {
-  TC_CHECK(ctx.train_features.embeddings.defined(), ctx.feature_cache.path(models::stage_name(models::StageId::kFeatures)).string(),
+  TC_CHECK(ctx.train_shard.embeddings.defined(), ctx.feature_cache.path(kFeatures).string(),
            ": /embeddings is missing: tailedcore needs embedding_to_extract_from: avgpool");
-  const auto sel = sampling::select_tail(ctx.train_features.embeddings, ctx.plan.class_size, ctx.comm);
+  const auto sel = sampling::select_tail(ctx.train_shard.embeddings, ctx.plan.class_size, ctx.comm);
   if (ctx.comm.rank() == 0) write_tail(ctx.cache.path(name()), ctx.cache.config_hash(), sel, ctx.plan.class_size);
 }
 
@@ -27,6 +27,6 @@ void load(StageContext& ctx) {
 
 }  // namespace
 
-Stage tail_stage() { return {models::StageId::kTail, {models::StageId::kFeatures}, false, run, load}; }
+Stage tail_stage() { return {kTail, {kFeatures}, false, run, load}; }
 
 }  // namespace tc::pipeline

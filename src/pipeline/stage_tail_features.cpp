@@ -19,7 +19,7 @@
 namespace tc::pipeline {
 namespace {
 
-const std::string& name() { return models::stage_name(models::StageId::kTailFeatures); }
+const std::string& name() { return kTailFeatures; }
 
 // The tail images' shapes as the views start from them, from the file
 // headers (every rank plans the same groups before any image is decoded).
@@ -52,7 +52,7 @@ std::vector<TailViewGroup> view_groups(const StageContext& ctx) {
 
 void run(StageContext& ctx) {
   const auto groups = view_groups(ctx);
-  const auto& f = ctx.train_features;
+  const auto& f = ctx.train_shard;
   const auto& grids = ctx.train_grids;
   // The tail images' own rows first (ascending image order), then the views,
   // written as they come: at full scale the views outgrow memory (DESIGN
@@ -77,10 +77,9 @@ void run(StageContext& ctx) {
   // This rank's tail images' own rows, at their place among the own rows.
   const int64_t own_first = (rows < first).sum().item<int64_t>();
   w.append(f.patches.index_select(0, mine), own_first);
-  ctx.source.tail_views(ctx.train, groups, ctx.comm,
-                        [&](const torch::Tensor& views, int64_t first_row) {
-                          w.append(views, own_rows + first_row);
-                        });
+  ctx.source.tail_views(groups, [&](const torch::Tensor& views, int64_t first_row) {
+    w.append(views, own_rows + first_row);
+  });
   if (auto* m = w.main()) {
     m->write("tail_indices", ctx.tail);
     m->set_attr("augment", ctx.plan.tail_augment.name);
@@ -103,12 +102,6 @@ void run(StageContext& ctx) {
 
 }  // namespace
 
-Stage tail_features_stage() {
-  return {models::StageId::kTailFeatures,
-          {models::StageId::kFeatures, models::StageId::kTail},
-          false,
-          run,
-          nullptr};
-}
+Stage tail_features_stage() { return {kTailFeatures, {kFeatures, kTail}, false, run, nullptr}; }
 
 }  // namespace tc::pipeline

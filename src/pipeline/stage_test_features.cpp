@@ -14,7 +14,7 @@
 namespace tc::pipeline {
 namespace {
 
-const std::string& name() { return models::stage_name(models::StageId::kTestFeatures); }
+const std::string& name() { return kTestFeatures; }
 
 void run(StageContext& ctx) {
   // Each rank writes its block of every class to its shard (feature_shards.h).
@@ -22,7 +22,7 @@ void run(StageContext& ctx) {
                               ctx.plan.feature_dtype, ctx.comm);
   for (const auto& cls : ctx.catalog.classes()) {
     const auto records = ctx.catalog.test_set(cls);
-    const auto local = ctx.source.test_features(records, ctx.comm);
+    const auto local = ctx.source.test_shard(records);
     // A class's images share one size (data::check_run_inputs), so one grid;
     // ranks without images of the class learn it from the others.
     const auto& g = local.grids;
@@ -39,8 +39,6 @@ void run(StageContext& ctx) {
 
 }  // namespace
 
-Stage test_features_stage() {
-  return {models::StageId::kTestFeatures, {}, /*shared=*/true, run, nullptr};
-}
+Stage test_features_stage() { return {kTestFeatures, {}, /*shared=*/true, run, nullptr}; }
 
 }  // namespace tc::pipeline

@@ -13,13 +13,14 @@
 // they are initialised from the seed (kaiming for the ResNets, as torchvision).
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <ATen/core/Tensor.h>
 
 namespace tc::features {
 
@@ -57,11 +58,30 @@ class Backbone {
   std::string name_;
 };
 
-/// Every backbone name Backbone::create knows.
-const std::vector<std::string>& backbone_names();
-/// The taps `name` offers; empty for "torchscript" (whatever its module returns).
-/// An unknown name is an error.
-std::vector<std::string> backbone_taps(const std::string& name);
+/// A backbone the config can name: one line of the table in backbone.cpp.
+struct BackboneKind {
+  std::string name;  // model.backbone_names
+  std::function<std::unique_ptr<Backbone>(const BackboneOptions&)> make;
+  /// What forward offers, shallow to deep; empty: whatever the module
+  /// returns (torchscript: the config names them, checked on the first batch).
+  std::vector<std::string> taps;
+  /// The tap that is a [B, E] embedding, not a patch map
+  /// (embedding_to_extract_from may name it, layers_to_extract may not).
+  std::string embedding_tap;
+
+  /// taps but embedding_tap: what model.layers_to_extract takes.
+  std::vector<std::string> maps() const;
+};
+
+/// The backbone called `name`; an unknown name is an error listing the known ones.
+const BackboneKind& backbone_kind(const std::string& name);
+/// Every backbone name Backbone::create knows, in table order.
+std::vector<std::string> backbone_names();
+/// Adds a backbone after the built-in ones (a name taken is an error);
+/// returns true, so that `const bool r = register_backbone(...);` at
+/// namespace scope registers before main (see models::register_method for
+/// why built-ins are a table instead).
+bool register_backbone(BackboneKind kind);
 
 /// Re-estimates BatchNorm statistics (see Backbone::recalibrate_batchnorm).
 void recalibrate_batchnorm(Backbone& backbone, const std::vector<at::Tensor>& batches);

@@ -1,16 +1,19 @@
-// An anomaly-detection method: which stages it needs, how it fits its memory
-// bank from their outputs, and how it scores. PatchCore, SoftPatch and
+// An anomaly-detection method: which artifacts its fit reads, how it fits
+// its memory bank from them, and how it scores. PatchCore, SoftPatch and
 // TailedCore are one file each (src/models/<name>.cpp); make_method is the one
 // place a config's model name is looked up.
 //
 // Adding a method: a new src/models/<name>.cpp with a class deriving from
 // Method and a factory `std::unique_ptr<Method> make_<name>()`, plus its line
-// in the registry (src/models/method.cpp).
+// in the registry (src/models/method.cpp); code linked into an executable
+// (a test, a plug-in) calls register_method instead.
 #pragma once
 
 #include <ATen/core/Tensor.h>
 
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,16 +34,6 @@ namespace tc::models {
 
 class Scorer;
 
-/// The stages of a run, in the order they run (pipeline/stage.h runs them).
-enum class StageId { kFeatures, kTail, kLof, kTailFeatures, kCoreset, kTestFeatures, kScores };
-/// "features", "tail", "lof", "tail_features", "coreset", "test_features", "scores":
-/// the artifact names (<name>.h5) and what --stop-after takes.
-const std::string& stage_name(StageId id);
-/// Every stage in run order.
-const std::vector<StageId>& all_stages();
-/// The stage called `name`; an unknown one is an error (naming `where`) listing them.
-StageId parse_stage(const std::string& name, const std::string& where);
-
 /// LOF-type noise scores and the filter that made them ("lof", "tailed_lof").
 struct NoiseScores {
   sampling::LofResult lof;
@@ -55,13 +48,14 @@ int64_t projection_seed(const sampling::LofOptions& o);
 /// What the stages before the coreset produced, as the method asked for them.
 struct FitInputs {
   // This rank's block of the training patch features: global rows
-  // [first_row, first_row + rows) of [N * P, D] float32 (blocks of whole
-  // images, contiguous, in rank order; the whole set on one rank). Indices
-  // (lof->kept_indices, bank source_rows) are global rows.
-  at::Tensor patches;
-  int64_t first_row = 0;
-  const sampling::LofResult* lof = nullptr;  // when the method runs kLof
-  std::filesystem::path tail_features;       // kTailFeatures' artifact (read block by block), or ""
+  // [train.first_row, + train.rows) of [N * P, D] float32 (blocks of whole
+  // images, contiguous, in rank order; the whole set on one rank), in memory
+  // (a run) or read from a file block by block (`tailedcore coreset`).
+  // Indices (lof->kept_indices, bank source_rows) are global rows.
+  LocalRows train;
+  const sampling::LofResult* lof = nullptr;  // when fit_inputs names "lof"
+  // Every artifact fit_inputs names, by name, e.g. "tail_features" (read block by block).
+  std::map<std::string, std::filesystem::path> artifacts;
   sampling::GreedyCheckpoint
       checkpoint;  // where the greedy keeps its state (a branch each), or none
 };
@@ -71,18 +65,22 @@ class Method {
   virtual ~Method() = default;
   /// The config name (model.coreset_model_name).
   virtual std::string name() const = 0;
-  /// The stages this method runs for `plan`, in run order (a subset of all_stages()).
-  virtual std::vector<StageId> stages(const exp::Plan& plan) const = 0;
-  /// The kLof stage's scores of every training row (global, image-major), from
+  /// The artifacts fit reads besides the training features, named by the
+  /// stage that makes them ("lof", "tail_features", or a stage registered
+  /// with pipeline::register_stage): the run makes them before the coreset
+  /// (pipeline::stage_order). Default: none.
+  virtual std::vector<std::string> fit_inputs(const exp::Plan& plan) const { return {}; }
+  /// The lof stage's scores of every training row (global, image-major), from
   /// this rank's images' rows `patches` (FitInputs' blocks) and every image's
   /// patch grid. Default: SoftPatch's patch-wise LOF (sampling::patchwise_lof).
   virtual NoiseScores noise_scores(const at::Tensor& patches, const core::PatchGrids& grids,
                                    const exp::Plan& plan, dist::Comm& comm) const;
   /// The memory bank (collective over comm).
   virtual MemoryBank fit(const FitInputs& in, const exp::Plan& plan, dist::Comm& comm) const = 0;
-  /// What scores test patches against the bank. Default: nearest-neighbour
-  /// distance times the row's weight (models/scorer.h).
-  virtual std::unique_ptr<Scorer> scorer(MemoryBank bank, const exp::Plan& plan) const;
+  /// What turns test patches' nearest bank rows into patch scores, on a
+  /// replicated and a sharded bank alike (models/scorer.h). Default:
+  /// nearest-neighbour distance times the row's weight.
+  virtual std::unique_ptr<Scorer> scorer(const exp::Plan& plan) const;
 };
 
 /// The method called `name`; an unknown name is an error (naming `where`,
@@ -90,5 +88,11 @@ class Method {
 std::unique_ptr<Method> make_method(const std::string& name, const std::string& where);
 /// The registered names, in registration order.
 std::vector<std::string> method_names();
+/// Adds a method after the built-in ones (a name taken is an error); returns
+/// true, so that `const bool r = register_method(...);` at namespace scope
+/// registers before main. Built-ins are in the table in method.cpp instead:
+/// a static library drops an object file nothing refers to, registrar
+/// and all.
+bool register_method(const std::string& name, std::function<std::unique_ptr<Method>()> make);
 
 }  // namespace tc::models

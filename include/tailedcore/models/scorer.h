@@ -1,31 +1,30 @@
-// Patch scores against a memory bank (SPEC 5.4).
+// Patch scores from the nearest bank rows (SPEC 5.4). The scores stage finds
+// each test patch's k nearest bank rows wherever the bank lives (one index
+// over the whole bank, or the ring of ranks each holding a block:
+// models/bank_search.h) and hands them to the method's Scorer
+// (Method::scorer): the placement decides how neighbours are found, the
+// method what they score, so a method's scorer holds on both placements.
 #pragma once
 
 #include <ATen/core/Tensor.h>
 
-#include <cstdint>
-#include <memory>
-
-#include "tailedcore/index/nearest.h"
-#include "tailedcore/models/memory_bank.h"
-
 namespace tc::models {
+
+/// The k nearest bank rows of n queries.
+struct Neighbours {
+  // [n, k] float32 squared L2, ascending per row (ties: the lower bank row first).
+  at::Tensor distances;
+  // [n, k] float32: those rows' MemoryBank::weights; undefined: an unweighted bank.
+  at::Tensor weights;
+};
 
 class Scorer {
  public:
-  Scorer(MemoryBank bank, const index::IndexOptions& opts);
-
-  /// patches [n, D] -> [n] float32: the mean over the k nearest bank rows of
-  /// the squared L2 distance, each times that row's weight when the bank is
-  /// weighted (SoftPatch). With k = 1 this is the reference's score exactly.
-  /// first_row: the patches' first row among the class's test rows
-  /// (index::NearestNeighbors::search).
-  at::Tensor score_patches(const at::Tensor& patches, int64_t first_row = 0) const;
-  const MemoryBank& bank() const { return bank_; }
-
- private:
-  MemoryBank bank_;
-  std::unique_ptr<index::NearestNeighbors> nn_;
+  virtual ~Scorer() = default;
+  /// -> [n] float32 patch scores. Default: the mean over the k of the
+  /// squared distance, each times its row's weight when the bank is weighted
+  /// (SoftPatch); with k = 1 the reference's score exactly.
+  virtual at::Tensor score(const Neighbours& nearest) const;
 };
 
 }  // namespace tc::models

@@ -47,10 +47,14 @@ struct FeatureSet {
 //      /class_names; attrs backbone and the grids: feature_h, feature_w when every image
 //      has one grid, else /grids [N, 2] int64 (h, w per image). Written per rank
 //      (pipeline/feature_shards.h write_features_sharded).
-/// `dataset`'s rows ([rows, D], float32, finite: a NaN row names its index),
-/// /embeddings when present, the grids when the file records them.
+/// `dataset`'s patch rows ([rows, D], float32, finite: a NaN row names its
+/// index), /embeddings when present, the grids when the file records them.
 FeatureSet read_features(const std::filesystem::path& path,
                          const std::string& dataset = "features");
+/// The per-image embeddings `dataset` ([N, E], float32, finite): one row an
+/// image, so no grids.
+at::Tensor read_embeddings(const std::filesystem::path& path,
+                           const std::string& dataset = "embeddings");
 /// Writes the grids as features.h5 records them (attributes when uniform, /grids otherwise).
 void write_grids(io::H5Writer& w, const core::PatchGrids& grids);
 /// The grids of a file whose `rows` rows are image-major patches: /grids, or

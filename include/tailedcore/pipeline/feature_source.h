@@ -1,7 +1,8 @@
 // Features for the stages of a run: the backbone (built on first use, so a
 // fully cached run never loads it), training features, tail views, test features.
 //
-// Contract: collective over comm; images are sharded in contiguous blocks in
+// Contract: collective over the communicator it is built with (every call);
+// images are sharded in contiguous blocks in
 // catalog order and gathered in rank order, so results do not depend on the
 // number of ranks.
 #pragma once
@@ -44,11 +45,11 @@ class FeatureSource {
 
   /// This rank's block of `records` (dist::shard_range): its patch rows, and
   /// the global embeddings of every image (small; gathered) when asked.
-  FeatureSet train_shard(const std::vector<data::ImageRecord>& records, bool with_embeddings,
-                         dist::Comm& comm);
+  FeatureSet train_shard(const std::vector<data::ImageRecord>& records, bool with_embeddings);
   /// This rank's block of a test set: patches and masks (not gathered).
-  FeatureSet test_features(const std::vector<data::ImageRecord>& records, dist::Comm& comm);
-  /// Patch features of the augmented views of the tail images, group by
+  FeatureSet test_shard(const std::vector<data::ImageRecord>& records);
+  /// Patch features of the augmented views of the tail images (groups index
+  /// the training images it was built with), group by
   /// group (pipeline/tail_view_groups.h: training batch of 128, then shape;
   /// within a group SPEC 5.2's angle, flip, image, patch). Computed in rounds of
   /// one unit per rank (consecutive views of one group's images, up to
@@ -56,8 +57,7 @@ class FeatureSource {
   /// rank's rows go to `sink` with their first row among all the views
   /// (rounds in order, units in rank order within a round): nothing is
   /// gathered, and no rank holds more than its own unit of a round.
-  void tail_views(const std::vector<data::ImageRecord>& train,
-                  const std::vector<TailViewGroup>& groups, dist::Comm& comm,
+  void tail_views(const std::vector<TailViewGroup>& groups,
                   const std::function<void(const at::Tensor& rows, int64_t first_row)>& sink);
 
  private:

@@ -73,10 +73,12 @@ TEST(UserTorchScriptBackbone, WrongTapsAndFilesAreOneLineErrors) {
 }
 
 TEST(UserTorchScriptBackbone, BackboneTapsListWhatEachBackboneOffers) {
-  EXPECT_TRUE(backbone_taps("torchscript").empty());
-  EXPECT_EQ(backbone_taps("resnet18").front(), "layer1");
-  EXPECT_EQ(backbone_taps("efficientnet_lite0").size(), 9u);
-  EXPECT_NE(error_of([] { backbone_taps("vgg16"); }).find("backbone 'vgg16' is unknown"),
+  EXPECT_TRUE(backbone_kind("torchscript").taps.empty());
+  EXPECT_EQ(backbone_kind("resnet18").taps.front(), "layer1");
+  EXPECT_EQ(backbone_kind("resnet18").embedding_tap, "avgpool");
+  EXPECT_EQ(backbone_kind("efficientnet_lite0").taps.size(), 9u);
+  EXPECT_EQ(backbone_kind("efficientnet_lite0").maps().size(), 8u);
+  EXPECT_NE(error_of([] { backbone_kind("vgg16"); }).find("backbone 'vgg16' is unknown"),
             std::string::npos);
 }
 

@@ -1,5 +1,5 @@
-// The methods behind models::Method: chosen by name in one place, the stages
-// each one asks for, and how each fits its bank from those stages' outputs.
+// The methods behind models::Method: chosen by name in one place, the artifacts
+// each one reads, and how each fits its bank from those stages' outputs.
 #include "tailedcore/models/method.h"
 
 #include <gtest/gtest.h>
@@ -11,8 +11,6 @@
 #include "tailedcore/io/hdf5.h"
 #include "tailedcore/sampling/lof.h"
 #include "testing.h"
-
-using tc::models::StageId;
 
 namespace {
 
@@ -39,31 +37,18 @@ TEST(Method, UnknownNameListsTheKnownOnes) {
     EXPECT_EQ(tc::models::make_method(name, "x")->name(), name);
 }
 
-TEST(Method, StagesPerMethod) {
-  using V = std::vector<StageId>;
-  const auto stages = [](const std::string& m, const std::vector<std::string>& extra = {}) {
-    return tc::models::make_method(m, "x")->stages(plan_for(m, extra));
+TEST(Method, FitInputsPerMethod) {
+  using V = std::vector<std::string>;
+  const auto inputs = [](const std::string& m, const std::vector<std::string>& extra = {}) {
+    return tc::models::make_method(m, "x")->fit_inputs(plan_for(m, extra));
   };
-  EXPECT_EQ(stages("patchcore"),
-            (V{StageId::kFeatures, StageId::kCoreset, StageId::kTestFeatures, StageId::kScores}));
-  EXPECT_EQ(stages("softpatch"), (V{StageId::kFeatures, StageId::kLof, StageId::kCoreset,
-                                    StageId::kTestFeatures, StageId::kScores}));
+  EXPECT_EQ(inputs("patchcore"), V{});
+  EXPECT_EQ(inputs("softpatch"), V{"lof"});
   EXPECT_EQ(
-      stages("tailedcore", {"model.tail_th_type=symmin", "model.tail_data_augment_type=rotflip"}),
-      (V{StageId::kFeatures, StageId::kTail, StageId::kLof, StageId::kTailFeatures,
-         StageId::kCoreset, StageId::kTestFeatures, StageId::kScores}));
+      inputs("tailedcore", {"model.tail_th_type=symmin", "model.tail_data_augment_type=rotflip"}),
+      (V{"lof", "tail_features"}));
   // No tail rule: the head branch alone.
-  EXPECT_EQ(stages("tailedcore"), stages("softpatch"));
-}
-
-TEST(Method, StageNamesRoundTrip) {
-  for (const auto id : tc::models::all_stages())
-    EXPECT_EQ(tc::models::parse_stage(tc::models::stage_name(id), "--stop-after"), id);
-  EXPECT_NE(tc::testing::error_of([] { tc::models::parse_stage("coreest", "--stop-after"); })
-                .find("--stop-after 'coreest' is not a stage: expected one of features, tail, lof, "
-                      "tail_features, "
-                      "coreset, test_features, scores"),
-            std::string::npos);
+  EXPECT_EQ(inputs("tailedcore"), inputs("softpatch"));
 }
 
 TEST(Method, FitsFollowTheirDefinitions) {
@@ -72,7 +57,7 @@ TEST(Method, FitsFollowTheirDefinitions) {
   const auto plan = plan_for("softpatch");
   const auto lof = tc::sampling::patchwise_lof(x, 4, plan.lof, *comm);
   tc::models::FitInputs in;
-  in.patches = x;
+  in.train = tc::models::LocalRows::of(x, 0);
   in.lof = &lof;
 
   // PatchCore: the greedy coreset of every row, unweighted.
@@ -96,7 +81,7 @@ TEST(Method, FitsFollowTheirDefinitions) {
     w.write("features", tail_rows);
     w.commit();
   }
-  in.tail_features = tmp.path() / "tail_features.h5";
+  in.artifacts["tail_features"] = tmp.path() / "tail_features.h5";
   const auto tc_plan = plan_for("tailedcore", {"model.tail_th_type=symmin"});
   const auto tb = tc::models::make_method("tailedcore", "x")->fit(in, tc_plan, *comm);
   const auto head = tc::models::greedy_bank(tc::models::LocalRows::of(x, 0), lof.kept_indices,
@@ -113,7 +98,7 @@ TEST(Method, SoftPatchWithNoKeptPatchIsOneLine) {
   const auto x = patches(96, 8);
   tc::sampling::LofResult lof{torch::ones({96}), torch::empty({0}, torch::kInt64)};
   tc::models::FitInputs in;
-  in.patches = x;
+  in.train = tc::models::LocalRows::of(x, 0);
   in.lof = &lof;
   const auto e = tc::testing::error_of(
       [&] { tc::models::make_method("softpatch", "x")->fit(in, plan_for("softpatch"), *comm); });

@@ -1,4 +1,4 @@
-#include "tailedcore/models/sharded_scorer.h"
+#include "tailedcore/models/bank_search.h"
 
 #include <torch/torch.h>
 
@@ -17,9 +17,26 @@ BankPlacement choose_bank_placement(int64_t rows, int64_t dim, double budget_byt
                                                                : BankPlacement::kReplicated;
 }
 
-ShardedScorer::ShardedScorer(MemoryBank local, int64_t first_row, const index::IndexOptions& opts,
-                             dist::Comm& comm)
-    : local_(std::move(local)), first_row_(first_row), comm_(comm) {
+ReplicatedBank::ReplicatedBank(MemoryBank bank, const index::IndexOptions& opts)
+    : bank_(std::move(bank)),
+      nn_(std::make_unique<index::NearestNeighbors>(bank_.features, opts)) {}
+
+ReplicatedBank::~ReplicatedBank() = default;
+
+Neighbours ReplicatedBank::nearest(const at::Tensor& queries, int64_t first_row) const {
+  const auto found = nn_->search(queries, first_row);
+  Neighbours out{found.distances, {}};
+  if (bank_.weights.defined())
+    out.weights = bank_.weights.index_select(0, found.indices.flatten()).view_as(found.distances);
+  return out;
+}
+
+ShardedBank::ShardedBank(MemoryBank local, int64_t first_row, const index::IndexOptions& opts,
+                         dist::Comm& comm)
+    : local_(std::move(local)),
+      first_row_(first_row),
+      weighted_(local_.weights.defined()),  // one file read by every rank: the same everywhere
+      comm_(comm) {
   const int64_t total =
       comm.allreduce(torch::tensor({local_.rows()}, torch::kInt64), dist::ReduceOp::kSum)
           .item<int64_t>();
@@ -31,41 +48,41 @@ ShardedScorer::ShardedScorer(MemoryBank local, int64_t first_row, const index::I
   if (local_.rows() > 0) nn_ = std::make_unique<index::NearestNeighbors>(local_.features, opts);
 }
 
-ShardedScorer::~ShardedScorer() = default;
+ShardedBank::~ShardedBank() = default;
 
-std::pair<at::Tensor, at::Tensor> ShardedScorer::local_nearest(const at::Tensor& queries,
-                                                               int64_t first_row) const {
+Neighbours ShardedBank::local_nearest(const at::Tensor& queries, int64_t first_row) const {
   const int64_t n = queries.size(0), k = k_;
-  auto d = torch::full({n, k}, std::numeric_limits<float>::infinity());
-  auto wd = torch::zeros({n, k});
+  Neighbours out{torch::full({n, k}, std::numeric_limits<float>::infinity()), {}};
+  if (weighted_) out.weights = torch::zeros({n, k});
   if (nn_ && n > 0) {
     const auto found = nn_->search(queries, first_row);
     const int64_t kk = found.distances.size(1);
-    d.narrow(1, 0, kk).copy_(found.distances);
-    auto v = found.distances;
-    if (local_.weights.defined())
-      v = v * local_.weights.index_select(0, found.indices.flatten()).view_as(v);
-    wd.narrow(1, 0, kk).copy_(v);
+    out.distances.narrow(1, 0, kk).copy_(found.distances);
+    if (weighted_)
+      out.weights.narrow(1, 0, kk).copy_(
+          local_.weights.index_select(0, found.indices.flatten()).view_as(found.distances));
   }
-  return {d, wd};
+  return out;
 }
 
-at::Tensor ShardedScorer::score_own(const at::Tensor& queries, int64_t first_row) const {
+Neighbours ShardedBank::nearest_own(const at::Tensor& queries, int64_t first_row) const {
   const int R = comm_.size(), me = comm_.rank();
   const int64_t k = k_, D = dim_, n = queries.size(0);
   TC_CHECK(n == 0 || queries.size(1) == D, "scores: queries of width ", queries.size(1),
            " for a bank of width ", D);
-  // The block this rank holds: queries, and every rank's candidates in rank-major columns.
+  // The block this rank holds: queries, and every rank's candidates in
+  // rank-major columns (distances, then weights when the bank has them).
   auto q = n ? queries.to(torch::kFloat32).contiguous() : torch::empty({0, D});
   auto d = torch::full({n, R * k}, std::numeric_limits<float>::infinity());
-  auto w = torch::zeros({n, R * k});
+  auto w = weighted_ ? torch::zeros({n, R * k}) : torch::empty({n, 0});
+  const int64_t wk = w.size(1);
   const int next = (me + 1) % R, prev = (me + R - 1) % R;
   // Where each rank's block starts: at hop h this rank holds rank me - h's.
   const auto firsts = comm_.allgather(torch::tensor({first_row}, torch::kInt64));
   for (int hop = 0; hop < R; ++hop) {
-    const auto [ld, lw] = local_nearest(q, firsts[(me - hop + R) % R].item<int64_t>());
-    d.narrow(1, me * k, k).copy_(ld);
-    w.narrow(1, me * k, k).copy_(lw);
+    const auto local = local_nearest(q, firsts[(me - hop + R) % R].item<int64_t>());
+    d.narrow(1, me * k, k).copy_(local.distances);
+    if (weighted_) w.narrow(1, me * k, k).copy_(local.weights);
     // On to the next rank; after R searches the block is one hop before its
     // owner, and only the candidates travel the last hop.
     const bool home = hop == R - 1;
@@ -76,13 +93,15 @@ at::Tensor ShardedScorer::score_own(const at::Tensor& queries, int64_t first_row
     const int64_t off = home ? 0 : D;
     if (!home) q = got.narrow(1, 0, D).contiguous();
     d = got.narrow(1, off, R * k).contiguous();
-    w = got.narrow(1, off + R * k, R * k).contiguous();
+    w = got.narrow(1, off + R * k, wk).contiguous();
   }
   // Per query the k smallest distances, the lower rank first among equal
   // ones (a stable sort over rank-major candidates).
   const auto order =
       std::get<1>(d.sort(/*stable=*/true, /*dim=*/1, /*descending=*/false)).narrow(1, 0, k);
-  return w.gather(1, order).mean(1);
+  Neighbours out{d.gather(1, order), {}};
+  if (weighted_) out.weights = w.gather(1, order);
+  return out;
 }
 
 MemoryBank read_bank_block(const std::filesystem::path& path, dist::Comm& comm,
