@@ -1,6 +1,6 @@
 #include "tailedcore/exp/plan.h"
 
-#include "tailedcore/exp/device.h"
+#include "tailedcore/dist/device_startup.h"
 
 namespace tc::exp {
 namespace {
@@ -63,9 +63,9 @@ Plan make_plan(const Config& cfg) {
   p.greedy_checkpoint_seconds = m.greedy_checkpoint_s;
 
   // One device per rank: the heavy products of every stage run there.
-  p.device = resolve_device(m.device, device_environment(),
+  p.device = dist::resolve_device(m.device, dist::device_environment(),
                             (cfg.name.empty() ? "" : cfg.name + ": ") + "model.device");
-  const int gpu = cuda_ordinal(p.device);
+  const int gpu = dist::cuda_ordinal(p.device);
   p.class_size.cuda_device = gpu;
   p.lof.cuda_device = gpu;
   p.head_coreset.cuda_device = gpu;

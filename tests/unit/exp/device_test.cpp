@@ -3,14 +3,14 @@
 #include <ATen/Context.h>
 
 #include "tailedcore/exp/config.h"
-#include "tailedcore/exp/device.h"
+#include "tailedcore/dist/device_startup.h"
 #include "tailedcore/exp/plan.h"
 #include "testing.h"
 
 namespace {
 
-using tc::exp::DeviceEnvironment;
-using tc::exp::resolve_device;
+using tc::dist::DeviceEnvironment;
+using tc::dist::resolve_device;
 
 DeviceEnvironment env(bool torch_cuda, int rank_gpu, int visible) {
   DeviceEnvironment e;
@@ -78,13 +78,13 @@ TEST(Device, ThePlanCarriesTheDeviceAndItsOrdinal) {
   EXPECT_EQ(plan.tail_coreset.cuda_device, -1);
   EXPECT_EQ(plan.lof.cuda_device, -1);
   EXPECT_EQ(plan.class_size.cuda_device, -1);
-  EXPECT_EQ(tc::exp::describe_device(plan.device), "cpu");
+  EXPECT_EQ(tc::dist::describe_device(plan.device), "cpu");
 }
 
 // This machine's own LibTorch: with a CPU-only build (CI's Debian 1.13),
 // model.device: cuda stops at make_plan with the one line; auto is the CPU.
 TEST(Device, TheRealEnvironmentResolves) {
-  const auto real = tc::exp::device_environment();
+  const auto real = tc::dist::device_environment();
   EXPECT_EQ(real.torch_has_cuda, at::hasCUDA());
   auto cfg = tc::exp::parse_config("model:\n  device: cuda\n", {}, "c.yaml");
   if (real.torch_has_cuda && real.rank_gpu >= 0) {

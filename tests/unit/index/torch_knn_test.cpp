@@ -47,24 +47,40 @@ TEST(TorchKnn, EqualsFaissOnTheCpu) {
   }
 }
 
-TEST(TorchKnn, ChunksBoundMemoryAndAgreeToRounding) {
+TEST(TorchKnn, BudgetsBoundChunksAndBlocksAndAgreeToRounding) {
   torch::manual_seed(12);
   const auto bank = torch::randn({128, 8});
   const auto queries = torch::randn({50, 8});
-  TorchKnn whole(bank, 2, c10::Device(c10::kCPU));
-  // 3 query rows per product: (128 + 8 + 4) floats a row.
-  TorchKnn small(bank, 2, c10::Device(c10::kCPU), 3 * 4 * (128 + 8 + 4));
-  EXPECT_EQ(small.query_chunk(), 3);
-  EXPECT_GE(whole.query_chunk(), 50);
-  const auto a = whole.search(queries), b = small.search(queries);
-  // Not bit for bit: OpenBLAS picks its kernel by the product's shape and the
-  // CPU (AVX-512 machines take a small-matrix kernel for the 3-row chunks that
-  // sums in another order), so chunks agree with the whole to float rounding,
-  // and both with FAISS.
-  EXPECT_LE((a.distances - b.distances).abs().max().item<double>(),
-            1e-5 * (a.distances.abs().max().item<double>() + 1));
-  expect_matches_faiss(a, bank, queries, 2, "whole");
-  expect_matches_faiss(b, bank, queries, 2, "chunked");
+  const c10::Device cpu(c10::kCPU);
+  for (int64_t k : {1, 2}) {
+    TorchKnn whole(bank, k, cpu);
+    EXPECT_TRUE(whole.bank_resident());
+    EXPECT_GE(whole.query_chunk(), 50);
+    // Room for 3 query rows beside the resident bank: (8 + 1 + 128) floats and 2k best a row.
+    const int64_t bank_bytes = 128 * 9 * 4, per_row = 4 * (9 + 128) + 2 * k * 12;
+    tc::index::KnnOptions three;
+    three.budget_bytes = std::max(2 * bank_bytes, bank_bytes + 3 * per_row);
+    TorchKnn chunked(bank, k, cpu, three);
+    EXPECT_TRUE(chunked.bank_resident());
+    EXPECT_EQ(chunked.query_chunk(), (three.budget_bytes - bank_bytes) / per_row);
+    // A budget below the bank: blocks of 20 rows streamed (half the budget), the rest for queries.
+    tc::index::KnnOptions tiny;
+    tiny.budget_bytes = 2 * 20 * 9 * 4;
+    TorchKnn streamed(bank, k, cpu, tiny);
+    EXPECT_FALSE(streamed.bank_resident());
+    EXPECT_EQ(streamed.bank_block(), 20);
+    EXPECT_EQ(streamed.query_chunk(), (tiny.budget_bytes / 2) / (4 * (9 + 20) + 2 * k * 12));
+    const auto a = whole.search(queries);
+    // Not bit for bit: OpenBLAS picks its kernel by the product's shape and the
+    // CPU, so chunks and blocks agree with the whole to float rounding, and all with FAISS.
+    for (const auto* other : {&chunked, &streamed}) {
+      const auto b = other->search(queries);
+      EXPECT_LE((a.distances - b.distances).abs().max().item<double>(),
+                1e-5 * (a.distances.abs().max().item<double>() + 1))
+          << "k=" << k;
+      expect_matches_faiss(b, bank, queries, k, "blocked k=" + std::to_string(k));
+    }
+  }
 }
 
 TEST(TorchKnn, DuplicatesAreAtDistanceZeroAndBadInputIsNamed) {
