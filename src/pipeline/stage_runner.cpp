@@ -7,6 +7,7 @@
 #include "tailedcore/data/catalog.h"
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/dist/cuda_device.h"
+#include "tailedcore/exp/plan.h"
 #include "tailedcore/pipeline/stage.h"
 #include "tailedcore/pipeline/stage_cache.h"
 
