@@ -17,7 +17,8 @@ namespace {
 std::unique_ptr<Comm> make_world_mpi(const CommRequest&) {
   int initialized = 0;
   MPI_Initialized(&initialized);
-  TC_CHECK(initialized, "communicator 'mpi': MPI is not initialised (start the job under mpirun or srun)");
+  TC_CHECK(initialized,
+           "communicator 'mpi': MPI is not initialised (start the job under mpirun or srun)");
   return make_mpi_comm(MPI_COMM_WORLD);
 }
 

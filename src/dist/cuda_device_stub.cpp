@@ -13,7 +13,8 @@ long long cuda_free_bytes(int) { return 0; }
 void release_cached_cuda_memory() {}
 
 void set_cuda_device(int device) {
-  TC_FAIL("cuda:", device, ": tailedcore was built without CUDA (configure with -DTAILEDCORE_WITH_CUDA=ON)");
+  TC_FAIL("cuda:", device,
+          ": tailedcore was built without CUDA (configure with -DTAILEDCORE_WITH_CUDA=ON)");
 }
 
 }  // namespace tc::dist

@@ -32,14 +32,18 @@ DeviceEnvironment device_environment() {
   return env;
 }
 
-c10::Device resolve_device(const std::string& value, const DeviceEnvironment& env, const std::string& where) {
+c10::Device resolve_device(const std::string& value, const DeviceEnvironment& env,
+                           const std::string& where) {
   if (value == "cpu") return c10::Device(c10::kCPU);
   const bool usable = env.torch_has_cuda && env.rank_gpu >= 0;
-  if (value == "auto") return usable ? c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(env.rank_gpu))
-                                     : c10::Device(c10::kCPU);
-  TC_CHECK(value == "cuda", where, ": '", value, "' is unknown: expected one of ", core::join_names(device_names()));
+  if (value == "auto")
+    return usable ? c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(env.rank_gpu))
+                  : c10::Device(c10::kCPU);
+  TC_CHECK(value == "cuda", where, ": '", value, "' is unknown: expected one of ",
+           core::join_names(device_names()));
   TC_CHECK(env.torch_has_cuda, where, " = cuda: this LibTorch ", env.torch_version,
-           " is a CPU-only build; expected a CUDA LibTorch (README \"On a GPU cluster\") or model.device: cpu");
+           " is a CPU-only build; expected a CUDA LibTorch (README \"On a GPU cluster\") or "
+           "model.device: cpu");
   if (env.rank_gpu < 0) {
     const char* visible = std::getenv("CUDA_VISIBLE_DEVICES");
     TC_FAIL(where, " = cuda: no usable GPU on ", env.host, " (", env.visible_gpus, " visible",
@@ -67,8 +71,9 @@ void configure_device_math(const c10::Device& device) {
 std::unique_ptr<Comm> start_on_device(const c10::Device& device, Comm& world) {
   configure_device_math(device);
   // Every rank says where it runs (what ran where: STYLE 11), not only rank 0.
-  core::log_line(core::LogLevel::kInfo, core::detail::concat("host ", core::host_name(), " rank ", world.rank(),
-                                                             " device ", describe_device(device)));
+  core::log_line(core::LogLevel::kInfo,
+                 core::detail::concat("host ", core::host_name(), " rank ", world.rank(),
+                                      " device ", describe_device(device)));
   return make_device_comm(world, cuda_ordinal(device));
 }
 

@@ -56,8 +56,8 @@ RowPick max_loc_with_row(Comm& comm, double value, int64_t index, const at::Tens
 at::Tensor max_loc_packed(Comm& comm, const at::Tensor& packed) {
   TC_CHECK(packed.dim() == 1 && packed.scalar_type() == torch::kInt32 &&
                packed.numel() >= kPackedHeaderWords,
-           "max_loc_packed: expected [4 + d] int32 words (pack_candidate), got ", packed.scalar_type(),
-           " ", packed.sizes());
+           "max_loc_packed: expected [4 + d] int32 words (pack_candidate), got ",
+           packed.scalar_type(), " ", packed.sizes());
   const int64_t words = packed.numel();
   if (comm.size() == 1) return packed;
   const auto all = comm.allgather(packed.contiguous()).view({comm.size(), words});
@@ -69,8 +69,10 @@ at::Tensor max_loc_packed(Comm& comm, const at::Tensor& packed) {
   const auto nan = value.isnan();
   const auto v = value.masked_fill(nan, -std::numeric_limits<double>::infinity());
   const auto in_race = v.eq(v.max()).logical_and(nan.logical_not().logical_or(nan.all()));
-  const auto lowest = index.masked_fill(in_race.logical_not(), std::numeric_limits<int64_t>::max()).min();
-  const auto winner = in_race.logical_and(index.eq(lowest)).to(torch::kInt32).argmax();  // the first
+  const auto lowest =
+      index.masked_fill(in_race.logical_not(), std::numeric_limits<int64_t>::max()).min();
+  const auto winner =
+      in_race.logical_and(index.eq(lowest)).to(torch::kInt32).argmax();  // the first
   return all.index_select(0, winner.view({1})).view({words});
 }
 

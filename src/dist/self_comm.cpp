@@ -17,7 +17,9 @@ class SelfComm final : public Comm {
   at::Tensor allgather(const at::Tensor& local) override { return local; }
   at::Tensor allgatherv(const at::Tensor& local) override { return local; }
   at::Tensor allreduce(const at::Tensor& t, ReduceOp) override { return t; }
-  std::pair<double, int64_t> max_loc(double value, int64_t index) override { return {value, index}; }
+  std::pair<double, int64_t> max_loc(double value, int64_t index) override {
+    return {value, index};
+  }
   at::Tensor broadcast(const at::Tensor& t, int root) override {
     TC_CHECK(root == 0, "broadcast root ", root, " does not exist in a one-rank communicator");
     return t;

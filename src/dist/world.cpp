@@ -1,6 +1,7 @@
 #include "tailedcore/dist/world.h"
 
 #include <mpi.h>
+#include <torch/torch.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -8,7 +9,6 @@
 #include <map>
 #include <mutex>
 #include <sstream>
-#include <torch/torch.h>
 
 #include "tailedcore/core/check.h"
 #include "tailedcore/core/log.h"
@@ -57,7 +57,8 @@ std::vector<RankPlace> gather_places(Comm& world, int word0, int word1) {
 
 // rank -> host -> local rank, logged once by rank 0 (what ran where).
 void log_rank_map(Comm& world) {
-  const auto places = gather_places(world, std::max(0, launcher_local_rank()), 0);  // 0 without a launcher
+  const auto places =
+      gather_places(world, std::max(0, launcher_local_rank()), 0);  // 0 without a launcher
   if (world.rank() != 0) return;
   std::ostringstream os;
   for (int r = 0; r < world.size(); ++r)
@@ -68,7 +69,8 @@ void log_rank_map(Comm& world) {
 }  // namespace
 
 bool launched_by_mpi() {
-  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "PMI_RANK", "MPI_LOCALNRANKS"})
+  for (const char* v :
+       {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "PMI_RANK", "MPI_LOCALNRANKS"})
     if (std::getenv(v)) return true;
   return false;
 }
@@ -100,8 +102,8 @@ std::string gpu_sharing(const std::vector<RankPlace>& places) {
     std::ostringstream os;
     int on_host = 0;
     for (const auto& p : places) on_host += p.host == where.first ? 1 : 0;
-    os << "host " << where.first << ": " << on_host << " ranks on "
-       << places[ranks[0]].visible_gpus << " GPU(s), ranks";
+    os << "host " << where.first << ": " << on_host << " ranks on " << places[ranks[0]].visible_gpus
+       << " GPU(s), ranks";
     for (size_t i = 0; i < ranks.size(); ++i) os << (i ? "," : " ") << ranks[i];
     os << " all on cuda:" << where.second << ": NCCL needs one rank per GPU (start at most "
        << places[ranks[0]].visible_gpus << " ranks on " << where.first
@@ -117,7 +119,8 @@ std::unique_ptr<Comm> make_device_comm(Comm& world, int cuda_device) {
   int on_gpu = 0;
   for (const auto& p : places) on_gpu += p.cuda_device >= 0 ? 1 : 0;
   TC_CHECK(on_gpu == 0 || on_gpu == world.size(), on_gpu, " of ", world.size(),
-           " ranks resolved model.device to a GPU and the others to the CPU: expected one kind of device "
+           " ranks resolved model.device to a GPU and the others to the CPU: expected one kind of "
+           "device "
            "for all ranks (set model.device: cuda or cpu, and give every rank a GPU)");
   BackendFacts facts{launched_by_mpi(), world.size(), on_gpu == world.size(), built_with_cuda()};
   const std::string backend = choose_backend(facts);
@@ -126,7 +129,8 @@ std::unique_ptr<Comm> make_device_comm(Comm& world, int cuda_device) {
   const std::string shared = gpu_sharing(places);
   TC_CHECK(shared.empty(), shared);
   auto comm = make_comm(backend, {&world, cuda_device});
-  core::log_info("collectives: ", backend, " over ", world.size(), " ranks (", world.backend(), " bootstrap)");
+  core::log_info("collectives: ", backend, " over ", world.size(), " ranks (", world.backend(),
+                 " bootstrap)");
   return comm;
 }
 

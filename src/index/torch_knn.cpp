@@ -29,14 +29,16 @@ class Tf32Scope {
 
 }  // namespace
 
-TorchKnn::TorchKnn(const at::Tensor& bank, int64_t k, const c10::Device& device, const KnnOptions& opts)
+TorchKnn::TorchKnn(const at::Tensor& bank, int64_t k, const c10::Device& device,
+                   const KnnOptions& opts)
     : device_(device) {
   TC_CHECK(bank.dim() == 2, "memory bank must be [rows, dim]: got ", bank.sizes());
   rows_ = bank.size(0);
   dim_ = bank.size(1);
   TC_CHECK(rows_ > 0, "memory bank is empty: nothing to search");
   TC_CHECK(k >= 1 && k <= rows_, "k = ", k, ": expected 1..", rows_, " (the bank's rows)");
-  TC_CHECK(opts.budget_bytes >= 0, "kNN memory budget ", opts.budget_bytes, " bytes: expected >= 0 (0: automatic)");
+  TC_CHECK(opts.budget_bytes >= 0, "kNN memory budget ", opts.budget_bytes,
+           " bytes: expected >= 0 (0: automatic)");
   k_ = k;
   tf32_ = opts.tf32;
   int64_t budget = opts.budget_bytes;
@@ -61,8 +63,8 @@ TorchKnn::TorchKnn(const at::Tensor& bank, int64_t k, const c10::Device& device,
 
 SearchResult TorchKnn::search(const at::Tensor& queries) const {
   TC_CHECK(queries.dim() == 2, "queries must be [rows, dim]: got ", queries.sizes());
-  TC_CHECK(queries.size(1) == dim(), "queries have dimension ", queries.size(1), ": expected ", dim(),
-           " (the memory bank's)");
+  TC_CHECK(queries.size(1) == dim(), "queries have dimension ", queries.size(1), ": expected ",
+           dim(), " (the memory bank's)");
   torch::NoGradGuard ng;
   const Tf32Scope tf32(tf32_, device_.is_cuda());
   const int64_t n = queries.size(0);
@@ -78,7 +80,9 @@ SearchResult TorchKnn::search(const at::Tensor& queries) const {
       const auto bank = bank_.narrow(0, b0, bl).to(device_);
       const auto bank_sq = bank_sq_.narrow(0, b0, bl).to(device_);
       // [c, bl]: |q|^2 + |b|^2 - 2 q.b (addmm: beta * (|q|^2 + |b|^2) - 2 q b^T), clamped at 0.
-      const auto d2 = torch::addmm(q_sq + bank_sq.unsqueeze(0), q, bank.t(), /*beta=*/1, /*alpha=*/-2).clamp_min_(0);
+      const auto d2 =
+          torch::addmm(q_sq + bank_sq.unsqueeze(0), q, bank.t(), /*beta=*/1, /*alpha=*/-2)
+              .clamp_min_(0);
       torch::Tensor v, i;
       if (k_ == 1) {
         std::tie(v, i) = d2.min(1, /*keepdim=*/true);

@@ -44,20 +44,25 @@ int64_t run_packed_steps(const PackedStep& step, at::Tensor centre, int64_t firs
 PackedStep torch_packed_step(const at::Tensor& rows_in, int64_t begin) {
   TC_CHECK(rows_in.dim() == 2, "greedy rows must be [rows, dim]: got ", rows_in.sizes());
   const auto rows = rows_in.to(torch::kFloat32).contiguous();
-  auto min_dist = torch::full({rows.size(0)}, std::numeric_limits<float>::infinity(), rows.options());
+  auto min_dist =
+      torch::full({rows.size(0)}, std::numeric_limits<float>::infinity(), rows.options());
   return [rows, min_dist, begin](const at::Tensor& centre) mutable {
     if (rows.size(0) == 0)
-      return dist::pack_candidate(-std::numeric_limits<double>::infinity(), std::numeric_limits<int64_t>::max(),
-                                  torch::zeros({rows.size(1)}))
+      return dist::pack_candidate(-std::numeric_limits<double>::infinity(),
+                                  std::numeric_limits<int64_t>::max(), torch::zeros({rows.size(1)}))
           .to(rows.device());
     min_dist = torch::minimum(min_dist, (rows - centre.view({1, -1})).norm(2, 1));
-    // max() returns the first of equal maxima, as the CPU step's `m > best`; a NaN is never picked there.
-    const auto masked = min_dist.masked_fill(min_dist.isnan(), -std::numeric_limits<float>::infinity());
+    // max() returns the first of equal maxima, as the CPU step's `m > best`; a NaN is never picked
+    // there.
+    const auto masked =
+        min_dist.masked_fill(min_dist.isnan(), -std::numeric_limits<float>::infinity());
     const auto best = masked.argmax();
     const auto row = rows.index_select(0, best.view({1})).view({-1});
     auto packed = torch::empty({dist::kPackedHeaderWords + rows.size(1)},
                                torch::TensorOptions().dtype(torch::kInt32).device(rows.device()));
-    packed.narrow(0, 0, 2).view(torch::kFloat64).copy_(masked.index_select(0, best.view({1})).to(torch::kFloat64));
+    packed.narrow(0, 0, 2)
+        .view(torch::kFloat64)
+        .copy_(masked.index_select(0, best.view({1})).to(torch::kFloat64));
     packed.narrow(0, 2, 2).view(torch::kInt64).copy_(best.view({1}) + begin);
     packed.narrow(0, dist::kPackedHeaderWords, rows.size(1)).view(torch::kFloat32).copy_(row);
     return packed;
@@ -67,8 +72,10 @@ PackedStep torch_packed_step(const at::Tensor& rows_in, int64_t begin) {
 PackedStep cuda_packed_step(const at::Tensor& rows_in, int64_t begin, int cuda_device) {
   const auto rows = rows_in.to(torch::kCPU, torch::kFloat32).contiguous();
   const int64_t d = rows.size(1);
-  auto block = std::make_shared<GreedyDeviceBlock>(rows.data_ptr<float>(), rows.size(0), d, cuda_device);
-  const auto options = torch::TensorOptions().dtype(torch::kInt32).device(torch::kCUDA, cuda_device);
+  auto block =
+      std::make_shared<GreedyDeviceBlock>(rows.data_ptr<float>(), rows.size(0), d, cuda_device);
+  const auto options =
+      torch::TensorOptions().dtype(torch::kInt32).device(torch::kCUDA, cuda_device);
   return [block, begin, d, options](const at::Tensor& centre) {
     // A fresh buffer a step from LibTorch's caching allocator (no launch): the
     // previous step's winner may be a view of the previous buffer.

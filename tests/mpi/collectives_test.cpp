@@ -54,13 +54,16 @@ TEST_P(Collectives, AllgatherIsInRankOrder) {
   EXPECT_EQ(c.backend(), GetParam());
   auto got = c.allgather(on(torch::full({2, 3}, static_cast<float>(c.rank())))).cpu();
   ASSERT_EQ(got.size(0), 2 * c.size());
-  for (int r = 0; r < c.size(); ++r) EXPECT_TRUE(torch::all(got[2 * r] == r).item<bool>()) << "block " << r;
+  for (int r = 0; r < c.size(); ++r)
+    EXPECT_TRUE(torch::all(got[2 * r] == r).item<bool>()) << "block " << r;
 }
 
 TEST_P(Collectives, AllgathervWithEmptyBlocks) {
   auto& c = *comm_;
   // Rank r contributes r rows (rank 0 none) of value r.
-  auto got = c.allgatherv(on(torch::full({c.rank(), 2}, static_cast<int64_t>(c.rank()), torch::kInt64))).cpu();
+  auto got =
+      c.allgatherv(on(torch::full({c.rank(), 2}, static_cast<int64_t>(c.rank()), torch::kInt64)))
+          .cpu();
   std::vector<int64_t> want;
   for (int r = 0; r < c.size(); ++r)
     for (int i = 0; i < 2 * r; ++i) want.push_back(r);
@@ -102,7 +105,8 @@ TEST_P(Collectives, BroadcastAndSplit) {
   auto sub = c.split(r % 2, -r);  // reversed order inside each group
   EXPECT_EQ(sub->size(), (n + 1 - r % 2) / 2);
   auto ranks = sub->allgather(on(torch::tensor({int64_t{r}}))).cpu();
-  for (int64_t k = 1; k < ranks.size(0); ++k) EXPECT_GT(ranks[k - 1].item<int64_t>(), ranks[k].item<int64_t>());
+  for (int64_t k = 1; k < ranks.size(0); ++k)
+    EXPECT_GT(ranks[k - 1].item<int64_t>(), ranks[k].item<int64_t>());
   c.barrier();
 }
 
@@ -119,7 +123,8 @@ TEST_P(Collectives, AlltoallvDeliversEachBlockToItsRank) {
     const auto want = torch::full({s == 0 ? 0 : me + 1, 2}, static_cast<float>(10 * s + me));
     EXPECT_TRUE(torch::equal(got[s].cpu(), want)) << "from rank " << s << ": " << got[s];
   }
-  const auto gathered = tc::dist::gather_to(c, on(torch::full({me, 2}, static_cast<float>(me))), n - 1);
+  const auto gathered =
+      tc::dist::gather_to(c, on(torch::full({me, 2}, static_cast<float>(me))), n - 1);
   if (me == n - 1) {
     EXPECT_EQ(gathered.size(0), n * (n - 1) / 2);
   } else {
@@ -132,39 +137,44 @@ TEST_P(Collectives, AlltoallvDeliversEachBlockToItsRank) {
 TEST_P(Collectives, PackedPickIsTheHostPick) {
   auto& c = *comm_;
   const int n = c.size(), me = c.rank();
-  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  const double nan = std::numeric_limits<double>::quiet_NaN(),
+               inf = std::numeric_limits<double>::infinity();
   const int64_t none = std::numeric_limits<int64_t>::max();
   struct Case {
     double value;
     int64_t index;
   };
   const std::vector<Case> cases = {
-      {static_cast<double>(me), 10 + me},                 // distinct: the last rank
-      {1.0, 100 - me},                                    // equal: the lowest index
-      {me == 0 && n > 1 ? nan : 2.0, 7 + me},             // NaN loses
-      {nan, 50 - me},                                     // all NaN: the lowest index
-      {me == n - 1 ? 3.0 : -inf, me == n - 1 ? 4 : none}, // only one rank has a candidate
-      {me == 0 ? nan : -inf, none},                       // NaN against no candidate
+      {static_cast<double>(me), 10 + me},                  // distinct: the last rank
+      {1.0, 100 - me},                                     // equal: the lowest index
+      {me == 0 && n > 1 ? nan : 2.0, 7 + me},              // NaN loses
+      {nan, 50 - me},                                      // all NaN: the lowest index
+      {me == n - 1 ? 3.0 : -inf, me == n - 1 ? 4 : none},  // only one rank has a candidate
+      {me == 0 ? nan : -inf, none},                        // NaN against no candidate
   };
   for (size_t k = 0; k < cases.size(); ++k) {
     const auto row = torch::full({3}, static_cast<float>(me));
     const auto host = tc::dist::max_loc_with_row(c, cases[k].value, cases[k].index, row);
     const auto [mv, mi] = c.max_loc(cases[k].value, cases[k].index);
-    const auto packed =
-        tc::dist::max_loc_packed(c, on(tc::dist::pack_candidate(cases[k].value, cases[k].index, row))).cpu();
+    const auto packed = tc::dist::max_loc_packed(
+                            c, on(tc::dist::pack_candidate(cases[k].value, cases[k].index, row)))
+                            .cpu();
     double pv;
     int64_t pi;
     std::memcpy(&pv, packed.data_ptr<int32_t>(), sizeof pv);
     std::memcpy(&pi, packed.data_ptr<int32_t>() + 2, sizeof pi);
     EXPECT_EQ(pi, mi) << "case " << k;
     EXPECT_EQ(host.index, mi) << "case " << k;
-    EXPECT_TRUE(pv == mv || (std::isnan(pv) && std::isnan(mv))) << "case " << k << ": " << pv << " vs " << mv;
+    EXPECT_TRUE(pv == mv || (std::isnan(pv) && std::isnan(mv)))
+        << "case " << k << ": " << pv << " vs " << mv;
     const auto prow = packed.narrow(0, tc::dist::kPackedHeaderWords, 3).view(torch::kFloat32);
     EXPECT_TRUE(torch::equal(prow, host.row)) << "case " << k << ": " << prow << " vs " << host.row;
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryBackend, Collectives, ::testing::ValuesIn(tc::dist::comm_names()),
-                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
 
 }  // namespace

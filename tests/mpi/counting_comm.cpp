@@ -20,21 +20,29 @@ class CountingComm final : public tc::dist::Comm {
   at::Tensor allreduce(const at::Tensor& t, tc::dist::ReduceOp op) override {
     return ++calls, self_->allreduce(t, op);
   }
-  std::pair<double, int64_t> max_loc(double v, int64_t i) override { return ++calls, self_->max_loc(v, i); }
-  at::Tensor broadcast(const at::Tensor& t, int root) override { return ++calls, self_->broadcast(t, root); }
+  std::pair<double, int64_t> max_loc(double v, int64_t i) override {
+    return ++calls, self_->max_loc(v, i);
+  }
+  at::Tensor broadcast(const at::Tensor& t, int root) override {
+    return ++calls, self_->broadcast(t, root);
+  }
   std::vector<at::Tensor> alltoallv(const std::vector<at::Tensor>& parts) override {
     return ++calls, self_->alltoallv(parts);
   }
   void barrier() override { ++calls, self_->barrier(); }
-  std::unique_ptr<tc::dist::Comm> split(int, int) override { return std::make_unique<CountingComm>(); }
-  [[noreturn]] void abort(const std::string& message, int code) override { self_->abort(message, code); }
+  std::unique_ptr<tc::dist::Comm> split(int, int) override {
+    return std::make_unique<CountingComm>();
+  }
+  [[noreturn]] void abort(const std::string& message, int code) override {
+    self_->abort(message, code);
+  }
 
  private:
   std::unique_ptr<tc::dist::Comm> self_ = tc::dist::make_self_comm();
 };
 
-const bool registered =
-    tc::dist::register_comm("counting", [](const tc::dist::CommRequest&) { return std::make_unique<CountingComm>(); });
+const bool registered = tc::dist::register_comm(
+    "counting", [](const tc::dist::CommRequest&) { return std::make_unique<CountingComm>(); });
 
 TEST(ToyCommunicator, IsBuiltByNameAndServesCollectives) {
   ASSERT_TRUE(registered);

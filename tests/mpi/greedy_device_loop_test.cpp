@@ -1,6 +1,8 @@
 // The device greedy's loop over the world's ranks, on the CPU: uneven blocks
 // (one rank may hold none), the packed pick over the ranks, and the same picks
 // as one rank's loop.
+#include "tailedcore/sampling/greedy_device_loop.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -12,7 +14,6 @@
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/dist/local_rank.h"
 #include "tailedcore/dist/nccl_comm.h"
-#include "tailedcore/sampling/greedy_device_loop.h"
 
 using tc::testing::world;
 
@@ -24,16 +25,17 @@ TEST(MpiGreedyDeviceLoop, ShardedPicksEqualOneRanks) {
   const int R = world().size(), me = world().rank();
   // Rank r holds rows [bounds[r], bounds[r + 1]): the last rank none when R > 1.
   std::vector<int64_t> bounds(R + 1, x.size(0));
-  for (int r = 0; r < R; ++r) bounds[r] = R == 1 ? 0 : std::min<int64_t>(x.size(0), r * (x.size(0) / (R - 1) + 1));
+  for (int r = 0; r < R; ++r)
+    bounds[r] = R == 1 ? 0 : std::min<int64_t>(x.size(0), r * (x.size(0) / (R - 1) + 1));
   const int64_t m = 60, first = 17;
   auto self = tc::dist::make_self_comm();
   std::vector<int64_t> want(m), got(m);
   want[0] = got[0] = first;
-  tc::sampling::run_packed_steps(tc::sampling::torch_packed_step(x, 0), x[first].clone(), 1, m, 5, *self,
-                                 want.data());
+  tc::sampling::run_packed_steps(tc::sampling::torch_packed_step(x, 0), x[first].clone(), 1, m, 5,
+                                 *self, want.data());
   const auto mine = x.narrow(0, bounds[me], bounds[me + 1] - bounds[me]);
-  tc::sampling::run_packed_steps(tc::sampling::torch_packed_step(mine, bounds[me]), x[first].clone(), 1, m, 5,
-                                 world(), got.data());
+  tc::sampling::run_packed_steps(tc::sampling::torch_packed_step(mine, bounds[me]),
+                                 x[first].clone(), 1, m, 5, world(), got.data());
   EXPECT_EQ(got, want);
 }
 
@@ -46,7 +48,8 @@ namespace {
 TEST(MpiGreedyDeviceLoop, OnTheGpuShardedPicksEqualTheCpuLoops) {
   const int64_t ok = tc::dist::built_with_cuda() && torch::cuda::is_available() ? 1 : 0;
   if (!world().allreduce(torch::tensor({ok}), tc::dist::ReduceOp::kMin).item<int64_t>())
-    GTEST_SKIP() << "GPU PATH NOT TESTED: needs a CUDA build, a CUDA LibTorch and a device on every rank";
+    GTEST_SKIP()
+        << "GPU PATH NOT TESTED: needs a CUDA build, a CUDA LibTorch and a device on every rank";
   torch::manual_seed(29);
   const auto x = torch::randn({5003, 64});
   const int R = world().size(), me = world().rank();
@@ -55,13 +58,14 @@ TEST(MpiGreedyDeviceLoop, OnTheGpuShardedPicksEqualTheCpuLoops) {
   auto self = tc::dist::make_self_comm();
   std::vector<int64_t> want(m), got(m);
   want[0] = got[0] = first;
-  tc::sampling::run_packed_steps(tc::sampling::torch_packed_step(x, 0), x[first].clone(), 1, m, 64, *self,
-                                 want.data());
+  tc::sampling::run_packed_steps(tc::sampling::torch_packed_step(x, 0), x[first].clone(), 1, m, 64,
+                                 *self, want.data());
   const int device = tc::dist::this_rank_device();
-  const auto centre = x[first].to(torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(device)));
+  const auto centre =
+      x[first].to(torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(device)));
   const int64_t trips = tc::sampling::run_packed_steps(
-      tc::sampling::cuda_packed_step(x.narrow(0, block.begin, block.size()), block.begin, device), centre, 1, m,
-      64, world(), got.data());
+      tc::sampling::cuda_packed_step(x.narrow(0, block.begin, block.size()), block.begin, device),
+      centre, 1, m, 64, world(), got.data());
   EXPECT_EQ(trips, (m - 1 + 63) / 64);
   // Device sums round differently: a difference may only start at a near tie.
   int64_t first_diff = 0;

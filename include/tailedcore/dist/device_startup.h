@@ -9,12 +9,11 @@
 // cuDNN when a CUDA device is chosen (configure_device_math).
 #pragma once
 
-#include <string>
-#include <vector>
+#include <c10/core/Device.h>
 
 #include <memory>
-
-#include <c10/core/Device.h>
+#include <string>
+#include <vector>
 
 namespace tc::dist {
 

@@ -8,11 +8,11 @@
 // is the same as one call's).
 #pragma once
 
+#include <mpi.h>
+
 #include <cstdint>
 #include <limits>
 #include <memory>
-
-#include <mpi.h>
 
 #include "tailedcore/dist/comm.h"
 

@@ -11,10 +11,10 @@
 // per block, k > 1 `topk`, merged across blocks with the lower block first.
 #pragma once
 
-#include <cstdint>
-
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
+
+#include <cstdint>
 
 #include "tailedcore/index/nearest.h"
 
@@ -33,7 +33,8 @@ struct KnnOptions {
 class TorchKnn {
  public:
   /// bank [m, d], any float dtype (converted to float32). k in [1, m].
-  TorchKnn(const at::Tensor& bank, int64_t k, const c10::Device& device, const KnnOptions& opts = {});
+  TorchKnn(const at::Tensor& bank, int64_t k, const c10::Device& device,
+           const KnnOptions& opts = {});
 
   /// queries [n, d] on any device -> host tensors: distances [n, k] float32
   /// ascending per row, indices [n, k] int64 bank rows.

@@ -3,7 +3,8 @@
 // minimum distances; each step reads a centre on the device and writes the
 // block's farthest row as a packed candidate on the device (update_packed:
 // two kernels on LibTorch's default stream, no host wait; greedy_coreset
-// chains it with dist::max_loc_packed, greedy_device_loop.h). Same rule as the CPU path: min_dist[i] = min(min_dist[i],
+// chains it with dist::max_loc_packed, greedy_device_loop.h). Same rule as the CPU path:
+// min_dist[i] = min(min_dist[i],
 // ||rows[i] - centre||_2), then the largest min_dist, the first of equals.
 // Distances are summed in a different order than on the CPU, so values agree
 // to float rounding (about 1e-6 relative), not bit for bit.

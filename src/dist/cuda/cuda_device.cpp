@@ -22,8 +22,8 @@ std::string cuda_device_name(int device) {
 long long cuda_free_bytes(int device) {
   int current = 0;
   size_t free = 0, total = 0;
-  if (device < 0 || cudaGetDevice(&current) != cudaSuccess || cudaSetDevice(device) != cudaSuccess ||
-      cudaMemGetInfo(&free, &total) != cudaSuccess) {
+  if (device < 0 || cudaGetDevice(&current) != cudaSuccess ||
+      cudaSetDevice(device) != cudaSuccess || cudaMemGetInfo(&free, &total) != cudaSuccess) {
     cudaGetLastError();
     return 0;
   }

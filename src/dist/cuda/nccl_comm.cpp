@@ -20,7 +20,6 @@
 namespace tc::dist {
 namespace {
 
-
 void check_nccl(ncclResult_t rc, const char* call, int rank) {
   if (rc == ncclSuccess) return;
   TC_FAIL(call, " failed on rank ", rank, " (", core::host_name(), "): ", ncclGetErrorString(rc));
@@ -163,10 +162,12 @@ class NcclComm final : public Comm {
     if (in.device().is_cuda()) {
       // Device tensors carry root's shape on every rank: no shape round trip through the host.
       auto out = torch::empty_like(in);
-      TC_NCCL_CHECK(ncclBroadcast(in.data_ptr(), out.data_ptr(), in.numel(), type, root, comm_, stream_));
+      TC_NCCL_CHECK(
+          ncclBroadcast(in.data_ptr(), out.data_ptr(), in.numel(), type, root, comm_, stream_));
       return out;
     }
-    // Host tensors: the root's shape first (as MpiComm), so other ranks may pass any tensor of the dtype.
+    // Host tensors: the root's shape first (as MpiComm), so other ranks may pass any tensor of the
+    // dtype.
     TC_CHECK(in.dim() <= 8, "NcclComm::broadcast: at most 8 dimensions, got ", in.dim());
     std::vector<int64_t> mine(9, 0);
     mine[0] = in.dim();
@@ -196,7 +197,8 @@ class NcclComm final : public Comm {
     std::vector<int64_t> send_rows(size_);
     for (int r = 0; r < size_; ++r) {
       send_rows[r] = parts[r].size(0);
-      TC_CHECK(parts[r].dtype() == parts[0].dtype() && parts[r].numel() == send_rows[r] * row_elems &&
+      TC_CHECK(parts[r].dtype() == parts[0].dtype() &&
+                   parts[r].numel() == send_rows[r] * row_elems &&
                    parts[r].device() == parts[0].device(),
                "NcclComm::alltoallv: part ", r, " has dtype ", parts[r].dtype(), ", shape ",
                parts[r].sizes(), " on ", parts[r].device(),
@@ -309,8 +311,8 @@ class NcclComm final : public Comm {
             cudaMemcpyAsync(src.get(), in.data_ptr(), nbytes(in), cudaMemcpyHostToDevice, stream_));
       launch(src.get(), dst.get());
       if (nbytes(out) > 0)
-        TC_CUDA_CHECK(
-            cudaMemcpyAsync(out.data_ptr(), dst.get(), nbytes(out), cudaMemcpyDeviceToHost, stream_));
+        TC_CUDA_CHECK(cudaMemcpyAsync(out.data_ptr(), dst.get(), nbytes(out),
+                                      cudaMemcpyDeviceToHost, stream_));
     }
     TC_CUDA_CHECK(cudaStreamSynchronize(stream_));
     return out;
@@ -324,7 +326,8 @@ class NcclComm final : public Comm {
       StagingBuffer src(bytes, stream_), dst(bytes * size_, stream_);
       TC_CUDA_CHECK(cudaMemcpyAsync(src.get(), mine, bytes, cudaMemcpyHostToDevice, stream_));
       TC_NCCL_CHECK(ncclAllGather(src.get(), dst.get(), bytes, ncclUint8, comm_, stream_));
-      TC_CUDA_CHECK(cudaMemcpyAsync(all, dst.get(), bytes * size_, cudaMemcpyDeviceToHost, stream_));
+      TC_CUDA_CHECK(
+          cudaMemcpyAsync(all, dst.get(), bytes * size_, cudaMemcpyDeviceToHost, stream_));
     }
     TC_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }

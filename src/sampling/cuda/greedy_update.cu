@@ -171,11 +171,12 @@ void GreedyDeviceBlock::update_packed(const float* centre, int64_t begin, int32_
   auto& s = *impl_;
   TC_CUDA_CHECK(cudaSetDevice(s.device));
   if (s.b > 0) {
-    update_kernel<<<s.blocks, kThreads, 0, s.stream>>>(s.rows, s.b, s.d, centre, s.min_dist, s.partial);
+    update_kernel<<<s.blocks, kThreads, 0, s.stream>>>(s.rows, s.b, s.d, centre, s.min_dist,
+                                                       s.partial);
     TC_CUDA_CHECK(cudaGetLastError());
   }
-  reduce_pack_kernel<<<1, kThreads, 0, s.stream>>>(s.partial, s.b > 0 ? s.blocks : 0, s.rows, s.d, begin,
-                                                   reinterpret_cast<int*>(packed));
+  reduce_pack_kernel<<<1, kThreads, 0, s.stream>>>(s.partial, s.b > 0 ? s.blocks : 0, s.rows, s.d,
+                                                   begin, reinterpret_cast<int*>(packed));
   TC_CUDA_CHECK(cudaGetLastError());
 }
 
@@ -183,7 +184,8 @@ DeviceBlockMax GreedyDeviceBlock::update(const float* centre) {
   auto& s = *impl_;
   if (s.b == 0) return {-std::numeric_limits<float>::infinity(), -1};
   TC_CUDA_CHECK(cudaSetDevice(s.device));
-  TC_CUDA_CHECK(cudaMemcpyAsync(s.centre, centre, s.d * sizeof(float), cudaMemcpyHostToDevice, s.stream));
+  TC_CUDA_CHECK(
+      cudaMemcpyAsync(s.centre, centre, s.d * sizeof(float), cudaMemcpyHostToDevice, s.stream));
   update_packed(s.centre, 0, reinterpret_cast<int32_t*>(s.packed));
   int32_t head[4];
   TC_CUDA_CHECK(cudaMemcpyAsync(head, s.packed, sizeof head, cudaMemcpyDeviceToHost, s.stream));

@@ -22,12 +22,12 @@ TEST(CommFactory, BuildsByNameAndListsTheKnownOnes) {
   const auto msg = tc::testing::error_of([] { tc::dist::make_comm("gloo"); });
   EXPECT_NE(msg.find("'gloo' is unknown: expected one of"), std::string::npos) << msg;
   EXPECT_NE(msg.find("nccl"), std::string::npos) << msg;
-  EXPECT_THROW(tc::dist::register_comm("self", [](const tc::dist::CommRequest&) {
-                 return tc::dist::make_self_comm();
-               }),
+  EXPECT_THROW(tc::dist::register_comm(
+                   "self", [](const tc::dist::CommRequest&) { return tc::dist::make_self_comm(); }),
                tc::Error);
   // NCCL's maker says what it lacks before touching a device.
-  EXPECT_NE(tc::testing::error_of([] { tc::dist::make_comm("nccl"); }).find("bootstrap"), std::string::npos);
+  EXPECT_NE(tc::testing::error_of([] { tc::dist::make_comm("nccl"); }).find("bootstrap"),
+            std::string::npos);
 }
 
 TEST(CommFactory, ChoosesOneBackendFromTheFacts) {

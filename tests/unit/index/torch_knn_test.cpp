@@ -1,10 +1,11 @@
 // TorchKnn (the GPU path of NearestNeighbors) against FAISS, on the CPU here
 // and on a GPU where one is present (skipped otherwise).
+#include "tailedcore/index/torch_knn.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include "tailedcore/index/nearest.h"
-#include "tailedcore/index/torch_knn.h"
 #include "testing.h"
 
 using tc::index::IndexOptions;
@@ -27,7 +28,8 @@ int64_t expect_matches_faiss(const tc::index::SearchResult& got, const torch::Te
   const double tol = 1e-5 * scale;
   EXPECT_LE((got.distances - want.distances).abs().max().item<double>(), tol) << config;
   // A swapped index is fine only if its exact distance equals FAISS's at that rank.
-  const auto rows = bank.index_select(0, got.indices.flatten()).view({queries.size(0), k, bank.size(1)});
+  const auto rows =
+      bank.index_select(0, got.indices.flatten()).view({queries.size(0), k, bank.size(1)});
   const auto exact = (queries.unsqueeze(1) - rows).pow(2).sum(2);  // [n, k]
   const auto swapped = got.indices != want.indices;
   EXPECT_LE(((exact - want.distances).abs() * swapped).max().item<double>(), tol) << config;
@@ -42,8 +44,9 @@ TEST(TorchKnn, EqualsFaissOnTheCpu) {
     TorchKnn knn(bank, k, c10::Device(c10::kCPU));
     const auto r = knn.search(queries);
     const auto swaps = expect_matches_faiss(r, bank, queries, k, "cpu k=" + std::to_string(k));
-    std::printf("[ info ] cpu k=%lld: %lld of %lld neighbours swapped on ties\n", static_cast<long long>(k),
-                static_cast<long long>(swaps), static_cast<long long>(r.indices.numel()));
+    std::printf("[ info ] cpu k=%lld: %lld of %lld neighbours swapped on ties\n",
+                static_cast<long long>(k), static_cast<long long>(swaps),
+                static_cast<long long>(r.indices.numel()));
   }
 }
 
@@ -90,8 +93,9 @@ TEST(TorchKnn, DuplicatesAreAtDistanceZeroAndBadInputIsNamed) {
   EXPECT_EQ(r.distances.max().item<float>(), 0.f);
   const auto bad_k = tc::testing::error_of([&] { TorchKnn(bank, 3, c10::Device(c10::kCPU)); });
   EXPECT_NE(bad_k.find("k = 3: expected 1..2"), std::string::npos) << bad_k;
-  const auto bad_d = tc::testing::error_of(
-      [&] { TorchKnn(bank, 1, c10::Device(c10::kCPU)).search(torch::zeros({1, 3})); });
+  const auto bad_d = tc::testing::error_of([&] {
+    TorchKnn(bank, 1, c10::Device(c10::kCPU)).search(torch::zeros({1, 3}));
+  });
   EXPECT_NE(bad_d.find("queries have dimension 3: expected 2"), std::string::npos) << bad_d;
 }
 
@@ -107,8 +111,8 @@ TEST(TorchKnnGpu, EqualsFaissOnTheGpu) {
   const NearestNeighbors nn(bank, o);
   const auto r = nn.search(queries);
   const auto swaps = expect_matches_faiss(r, bank, queries, 3, "cuda:0 k=3");
-  std::printf("[ info ] cuda k=3: %lld of %lld neighbours swapped on ties\n", static_cast<long long>(swaps),
-              static_cast<long long>(r.indices.numel()));
+  std::printf("[ info ] cuda k=3: %lld of %lld neighbours swapped on ties\n",
+              static_cast<long long>(swaps), static_cast<long long>(r.indices.numel()));
 }
 
 }  // namespace

@@ -29,9 +29,9 @@ TEST(GreedyDeviceLoop, TakesTheCpuGreedysPicksInBatches) {
     std::vector<int64_t> sel(m, -1);
     sel[0] = opts.start_index;
     int64_t seen = 0;
-    const int64_t trips = tc::sampling::run_packed_steps(tc::sampling::torch_packed_step(x, 0), x[5].clone(), 1,
-                                                         m, batch, *self, sel.data(),
-                                                         [&](int64_t c) { seen += c; });
+    const int64_t trips =
+        tc::sampling::run_packed_steps(tc::sampling::torch_packed_step(x, 0), x[5].clone(), 1, m,
+                                       batch, *self, sel.data(), [&](int64_t c) { seen += c; });
     EXPECT_EQ(trips, (m - 1 + batch - 1) / batch) << "batch " << batch;
     EXPECT_EQ(seen, m - 1);
     EXPECT_TRUE(torch::equal(torch::tensor(sel), want)) << "batch " << batch;
@@ -41,10 +41,12 @@ TEST(GreedyDeviceLoop, TakesTheCpuGreedysPicksInBatches) {
 TEST(GreedyDeviceLoop, AnEmptyBlockOffersNoCandidate) {
   auto self = tc::dist::make_self_comm();
   const auto packed = tc::sampling::torch_packed_step(torch::empty({0, 3}), 0)(torch::zeros({3}));
-  EXPECT_EQ(packed.narrow(0, 2, 2).view(torch::kInt64).item<int64_t>(), std::numeric_limits<int64_t>::max());
-  EXPECT_THROW(tc::sampling::run_packed_steps(tc::sampling::torch_packed_step(torch::ones({2, 3}), 0),
-                                              torch::zeros({3}), 1, 2, 0, *self, nullptr),
-               std::exception);
+  EXPECT_EQ(packed.narrow(0, 2, 2).view(torch::kInt64).item<int64_t>(),
+            std::numeric_limits<int64_t>::max());
+  EXPECT_THROW(
+      tc::sampling::run_packed_steps(tc::sampling::torch_packed_step(torch::ones({2, 3}), 0),
+                                     torch::zeros({3}), 1, 2, 0, *self, nullptr),
+      std::exception);
 }
 
 }  // namespace
