@@ -1,8 +1,13 @@
 // The sampling stages on cached features (DESIGN.md "Artifacts"):
 //   tailedcore tail    --in features.h5 --out tail.h5 [--th-type trim_min] [--vote mode]
-//   tailedcore lof     --in features.h5 --out lof.h5 [--k 6] [--keep 0.85] [--proj-dim 128]
-//   tailedcore coreset --in features.h5 --out coreset.h5 --ratio 0.1 [--proj-dim 128|0]
-//                      [--start-index I] [--seed S] [--weights lof.h5] [--checkpoint PREFIX]
+//   tailedcore lof     --in features.h5 --out lof.h5 [--lof_k 6] [--lof_keep 0.85]
+//                      [--greedy_proj_dim 128]
+//   tailedcore coreset --in features.h5 --out coreset.h5 [--greedy_ratio 0.1]
+//                      [--greedy_proj_dim 128|0] [--start-index I] [--seed S] [--weights lof.h5]
+//                      [--checkpoint PREFIX]
+// Options that are config keys carry the key's name, bind into the option
+// struct the Plan builds from that key, default to the struct's default and
+// are range-checked by the struct (validate), as a config's are.
 // The input may come from anywhere (h5py): only its datasets are needed, and
 // the grids where patch positions matter (lof: feature_h/feature_w, or /grids
 // when the images' grids differ); our attributes are written, never required.
@@ -67,24 +72,25 @@ int guarded(int threads, Body body) {
 }  // namespace
 
 int cmd_tail(const Args& args) {
-  std::string in, out, dataset = "embeddings";
+  std::string in, out, dataset = "embeddings", th_type, vote;
   sampling::ClassSizeOptions o;
   int threads = 0;
   po::options_description desc(
       "tailedcore tail: class sizes and tail images from global embeddings");
   desc.add_options()("help,h", "this help")("in", po::value(&in)->required(), "features.h5")(
       "out", po::value(&out)->required(), "tail.h5")(
-      "th-type", po::value(&o.th_type)->default_value("trim_min"),
+      "th-type", po::value(&th_type)->default_value(sampling::threshold_name(o.threshold)),
       "symmin symavg indep half_min trim_min truncate_min max_step double_max_step")(
-      "vote", po::value(&o.vote)->default_value("mode"), "mean mode none nearest")(
-      "dataset", po::value(&dataset)->default_value("embeddings"), "input dataset")(
-      "block-rows", po::value(&o.block_rows)->default_value(0),
+      "vote", po::value(&vote)->default_value(sampling::vote_name(o.vote)),
+      "mean mode none nearest")("dataset", po::value(&dataset)->default_value("embeddings"),
+                                "input dataset")(
+      "block-rows", po::value(&o.block_rows)->default_value(o.block_rows),
       "similarity rows per block (0: N / ranks, at most 4096; the result does not depend on it)")(
       "threads", po::value(&threads)->default_value(0), "threads per rank");
   po::variables_map vm;
   if (!parse_options(desc, args, vm)) return 0;
-  sampling::parse_threshold(o.th_type);  // bad names before the work, not after it
-  sampling::parse_vote(o.vote);
+  o.threshold = sampling::parse_threshold(th_type);  // bad names before the work, not after it
+  o.vote = sampling::parse_vote(vote);
   io::check_output_file(out);
   return guarded(threads, [&](dist::Comm& comm) {
     const auto sel = sampling::select_tail(pipeline::read_features(in, dataset).patches, o, comm);
@@ -102,20 +108,27 @@ int cmd_lof(const Args& args) {
   int threads = 0;
   po::options_description desc("tailedcore lof: patch-wise LOF noise scores (SoftPatch)");
   desc.add_options()("help,h", "this help")("in", po::value(&in)->required(), "features.h5")(
-      "out", po::value(&out)->required(), "lof.h5")("k", po::value(&o.k)->default_value(6),
+      "out", po::value(&out)->required(), "lof.h5")("lof_k", po::value(&o.k)->default_value(o.k),
                                                     "neighbours")(
-      "keep", po::value(&o.keep_quantile)->default_value(0.85), "keep scores below this quantile")(
-      "proj-dim", po::value(&o.proj_dim)->default_value(128), "random projection (0 = none)")(
-      "seed", po::value(&o.seed)->default_value(0), "projection seed")(
+      "lof_keep", po::value(&o.keep_quantile)->default_value(o.keep_quantile),
+      "keep scores below this quantile")("greedy_proj_dim",
+                                         po::value(&o.proj_dim)->default_value(o.proj_dim),
+                                         "random projection (0 = none)")(
+      "seed", po::value(&o.seed)->default_value(o.seed), "projection seed")(
       "dataset", po::value(&dataset)->default_value("features"), "input dataset")(
       "tailed", po::value(&tailed_th_type),
       "TailedLOF instead (LOF x few-shot score) with this patch-wise threshold: symmin, symavg or "
       "indep")("threads", po::value(&threads)->default_value(0), "threads per rank");
   po::variables_map vm;
   if (!parse_options(desc, args, vm)) return 0;
-  if (!tailed_th_type.empty())
-    sampling::patchwise_threshold(tailed_th_type);  // bad names before the work
-  io::check_output_file(out);                       // before the work, not after it
+  // Bad values before the work, not after it.
+  o.validate("tailedcore lof: --");
+  sampling::Threshold tailed{};
+  if (!tailed_th_type.empty()) {
+    tailed = sampling::parse_threshold(tailed_th_type);
+    sampling::check_patchwise(tailed, "tailedcore lof: --tailed " + tailed_th_type);
+  }
+  io::check_output_file(out);
   return guarded(threads, [&](dist::Comm& comm) {
     const io::H5Reader r(in);
     r.expect_shape(dataset, {-1, -1});
@@ -126,8 +139,8 @@ int cmd_lof(const Args& args) {
         tailed_th_type.empty()
             ? models::NoiseScores{sampling::patchwise_lof(rows, grids, o, comm), "lof",
                                   models::projection_seed(o)}
-            : models::NoiseScores{sampling::tailed_lof(rows, grids, o, tailed_th_type, comm),
-                                  "tailed_lof", models::projection_seed(o)};
+            : models::NoiseScores{sampling::tailed_lof(rows, grids, o, tailed, comm), "tailed_lof",
+                                  models::projection_seed(o)};
     if (comm.rank() != 0) return;
     pipeline::write_lof(out, provenance_hash(in), res);
     std::printf("%s: %lld of %lld patches kept\n", out.c_str(),
@@ -138,28 +151,32 @@ int cmd_lof(const Args& args) {
 
 int cmd_coreset(const Args& args) {
   std::string in, out, dataset = "features", weights, checkpoint;
-  double checkpoint_s = 30;
+  double checkpoint_s = sampling::GreedyCheckpoint{}.interval_seconds;
   sampling::CoresetOptions o;
   int threads = 0;
   po::options_description desc("tailedcore coreset: greedy k-center memory bank");
   desc.add_options()("help,h", "this help")("in", po::value(&in)->required(), "features.h5")(
-      "out", po::value(&out)->required(), "coreset.h5")(
-      "ratio", po::value(&o.ratio)->default_value(0.1), "fraction of rows kept, in (0, 1]")(
-      "proj-dim", po::value(&o.proj_dim)->default_value(128), "random projection (0 = none)")(
-      "start-index", po::value(&o.start_index)->default_value(-1),
-      "first centre (-1: from the seed)")("seed", po::value(&o.seed)->default_value(0),
-                                          "projection and first-centre seed")(
+      "out", po::value(&out)->required(), "coreset.h5")("greedy_ratio",
+                                                        po::value(&o.ratio)->default_value(o.ratio),
+                                                        "fraction of rows kept, in (0, 1]")(
+      "greedy_proj_dim", po::value(&o.proj_dim)->default_value(o.proj_dim),
+      "random projection (0 = none)")("start-index",
+                                      po::value(&o.start_index)->default_value(o.start_index),
+                                      "first centre (-1: from the seed)")(
+      "seed", po::value(&o.seed)->default_value(o.seed), "projection and first-centre seed")(
       "dataset", po::value(&dataset)->default_value("features"), "input dataset")(
       "weights", po::value(&weights),
       "lof.h5: keep only its kept rows and weight them (SoftPatch)")(
       "checkpoint", po::value(&checkpoint),
       "keep the greedy's state in PREFIX.rank-<r>-of-<R>.ckpt; a rerun with the same input and "
-      "options resumes there")("checkpoint-s", po::value(&checkpoint_s)->default_value(30),
+      "options resumes there")("greedy_checkpoint_s",
+                               po::value(&checkpoint_s)->default_value(checkpoint_s),
                                "seconds of greedy work between checkpoints")(
       "threads", po::value(&threads)->default_value(0), "threads per rank");
   po::variables_map vm;
   if (!parse_options(desc, args, vm)) return 0;
-  io::check_output_file(out);  // before the work, not after it
+  o.validate("tailedcore coreset: --");  // before the work, not after it
+  io::check_output_file(out);
   return guarded(threads, [&](dist::Comm& comm) {
     // Each rank reads its block of rows, projecting as it reads; only the
     // chosen rows are read again at full width (models::greedy_bank).

@@ -260,17 +260,8 @@ void walk(Config& cfg, const YAML::Node& node, const std::string& prefix,
 
 void validate(const Config& c, const std::string& source) {
   const auto where = [&](const char* key) { return source + ": " + key; };
-  TC_CHECK(c.model.greedy_ratio > 0 && c.model.greedy_ratio <= 1, where("model.greedy_ratio"),
-           " = ", c.model.greedy_ratio, ": expected a ratio in (0, 1]");
-  TC_CHECK(c.model.greedy_proj_dim >= 0, where("model.greedy_proj_dim"), " = ",
-           c.model.greedy_proj_dim, ": expected >= 0 (0 = no projection)");
-  TC_CHECK(c.model.faiss_k_neighbor >= 1, where("model.faiss_k_neighbor"), " = ",
-           c.model.faiss_k_neighbor, ": expected >= 1");
-  TC_CHECK(c.model.target_embed_dimension >= 1, where("model.target_embed_dimension"), " = ",
-           c.model.target_embed_dimension, ": expected >= 1");
-  TC_CHECK(c.model.lof_k >= 1, where("model.lof_k"), " = ", c.model.lof_k, ": expected >= 1");
-  TC_CHECK(c.model.lof_keep > 0 && c.model.lof_keep <= 1, where("model.lof_keep"), " = ",
-           c.model.lof_keep, ": expected a quantile in (0, 1]");
+  // The ranges of keys that set a component's options are checked by those
+  // options (validate), once, in make_plan.
   const bool sized = c.data.resize != data::kFullSize && c.data.imagesize != data::kFullSize;
   TC_CHECK(!sized || c.data.imagesize <= c.data.resize, where("data.imagesize"), " = ",
            c.data.imagesize, ": expected imagesize <= resize (", c.data.resize, ") or full");
@@ -279,8 +270,6 @@ void validate(const Config& c, const std::string& source) {
   TC_CHECK(c.data.workers >= 1, where("data.workers"), " = ", c.data.workers, ": expected >= 1");
   TC_CHECK(!c.model.backbone_names.empty(), where("model.backbone_names"),
            ": expected at least one backbone");
-  TC_CHECK(!c.model.layers_to_extract.empty(), where("model.layers_to_extract"),
-           ": expected at least one layer");
   for (const auto& b : c.model.backbone_names) {
     check_choice(b, features::backbone_names(), where("model.backbone_names"));
     auto taps = features::backbone_taps(b);
@@ -343,6 +332,7 @@ Config parse_config(const std::string& yaml_text, const std::vector<std::string>
     apply(cfg, o.substr(0, eq), value, "--set");
   }
   validate(cfg, source_name);
+  cfg.source = source_name;
   return cfg;
 }
 

@@ -1,6 +1,8 @@
 #include "tailedcore/exp/plan.h"
 
+#include "tailedcore/core/check.h"
 #include "tailedcore/dist/device_startup.h"
+#include "tailedcore/sampling/class_size_patchwise.h"
 
 namespace tc::exp {
 namespace {
@@ -45,10 +47,19 @@ Plan make_plan(const Config& cfg) {
   if (!m.embedding_to_extract_from.empty()) p.embedder.global_layer = m.embedding_to_extract_from;
   p.feature_dtype = io::feature_dtypes().parse(m.feature_dtype, "model.feature_dtype");
 
-  p.tail_rule = m.tail_th_type;
-  if (!p.tail_rule.empty()) p.class_size = sampling::class_size_options_from_config(p.tail_rule);
+  const std::string source = cfg.source.empty() ? "" : cfg.source + ": ";
+  p.tail_rule = sampling::tail_rules().parse(m.tail_th_type, source + "model.tail_th_type");
+  if (p.tail_rule != sampling::TailRule::kNone)
+    p.class_size = sampling::class_size_options(p.tail_rule);
   p.tail_augment = data::augment_spec(m.tail_data_augment_type);
   p.tail_lof = m.tail_lof;
+  if (p.tail_lof) {  // TailedLOF's class sizes are patch-wise: checked before any work
+    TC_CHECK(p.tail_rule != sampling::TailRule::kNone, source,
+             "model.tail_lof: true with tail_th_type null: TailedLOF needs a patch-wise rule "
+             "(symmin)");
+    sampling::check_patchwise(p.class_size.threshold,
+                              source + "model.tail_th_type '" + m.tail_th_type + "' with tail_lof");
+  }
 
   p.lof.k = m.lof_k;
   p.lof.keep_quantile = m.lof_keep;
@@ -62,9 +73,15 @@ Plan make_plan(const Config& cfg) {
   p.bank_memory_bytes = m.bank_memory_gb * double(int64_t{1} << 30);
   p.greedy_checkpoint_seconds = m.greedy_checkpoint_s;
 
+  // Ranges, before any work: each option struct checks its own.
+  const std::string keys = source + "model.";
+  p.embedder.validate(keys);
+  p.lof.validate(keys);
+  p.head_coreset.validate(keys);
+  p.index.validate(keys);
+
   // One device per rank: the heavy products of every stage run there.
-  p.device = dist::resolve_device(m.device, dist::device_environment(),
-                            (cfg.name.empty() ? "" : cfg.name + ": ") + "model.device");
+  p.device = dist::resolve_device(m.device, dist::device_environment(), source + "model.device");
   const int gpu = dist::cuda_ordinal(p.device);
   p.class_size.cuda_device = gpu;
   p.lof.cuda_device = gpu;

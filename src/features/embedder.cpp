@@ -64,10 +64,14 @@ at::Tensor embed_layer_maps(const std::vector<at::Tensor>& maps, int64_t target_
   return agg.permute({0, 2, 1}).reshape({B * h * w, target_dim}).contiguous();
 }
 
+void EmbedderOptions::validate(const std::string& prefix) const {
+  TC_CHECK(!layers.empty(), prefix, "layers_to_extract: expected at least one layer");
+  TC_CHECK(target_dim >= 1, prefix, "target_embed_dimension = ", target_dim, ": expected >= 1");
+}
+
 PatchEmbedder::PatchEmbedder(Backbone& backbone, EmbedderOptions opts)
     : backbone_(backbone), opts_(std::move(opts)) {
-  TC_CHECK(!opts_.layers.empty(), "layers_to_extract is empty: expected e.g. [layer2, layer3]");
-  TC_CHECK(opts_.target_dim >= 1, "embedding dimension ", opts_.target_dim, ": expected >= 1");
+  opts_.validate("");
 }
 
 PatchEmbedder::Output PatchEmbedder::embed(const at::Tensor& images) {

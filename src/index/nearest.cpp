@@ -36,12 +36,16 @@ const core::NameTable<IndexType>& index_types() {
   return table;
 }
 
+void IndexOptions::validate(const std::string& prefix) const {
+  TC_CHECK(k >= 1, prefix, "faiss_k_neighbor = ", k, ": expected >= 1");
+}
+
 NearestNeighbors::NearestNeighbors(const at::Tensor& bank_in, const IndexOptions& opts)
     : impl_(std::make_unique<Impl>()) {
   const torch::Tensor bank = as_float_rows(bank_in, "memory bank");
   const int64_t m = bank.size(0), d = bank.size(1);
   TC_CHECK(m > 0, "memory bank is empty: nothing to search");
-  TC_CHECK(opts.k >= 1, "faiss_k_neighbor = ", opts.k, ": expected >= 1");
+  opts.validate("");
   impl_->k = std::min<int64_t>(opts.k, m);
   impl_->query_batch = std::max<int64_t>(1, opts.query_batch);
   if (opts.type == IndexType::kFlat && opts.cuda_device >= 0) {

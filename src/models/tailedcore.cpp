@@ -18,7 +18,7 @@ class TailedCore final : public Method {
  public:
   std::string name() const override { return "tailedcore"; }
   std::vector<StageId> stages(const exp::Plan& plan) const override {
-    if (plan.tail_rule.empty())
+    if (plan.tail_rule == sampling::TailRule::kNone)
       return {StageId::kFeatures, StageId::kLof, StageId::kCoreset, StageId::kTestFeatures,
               StageId::kScores};
     return {StageId::kFeatures, StageId::kTail,         StageId::kLof,   StageId::kTailFeatures,
@@ -28,8 +28,8 @@ class TailedCore final : public Method {
                            const exp::Plan& plan, dist::Comm& comm) const override {
     if (!plan.tail_lof) return Method::noise_scores(patches, grids, plan, comm);
     // TailedLOF: LOF times the few-shot score of each patch position.
-    return {sampling::tailed_lof(patches, grids, plan.lof, plan.tail_rule, comm), "tailed_lof",
-            projection_seed(plan.lof)};
+    return {sampling::tailed_lof(patches, grids, plan.lof, plan.class_size.threshold, comm),
+            "tailed_lof", projection_seed(plan.lof)};
   }
   MemoryBank fit(const FitInputs& in, const exp::Plan& plan, dist::Comm& comm) const override {
     TC_ASSERT(in.lof != nullptr, "tailedcore fits its head on LOF scores");

@@ -68,8 +68,8 @@ void write_tail(const fs::path& path, const std::string& key, const sampling::Ta
   w.write("class_sizes", sel.class_sizes);
   w.write("tail_indices",
           sel.tail_indices.numel() ? sel.tail_indices : torch::empty({0}, torch::kInt64));
-  w.set_attr("th_type", opts.th_type);
-  w.set_attr("vote_type", opts.vote);
+  w.set_attr("th_type", std::string(sampling::threshold_name(opts.threshold)));
+  w.set_attr("vote_type", std::string(sampling::vote_name(opts.vote)));
   w.set_attr("max_k", sel.max_k);
   w.commit();
 }

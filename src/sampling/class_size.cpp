@@ -32,12 +32,18 @@ const core::NameTable<TailRule>& tail_rules() {
   return table;
 }
 
-ClassSizeOptions class_size_options_from_config(const std::string& tail_th_type) {
+ClassSizeOptions class_size_options(TailRule rule) {
   ClassSizeOptions o;
-  switch (tail_rules().parse(tail_th_type, "tail_th_type")) {
-    case TailRule::kAdaTrimMinMode: o.th_type = "trim_min", o.vote = "mode"; break;
-    case TailRule::kSymmin: o.th_type = "symmin", o.vote = "mean"; break;
-    case TailRule::kDoubleMaxStep: o.th_type = "double_max_step", o.vote = "none"; break;
+  switch (rule) {
+    case TailRule::kAdaTrimMinMode:
+      o.threshold = Threshold::kTrimMin, o.vote = Vote::kMode;
+      break;
+    case TailRule::kSymmin:
+      o.threshold = Threshold::kSymmin, o.vote = Vote::kMean;
+      break;
+    case TailRule::kDoubleMaxStep:
+      o.threshold = Threshold::kDoubleMaxStep, o.vote = Vote::kNone;
+      break;
     case TailRule::kNone: TC_FAIL("tail_th_type is null: no tail rule to resolve");
   }
   return o;
@@ -45,10 +51,12 @@ ClassSizeOptions class_size_options_from_config(const std::string& tail_th_type)
 
 TailSelection select_tail(const at::Tensor& embeddings, const ClassSizeOptions& opts,
                           dist::Comm& comm) {
-  const Threshold rule = parse_threshold(opts.th_type);
-  const Vote vote = parse_vote(opts.vote);
-  TC_CHECK(!(vote == Vote::kNone && is_scalar(rule)), "vote 'none' exists only with adaptive "
-           "thresholds (the reference's adaptive_class_size), not with ", opts.th_type);
+  const Threshold rule = opts.threshold;
+  const Vote vote = opts.vote;
+  TC_CHECK(!(vote == Vote::kNone && is_scalar(rule)),
+           "vote 'none' exists only with adaptive "
+           "thresholds (the reference's adaptive_class_size), not with ",
+           threshold_name(rule));
   TC_CHECK(opts.block_rows >= 0, "block_rows = ", opts.block_rows, ": expected >= 1, or 0 for the default");
   TC_CHECK(embeddings.dim() == 2 && embeddings.size(0) >= 1, "class sizes need [N, E] embeddings: got ",
            embeddings.sizes());

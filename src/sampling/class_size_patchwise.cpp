@@ -10,12 +10,9 @@
 
 namespace tc::sampling {
 
-Threshold patchwise_threshold(const std::string& th_type) {
-  // Checked by name: the config's names (ada_trim_min-mode) are no threshold rules.
-  for (const Threshold t : {Threshold::kSymmin, Threshold::kSymavg, Threshold::kIndep})
-    if (th_type == threshold_name(t)) return t;
-  TC_FAIL("tail_th_type '", th_type, "' with tail_lof: the patch-wise class sizes ",
-          "exist only for symmin, symavg and indep (the reference raises NotImplementedError)");
+void check_patchwise(Threshold rule, const std::string& where) {
+  TC_CHECK(is_scalar(rule), where, ": the patch-wise class sizes exist only for symmin, symavg ",
+           "and indep, not ", threshold_name(rule), " (the reference raises NotImplementedError)");
 }
 
 at::Tensor class_sizes_of_positions(const at::Tensor& per_pos, Threshold rule) {
@@ -37,9 +34,9 @@ at::Tensor class_sizes_of_positions(const at::Tensor& per_pos, Threshold rule) {
   return out;
 }
 
-at::Tensor patchwise_class_sizes(const at::Tensor& local, int64_t patches_per_image,
-                                 const std::string& th_type, dist::Comm& comm) {
-  const Threshold rule = patchwise_threshold(th_type);
+at::Tensor patchwise_class_sizes(const at::Tensor& local, int64_t patches_per_image, Threshold rule,
+                                 dist::Comm& comm) {
+  check_patchwise(rule, "patch-wise class sizes");
   const auto grids = grids_of_equal_images(local, patches_per_image, comm);
   std::vector<torch::Tensor> cs;
   for (const auto& g : rows_by_position(local, grids, /*proj_dim=*/0, 0, comm))

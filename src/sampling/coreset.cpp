@@ -85,11 +85,17 @@ torch::Tensor restore_centres(GreedyStepper& stepper, const std::vector<int32_t>
 
 }  // namespace
 
+void CoresetOptions::validate(const std::string& prefix) const {
+  TC_CHECK(ratio > 0 && ratio <= 1, prefix, "greedy_ratio = ", ratio,
+           ": expected a ratio in (0, 1]");
+  TC_CHECK(proj_dim >= 0, prefix, "greedy_proj_dim = ", proj_dim,
+           ": expected >= 0 (0 = no projection)");
+}
+
 at::Tensor greedy_coreset(const at::Tensor& local_in, const CoresetOptions& opts, dist::Comm& comm,
                           GreedyStats* stats, const GreedyCheckpoint& checkpoint) {
   TC_CHECK(local_in.dim() == 2, "greedy coreset: rows must be [rows, dim]: got ", local_in.sizes());
-  TC_CHECK(opts.ratio > 0 && opts.ratio <= 1, "greedy_ratio = ", opts.ratio,
-           " is out of range: expected a ratio in (0, 1]");
+  opts.validate("");
   const auto counts = rows_per_rank(local_in.size(0), comm);
   int64_t n = 0, begin = 0;
   for (int r = 0; r < comm.size(); ++r) {

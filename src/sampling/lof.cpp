@@ -19,10 +19,17 @@ LofResult patchwise_lof(const at::Tensor& local, int64_t patches_per_image, cons
   return patchwise_lof(local, grids_of_equal_images(local, patches_per_image, comm), opts, comm);
 }
 
+void LofOptions::validate(const std::string& prefix) const {
+  TC_CHECK(k >= 1, prefix, "lof_k = ", k, ": expected >= 1");
+  TC_CHECK(keep_quantile > 0 && keep_quantile <= 1, prefix, "lof_keep = ", keep_quantile,
+           ": expected a quantile in (0, 1]");
+  TC_CHECK(proj_dim >= 0, prefix, "greedy_proj_dim = ", proj_dim,
+           ": expected >= 0 (0 = no projection)");
+}
+
 LofResult patchwise_lof(const at::Tensor& local, const core::PatchGrids& grids,
                         const LofOptions& opts, dist::Comm& comm) {
-  TC_CHECK(opts.keep_quantile > 0 && opts.keep_quantile <= 1, "LOF keep quantile ",
-           opts.keep_quantile, ": expected (0, 1]");
+  opts.validate("");
   const auto per_pos = rows_by_position(local, grids, opts.proj_dim, opts.seed, comm);
   std::vector<torch::Tensor> scores;
   for (const auto& g : per_pos) scores.push_back(lof_of_positions(g, opts.k, opts.cuda_device));

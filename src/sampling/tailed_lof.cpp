@@ -10,16 +10,14 @@
 namespace tc::sampling {
 
 LofResult tailed_lof(const at::Tensor& local, int64_t patches_per_image, const LofOptions& opts,
-                     const std::string& th_type, dist::Comm& comm) {
-  return tailed_lof(local, grids_of_equal_images(local, patches_per_image, comm), opts, th_type,
-                    comm);
+                     Threshold rule, dist::Comm& comm) {
+  return tailed_lof(local, grids_of_equal_images(local, patches_per_image, comm), opts, rule, comm);
 }
 
 LofResult tailed_lof(const at::Tensor& local, const core::PatchGrids& grids, const LofOptions& opts,
-                     const std::string& th_type, dist::Comm& comm) {
-  TC_CHECK(opts.keep_quantile > 0 && opts.keep_quantile <= 1, "LOF keep quantile ",
-           opts.keep_quantile, ": expected (0, 1]");
-  const Threshold rule = patchwise_threshold(th_type);
+                     Threshold rule, dist::Comm& comm) {
+  opts.validate("");
+  check_patchwise(rule, "TailedLOF");
   // One projection and one exchange for both scores, as the reference reduces the features once.
   const auto per_pos = rows_by_position(local, grids, opts.proj_dim, opts.seed, comm);
   std::vector<torch::Tensor> cs, lofs;

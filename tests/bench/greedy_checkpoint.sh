@@ -19,9 +19,9 @@ work=$(realpath "$work")
 for mode in none 30 1; do
   rm -f "$work/bank-$mode.h5" "$work"/ck-$mode*
   ck=()
-  [ "$mode" != none ] && ck=(--checkpoint "$work/ck-$mode" --checkpoint-s "$mode")
+  [ "$mode" != none ] && ck=(--checkpoint "$work/ck-$mode" --greedy_checkpoint_s "$mode")
   start=$(date +%s.%N)
-  "$tc" coreset --in "$features" --out "$work/bank-$mode.h5" --ratio "$ratio" --threads "$threads" "${ck[@]}" \
+  "$tc" coreset --in "$features" --out "$work/bank-$mode.h5" --greedy_ratio "$ratio" --threads "$threads" "${ck[@]}" \
     > "$work/log-$mode.txt" 2>&1
   end=$(date +%s.%N)
   echo "checkpoints: $mode: wall $(echo "$end - $start" | bc) s"

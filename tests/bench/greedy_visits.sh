@@ -43,7 +43,7 @@ for bank in ${BANKS:-p02 k4}; do
     out=$work/coreset_${bank}_np$np.h5
     rm -f "$out"
     start=$(date +%s.%N)
-    mpirun -np "$np" --oversubscribe --bind-to none "$tc" coreset --in "$feats" --out "$out" --ratio "$r" \
+    mpirun -np "$np" --oversubscribe --bind-to none "$tc" coreset --in "$feats" --out "$out" --greedy_ratio "$r" \
       --threads $(( np == 1 ? threads : 1 )) > "$work/log_${bank}_np$np.txt" 2>&1
     end=$(date +%s.%N)
     echo "tailedcore coreset, $np ranks: wall $(echo "$end - $start" | bc) s"

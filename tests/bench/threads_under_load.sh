@@ -33,7 +33,7 @@ run() {  # stage condition threads
   local t0 t1
   t0=$(date +%s.%N)
   if [ "$1" = coreset ]; then
-    "$build/tailedcore" coreset --in "$work/features.h5" --out "$work/coreset.h5" --ratio 0.1 --proj-dim 0 \
+    "$build/tailedcore" coreset --in "$work/features.h5" --out "$work/coreset.h5" --greedy_ratio 0.1 --greedy_proj_dim 0 \
       --start-index 0 --threads "$3" > /dev/null 2>&1
   else
     rm -f "$work/extract.h5"

@@ -194,7 +194,7 @@ TEST_F(ArtifactFaultsE2e, StageCommandsRefuseAnArtifactWithAMissingShard) {
   const fs::path copy = *dir_ / "stage_in";
   fs::create_directories(copy);
   fs::copy_file(features, copy / "features.h5");  // without its shard
-  for (const std::string cmd : {"coreset --ratio 0.1", "lof"}) {
+  for (const std::string cmd : {"coreset --greedy_ratio 0.1", "lof"}) {
     r = run_cli(cmd.substr(0, cmd.find(' ')) + " --in " + (copy / "features.h5").string() +
                 " --out " + (copy / "o.h5").string() +
                 (cmd.find(' ') == std::string::npos ? "" : cmd.substr(cmd.find(' '))));
@@ -222,7 +222,7 @@ TEST_F(ArtifactFaultsE2e, StageCommandsRefuseAVirtualDatasetWhoseSourceIsMissing
     H5Sclose(space);
   }
   const auto r = run_cli("coreset --in " + in.string() + " --out " +
-                         (*dir_ / "vds_out.h5").string() + " --ratio 0.5");
+                         (*dir_ / "vds_out.h5").string() + " --greedy_ratio 0.5");
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_TRUE(contains(r.output, (*dir_ / "gone.h5").string() + ", which does not exist"))
       << r.output;
@@ -245,7 +245,7 @@ TEST_F(ArtifactFaultsE2e, StageCommandsRefuseExternalStorage) {
     H5Sclose(space);
   }
   const auto r = run_cli("coreset --in " + in.string() + " --out " +
-                         (*dir_ / "ext_out.h5").string() + " --ratio 0.5");
+                         (*dir_ / "ext_out.h5").string() + " --greedy_ratio 0.5");
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_TRUE(contains(r.output, "external file(s) (" + secret.string())) << r.output;
   EXPECT_FALSE(fs::exists(*dir_ / "ext_out.h5"));
@@ -259,7 +259,7 @@ TEST_F(ArtifactFaultsE2e, AHugeDeclaredShapeIsOneLine) {
     w.commit();
   }
   const auto r = run_cli("coreset --in " + in.string() + " --out " +
-                         (*dir_ / "huge_out.h5").string() + " --ratio 0.1");
+                         (*dir_ / "huge_out.h5").string() + " --greedy_ratio 0.1");
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_TRUE(
       contains(r.output, in.string() + ": dataset /features declares shape [1000000000000000, 8]"))

@@ -86,8 +86,9 @@ TEST_F(BadInput, RanksWithDifferentPlansStopNamingTheRankAndTheSetting) {
 TEST_F(BadInput, CoresetOfRowsWhoseDistancesOverflowIsAnError) {
   torch::manual_seed(1);
   write_rows(*dir_ / "huge.h5", torch::randn({200, 16}) * 1e19);
-  const auto r = run_cli("coreset --in " + (*dir_ / "huge.h5").string() + " --out " +
-                         (*dir_ / "huge_bank.h5").string() + " --ratio 0.1 --proj-dim 0");
+  const auto r =
+      run_cli("coreset --in " + (*dir_ / "huge.h5").string() + " --out " +
+              (*dir_ / "huge_bank.h5").string() + " --greedy_ratio 0.1 --greedy_proj_dim 0");
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_TRUE(contains(r.output, "squared distances overflow")) << r.output;
   EXPECT_TRUE(one_error_line(r.output)) << r.output;
@@ -109,8 +110,9 @@ TEST_F(BadInput, LofOnZeroRowsIsOneLine) {
 TEST_F(BadInput, AProjectionWiderThanTheRowsWorks) {
   torch::manual_seed(2);
   write_rows(*dir_ / "narrow.h5", torch::randn({300, 8}));
-  const auto r = run_cli("coreset --in " + (*dir_ / "narrow.h5").string() + " --out " +
-                         (*dir_ / "narrow_bank.h5").string() + " --ratio 0.1 --proj-dim 256");
+  const auto r =
+      run_cli("coreset --in " + (*dir_ / "narrow.h5").string() + " --out " +
+              (*dir_ / "narrow_bank.h5").string() + " --greedy_ratio 0.1 --greedy_proj_dim 256");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(tc::io::H5Reader(*dir_ / "narrow_bank.h5").shape("coreset"),
             (std::vector<int64_t>{30, 8}));

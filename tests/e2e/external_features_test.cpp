@@ -57,7 +57,8 @@ TEST(ExternalFeatures, TailLofAndCoresetRunOnAnH5pyFile) {
   EXPECT_LT(kept.size(0), kImages * kPatches);
   EXPECT_EQ(lof.attr_string("config_hash"), external);
 
-  r = run_cli("coreset" + arg_in + " --out " + (dir / "pc.h5").string() + " --ratio 0.1 --start-index 2");
+  r = run_cli("coreset" + arg_in + " --out " + (dir / "pc.h5").string() +
+              " --greedy_ratio 0.1 --start-index 2");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const tc::io::H5Reader pc(dir / "pc.h5");
   tc::sampling::CoresetOptions co;
@@ -69,8 +70,8 @@ TEST(ExternalFeatures, TailLofAndCoresetRunOnAnH5pyFile) {
   EXPECT_TRUE(torch::equal(pc.read("coreset"), features.index_select(0, idx)));
   EXPECT_EQ(pc.attr_string("config_hash"), external);
 
-  r = run_cli("coreset" + arg_in + " --out " + (dir / "sp.h5").string() + " --ratio 0.1 --weights " +
-              (dir / "lof.h5").string());
+  r = run_cli("coreset" + arg_in + " --out " + (dir / "sp.h5").string() +
+              " --greedy_ratio 0.1 --weights " + (dir / "lof.h5").string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const tc::io::H5Reader sp(dir / "sp.h5");
   const auto sp_idx = sp.read("coreset_indices");

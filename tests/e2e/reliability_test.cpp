@@ -135,7 +135,7 @@ TEST_F(Reliability, NanFeatureRowIsAnErrorNamingTheImageInEveryStage) {
   for (const auto& cmd :
        {"tail" + in + " --out " + (*dir_ / "nan_tail.h5").string(),
         "lof" + in + " --out " + (*dir_ / "nan_lof.h5").string(),
-        "coreset" + in + " --ratio 0.1 --out " + (*dir_ / "nan_cs.h5").string()}) {
+        "coreset" + in + " --greedy_ratio 0.1 --out " + (*dir_ / "nan_cs.h5").string()}) {
     const auto r = run_cli(cmd);
     EXPECT_NE(r.exit_code, 0) << cmd << "\n" << r.output;
     EXPECT_TRUE(contains(r.output, "image " + image)) << cmd << "\n" << r.output;

@@ -148,7 +148,8 @@ TEST_F(RunTest, StageCommandsRunOnCachedFeatures) {
   ASSERT_EQ(tl.exit_code, 0) << tl.output;
   EXPECT_EQ(tc::io::H5Reader(*dir_ / "tailed_lof.h5").attr_string("filter"), "tailed_lof");
   const auto cs = run_cli("coreset" + in + " --out " + (*dir_ / "coreset.h5").string() +
-                          " --ratio 0.05 --proj-dim 0 --start-index 3 --weights " + (*dir_ / "lof.h5").string());
+                          " --greedy_ratio 0.05 --greedy_proj_dim 0 --start-index 3 --weights " +
+                          (*dir_ / "lof.h5").string());
   ASSERT_EQ(cs.exit_code, 0) << cs.output;
   tc::io::H5Reader c(*dir_ / "coreset.h5");
   EXPECT_EQ(c.shape("coreset")[1], 512);

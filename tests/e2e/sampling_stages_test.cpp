@@ -33,7 +33,7 @@ TEST(SamplingStages, LofThenCoresetWithWeights) {
   const auto feats = write_features(dir / "features.h5");
   const auto lof_path = (dir / "lof.h5").string();
   auto r = run_cli("lof --in " + (dir / "features.h5").string() + " --out " + lof_path +
-                   " --proj-dim 8 --seed 5 --threads 1");
+                   " --greedy_proj_dim 8 --seed 5 --threads 1");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   auto comm = tc::dist::make_self_comm();
   tc::sampling::LofOptions lo;
@@ -46,7 +46,8 @@ TEST(SamplingStages, LofThenCoresetWithWeights) {
 
   // PatchCore: every row, no weights.
   r = run_cli("coreset --in " + (dir / "features.h5").string() + " --out " +
-              (dir / "pc.h5").string() + " --ratio 0.1 --proj-dim 0 --start-index 4 --threads 1");
+              (dir / "pc.h5").string() +
+              " --greedy_ratio 0.1 --greedy_proj_dim 0 --start-index 4 --threads 1");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   tc::sampling::CoresetOptions co;
   co.proj_dim = 0;
@@ -59,8 +60,9 @@ TEST(SamplingStages, LofThenCoresetWithWeights) {
 
   // SoftPatch: greedy over the kept rows; indices point into the input rows; weights = LOF scores.
   r = run_cli("coreset --in " + (dir / "features.h5").string() + " --out " +
-              (dir / "sp.h5").string() + " --ratio 0.2 --proj-dim 0 --start-index 0 --weights " +
-              lof_path + " --threads 1");
+              (dir / "sp.h5").string() +
+              " --greedy_ratio 0.2 --greedy_proj_dim 0 --start-index 0 --weights " + lof_path +
+              " --threads 1");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   tc::io::H5Reader sp(dir / "sp.h5");
   const auto idx = sp.read("coreset_indices");
@@ -81,7 +83,7 @@ TEST(SamplingStages, BadRatioAndMissingAttributesFailWithOneLine) {
   tc::testing::TempDir dir;
   write_features(dir / "features.h5");
   auto r = run_cli("coreset --in " + (dir / "features.h5").string() + " --out " +
-                   (dir / "c.h5").string() + " --ratio 1.5 --threads 1");
+                   (dir / "c.h5").string() + " --greedy_ratio 1.5 --threads 1");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("1.5"), std::string::npos) << r.output;
   EXPECT_FALSE(std::filesystem::exists(dir / "c.h5"));

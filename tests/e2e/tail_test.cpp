@@ -39,8 +39,8 @@ TEST(TailStage, WritesClassSizesAndTailOfTheEmbeddings) {
     ASSERT_EQ(r.exit_code, 0) << r.output;
     tc::io::H5Reader h(out);
     tc::sampling::ClassSizeOptions o;
-    o.th_type = th;
-    o.vote = vote;
+    o.threshold = tc::sampling::parse_threshold(th);
+    o.vote = tc::sampling::parse_vote(vote);
     auto comm = tc::dist::make_self_comm();
     const auto want = tc::sampling::select_tail(x, o, *comm);
     EXPECT_TRUE(torch::equal(h.read("class_sizes").nan_to_num(-1), want.class_sizes.nan_to_num(-1))) << th;

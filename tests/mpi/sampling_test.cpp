@@ -30,8 +30,8 @@ TEST(MpiSampling, TailSelectionIsRankInvariant) {
     // so each rank count computes other blocks than the one process.
     for (const int64_t block_rows : {13, 0}) {
       ClassSizeOptions o;
-      o.th_type = th;
-      o.vote = vote;
+      o.threshold = tc::sampling::parse_threshold(th);
+      o.vote = tc::sampling::parse_vote(vote);
       o.block_rows = block_rows;
       const auto x = clustered(1);
       const auto want = select_tail(x, o, *self);

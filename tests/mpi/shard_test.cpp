@@ -141,9 +141,9 @@ TEST(MpiShard, ShardedTailedLofEqualsWholeTailedLof) {
     tc::sampling::LofOptions o;
     o.proj_dim = proj;
     o.seed = 9;
-    const auto want = tc::sampling::tailed_lof(x, P, o, "symmin", *self);
+    const auto want = tc::sampling::tailed_lof(x, P, o, tc::sampling::Threshold::kSymmin, *self);
     const auto got = tc::sampling::tailed_lof(x.narrow(0, mine.begin * P, mine.size() * P), P, o,
-                                              "symmin", world());
+                                              tc::sampling::Threshold::kSymmin, world());
     if (proj == 0)
       EXPECT_TRUE(torch::equal(got.scores, want.scores));
     else
@@ -176,8 +176,9 @@ TEST(MpiShard, MixedGridLofEqualsWholeLof) {
   const auto got = tc::sampling::patchwise_lof(x.narrow(0, first, rows), grids, o, world());
   EXPECT_TRUE(torch::equal(got.scores, want.scores));
   EXPECT_TRUE(torch::equal(got.kept_indices, want.kept_indices));
-  const auto twant = tc::sampling::tailed_lof(x, grids, o, "symmin", *self);
-  const auto tgot = tc::sampling::tailed_lof(x.narrow(0, first, rows), grids, o, "symmin", world());
+  const auto twant = tc::sampling::tailed_lof(x, grids, o, tc::sampling::Threshold::kSymmin, *self);
+  const auto tgot = tc::sampling::tailed_lof(x.narrow(0, first, rows), grids, o,
+                                             tc::sampling::Threshold::kSymmin, world());
   EXPECT_TRUE(torch::equal(tgot.scores, twant.scores));
   EXPECT_TRUE(torch::equal(tgot.kept_indices, twant.kept_indices));
 }

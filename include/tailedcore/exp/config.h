@@ -8,7 +8,15 @@
 #include <string>
 #include <vector>
 
+#include "tailedcore/features/embedder_options.h"
+#include "tailedcore/index/options.h"
+#include "tailedcore/sampling/greedy_checkpoint.h"
+#include "tailedcore/sampling/options.h"
+
 namespace tc::exp {
+
+// A key that sets a component's option takes its default from that option's
+// struct: the struct's in-class default is the only one.
 
 // Sizes: a number of pixels, or `full` (0, data::kFullSize): the image's own
 // size, so resize: full and imagesize: full keep native, possibly non-square, images.
@@ -22,22 +30,23 @@ struct DataConfig {
 
 struct ModelConfig {
   std::vector<std::string> backbone_names{"wideresnet50"};
-  std::vector<std::string> layers_to_extract{"layer2", "layer3"};
+  std::vector<std::string> layers_to_extract = features::EmbedderOptions{}.layers;
   std::string embedding_to_extract_from;  // "" or "avgpool" (reference); "layer1".."layer4": that
                                           // layer's mean (ours)
   std::string coreset_model_name = "patchcore";  // patchcore | softpatch | tailedcore
   std::string tail_th_type;            // "" | ada_trim_min-mode | symmin | double_max_step
   std::string tail_data_augment_type;  // "" | rot15flip | rot30flip | rot45flip | rotflip
   bool tail_lof = false;
-  double greedy_ratio = 0.1;
-  int64_t greedy_proj_dim = 128;  // honoured (the reference ignores it and uses 128)
-  int64_t faiss_k_neighbor = 1;   // honoured (the reference ignores it and uses 1)
+  double greedy_ratio = sampling::CoresetOptions{}.ratio;
+  // honoured (the reference ignores it and uses 128)
+  int64_t greedy_proj_dim = sampling::CoresetOptions{}.proj_dim;
+  int64_t faiss_k_neighbor = index::IndexOptions{}.k;  // honoured (the reference uses 1)
   // Ours:
   std::string backbone_weights;  // TorchScript file; "" = seeded random init
-  int64_t target_embed_dimension =
-      1024;  // patch feature width (PatchCore's pretrain_ and target_embed_dimension)
-  int64_t lof_k = 6;
-  double lof_keep = 0.85;
+  // patch feature width (PatchCore's pretrain_ and target_embed_dimension)
+  int64_t target_embed_dimension = features::EmbedderOptions{}.target_dim;
+  int64_t lof_k = sampling::LofOptions{}.k;
+  double lof_keep = sampling::LofOptions{}.keep_quantile;
   std::string feature_dtype = "float32";  // float32 | float16 (stored features)
   std::string index = "flat";             // flat | ivf
   // Scoring: the bank is replicated on every rank when its float32 bytes fit
@@ -46,7 +55,7 @@ struct ModelConfig {
   double bank_memory_gb = 16.0;
   // Seconds of greedy work between two checkpoints of its state (a rerun
   // resumes there); <= 0: none. Not in any cache key either.
-  double greedy_checkpoint_s = 30.0;
+  double greedy_checkpoint_s = sampling::GreedyCheckpoint{}.interval_seconds;
   std::string device = "auto";  // auto | cpu | cuda (dist/device_startup.h: resolved per rank)
 };
 
@@ -54,7 +63,8 @@ struct Config {
   int64_t seed = 0;
   DataConfig data;
   ModelConfig model;
-  std::string name;  // the config file's stem: names the results folder
+  std::string name;    // the config file's stem: names the results folder
+  std::string source;  // what errors name it by (parse_config's source_name); not a key
 };
 
 Config load_config(const std::filesystem::path& yaml, const std::vector<std::string>& overrides);

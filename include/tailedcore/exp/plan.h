@@ -36,9 +36,10 @@ struct Plan {
   features::EmbedderOptions embedder;  // global_embedding off: the stage asks for it
   io::DType feature_dtype = io::DType::kFloat32;
 
-  // The tail branch (TailedCore): empty tail_rule = none.
-  std::string tail_rule;                  // the config's tail_th_type
-  sampling::ClassSizeOptions class_size;  // resolved from tail_rule when set
+  // The tail branch (TailedCore): kNone = none.
+  sampling::TailRule tail_rule = sampling::TailRule::kNone;  // the config's tail_th_type
+  sampling::ClassSizeOptions class_size;  // resolved from tail_rule when set (its threshold is
+                                          // also TailedLOF's patch-wise rule)
   data::AugmentSpec tail_augment;
   bool tail_lof = false;  // TailedLOF instead of LOF
 
@@ -47,7 +48,7 @@ struct Plan {
   sampling::CoresetOptions head_coreset, tail_coreset;
   index::IndexOptions index;
   double bank_memory_bytes = 0;  // model.bank_memory_gb: replicated bank up to this, else sharded
-  double greedy_checkpoint_seconds = 30;  // model.greedy_checkpoint_s
+  double greedy_checkpoint_seconds = 0;  // model.greedy_checkpoint_s
 
   /// The options of backbone `name` (one of `backbones`).
   features::BackboneOptions backbone(const std::string& name) const;

@@ -6,25 +6,17 @@
 // from each of two layers: it is not a mean of the layers.
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include <ATen/core/Tensor.h>
+#include "tailedcore/features/embedder_options.h"
 
 namespace tc::features {
 
 class Backbone;
-
-struct EmbedderOptions {
-  std::vector<std::string> layers{"layer2", "layer3"};
-  int64_t target_dim = 1024;
-  bool global_embedding = false;  // also return a global embedding per image
-  /// "avgpool" (the reference: mean of layer4) or "layer1".."layer4": the mean
-  /// of that layer's map. Random-weight backbones keep class information in
-  /// shallow layers, where layer4's mean has collapsed (DESIGN.md hazard).
-  std::string global_layer = "avgpool";
-};
 
 class PatchEmbedder {
  public:

@@ -13,13 +13,15 @@
 // is identical for any number of ranks, threads, block size or BLAS kernel.
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include <ATen/core/Tensor.h>
-
 #include "tailedcore/core/names.h"
+#include "tailedcore/sampling/thresholds.h"
+#include "tailedcore/sampling/votes.h"
 
 namespace tc::dist {
 class Comm;
@@ -28,9 +30,8 @@ class Comm;
 namespace tc::sampling {
 
 struct ClassSizeOptions {
-  // By name, as the CLI and the config give them (parse_threshold, parse_vote).
-  std::string th_type = "trim_min";  // symmin symavg indep half_min trim_min truncate_min max_step double_max_step
-  std::string vote = "mode";         // mean mode none nearest
+  Threshold threshold = Threshold::kTrimMin;
+  Vote vote = Vote::kMode;           // kNone only with a per-row threshold (select_tail checks)
   int64_t block_rows = 0;            // similarity rows per block; 0: see similarity_block_rows
   double percentile = 0.15;          // predict_max_K's percentile rule
   int cuda_device = -1;              // CUDA ordinal of the float64 similarity product; -1 = host (same entries)
@@ -48,8 +49,8 @@ enum class TailRule { kNone, kAdaTrimMinMode, kSymmin, kDoubleMaxStep };
 const core::NameTable<TailRule>& tail_rules();
 
 /// A rule's options: ada_trim_min-mode -> trim_min + mode, symmin -> symmin +
-/// mean, double_max_step -> double_max_step + none.
-ClassSizeOptions class_size_options_from_config(const std::string& tail_th_type);
+/// mean, double_max_step -> double_max_step + none. kNone is an error.
+ClassSizeOptions class_size_options(TailRule rule);
 
 struct TailSelection {
   at::Tensor class_sizes;   // [N] float32 (NaN: no image voted)
@@ -59,8 +60,8 @@ struct TailSelection {
   int64_t degenerate_rows = 0;  // rows whose trim threshold had nothing above half the angle
 };
 
-/// embeddings [N, E]; fails with one line on an unknown threshold or vote,
-/// vote none with a scalar threshold, or a negative block_rows.
+/// embeddings [N, E]; fails with one line on vote none with a scalar
+/// threshold or a negative block_rows.
 TailSelection select_tail(const at::Tensor& embeddings, const ClassSizeOptions& opts, dist::Comm& comm);
 
 }  // namespace tc::sampling

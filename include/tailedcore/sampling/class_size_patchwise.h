@@ -24,10 +24,10 @@ namespace tc::sampling {
 
 enum class Threshold;
 
-/// The threshold rule of a patch-wise th_type: symmin | symavg | indep (the
-/// only scalar thresholds the reference has; others throw tc::Error, as its
-/// NotImplementedError).
-Threshold patchwise_threshold(const std::string& th_type);
+/// Fails (naming `where`) unless `rule` has patch-wise class sizes: symmin,
+/// symavg or indep, the scalar thresholds (the reference raises
+/// NotImplementedError for the others).
+void check_patchwise(Threshold rule, const std::string& where);
 
 /// per_pos [N, positions, C] (rows_by_position): [positions, N] float32 class
 /// sizes; NaN where no image votes.
@@ -35,7 +35,7 @@ at::Tensor class_sizes_of_positions(const at::Tensor& per_pos, Threshold rule);
 
 /// local [n_r * P, C] float32: this rank's images' rows, image-major. Returns
 /// [N * P] float32 class sizes of every row, image-major, on every rank.
-at::Tensor patchwise_class_sizes(const at::Tensor& local, int64_t patches_per_image,
-                                 const std::string& th_type, dist::Comm& comm);
+at::Tensor patchwise_class_sizes(const at::Tensor& local, int64_t patches_per_image, Threshold rule,
+                                 dist::Comm& comm);
 
 }  // namespace tc::sampling

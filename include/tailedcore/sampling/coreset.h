@@ -15,22 +15,16 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <string>
 
 #include "tailedcore/sampling/greedy_checkpoint.h"
+#include "tailedcore/sampling/options.h"
 
 namespace tc::dist {
 class Comm;
 }
 
 namespace tc::sampling {
-
-struct CoresetOptions {
-  double ratio = 0.1;        // centres = max(1, int(n * ratio))
-  int64_t proj_dim = 128;    // 0 = no projection
-  int64_t start_index = -1;  // first centre; -1 = drawn from `seed`
-  uint64_t seed = 0;         // projection and first centre
-  int cuda_device = -1;  // CUDA ordinal of the greedy's steps (greedy_device_loop.h); -1 = host
-};
 
 /// Device steps between two downloads of the picks: the host's one wait.
 inline constexpr int64_t kDevicePickBatch = 4096;

@@ -22,21 +22,13 @@
 #include <string>
 
 #include "tailedcore/core/patch_grids.h"
+#include "tailedcore/sampling/options.h"
 
 namespace tc::dist {
 class Comm;
 }
 
 namespace tc::sampling {
-
-struct LofOptions {
-  int64_t k = 6;                // neighbours (sklearn n_neighbors; k_eff = min(k, N - 1))
-  double keep_quantile = 0.85;  // keep scores strictly below this quantile
-  int64_t proj_dim = 128;       // 0 = no projection
-  uint64_t seed = 0;            // projection
-  int cuda_device =
-      -1;  // CUDA ordinal of the Gram products; -1 = host (same scores: see lof_blocked.h)
-};
 
 struct LofResult {
   at::Tensor scores;        // [N * P] float32, image-major (row = image * P + position)

@@ -13,18 +13,19 @@
 #include <string>
 
 #include "tailedcore/sampling/lof.h"
+#include "tailedcore/sampling/thresholds.h"
 
 namespace tc::sampling {
 
-/// local: this rank's images' rows and grids every image's grid (as patchwise_lof); th_type:
-/// symmin | symavg | indep (the reference has no other patch-wise threshold). Returns the products
-/// as `scores` (float32, image-major) and the kept rows. Several grids: the LOF and the class
-/// sizes of a position are among the images of its grid, the few-shot score's max(cs) and the
-/// keep quantile over all rows.
+/// local: this rank's images' rows and grids every image's grid (as patchwise_lof); rule:
+/// symmin | symavg | indep (check_patchwise: the reference has no other patch-wise threshold).
+/// Returns the products as `scores` (float32, image-major) and the kept rows. Several grids: the
+/// LOF and the class sizes of a position are among the images of its grid, the few-shot score's
+/// max(cs) and the keep quantile over all rows.
 LofResult tailed_lof(const at::Tensor& local, const core::PatchGrids& grids, const LofOptions& opts,
-                     const std::string& th_type, dist::Comm& comm);
+                     Threshold rule, dist::Comm& comm);
 /// Every image of P patches (the one-grid case): local [n_r * P, D].
 LofResult tailed_lof(const at::Tensor& local, int64_t patches_per_image, const LofOptions& opts,
-                     const std::string& th_type, dist::Comm& comm);
+                     Threshold rule, dist::Comm& comm);
 
 }  // namespace tc::sampling

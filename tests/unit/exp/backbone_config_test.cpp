@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "config_error.h"
 #include "tailedcore/exp/config.h"
 #include "testing.h"
 
@@ -11,9 +12,7 @@ using tc::exp::parse_config;
 
 namespace {
 
-std::string error_of(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
-  return tc::testing::error_of([&] { parse_config(yaml, overrides, "c.yaml"); });
-}
+using tc::testing::config_error;
 
 const std::string kLite0 =
     "model:\n  backbone_names: [efficientnet_lite0]\n  layers_to_extract: [stage3, stage5]\n"
@@ -24,17 +23,22 @@ TEST(BackboneConfig, EfficientNetTapsAreItsStages) {
   EXPECT_EQ(cfg.model.layers_to_extract, (std::vector<std::string>{"stage3", "stage5"}));
   EXPECT_EQ(cfg.model.target_embed_dimension, 384);
   EXPECT_NE(tc::exp::to_yaml(cfg).find("target_embed_dimension: 384"), std::string::npos);
-  EXPECT_NE(error_of(kLite0, {"model.layers_to_extract=[layer2]"})
-                .find("c.yaml: model.layers_to_extract: 'layer2' is unknown: expected one of stage1"),
-            std::string::npos);
-  EXPECT_NE(error_of(kLite0, {"model.layers_to_extract=[avgpool]"}).find("'avgpool' is unknown"),
-            std::string::npos);
-  EXPECT_NE(error_of(kLite0, {"model.embedding_to_extract_from=layer4"}).find("'layer4' is unknown"),
-            std::string::npos);
-  EXPECT_NE(error_of(kLite0, {"model.target_embed_dimension=0"}).find("target_embed_dimension = 0: expected >= 1"),
+  EXPECT_NE(
+      config_error(kLite0, {"model.layers_to_extract=[layer2]"})
+          .find("c.yaml: model.layers_to_extract: 'layer2' is unknown: expected one of stage1"),
+      std::string::npos);
+  EXPECT_NE(
+      config_error(kLite0, {"model.layers_to_extract=[avgpool]"}).find("'avgpool' is unknown"),
+      std::string::npos);
+  EXPECT_NE(
+      config_error(kLite0, {"model.embedding_to_extract_from=layer4"}).find("'layer4' is unknown"),
+      std::string::npos);
+  EXPECT_NE(config_error(kLite0, {"model.target_embed_dimension=0"})
+                .find("target_embed_dimension = 0: expected >= 1"),
             std::string::npos);
   // The ResNets keep theirs.
-  EXPECT_NE(error_of("model:\n  layers_to_extract: [stage3]\n").find("'stage3' is unknown: expected one of layer1"),
+  EXPECT_NE(config_error("model:\n  layers_to_extract: [stage3]\n")
+                .find("'stage3' is unknown: expected one of layer1"),
             std::string::npos);
 }
 
@@ -45,9 +49,11 @@ TEST(BackboneConfig, UserTorchScriptNamesItsTapsAndNeedsItsFile) {
   const auto cfg = parse_config(yaml, {"model.backbone_weights=dino.pt"}, "c.yaml");
   EXPECT_EQ(cfg.model.layers_to_extract, (std::vector<std::string>{"blocks.3", "blocks.7"}));
   EXPECT_EQ(cfg.model.embedding_to_extract_from, "cls_token");
-  EXPECT_NE(error_of(yaml).find("model.backbone_weights: backbone torchscript needs a TorchScript file"),
+  EXPECT_NE(config_error(yaml).find(
+                "model.backbone_weights: backbone torchscript needs a TorchScript file"),
             std::string::npos);
-  EXPECT_NE(error_of("model:\n  backbone_names: [vgg]\n").find("model.backbone_names: 'vgg' is unknown"),
+  EXPECT_NE(config_error("model:\n  backbone_names: [vgg]\n")
+                .find("model.backbone_names: 'vgg' is unknown"),
             std::string::npos);
 }
 

@@ -1,7 +1,9 @@
+#include "tailedcore/exp/config.h"
+
 #include <gtest/gtest.h>
 
+#include "config_error.h"
 #include "tailedcore/core/check.h"
-#include "tailedcore/exp/config.h"
 #include "testing.h"
 
 namespace fs = std::filesystem;
@@ -9,9 +11,7 @@ using tc::exp::parse_config;
 
 namespace {
 
-std::string error_of(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
-  return tc::testing::error_of([&] { parse_config(yaml, overrides, "c.yaml"); });
-}
+using tc::testing::config_error;
 
 TEST(Config, EveryShippedAndReferenceConfigLoads) {
   int loaded = 0;
@@ -39,9 +39,9 @@ TEST(Config, ReferenceValuesAreRead) {
 }
 
 TEST(Config, UnknownKeyNamesTheClosestValidKey) {
-  EXPECT_EQ(error_of("model:\n  greedy_ration: 0.1\n"),
+  EXPECT_EQ(config_error("model:\n  greedy_ration: 0.1\n"),
             "c.yaml: unknown key 'model.greedy_ration' (did you mean 'model.greedy_ratio'?)");
-  EXPECT_NE(error_of("", {"model.greedy_rati=0.2"}).find("did you mean 'model.greedy_ratio'"),
+  EXPECT_NE(config_error("", {"model.greedy_rati=0.2"}).find("did you mean 'model.greedy_ratio'"),
             std::string::npos);
 }
 
@@ -50,15 +50,17 @@ TEST(Config, OverridesApplyAndAreChecked) {
   EXPECT_DOUBLE_EQ(cfg.model.greedy_ratio, 0.25);
   EXPECT_EQ(cfg.model.tail_th_type, "");
   EXPECT_EQ(cfg.seed, 3);
-  EXPECT_NE(error_of("", {"model.greedy_ratio=1.5"}).find("expected a ratio in (0, 1]"), std::string::npos);
-  EXPECT_NE(error_of("", {"model.greedy_ratio"}).find("expected key=value"), std::string::npos);
+  EXPECT_NE(config_error("", {"model.greedy_ratio=1.5"}).find("expected a ratio in (0, 1]"),
+            std::string::npos);
+  EXPECT_NE(config_error("", {"model.greedy_ratio"}).find("expected key=value"), std::string::npos);
 }
 
 TEST(Config, TypeAndChoiceErrorsNameKeyAndValue) {
-  EXPECT_NE(error_of("seed: abc\n").find("c.yaml: seed: value 'abc' is not an integer"), std::string::npos);
-  const auto e = error_of("model:\n  index: hnsw\n");
+  EXPECT_NE(config_error("seed: abc\n").find("c.yaml: seed: value 'abc' is not an integer"),
+            std::string::npos);
+  const auto e = config_error("model:\n  index: hnsw\n");
   EXPECT_NE(e.find("c.yaml: model.index: 'hnsw' is unknown: expected one of flat, ivf"), std::string::npos) << e;
-  EXPECT_NE(error_of("model: [1, 2\n").find("not valid YAML"), std::string::npos);
+  EXPECT_NE(config_error("model: [1, 2\n").find("not valid YAML"), std::string::npos);
 }
 
 TEST(Config, ResolvedYamlRoundTrips) {
@@ -79,9 +81,12 @@ TEST(Config, FullSizesMeanTheImagesOwnSize) {
   // A crop from the image's own size, and a resize without a crop, are fine too.
   EXPECT_EQ(parse_config("", {"data.resize=full", "data.imagesize=128"}, "c").data.imagesize, 128);
   EXPECT_EQ(parse_config("", {"data.imagesize=full"}, "c").data.resize, 256);
-  EXPECT_NE(error_of("data:\n  resize: 0\n").find("c.yaml: data.resize = 0: expected a size in pixels (> 0) or full"),
+  EXPECT_NE(config_error("data:\n  resize: 0\n")
+                .find("c.yaml: data.resize = 0: expected a size in pixels (> 0) or full"),
             std::string::npos);
-  EXPECT_NE(error_of("data:\n  imagesize: fullsize\n").find("is not a size in pixels or full"), std::string::npos);
-  EXPECT_NE(error_of("data:\n  resize: 64\n  imagesize: 96\n").find("expected imagesize <= resize (64) or full"),
+  EXPECT_NE(config_error("data:\n  imagesize: fullsize\n").find("is not a size in pixels or full"),
+            std::string::npos);
+  EXPECT_NE(config_error("data:\n  resize: 64\n  imagesize: 96\n")
+                .find("expected imagesize <= resize (64) or full"),
             std::string::npos);
 }

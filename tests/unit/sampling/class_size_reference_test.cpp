@@ -35,8 +35,8 @@ std::vector<int64_t> to_vector(const torch::Tensor& t) {
 void expect_case(const std::string& set, const std::string& th, const std::string& vote, int64_t block_rows) {
   const std::string g = "sets/" + set + "/" + th + "_" + vote + "/";
   ClassSizeOptions o;
-  o.th_type = th;
-  o.vote = vote;
+  o.threshold = tc::sampling::parse_threshold(th);
+  o.vote = tc::sampling::parse_vote(vote);
   o.block_rows = block_rows;
   auto comm = tc::dist::make_self_comm();
   const auto got = select_tail(fixtures().read("sets/" + set + "/embeddings"), o, *comm);
@@ -80,15 +80,18 @@ TEST(ClassSizeReference, PatchwiseWithinThresholdMeanVote) {
   auto comm = tc::dist::make_self_comm();
   for (const std::string th : {"symmin", "indep", "symavg"}) {
     const std::string g = "patchwise/" + th + "/";
-    const auto got = patchwise_class_sizes(fixtures().read(g + "features"),
-                                           fixtures().read(g + "patches_per_image")[0].item<int64_t>(), th, *comm);
+    const auto got =
+        patchwise_class_sizes(fixtures().read(g + "features"),
+                              fixtures().read(g + "patches_per_image")[0].item<int64_t>(),
+                              tc::sampling::parse_threshold(th), *comm);
     EXPECT_TRUE(same_sizes(got, fixtures().read(g + "class_sizes"))) << th;
   }
-  EXPECT_THROW(patchwise_class_sizes(torch::rand({12, 4}), 3, "trim_min", *comm), tc::Error);
-  // The config's name of an adaptive rule gets the same answer, not "unknown".
-  const auto e = tc::testing::error_of([&] { patchwise_class_sizes(torch::rand({12, 4}), 3, "ada_trim_min-mode", *comm); });
-  EXPECT_EQ(e.rfind("tail_th_type 'ada_trim_min-mode' with tail_lof: ", 0), 0u) << e;
-  EXPECT_THROW(patchwise_class_sizes(torch::rand({13, 4}), 3, "symmin", *comm), tc::Error);
+  EXPECT_THROW(
+      patchwise_class_sizes(torch::rand({12, 4}), 3, tc::sampling::Threshold::kTrimMin, *comm),
+      tc::Error);
+  EXPECT_THROW(
+      patchwise_class_sizes(torch::rand({13, 4}), 3, tc::sampling::Threshold::kSymmin, *comm),
+      tc::Error);
 }
 
 TEST(ClassSizeReference, PatchwiseOneHotPatchesByHand) {
@@ -102,7 +105,7 @@ TEST(ClassSizeReference, PatchwiseOneHotPatchesByHand) {
     f[i * 2][i < 3 ? 0 : 1] = 2.f;
     f[i * 2 + 1][i == 0 ? 2 : 3] = 0.5f;
   }
-  const auto cs = patchwise_class_sizes(f, 2, "symmin", *comm);
+  const auto cs = patchwise_class_sizes(f, 2, tc::sampling::Threshold::kSymmin, *comm);
   EXPECT_TRUE(torch::equal(cs, torch::tensor({3.f, 1.f, 3.f, 4.f, 3.f, 4.f, 2.f, 4.f, 2.f, 4.f}))) << cs;
 }
 

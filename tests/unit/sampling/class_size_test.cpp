@@ -65,10 +65,11 @@ TEST(ClassSize, EdgeCasesDoNotCrash) {
   EXPECT_EQ(sel.tail_indices.size(0), 1);
   EXPECT_EQ(sel.tail_indices[0].item<int64_t>(), 55);
   ClassSizeOptions bad;
-  bad.th_type = "median";
+  bad.vote = tc::sampling::Vote::kNone;  // exists only with per-row thresholds
+  bad.threshold = tc::sampling::Threshold::kSymmin;
   EXPECT_THROW(select_tail(x, bad, *comm), tc::Error);
-  EXPECT_THROW(class_size_options_from_config("ada_median-mode"), tc::Error);
-  EXPECT_EQ(class_size_options_from_config("ada_trim_min-mode").vote, "mode");
+  EXPECT_THROW(tail_rules().parse("ada_median-mode", "tail_th_type"), tc::Error);
+  EXPECT_EQ(class_size_options(TailRule::kAdaTrimMinMode).vote, tc::sampling::Vote::kMode);
 }
 
 // The similarity's entries do not depend on the blocks (ExactSimilarity), so
@@ -82,8 +83,8 @@ TEST(ClassSize, BlockSizeDoesNotChangeTheResult) {
            {"trim_min", "mode"}, {"double_max_step", "none"}, {"max_step", "mean"},
            {"trim_min", "nearest"}, {"symmin", "mean"}}) {
     ClassSizeOptions whole, blocked;
-    whole.th_type = blocked.th_type = th;
-    whole.vote = blocked.vote = vote;
+    whole.threshold = blocked.threshold = tc::sampling::parse_threshold(th);
+    whole.vote = blocked.vote = tc::sampling::parse_vote(vote);
     blocked.block_rows = 16;
     const auto a = select_tail(x, whole, *comm), b = select_tail(x, blocked, *comm);
     EXPECT_TRUE(torch::equal(a.class_sizes.nan_to_num(-1), b.class_sizes.nan_to_num(-1))) << th;
@@ -115,8 +116,9 @@ TEST(ClassSize, ResultDoesNotDependOnTheCallersThreads) {
   const auto xn = (x / x.norm(2, 1, true)).contiguous();
   auto comm = tc::dist::make_self_comm();
   ClassSizeOptions o;
-  o.th_type = "double_max_step";  // the rule most sensitive to a last bit
-  o.vote = "none";
+  o.threshold =
+      tc::sampling::parse_threshold("double_max_step");  // the rule most sensitive to a last bit
+  o.vote = tc::sampling::parse_vote("none");
   const int saved = at::get_num_threads();
   at::set_num_threads(1);
   const auto one_thread = xn.mm(xn.t());

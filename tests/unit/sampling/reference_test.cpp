@@ -38,8 +38,8 @@ TEST(ReferenceClassSizes, IdenticalClassSizesAndTailSets) {
              {"symmin", "mean"}, {"symavg", "mean"}, {"indep", "mean"}}) {
       const std::string g = "class_size/" + set + "_" + th + "_" + vote + "/";
       ClassSizeOptions o;
-      o.th_type = th;
-      o.vote = vote;
+      o.threshold = tc::sampling::parse_threshold(th);
+      o.vote = tc::sampling::parse_vote(vote);
       o.block_rows = 4096;
       const auto got = select_tail(reference().read(g + "embeddings"), o, *comm);
       const auto want = reference().read(g + "class_sizes");
@@ -94,12 +94,13 @@ TEST(ReferenceTailedLof, ScoresWithin1e4AndSameKeptSet) {
     LofOptions o;
     o.proj_dim = 0;
     const int64_t P = reference().attr_int("h", g + "features") * reference().attr_int("w", g + "features");
-    const auto got = tailed_lof(feats, P, o, th, *comm);
+    const auto got = tailed_lof(feats, P, o, tc::sampling::parse_threshold(th), *comm);
     const auto scale = want.abs().max();  // products near 0 for the small classes: relative to the largest
     EXPECT_LT(((got.scores - want).abs() / scale).max().item<double>(), 1e-4) << th;
     EXPECT_TRUE(torch::equal(got.kept_indices, reference().read(g + "kept"))) << th;
   }
-  EXPECT_THROW(tailed_lof(reference().read("tailed_lof/symmin/features"), 16, {}, "trim_min", *comm),
+  EXPECT_THROW(tailed_lof(reference().read("tailed_lof/symmin/features"), 16, {},
+                          tc::sampling::Threshold::kTrimMin, *comm),
                tc::Error);  // the reference raises NotImplementedError
 }
 
