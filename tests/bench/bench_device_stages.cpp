@@ -68,6 +68,7 @@ int main(int argc, char** argv) {
 
   // The search as run (float32 products), then with TF32 products: the rate it would buy and
   // how many of the sampled distances move past the tolerance (its AUROC cost needs a full run).
+  int64_t wrong_f32 = 0;  // the exit status: TF32 may move distances past the tolerance by design
   for (const bool tf32 : {false, true}) {
     if (tf32 && !device.is_cuda()) continue;
     tc::index::KnnOptions ko;
@@ -89,6 +90,7 @@ int main(int argc, char** argv) {
                   static_cast<long long>(m), static_cast<long long>(dim), kt.min_s, knn_rate,
                   knn_rate / mm_rate, static_cast<long long>(wrong));
     csv.row(line);
+    if (!tf32) wrong_f32 = wrong;
   }
 
   // --- extraction -----------------------------------------------------------------------
@@ -119,5 +121,5 @@ int main(int argc, char** argv) {
                 static_cast<long long>(size), static_cast<long long>(size), emb.min_s, emb_ips,
                 emb_ips / fwd_ips);
   csv.row(line);
-  return wrong == 0 ? 0 : 1;
+  return wrong_f32 == 0 ? 0 : 1;
 }
