@@ -12,7 +12,7 @@ GPUS_PER_NODE=${GPUS_PER_NODE:-$(nvidia-smi -L 2>/dev/null | grep -c '^GPU' || t
 [ "${GPUS_PER_NODE:-0}" -gt 0 ] || { echo "cluster/mpirun_gpu.sh: no GPU found by nvidia-smi; expected GPUS_PER_NODE=N or a GPU node" >&2; exit 2; }
 NODES=${NODES:-1}
 THREADS=${THREADS:-$(( $(nproc) / GPUS_PER_NODE > 0 ? $(nproc) / GPUS_PER_NODE : 1 ))}
-BIN=${BIN:-./build-cuda/tailedcore}
+source cluster/use_build.sh   # BIN: the CUDA build, named in the log
 hosts=()
 [ -n "${HOSTFILE:-}" ] && hosts=(--hostfile "$HOSTFILE")
 exec mpirun -np $(( NODES * GPUS_PER_NODE )) "${hosts[@]}" --map-by "ppr:${GPUS_PER_NODE}:node" --bind-to none \

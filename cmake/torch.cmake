@@ -95,6 +95,11 @@ set(TC_TORCH_VERSION ${Torch_VERSION})
 # against 2.11.0). libstdc++ as the first NEEDED entry makes every lookup find the real ones.
 add_library(tc_torch INTERFACE)
 target_link_libraries(tc_torch INTERFACE ${TORCH_LIBRARIES})
+# A CUDA LibTorch (libc10_cuda found): its caching allocator can be emptied between stages
+# (dist::release_cached_cuda_memory); a CPU LibTorch has none.
+if(C10_CUDA_LIBRARY)
+  target_compile_definitions(tc_torch INTERFACE TC_TORCH_CUDA=1)
+endif()
 target_link_options(tc_torch INTERFACE "LINKER:--push-state,--no-as-needed,-lstdc++,--pop-state")
 set(TC_TORCH_LIBRARIES tc_torch)
 set(_tc_torch_where "LibTorch ${TC_TORCH_VERSION} at ${TORCH_INSTALL_PREFIX}")

@@ -8,8 +8,13 @@ namespace tc::dist {
 
 std::string cuda_device_name(int) { return ""; }
 
+long long cuda_free_bytes(int) { return 0; }
+
+void release_cached_cuda_memory() {}
+
 void set_cuda_device(int device) {
-  TC_FAIL("cuda:", device, ": tailedcore was built without CUDA (configure with -DTAILEDCORE_WITH_CUDA=ON)");
+  TC_FAIL("cuda:", device,
+          ": tailedcore was built without CUDA (configure with -DTAILEDCORE_WITH_CUDA=ON)");
 }
 
 }  // namespace tc::dist

@@ -17,10 +17,17 @@ class SelfComm final : public Comm {
   at::Tensor allgather(const at::Tensor& local) override { return local; }
   at::Tensor allgatherv(const at::Tensor& local) override { return local; }
   at::Tensor allreduce(const at::Tensor& t, ReduceOp) override { return t; }
-  std::pair<double, int64_t> max_loc(double value, int64_t index) override { return {value, index}; }
+  std::pair<double, int64_t> max_loc(double value, int64_t index) override {
+    return {value, index};
+  }
   at::Tensor broadcast(const at::Tensor& t, int root) override {
     TC_CHECK(root == 0, "broadcast root ", root, " does not exist in a one-rank communicator");
     return t;
+  }
+  std::vector<at::Tensor> alltoallv(const std::vector<at::Tensor>& parts) override {
+    TC_CHECK(parts.size() == 1, "SelfComm::alltoallv: ", parts.size(), " parts for 1 rank");
+    TC_CHECK(parts[0].dim() >= 1, "SelfComm::alltoallv: parts must have rank >= 1");
+    return {parts[0]};
   }
   void barrier() override {}
   std::unique_ptr<Comm> split(int, int) override { return std::make_unique<SelfComm>(); }

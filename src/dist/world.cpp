@@ -1,17 +1,19 @@
 #include "tailedcore/dist/world.h"
 
 #include <mpi.h>
+#include <torch/torch.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <sstream>
-#include <torch/torch.h>
 
 #include "tailedcore/core/check.h"
 #include "tailedcore/core/log.h"
 #include "tailedcore/core/runtime.h"
+#include "tailedcore/dist/comm_factory.h"
 #include "tailedcore/dist/local_rank.h"
 #include "tailedcore/dist/mpi_comm.h"
 #include "tailedcore/dist/nccl_comm.h"
@@ -32,58 +34,103 @@ void finalize_mpi() {
   }
 }
 
+// Every rank's host (64 bytes, NUL-terminated) and two int32 words, in rank order.
+std::vector<RankPlace> gather_places(Comm& world, int word0, int word1) {
+  constexpr int64_t kHost = 64, kBytes = kHost + 8;
+  const std::string host = core::host_name().substr(0, kHost - 1);
+  auto mine = torch::zeros({kBytes}, torch::kUInt8);
+  std::memcpy(mine.data_ptr<uint8_t>(), host.data(), host.size());
+  const int32_t words[2] = {word0, word1};
+  std::memcpy(mine.data_ptr<uint8_t>() + kHost, words, sizeof words);
+  const auto all = world.allgather(mine).contiguous();
+  std::vector<RankPlace> out(world.size());
+  for (int r = 0; r < world.size(); ++r) {
+    const auto* row = all.data_ptr<uint8_t>() + r * kBytes;
+    out[r].host = reinterpret_cast<const char*>(row);
+    int32_t got[2];
+    std::memcpy(got, row + kHost, sizeof got);
+    out[r].cuda_device = got[0];
+    out[r].visible_gpus = got[1];
+  }
+  return out;
+}
+
 // rank -> host -> local rank, logged once by rank 0 (what ran where).
 void log_rank_map(Comm& world) {
-  const std::string host = core::host_name().substr(0, 63);  // 64 bytes a rank, NUL-terminated
-  auto mine = torch::zeros({66}, torch::kUInt8);
-  std::memcpy(mine.data_ptr<uint8_t>(), host.data(), host.size());
-  mine[64] = static_cast<uint8_t>(std::max(0, launcher_local_rank()));  // 0 without a launcher
-  auto all = world.allgather(mine).view({world.size(), 66});
+  const auto places =
+      gather_places(world, std::max(0, launcher_local_rank()), 0);  // 0 without a launcher
   if (world.rank() != 0) return;
   std::ostringstream os;
-  for (int r = 0; r < world.size(); ++r) {
-    const auto row = all[r];
-    os << (r ? ", " : "") << "r" << r << "@" << reinterpret_cast<const char*>(row.data_ptr<uint8_t>())
-       << "/local" << static_cast<int>(row[64].item<uint8_t>());
-  }
+  for (int r = 0; r < world.size(); ++r)
+    os << (r ? ", " : "") << "r" << r << "@" << places[r].host << "/local" << places[r].cuda_device;
   core::log_info("ranks: ", os.str());
 }
 
 }  // namespace
 
 bool launched_by_mpi() {
-  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "PMI_RANK", "MPI_LOCALNRANKS"})
+  for (const char* v :
+       {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "PMI_RANK", "MPI_LOCALNRANKS"})
     if (std::getenv(v)) return true;
   return false;
 }
 
 std::shared_ptr<Comm> init_world(int* argc, char*** argv) {
   std::call_once(g_once, [&] {
-    if (!launched_by_mpi()) {
-      g_world = make_self_comm();
-      return;
+    BackendFacts facts;
+    facts.launched_by_mpi = launched_by_mpi();
+    const std::string backend = choose_backend(facts);
+    if (backend == "mpi") {
+      int provided = 0;
+      check_mpi(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+      MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+      std::atexit(finalize_mpi);
     }
-    int provided = 0;
-    check_mpi(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
-    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-    std::atexit(finalize_mpi);
-    g_world = make_mpi_comm(MPI_COMM_WORLD);
+    g_world = make_comm(backend);
     core::set_log_rank(g_world->rank(), g_world->size());
     if (g_world->size() > 1) log_rank_map(*g_world);
   });
   return g_world;
 }
 
+std::string gpu_sharing(const std::vector<RankPlace>& places) {
+  std::map<std::pair<std::string, int>, std::vector<int>> by_gpu;  // (host, device) -> ranks
+  for (int r = 0; r < static_cast<int>(places.size()); ++r)
+    if (places[r].cuda_device >= 0) by_gpu[{places[r].host, places[r].cuda_device}].push_back(r);
+  for (const auto& [where, ranks] : by_gpu) {
+    if (ranks.size() < 2) continue;
+    std::ostringstream os;
+    int on_host = 0;
+    for (const auto& p : places) on_host += p.host == where.first ? 1 : 0;
+    os << "host " << where.first << ": " << on_host << " ranks on " << places[ranks[0]].visible_gpus
+       << " GPU(s), ranks";
+    for (size_t i = 0; i < ranks.size(); ++i) os << (i ? "," : " ") << ranks[i];
+    os << " all on cuda:" << where.second << ": NCCL needs one rank per GPU (start at most "
+       << places[ranks[0]].visible_gpus << " ranks on " << where.first
+       << ", e.g. srun --gpus-per-task=1, or set model.device: cpu)";
+    return os.str();
+  }
+  return "";
+}
+
 std::unique_ptr<Comm> make_device_comm(Comm& world, int cuda_device) {
   if (world.size() == 1) return nullptr;  // SelfComm works on any device's tensors
-  const int64_t on_gpu = world.allreduce(torch::tensor({int64_t{cuda_device >= 0 ? 1 : 0}}), ReduceOp::kSum)
-                             .item<int64_t>();
+  const auto places = gather_places(world, cuda_device, cuda_device_count());
+  int on_gpu = 0;
+  for (const auto& p : places) on_gpu += p.cuda_device >= 0 ? 1 : 0;
   TC_CHECK(on_gpu == 0 || on_gpu == world.size(), on_gpu, " of ", world.size(),
-           " ranks resolved model.device to a GPU and the others to the CPU: expected one kind of device "
+           " ranks resolved model.device to a GPU and the others to the CPU: expected one kind of "
+           "device "
            "for all ranks (set model.device: cuda or cpu, and give every rank a GPU)");
-  if (on_gpu == 0 || !built_with_cuda()) return nullptr;
-  auto comm = make_nccl_comm(world, cuda_device);
-  core::log_info("collectives: NCCL over ", world.size(), " ranks (MPI bootstrap)");
+  BackendFacts facts{launched_by_mpi(), world.size(), on_gpu == world.size(), built_with_cuda()};
+  const std::string backend = choose_backend(facts);
+  if (backend == world.backend()) return nullptr;
+  // Before ncclCommInitRank, whose own error for two ranks on one GPU names neither.
+  const std::string shared = gpu_sharing(places);
+  TC_CHECK(shared.empty(), shared);
+  auto comm = make_comm(backend, {&world, cuda_device});
+  core::log_info("collectives: ", backend, " over ", world.size(), " ranks (", world.backend(),
+                 " bootstrap)");
   return comm;
 }
 

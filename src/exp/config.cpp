@@ -13,7 +13,7 @@
 #include "tailedcore/core/paths.h"
 #include "tailedcore/data/augment.h"
 #include "tailedcore/data/transforms.h"
-#include "tailedcore/exp/device.h"
+#include "tailedcore/dist/device_startup.h"
 #include "tailedcore/features/backbone.h"
 #include "tailedcore/index/nearest.h"
 #include "tailedcore/io/files.h"
@@ -297,7 +297,7 @@ void validate(const Config& c, const std::string& source) {
   TC_CHECK(std::isfinite(c.model.greedy_checkpoint_s), where("model.greedy_checkpoint_s"), " = ",
            c.model.greedy_checkpoint_s,
            ": expected a finite number of seconds (<= 0: no checkpoints)");
-  check_choice(c.model.device, device_names(), where("model.device"));
+  check_choice(c.model.device, dist::device_names(), where("model.device"));
 }
 
 }  // namespace

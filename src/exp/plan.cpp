@@ -1,7 +1,7 @@
 #include "tailedcore/exp/plan.h"
 
 #include "tailedcore/core/check.h"
-#include "tailedcore/exp/device.h"
+#include "tailedcore/dist/device_startup.h"
 #include "tailedcore/sampling/class_size_patchwise.h"
 
 namespace tc::exp {
@@ -81,8 +81,8 @@ Plan make_plan(const Config& cfg) {
   p.index.validate(keys);
 
   // One device per rank: the heavy products of every stage run there.
-  p.device = resolve_device(m.device, device_environment(), source + "model.device");
-  const int gpu = cuda_ordinal(p.device);
+  p.device = dist::resolve_device(m.device, dist::device_environment(), source + "model.device");
+  const int gpu = dist::cuda_ordinal(p.device);
   p.class_size.cuda_device = gpu;
   p.lof.cuda_device = gpu;
   p.head_coreset.cuda_device = gpu;

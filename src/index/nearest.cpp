@@ -49,8 +49,9 @@ NearestNeighbors::NearestNeighbors(const at::Tensor& bank_in, const IndexOptions
   impl_->k = std::min<int64_t>(opts.k, m);
   impl_->query_batch = std::max<int64_t>(1, opts.query_batch);
   if (opts.type == IndexType::kFlat && opts.cuda_device >= 0) {
-    impl_->gpu =
-        std::make_unique<TorchKnn>(bank, impl_->k, c10::Device(c10::kCUDA, opts.cuda_device));
+    KnnOptions knn;
+    knn.tf32 = opts.tf32;
+    impl_->gpu = std::make_unique<TorchKnn>(bank, impl_->k, c10::Device(c10::kCUDA, opts.cuda_device), knn);
     return;
   }
   if (opts.type == IndexType::kFlat) {

@@ -6,7 +6,6 @@
 
 #include "tailedcore/core/check.h"
 #include "tailedcore/dist/comm.h"
-#include "tailedcore/dist/exchange.h"
 #include "tailedcore/io/hdf5.h"
 
 namespace tc::models {
@@ -89,7 +88,7 @@ Neighbours ShardedBank::nearest_own(const at::Tensor& queries, int64_t first_row
     const auto packed = home ? torch::cat({d, w}, 1) : torch::cat({q, d, w}, 1);
     std::vector<at::Tensor> parts(R, torch::empty({0, packed.size(1)}));
     parts[next] = packed;
-    const auto got = dist::alltoallv(comm_, parts)[prev];
+    const auto got = comm_.alltoallv(parts)[prev];
     const int64_t off = home ? 0 : D;
     if (!home) q = got.narrow(1, 0, D).contiguous();
     d = got.narrow(1, off, R * k).contiguous();

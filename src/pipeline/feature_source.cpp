@@ -10,8 +10,8 @@
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/exp/plan.h"
 #include "tailedcore/features/backbone.h"
-#include "tailedcore/features/device.h"
 #include "tailedcore/features/embedder.h"
+#include "tailedcore/features/move_to_device.h"
 
 namespace tc::pipeline {
 namespace {

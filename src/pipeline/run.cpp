@@ -17,8 +17,8 @@
 #include "tailedcore/data/catalog.h"
 #include "tailedcore/data/input_check.h"
 #include "tailedcore/dist/comm.h"
+#include "tailedcore/dist/device_startup.h"
 #include "tailedcore/dist/same_plan.h"
-#include "tailedcore/exp/device.h"
 #include "tailedcore/exp/plan.h"
 #include "tailedcore/io/files.h"
 #include "tailedcore/io/hdf5.h"
@@ -104,7 +104,7 @@ RunSummary run_experiment(const RunOptions& opts, dist::Comm& world) {
                             "\nstop_after: " + opts.stop_after + "\n",
                         opts.config_path.string());
   // model.device: the rank's device; NCCL between the ranks when they are on GPUs.
-  const auto device_comm = exp::start_on_device(plan.device, world);
+  const auto device_comm = dist::start_on_device(plan.device, world);
   dist::Comm& comm = device_comm ? *device_comm : world;
   const auto method =
       models::make_method(plan.method, opts.config_path.string() + ": model.coreset_model_name");
@@ -163,7 +163,7 @@ RunSummary run_in_folder(const RunOptions& opts, const exp::Plan& plan,
   core::log_info("run ", summary.run_dir.string(), ": ", method.name(), " on ", train.size(),
                  " training images, ", catalog.classes().size(), " classes, ", comm.size(),
                  " rank(s) x ", threads, " thread(s), rank 0 on ",
-                 exp::describe_device(plan.device));
+                 dist::describe_device(plan.device));
   // The cache keys cover every input file (size, mtime) and the weights'
   // digest, so a changed input is recomputed.
   const auto inputs = list_inputs(catalog, plan.config.model.backbone_weights);

@@ -7,6 +7,8 @@
 #include "tailedcore/core/usage.h"
 #include "tailedcore/data/catalog.h"
 #include "tailedcore/dist/comm.h"
+#include "tailedcore/dist/cuda_device.h"
+#include "tailedcore/exp/plan.h"
 #include "tailedcore/pipeline/stage.h"
 #include "tailedcore/pipeline/stage_cache.h"
 
@@ -122,6 +124,9 @@ std::vector<models::ClassPredictions> run_stages(StageContext& ctx, const std::s
       StageTimer t(ctx.summary, id);
       s.run(ctx);
       ctx.comm.barrier();  // the artifact is committed before any rank reads it
+      // A stage's device buffers (a bank gather, a Gram block, kNN blocks) stay in
+      // LibTorch's cache otherwise, beside the next stage's raw allocations.
+      if (ctx.plan.device.is_cuda()) dist::release_cached_cuda_memory();
     }
     if (s.load) s.load(ctx);
     if (id == stop_after) {

@@ -13,9 +13,10 @@
 #include "tailedcore/core/log.h"
 #include "tailedcore/core/progress.h"
 #include "tailedcore/dist/comm.h"
+#include "tailedcore/dist/cuda_device.h"
 #include "tailedcore/dist/exchange.h"
 #include "tailedcore/sampling/greedy_checkpoint.h"
-#include "tailedcore/sampling/greedy_device.h"
+#include "tailedcore/sampling/greedy_device_loop.h"
 #include "tailedcore/sampling/greedy_kernel.h"
 #include "tailedcore/sampling/greedy_stepper.h"
 #include "tailedcore/sampling/projection.h"
@@ -65,27 +66,21 @@ void check_distances_fit_float32(const torch::Tensor& rows, dist::Comm& comm) {
 }
 
 // After a checkpoint of k = picks.size() picks: the stepper's state after its
-// k - 1 steps (the centres of picks 0 .. k-2, from their owners, when it
-// prunes anywhere) and the next centre, pick k-1's row. Collective.
+// k - 1 steps (the centres of picks 0 .. k-2, from their owners) and the next
+// centre, pick k-1's row. Collective.
 torch::Tensor restore_centres(GreedyStepper& stepper, const std::vector<int32_t>& nearest,
                               const float* min_dist, const torch::Tensor& picks,
                               const torch::Tensor& local, int64_t begin, dist::Comm& comm) {
   const int64_t k = picks.size(0), b = local.size(0), d = local.size(1);
-  const bool all = comm.allreduce(torch::tensor({stepper.needs_centres() ? 1 : 0}, torch::kInt64),
-                                  dist::ReduceOp::kMax)
-                       .item<int64_t>() > 0;
-  const int64_t from = all ? 0 : k - 1;
   // Each pick is one rank's row: that rank sends it with its step.
-  const auto p = picks.narrow(0, from, k - from);
-  const auto mine = ((p >= begin) & (p < begin + b)).nonzero().flatten();
-  const auto steps = comm.allgatherv(mine + from);
-  const auto rows = comm.allgatherv(local.index_select(0, p.index_select(0, mine) - begin));
-  TC_ASSERT(steps.size(0) == k - from, "greedy checkpoint: ", steps.size(0), " centres found for ",
-            k - from);
-  auto centres = torch::empty({k - from, d}, torch::kFloat32);
-  centres.index_copy_(0, steps - from, rows);
-  stepper.restore(nearest.data(), all ? centres.data_ptr<float>() : nullptr, k - 1, min_dist);
-  return centres[k - 1 - from].clone();
+  const auto mine = ((picks >= begin) & (picks < begin + b)).nonzero().flatten();
+  const auto steps = comm.allgatherv(mine);
+  const auto rows = comm.allgatherv(local.index_select(0, picks.index_select(0, mine) - begin));
+  TC_ASSERT(steps.size(0) == k, "greedy checkpoint: ", steps.size(0), " centres found for ", k);
+  auto centres = torch::empty({k, d}, torch::kFloat32);
+  centres.index_copy_(0, steps, rows);
+  stepper.restore(nearest.data(), centres.data_ptr<float>(), k - 1, min_dist);
+  return centres[k - 1].clone();
 }
 
 }  // namespace
@@ -131,10 +126,29 @@ at::Tensor greedy_coreset(const at::Tensor& local_in, const CoresetOptions& opts
   auto centre =
       owner == comm.rank() ? local[sel[0] - begin].clone() : torch::zeros({d}, torch::kFloat32);
   centre = comm.broadcast(centre, owner).contiguous();  // once; then each pick carries its row
-  GreedyStepper stepper(local.data_ptr<float>(), b, d, opts.cuda_device);
-  // On a GPU the min-distances stay on the device: no checkpoints there.
-  GreedyCheckpointer saver(opts.cuda_device < 0 ? checkpoint : GreedyCheckpoint{}, n, d, m, begin,
-                           b, comm);
+  if (opts.cuda_device >= 0) {
+    // Min-distances, centres and picks stay on the GPU: no checkpoints there. The
+    // rows go to a raw allocation: first hand LibTorch's idle cache back.
+    dist::release_cached_cuda_memory();
+    core::Progress progress("greedy coreset", m);
+    progress.advance(1);
+    const auto t_start = std::chrono::steady_clock::now();
+    const int64_t round_trips = run_packed_steps(
+        cuda_packed_step(local, begin, opts.cuda_device),
+        centre.to(torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(opts.cuda_device))), 1, m,
+        kDevicePickBatch, comm, out.data_ptr<int64_t>(), [&](int64_t c) { progress.advance(c); });
+    if (stats) {
+      stats->steps = stats->steps_run = m - 1;
+      stats->bytes_per_step = dist::max_loc_with_row_bytes(d);
+      stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+      stats->rows = n;
+      stats->rows_visited = stats->rows_read = n * (m - 1);  // every row, every step
+      stats->host_round_trips = round_trips;
+    }
+    return out;
+  }
+  GreedyStepper stepper(local.data_ptr<float>(), b, d);
+  GreedyCheckpointer saver(checkpoint, n, d, m, begin, b, comm);
   int64_t first_step = 1;
   if (saver.enabled()) {
     auto state = saver.load();
@@ -185,6 +199,7 @@ at::Tensor greedy_coreset(const at::Tensor& local_in, const CoresetOptions& opts
     stats->resumed_at = first_step > 1 ? first_step : 0;
     stats->checkpoints = saver.written();
     stats->checkpoint_bytes = saver.enabled() ? saver.file_bytes() : 0;
+    stats->host_round_trips = m - first_step;
   }
   return out;
 }

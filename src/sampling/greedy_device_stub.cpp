@@ -13,6 +13,7 @@ GreedyDeviceBlock::GreedyDeviceBlock(const float*, int64_t, int64_t, int device)
           ": tailedcore was built without CUDA (configure with -DTAILEDCORE_WITH_CUDA=ON)");
 }
 GreedyDeviceBlock::~GreedyDeviceBlock() = default;
+void GreedyDeviceBlock::update_packed(const float*, int64_t, int32_t*) {}
 DeviceBlockMax GreedyDeviceBlock::update(const float*) { return {0.f, -1}; }
 void GreedyDeviceBlock::min_distances(float*) const {}
 int64_t GreedyDeviceBlock::rows() const { return 0; }

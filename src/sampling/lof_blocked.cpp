@@ -10,7 +10,6 @@
 #include "tailedcore/core/check.h"
 #include "tailedcore/core/progress.h"
 #include "tailedcore/dist/comm.h"
-#include "tailedcore/dist/exchange.h"
 #include "tailedcore/sampling/projection.h"
 
 namespace tc::sampling {
@@ -122,7 +121,7 @@ at::Tensor local_outlier_factor_blocked(const at::Tensor& x_in, int64_t k, int c
     auto gram = gram_buffer.narrow(0, 0, c);                                // [c, n, n]
     if (cuda_device >= 0) {
       // The Gram block on the GPU: its float32 bits only rank candidates within
-      // float32_d2_bound, which holds for any summation order (no TF32: exp/device.h).
+      // float32_d2_bound, which holds for any summation order (no TF32: dist/device_startup.h).
       const auto xd = x.to(torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(cuda_device)));
       gram.copy_(torch::bmm(xd, xd.transpose(1, 2)));
     } else {
@@ -220,7 +219,7 @@ std::vector<at::Tensor> rows_by_position(const at::Tensor& local, const core::Pa
     parts.push_back(torch::cat(to_r));
   }
   x = torch::Tensor();  // the parts hold the rows now
-  auto got = dist::alltoallv(comm, parts);
+  auto got = comm.alltoallv(parts);
   parts.clear();
   // From each rank, group by group: [its images of the group, my positions, pd].
   std::vector<std::vector<torch::Tensor>> per_group(groups.size());

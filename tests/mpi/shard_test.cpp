@@ -39,60 +39,6 @@ tc::dist::Range uneven_block(int64_t n, int rank, int size) {
   return {begin, end};
 }
 
-TEST(MpiShard, AlltoallvDeliversEveryBlockInRankOrder) {
-  const int R = world().size(), me = world().rank();
-  std::vector<torch::Tensor> parts;
-  // Block for rank d from rank s: (s + d) rows of 3 values s*100 + d*10 + column.
-  for (int d = 0; d < R; ++d) {
-    auto p = torch::empty({me + d, 3}, torch::kFloat32);
-    for (int64_t i = 0; i < p.size(0); ++i)
-      for (int64_t c = 0; c < 3; ++c) p[i][c] = me * 100 + d * 10 + c;
-    parts.push_back(p);
-  }
-  const auto got = tc::dist::alltoallv(world(), parts);
-  ASSERT_EQ(static_cast<int>(got.size()), R);
-  for (int s = 0; s < R; ++s) {
-    ASSERT_EQ(got[s].size(0), s + me) << "from rank " << s;
-    ASSERT_EQ(got[s].size(1), 3);
-    for (int64_t i = 0; i < got[s].size(0); ++i)
-      for (int64_t c = 0; c < 3; ++c) EXPECT_EQ(got[s][i][c].item<float>(), s * 100 + me * 10 + c);
-  }
-}
-
-TEST(MpiShard, GatherToDeliversRankOrderToTheRootOnly) {
-  const int R = world().size(), me = world().rank();
-  // Rank r sends r rows (rank 0 none) of value r.
-  const auto got =
-      tc::dist::gather_to(world(), torch::full({me, 2}, static_cast<float>(me)), R - 1);
-  if (me != R - 1) {
-    EXPECT_FALSE(got.defined());
-    return;
-  }
-  std::vector<float> want;
-  for (int r = 0; r < R; ++r)
-    for (int i = 0; i < 2 * r; ++i) want.push_back(static_cast<float>(r));
-  ASSERT_EQ(got.size(0), static_cast<int64_t>(want.size() / 2));
-  EXPECT_TRUE(torch::equal(got.flatten(), torch::tensor(want)));
-}
-
-TEST(MpiShard, FusedPickFollowsMaxLocAndCarriesTheRow) {
-  const int R = world().size(), me = world().rank();
-  const auto row = torch::full({5}, static_cast<float>(me));
-  // Distinct values: the largest rank wins.
-  auto p = tc::dist::max_loc_with_row(world(), me, 10 + me, row);
-  EXPECT_EQ(p.index, 10 + R - 1);
-  EXPECT_EQ(p.owner, R - 1);
-  EXPECT_TRUE(torch::equal(p.row, torch::full({5}, static_cast<float>(R - 1))));
-  // Equal values: the lowest index, wherever it is; NaN loses.
-  const double v = me == 0 && R > 1 ? std::numeric_limits<double>::quiet_NaN() : 1.0;
-  p = tc::dist::max_loc_with_row(world(), v, 100 - me, row);
-  const auto [mv, mi] = world().max_loc(v, 100 - me);
-  EXPECT_EQ(p.index, mi);
-  EXPECT_EQ(p.value, mv);
-  EXPECT_TRUE(torch::equal(p.row, torch::full({5}, static_cast<float>(p.owner))));
-  EXPECT_EQ(tc::dist::max_loc_with_row_bytes(128), (128 + 4) * 4);
-}
-
 TEST(MpiShard, ShardedGreedyEqualsWholeGreedy) {
   torch::manual_seed(21);
   const auto x = torch::randn({1003, 40});

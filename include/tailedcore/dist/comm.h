@@ -2,10 +2,13 @@
 //
 // Contract: every rank of a communicator calls each collective, in the same
 // order, with tensors of the same dtype and device; shapes must agree except
-// along dim 0 where stated (allgatherv). Tensors are host tensors for MpiComm
-// and CUDA tensors for NcclComm; SelfComm accepts either and copies nothing
-// it does not have to. Results never depend on the number of ranks: gathers
-// are in rank order, max_loc breaks ties by the lowest global index.
+// along dim 0 where stated (allgatherv, alltoallv). Results are on the
+// inputs' device. MpiComm moves host tensors; NcclComm moves CUDA tensors in
+// place and stages host tensors (nccl_comm.h); SelfComm accepts either and
+// copies nothing. Results never depend on the number of ranks: gathers are in
+// rank order, max_loc breaks ties by the lowest global index.
+//
+// Backends are built by name through one factory (comm_factory.h).
 //
 // Thread level: collectives are called from one thread per rank.
 #pragma once
@@ -14,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace at {
 class Tensor;
@@ -28,8 +32,10 @@ class Comm {
   virtual ~Comm() = default;
   virtual int rank() const = 0;
   virtual int size() const = 0;
-  /// "self", "mpi" or "nccl": named in error messages.
+  /// The name it was made under in the factory ("self", "mpi", "nccl"): named in error messages.
   virtual std::string backend() const = 0;
+  /// The CUDA ordinal whose tensors it moves without staging; -1: host tensors.
+  virtual int cuda_device() const { return -1; }
 
   /// Equal sizes: every rank passes [n, ...]; returns [size * n, ...] in rank order.
   virtual at::Tensor allgather(const at::Tensor& local) = 0;
@@ -45,6 +51,10 @@ class Comm {
   /// Returns root's tensor on every rank (non-root ranks pass a tensor of the
   /// same shape and dtype, or any tensor: only root's content matters for SelfComm).
   virtual at::Tensor broadcast(const at::Tensor& t, int root) = 0;
+  /// All-to-all of row blocks: parts[r] ([n_r, ...], n_r may be 0; one dtype
+  /// and trailing shape) goes to rank r; returns the blocks every rank sent to
+  /// this one, in rank order. Only the destination receives a block.
+  virtual std::vector<at::Tensor> alltoallv(const std::vector<at::Tensor>& parts) = 0;
   virtual void barrier() = 0;
   /// Ranks with the same color form a new communicator, ordered by (key, rank).
   virtual std::unique_ptr<Comm> split(int color, int key) = 0;

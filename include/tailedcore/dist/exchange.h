@@ -1,7 +1,7 @@
-// Collectives the sharded data plane needs beyond Comm (DESIGN.md
-// "Distribution": no rank holds the whole bank): the greedy coreset's fused
-// per-step pick and LOF's all-to-all of projected rows. Built on Comm (and on
-// MPI directly where Comm has no such call), so every backend runs them.
+// Collectives the sharded data plane builds on Comm (DESIGN.md "Distribution":
+// no rank holds the whole bank): the greedy coreset's fused per-step pick, on
+// the host (max_loc_with_row) or on the device (max_loc_packed), and a gather
+// to one rank. Built on Comm only, so every backend runs them.
 //
 // Contract: collective over comm; every rank calls, in the same order, with
 // tensors of the same dtype and trailing shape.
@@ -25,21 +25,27 @@ struct RowPick {
   double value;
   int64_t index;
   at::Tensor row;  // [d] float32
-  int owner;       // the rank whose candidate won
 };
 RowPick max_loc_with_row(Comm& comm, double value, int64_t index, const at::Tensor& row);
 /// Bytes one rank sends (and receives from each rank) per max_loc_with_row of [d] rows.
 int64_t max_loc_with_row_bytes(int64_t d);
 
-/// All-to-all of row blocks: parts[r] ([n_r, ...], contiguous host tensors,
-/// n_r may be 0) goes to rank r; returns the blocks every rank sent to this
-/// one, in rank order. MpiComm: one MPI_Alltoallv (rows as one MPI type, so
-/// counts are rows); other backends: one allgatherv per destination.
-std::vector<at::Tensor> alltoallv(Comm& comm, const std::vector<at::Tensor>& parts);
+/// A candidate as it travels: [4 + d] int32 words, value as float64 (words
+/// 0-1), index as int64 (words 2-3), then the [d] float32 row, bit for bit.
+/// No candidate: value -inf, index INT64_MAX (it loses to any real one).
+inline constexpr int64_t kPackedHeaderWords = 4;
+at::Tensor pack_candidate(double value, int64_t index, const at::Tensor& row);
+
+/// max_loc_with_row on packed candidates ([4 + d] int32 on the communicator's
+/// device), the winner chosen by tensor operations on that device: one
+/// allgather and no host round trip under NcclComm, so the device greedy can
+/// queue step after step. Returns the winner's [4 + d] words on that device.
+/// The same rule as max_loc (pick_max_loc), checked against it on the CPU.
+at::Tensor max_loc_packed(Comm& comm, const at::Tensor& packed);
 
 /// Every rank's `local` ([n_r, ...], same dtype and trailing shape; n_r may be
 /// 0) concatenated in rank order on `root` only; undefined elsewhere. One
-/// alltoallv with one non-empty part: under MpiComm no other rank receives it.
+/// Comm::alltoallv with one non-empty part: no other rank receives it.
 at::Tensor gather_to(Comm& comm, const at::Tensor& local, int root);
 
 }  // namespace tc::dist

@@ -1,4 +1,6 @@
-// MpiComm: Comm over MPI on host tensors.
+// MpiComm: Comm over MPI on host tensors. CUDA tensors are copied to the host
+// and their results back to the device (correct, not fast: for ranks that
+// share a GPU, where NCCL refuses to run; NcclComm is the way between GPUs).
 //
 // Counts are 64-bit: MPI's counts and displacements are `int`, so a transfer
 // longer than MpiOptions::max_message_elements goes as several calls of at
@@ -6,11 +8,11 @@
 // is the same as one call's).
 #pragma once
 
+#include <mpi.h>
+
 #include <cstdint>
 #include <limits>
 #include <memory>
-
-#include <mpi.h>
 
 #include "tailedcore/dist/comm.h"
 
@@ -27,9 +29,6 @@ struct MpiOptions {
 /// Communicators made by split() inherit `opts`.
 std::unique_ptr<Comm> make_mpi_comm(MPI_Comm comm, const MpiOptions& opts = {});
 
-/// The MPI communicator under an MpiComm; MPI_COMM_NULL for any other Comm.
-/// For collectives Comm does not offer (dist/exchange.h's all-to-all).
-MPI_Comm mpi_handle(const Comm& comm);
 /// Throws tc::Error with MPI's error string, the rank and the host when rc != MPI_SUCCESS.
 void check_mpi(int rc, const char* call);
 

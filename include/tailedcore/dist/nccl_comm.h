@@ -2,13 +2,18 @@
 //
 // Contract: as Comm. Built only with CUDA + NCCL (TAILEDCORE_WITH_CUDA); in a
 // build without them make_nccl_comm throws "built without CUDA/NCCL".
-// Tensors: CUDA tensors on `device` are used in place; host tensors are staged
-// through device buffers and come back as host tensors (so the collectives
-// also work, and are tested, with a CPU-only LibTorch on a GPU machine).
-// Every collective runs on the communicator's own CUDA stream and waits for it
-// before returning: buffers handed in may be reused as soon as the call returns.
-// Ordering with LibTorch's kernels relies on those running on the legacy
-// default stream (LibTorch's default), which synchronises with our stream.
+//
+// CUDA tensors on `device` are used in place: the collective is queued on
+// LibTorch's default stream and the call returns without waiting for it, so
+// a chain of kernels and collectives (the device greedy step) never stops
+// the host. The host waits only where a result must reach it: allgatherv's
+// and alltoallv's row counts (one small exchange each), host tensors and
+// max_loc. Broadcast of a CUDA tensor takes root's shape on every rank.
+//
+// Host tensors are staged through device memory allocated for the call
+// (stream-ordered) and freed before it returns: between collectives the
+// communicator holds no memory beyond NCCL's own. Host staging is meant for
+// control messages (counts, flags); bulk data belongs in CUDA tensors.
 #pragma once
 
 #include <memory>

@@ -10,6 +10,8 @@
 
 #include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "tailedcore/dist/comm.h"
 
@@ -22,13 +24,25 @@ std::shared_ptr<Comm> init_world(int* argc, char*** argv);
 bool launched_by_mpi();
 
 /// The communicator a run's collectives use once its device is known
-/// (model.device, exp/device.h): an NcclComm bootstrapped over `world` when
-/// this rank computes on CUDA device `cuda_device` (>= 0), the world has more
-/// than one rank and this build has NCCL; nullptr otherwise (use `world`).
-/// Collective over world: ranks that disagree (some on a GPU, some on the
-/// CPU) all throw one line naming the counts. Keep `world` for run_guarded:
-/// aborting goes through MPI.
+/// (model.device, device/device.h): the backend choose_backend names
+/// (comm_factory.h), bootstrapped over `world`, when it is not the world's
+/// own; nullptr otherwise (use `world`). Collective over world: ranks that
+/// disagree (some on a GPU, some on the CPU), and two ranks of one host on
+/// one GPU (gpu_sharing), throw one line on every rank, before NCCL starts.
+/// Keep `world` for run_guarded: aborting goes through MPI.
 std::unique_ptr<Comm> make_device_comm(Comm& world, int cuda_device);
+
+/// Where one rank runs: its host, the CUDA ordinal it computes on (-1: the
+/// CPU) and the GPUs its process sees.
+struct RankPlace {
+  std::string host;
+  int cuda_device = -1;
+  int visible_gpus = 0;
+};
+
+/// "" when no two ranks of a host compute on the same GPU; else one line
+/// naming the host, its ranks, its GPUs and the ranks that share one.
+std::string gpu_sharing(const std::vector<RankPlace>& places);
 
 /// Runs body; on an exception, comm.abort(message) (never returns then).
 int run_guarded(Comm& comm, const std::function<int()>& body);

@@ -56,7 +56,7 @@ struct ModelConfig {
   // Seconds of greedy work between two checkpoints of its state (a rerun
   // resumes there); <= 0: none. Not in any cache key either.
   double greedy_checkpoint_s = sampling::GreedyCheckpoint{}.interval_seconds;
-  std::string device = "auto";  // auto | cpu | cuda (exp/device.h: resolved per rank)
+  std::string device = "auto";  // auto | cpu | cuda (dist/device_startup.h: resolved per rank)
 };
 
 struct Config {

@@ -24,7 +24,7 @@ struct Plan {
   Config config;       // what it was resolved from (config.yaml, the run key)
   std::string method;  // model.coreset_model_name: models::make_method checks it
 
-  // Where this rank computes (model.device resolved by exp::resolve_device:
+  // Where this rank computes (model.device resolved by dist::resolve_device:
   // cpu, or cuda:<dist::this_rank_device()>). The option structs below carry
   // its CUDA ordinal (-1 on the CPU).
   c10::Device device{c10::kCPU};

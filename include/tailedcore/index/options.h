@@ -24,6 +24,8 @@ struct IndexOptions {
   /// CUDA ordinal: flat search runs as chunked matrix products and top-k on
   /// that GPU (index/torch_knn.h) instead of FAISS; -1 = FAISS on the host.
   int cuda_device = -1;
+  /// TF32 products in that GPU search (index/torch_knn.h KnnOptions::tf32): off, unmeasured.
+  bool tf32 = false;
   /// The one range check of these options, naming each by its config key
   /// after `prefix` ("c: model.", "tailedcore coreset: --", or "" where a
   /// library call checks its arguments).

@@ -4,10 +4,12 @@
 // Contract (distributed): collective over comm, same order on every rank.
 // Each rank passes only its own block of the rows (blocks contiguous, in rank
 // order, any size, 0 allowed; the whole set on one rank), projects it, and
-// keeps its rows' min-distances; per step one fused collective
-// (dist::max_loc_with_row) carries every rank's best (value, global index,
-// row), and the winner's row is the next centre: one round trip a step. The
-// selection is identical for any number of ranks.
+// keeps its rows' min-distances; per step one fused collective carries every
+// rank's best (value, global index, row), and the winner's row is the next
+// centre. On the CPU (cuda_device -1) that is dist::max_loc_with_row, one host
+// round trip a step; on a GPU the steps are queued on the device
+// (greedy_device_loop.h) and the host waits once every kDevicePickBatch
+// steps. The selection is identical for any number of ranks.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -24,6 +26,9 @@ class Comm;
 
 namespace tc::sampling {
 
+/// Device steps between two downloads of the picks: the host's one wait.
+inline constexpr int64_t kDevicePickBatch = 4096;
+
 /// What one greedy run moved and took.
 struct GreedyStats {
   int64_t steps = 0;           // collectives of the step loop (centres - 1)
@@ -39,6 +44,7 @@ struct GreedyStats {
   int64_t resumed_at = 0;        // picks restored from a checkpoint (0: none)
   int64_t checkpoints = 0;       // checkpoints this rank wrote
   int64_t checkpoint_bytes = 0;  // size of this rank's checkpoint file
+  int64_t host_round_trips = 0;  // host waits of the step loop (CPU: one a step)
 };
 
 /// local [b, d] float32 (float16 is converted): this rank's block of the n

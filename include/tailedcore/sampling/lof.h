@@ -8,7 +8,7 @@
 //
 // Contract (distributed): collective over comm. Each rank passes the rows of
 // its own images (blocks of whole images, contiguous, in rank order; the whole
-// set on one rank) and projects them; one all-to-all (dist::alltoallv) sends
+// set on one rank) and projects them; one all-to-all (Comm::alltoallv) sends
 // every rank its patch positions (dist::shard_range of P) over all images, LOF
 // runs per position, and the [N * P] scores (one float a row) are
 // all-gathered: every rank gets the whole result, the same for any number of

@@ -20,7 +20,6 @@
 namespace tc::dist {
 namespace {
 
-
 void check_nccl(ncclResult_t rc, const char* call, int rank) {
   if (rc == ncclSuccess) return;
   TC_FAIL(call, " failed on rank ", rank, " (", core::host_name(), "): ", ncclGetErrorString(rc));
@@ -53,29 +52,24 @@ ncclDataType_t nccl_type(const torch::Tensor& t, const char* what) {
   }
 }
 
-/// A device allocation that only grows; one per role (input, output).
-class DeviceBuffer {
+/// Device memory for one call's host staging: stream-ordered, freed by the
+/// call that made it (the pool's release threshold is 0, so nothing is held
+/// between collectives).
+class StagingBuffer {
  public:
-  DeviceBuffer() = default;
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  ~DeviceBuffer() {
-    if (ptr_) cudaFree(ptr_);
+  StagingBuffer(size_t bytes, cudaStream_t stream) : stream_(stream) {
+    TC_CUDA_CHECK(cudaMallocAsync(&ptr_, bytes == 0 ? 1 : bytes, stream_));
   }
-  void* get(size_t bytes) {
-    bytes = bytes == 0 ? 1 : bytes;
-    if (bytes > bytes_) {
-      if (ptr_) TC_CUDA_CHECK(cudaFree(ptr_));
-      ptr_ = nullptr;
-      TC_CUDA_CHECK(cudaMalloc(&ptr_, bytes));
-      bytes_ = bytes;
-    }
-    return ptr_;
+  StagingBuffer(const StagingBuffer&) = delete;
+  StagingBuffer& operator=(const StagingBuffer&) = delete;
+  ~StagingBuffer() {
+    if (ptr_) cudaFreeAsync(ptr_, stream_);
   }
+  void* get() const { return ptr_; }
 
  private:
   void* ptr_ = nullptr;
-  size_t bytes_ = 0;
+  cudaStream_t stream_;
 };
 
 size_t nbytes(const torch::Tensor& t) { return static_cast<size_t>(t.numel()) * t.element_size(); }
@@ -87,18 +81,17 @@ class NcclComm final : public Comm {
     TC_NCCL_CHECK(ncclCommUserRank(comm_, &rank_));
     TC_NCCL_CHECK(ncclCommCount(comm_, &size_));
     TC_CUDA_CHECK(cudaSetDevice(device_));
-    TC_CUDA_CHECK(cudaStreamCreate(&stream_));
   }
   ~NcclComm() override {
     cudaSetDevice(device_);
-    if (stream_) cudaStreamSynchronize(stream_);
+    cudaStreamSynchronize(stream_);
     if (comm_) ncclCommDestroy(comm_);
-    if (stream_) cudaStreamDestroy(stream_);
   }
 
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   std::string backend() const override { return "nccl"; }
+  int cuda_device() const override { return device_; }
 
   at::Tensor allgather(const at::Tensor& local) override {
     auto in = prepare(local, "allgather");
@@ -165,7 +158,16 @@ class NcclComm final : public Comm {
     TC_CHECK(root >= 0 && root < size_, "NcclComm::broadcast: root ", root, " is not a rank of ",
              size_);
     auto in = prepare(t, "broadcast");
-    // The root's shape first (as MpiComm), so other ranks may pass any tensor of the dtype.
+    const auto type = nccl_type(in, "broadcast");
+    if (in.device().is_cuda()) {
+      // Device tensors carry root's shape on every rank: no shape round trip through the host.
+      auto out = torch::empty_like(in);
+      TC_NCCL_CHECK(
+          ncclBroadcast(in.data_ptr(), out.data_ptr(), in.numel(), type, root, comm_, stream_));
+      return out;
+    }
+    // Host tensors: the root's shape first (as MpiComm), so other ranks may pass any tensor of the
+    // dtype.
     TC_CHECK(in.dim() <= 8, "NcclComm::broadcast: at most 8 dimensions, got ", in.dim());
     std::vector<int64_t> mine(9, 0);
     mine[0] = in.dim();
@@ -174,12 +176,62 @@ class NcclComm final : public Comm {
     exchange_bytes(mine.data(), all.data(), mine.size() * sizeof(int64_t));
     const int64_t* shape = all.data() + 9 * root;
     const std::vector<int64_t> sizes(shape + 1, shape + 1 + shape[0]);
-    const auto type = nccl_type(in, "broadcast");
     int64_t count = 1;
     for (auto s : sizes) count *= s;
     return collective(in, sizes, [&](const void* src, void* dst) {
       TC_NCCL_CHECK(ncclBroadcast(src, dst, count, type, root, comm_, stream_));
     });
+  }
+
+  std::vector<at::Tensor> alltoallv(const std::vector<at::Tensor>& parts_in) override {
+    TC_CHECK(static_cast<int>(parts_in.size()) == size_, "NcclComm::alltoallv: ", parts_in.size(),
+             " parts for ", size_, " ranks");
+    std::vector<torch::Tensor> parts;
+    for (const auto& p : parts_in) {
+      TC_CHECK(p.dim() >= 1, "NcclComm::alltoallv: parts must have rank >= 1");
+      parts.push_back(prepare(p, "alltoallv"));
+    }
+    auto trailing = parts[0].sizes().vec();
+    int64_t row_elems = 1;
+    for (size_t i = 1; i < trailing.size(); ++i) row_elems *= trailing[i];
+    std::vector<int64_t> send_rows(size_);
+    for (int r = 0; r < size_; ++r) {
+      send_rows[r] = parts[r].size(0);
+      TC_CHECK(parts[r].dtype() == parts[0].dtype() &&
+                   parts[r].numel() == send_rows[r] * row_elems &&
+                   parts[r].device() == parts[0].device(),
+               "NcclComm::alltoallv: part ", r, " has dtype ", parts[r].dtype(), ", shape ",
+               parts[r].sizes(), " on ", parts[r].device(),
+               ": expected the dtype, trailing shape and device of part 0");
+    }
+    // The row counts: the one host round trip (the receivers size their buffers).
+    std::vector<int64_t> all_rows(static_cast<size_t>(size_) * size_);
+    exchange_bytes(send_rows.data(), all_rows.data(), send_rows.size() * sizeof(int64_t));
+    const auto type = nccl_type(parts[0], "alltoallv");
+    const bool host = !parts[0].device().is_cuda();
+    // Host parts go through one staging allocation each way, freed before returning.
+    auto options = parts[0].options().device(torch::kCUDA, device_);
+    std::vector<torch::Tensor> send(size_), recv(size_);
+    for (int r = 0; r < size_; ++r) {
+      send[r] = host ? parts[r].to(options, /*non_blocking=*/false) : parts[r];
+      auto shape = trailing;
+      shape[0] = all_rows[static_cast<size_t>(r) * size_ + rank_];
+      recv[r] = torch::empty(shape, options);
+    }
+    TC_NCCL_CHECK(ncclGroupStart());
+    for (int r = 0; r < size_; ++r) {
+      if (send[r].numel() > 0)
+        TC_NCCL_CHECK(ncclSend(send[r].data_ptr(), send[r].numel(), type, r, comm_, stream_));
+      if (recv[r].numel() > 0)
+        TC_NCCL_CHECK(ncclRecv(recv[r].data_ptr(), recv[r].numel(), type, r, comm_, stream_));
+    }
+    TC_NCCL_CHECK(ncclGroupEnd());
+    std::vector<at::Tensor> out(recv.begin(), recv.end());
+    if (host) {
+      for (auto& t : out) t = t.to(torch::kCPU);
+      TC_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    }
+    return out;
   }
 
   void barrier() override {
@@ -241,24 +293,26 @@ class NcclComm final : public Comm {
     return t.contiguous();
   }
 
-  /// Runs `launch(src, dst)` on device pointers: in place for CUDA tensors,
-  /// through the staging buffers for host tensors. Waits for the stream.
+  /// Runs `launch(src, dst)` on device pointers. CUDA tensors: in place, queued
+  /// on stream_ with no host wait. Host tensors: staged through device memory
+  /// allocated for this call and freed before it returns (after the one wait).
   template <class Launch>
   torch::Tensor collective(const torch::Tensor& in, const std::vector<int64_t>& out_sizes,
                            Launch&& launch) {
     auto out = torch::empty(out_sizes, in.options());
     if (in.device().is_cuda()) {
       launch(in.data_ptr(), out.data_ptr());
-    } else {
-      void* src = in_buf_.get(nbytes(in));
-      void* dst = out_buf_.get(nbytes(out));
+      return out;
+    }
+    {
+      StagingBuffer src(nbytes(in), stream_), dst(nbytes(out), stream_);
       if (nbytes(in) > 0)
         TC_CUDA_CHECK(
-            cudaMemcpyAsync(src, in.data_ptr(), nbytes(in), cudaMemcpyHostToDevice, stream_));
-      launch(src, dst);
+            cudaMemcpyAsync(src.get(), in.data_ptr(), nbytes(in), cudaMemcpyHostToDevice, stream_));
+      launch(src.get(), dst.get());
       if (nbytes(out) > 0)
-        TC_CUDA_CHECK(
-            cudaMemcpyAsync(out.data_ptr(), dst, nbytes(out), cudaMemcpyDeviceToHost, stream_));
+        TC_CUDA_CHECK(cudaMemcpyAsync(out.data_ptr(), dst.get(), nbytes(out),
+                                      cudaMemcpyDeviceToHost, stream_));
     }
     TC_CUDA_CHECK(cudaStreamSynchronize(stream_));
     return out;
@@ -268,11 +322,13 @@ class NcclComm final : public Comm {
   /// device).
   void exchange_bytes(const void* mine, void* all, size_t bytes) {
     TC_CUDA_CHECK(cudaSetDevice(device_));
-    auto* src = static_cast<char*>(in_buf_.get(bytes));
-    auto* dst = static_cast<char*>(out_buf_.get(bytes * size_));
-    TC_CUDA_CHECK(cudaMemcpyAsync(src, mine, bytes, cudaMemcpyHostToDevice, stream_));
-    TC_NCCL_CHECK(ncclAllGather(src, dst, bytes, ncclUint8, comm_, stream_));
-    TC_CUDA_CHECK(cudaMemcpyAsync(all, dst, bytes * size_, cudaMemcpyDeviceToHost, stream_));
+    {
+      StagingBuffer src(bytes, stream_), dst(bytes * size_, stream_);
+      TC_CUDA_CHECK(cudaMemcpyAsync(src.get(), mine, bytes, cudaMemcpyHostToDevice, stream_));
+      TC_NCCL_CHECK(ncclAllGather(src.get(), dst.get(), bytes, ncclUint8, comm_, stream_));
+      TC_CUDA_CHECK(
+          cudaMemcpyAsync(all, dst.get(), bytes * size_, cudaMemcpyDeviceToHost, stream_));
+    }
     TC_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
 
@@ -283,10 +339,13 @@ class NcclComm final : public Comm {
   }
 
   ncclComm_t comm_ = nullptr;
+  // LibTorch's default stream (the legacy default stream, LibTorch's current
+  // stream unless a caller changes it): a collective on device tensors is
+  // ordered after the kernels that wrote its input and before those that read
+  // its output, and the caching allocator's reuse of those tensors is safe.
   cudaStream_t stream_ = nullptr;
   int device_ = 0;
   int rank_ = 0, size_ = 1;
-  DeviceBuffer in_buf_, out_buf_;
 };
 
 }  // namespace

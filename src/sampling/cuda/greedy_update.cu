@@ -1,10 +1,14 @@
 // The greedy coreset step on a GPU: one warp per row computes ||row - centre||,
 // folds it into the running minimum, and keeps its best (value, row); blocks
-// reduce their warps, a second one-block kernel reduces the blocks. The step is
-// bound by reading the bank once, as on the CPU.
+// reduce their warps, a second one-block kernel reduces the blocks and packs
+// the winner (value, global index, row) for the fused pick. Two launches a
+// step on LibTorch's default stream, no host wait. The step is bound by
+// reading the bank once, as on the CPU.
 #include <cuda_runtime.h>
 
+#include <climits>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "tailedcore/core/check.h"
@@ -80,12 +84,27 @@ __global__ void update_kernel(const float* __restrict__ rows, long long b, long 
   if (threadIdx.x == 0) partial[blockIdx.x] = best;
 }
 
-__global__ void reduce_kernel(const Best* __restrict__ partial, int n, Best* __restrict__ out) {
+// The blocks' winner as dist::pack_candidate lays it out: value (float64),
+// begin + row (int64), the row's words; no candidate: -inf, INT64_MAX, zeros.
+__global__ void reduce_pack_kernel(const Best* __restrict__ partial, int n,
+                                   const float* __restrict__ rows, long long d, long long begin,
+                                   int* __restrict__ packed) {
   __shared__ Best shared[kWarps];
+  __shared__ Best winner;
   Best mine{0.f, -1};
   for (int i = threadIdx.x; i < n; i += blockDim.x) mine = better(mine, partial[i]);
   const Best best = block_reduce(mine, shared);
-  if (threadIdx.x == 0) *out = best;
+  if (threadIdx.x == 0) {
+    winner = best;
+    const double value = best.index < 0 ? -INFINITY : static_cast<double>(best.value);
+    const long long index = best.index < 0 ? LLONG_MAX : begin + best.index;
+    reinterpret_cast<double*>(packed)[0] = value;
+    reinterpret_cast<long long*>(packed)[1] = index;
+  }
+  __syncthreads();
+  const Best w = winner;
+  for (long long k = threadIdx.x; k < d; k += blockDim.x)
+    packed[4 + k] = w.index < 0 ? 0 : __float_as_int(rows[w.index * d + k]);
 }
 
 __global__ void fill_kernel(float* p, long long n, float v) {
@@ -100,19 +119,21 @@ struct GreedyDeviceBlock::Impl {
   int64_t b = 0, d = 0;
   int blocks = 1;
   float* rows = nullptr;
-  float* centre = nullptr;
+  float* centre = nullptr;  // update()'s upload
   float* min_dist = nullptr;
   Best* partial = nullptr;
-  Best* result = nullptr;  // device; 16 bytes copied back per step
+  int* packed = nullptr;  // update()'s candidate, [4 + d] words
+  // LibTorch's default stream: ordered with the collectives and tensor
+  // operations between steps (NcclComm queues there too).
   cudaStream_t stream = nullptr;
 
   ~Impl() {
     cudaSetDevice(device);
+    cudaStreamSynchronize(stream);
     for (void* p :
          {static_cast<void*>(rows), static_cast<void*>(centre), static_cast<void*>(min_dist),
-          static_cast<void*>(partial), static_cast<void*>(result)})
+          static_cast<void*>(partial), static_cast<void*>(packed)})
       if (p) cudaFree(p);
-    if (stream) cudaStreamDestroy(stream);
   }
 };
 
@@ -128,13 +149,12 @@ GreedyDeviceBlock::GreedyDeviceBlock(const float* rows, int64_t b, int64_t d, in
   const int64_t warps_needed = b > 0 ? b : 1;
   s.blocks = static_cast<int>(std::min<int64_t>(kMaxBlocks, (warps_needed + kWarps - 1) / kWarps));
   TC_CUDA_CHECK(cudaSetDevice(device));
-  TC_CUDA_CHECK(cudaStreamCreate(&s.stream));
   const size_t row_bytes = static_cast<size_t>(b) * d * sizeof(float);
   TC_CUDA_CHECK(cudaMalloc(&s.rows, row_bytes > 0 ? row_bytes : 1));
   TC_CUDA_CHECK(cudaMalloc(&s.centre, d * sizeof(float)));
   TC_CUDA_CHECK(cudaMalloc(&s.min_dist, (b > 0 ? b : 1) * sizeof(float)));
   TC_CUDA_CHECK(cudaMalloc(&s.partial, s.blocks * sizeof(Best)));
-  TC_CUDA_CHECK(cudaMalloc(&s.result, sizeof(Best)));
+  TC_CUDA_CHECK(cudaMalloc(&s.packed, (4 + d) * sizeof(int)));
   if (row_bytes > 0)
     TC_CUDA_CHECK(cudaMemcpyAsync(s.rows, rows, row_bytes, cudaMemcpyHostToDevice, s.stream));
   if (b > 0) {
@@ -147,22 +167,35 @@ GreedyDeviceBlock::GreedyDeviceBlock(const float* rows, int64_t b, int64_t d, in
 
 GreedyDeviceBlock::~GreedyDeviceBlock() = default;
 
+void GreedyDeviceBlock::update_packed(const float* centre, int64_t begin, int32_t* packed) {
+  auto& s = *impl_;
+  TC_CUDA_CHECK(cudaSetDevice(s.device));
+  if (s.b > 0) {
+    update_kernel<<<s.blocks, kThreads, 0, s.stream>>>(s.rows, s.b, s.d, centre, s.min_dist,
+                                                       s.partial);
+    TC_CUDA_CHECK(cudaGetLastError());
+  }
+  reduce_pack_kernel<<<1, kThreads, 0, s.stream>>>(s.partial, s.b > 0 ? s.blocks : 0, s.rows, s.d,
+                                                   begin, reinterpret_cast<int*>(packed));
+  TC_CUDA_CHECK(cudaGetLastError());
+}
+
 DeviceBlockMax GreedyDeviceBlock::update(const float* centre) {
   auto& s = *impl_;
   if (s.b == 0) return {-std::numeric_limits<float>::infinity(), -1};
   TC_CUDA_CHECK(cudaSetDevice(s.device));
   TC_CUDA_CHECK(
       cudaMemcpyAsync(s.centre, centre, s.d * sizeof(float), cudaMemcpyHostToDevice, s.stream));
-  update_kernel<<<s.blocks, kThreads, 0, s.stream>>>(s.rows, s.b, s.d, s.centre, s.min_dist,
-                                                     s.partial);
-  TC_CUDA_CHECK(cudaGetLastError());
-  reduce_kernel<<<1, kThreads, 0, s.stream>>>(s.partial, s.blocks, s.result);
-  TC_CUDA_CHECK(cudaGetLastError());
-  Best best{0.f, -1};
-  TC_CUDA_CHECK(cudaMemcpyAsync(&best, s.result, sizeof best, cudaMemcpyDeviceToHost, s.stream));
+  update_packed(s.centre, 0, reinterpret_cast<int32_t*>(s.packed));
+  int32_t head[4];
+  TC_CUDA_CHECK(cudaMemcpyAsync(head, s.packed, sizeof head, cudaMemcpyDeviceToHost, s.stream));
   TC_CUDA_CHECK(cudaStreamSynchronize(s.stream));
-  if (best.index < 0) return {-std::numeric_limits<float>::infinity(), -1};
-  return {best.value, static_cast<int64_t>(best.index)};
+  double value;
+  long long index;
+  std::memcpy(&value, head, sizeof value);
+  std::memcpy(&index, head + 2, sizeof index);
+  if (index == LLONG_MAX) return {-std::numeric_limits<float>::infinity(), -1};
+  return {static_cast<float>(value), static_cast<int64_t>(index)};
 }
 
 void GreedyDeviceBlock::min_distances(float* out) const {

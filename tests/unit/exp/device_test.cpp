@@ -1,16 +1,16 @@
 // model.device: the key, its resolution per rank and its one-line errors.
-#include <gtest/gtest.h>
 #include <ATen/Context.h>
+#include <gtest/gtest.h>
 
+#include "tailedcore/dist/device_startup.h"
 #include "tailedcore/exp/config.h"
-#include "tailedcore/exp/device.h"
 #include "tailedcore/exp/plan.h"
 #include "testing.h"
 
 namespace {
 
-using tc::exp::DeviceEnvironment;
-using tc::exp::resolve_device;
+using tc::dist::DeviceEnvironment;
+using tc::dist::resolve_device;
 
 DeviceEnvironment env(bool torch_cuda, int rank_gpu, int visible) {
   DeviceEnvironment e;
@@ -33,8 +33,8 @@ TEST(Device, CpuIsTheHostWhateverIsPresent) {
 
 TEST(Device, AutoTakesTheRanksGpuOnlyWhenLibTorchHasCuda) {
   EXPECT_EQ(resolve_device("auto", env(true, 1, 2)), c10::Device(c10::kCUDA, 1));
-  EXPECT_EQ(resolve_device("auto", env(true, -1, 0)), c10::Device(c10::kCPU));   // no GPU
-  EXPECT_EQ(resolve_device("auto", env(false, 0, 1)), c10::Device(c10::kCPU));   // CPU-only LibTorch
+  EXPECT_EQ(resolve_device("auto", env(true, -1, 0)), c10::Device(c10::kCPU));  // no GPU
+  EXPECT_EQ(resolve_device("auto", env(false, 0, 1)), c10::Device(c10::kCPU));  // CPU-only LibTorch
 }
 
 TEST(Device, CudaTakesTheRanksGpu) {
@@ -50,7 +50,8 @@ TEST(Device, CudaWithACpuOnlyLibTorchIsOneLineSayingSo) {
 
 TEST(Device, CudaWithoutAGpuIsOneLineSayingSo) {
   const auto msg = error_of("cuda", env(true, -1, 0));
-  EXPECT_NE(msg.find("model.device = cuda: no usable GPU on nodeA (0 visible"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("model.device = cuda: no usable GPU on nodeA (0 visible"), std::string::npos)
+      << msg;
   EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
 }
 
@@ -65,7 +66,8 @@ TEST(Device, TheKeyIsReadCheckedAndWrittenBack) {
   const auto cfg = tc::exp::parse_config("model:\n  device: cpu\n", {}, "c.yaml");
   EXPECT_EQ(cfg.model.device, "cpu");
   EXPECT_NE(tc::exp::to_yaml(cfg).find("device: cpu"), std::string::npos);
-  const auto msg = tc::testing::error_of([] { tc::exp::parse_config("", {"model.device=gpu"}, "c.yaml"); });
+  const auto msg =
+      tc::testing::error_of([] { tc::exp::parse_config("", {"model.device=gpu"}, "c.yaml"); });
   EXPECT_NE(msg.find("model.device: 'gpu' is unknown"), std::string::npos) << msg;
 }
 
@@ -78,13 +80,13 @@ TEST(Device, ThePlanCarriesTheDeviceAndItsOrdinal) {
   EXPECT_EQ(plan.tail_coreset.cuda_device, -1);
   EXPECT_EQ(plan.lof.cuda_device, -1);
   EXPECT_EQ(plan.class_size.cuda_device, -1);
-  EXPECT_EQ(tc::exp::describe_device(plan.device), "cpu");
+  EXPECT_EQ(tc::dist::describe_device(plan.device), "cpu");
 }
 
 // This machine's own LibTorch: with a CPU-only build (CI's Debian 1.13),
 // model.device: cuda stops at make_plan with the one line; auto is the CPU.
 TEST(Device, TheRealEnvironmentResolves) {
-  const auto real = tc::exp::device_environment();
+  const auto real = tc::dist::device_environment();
   EXPECT_EQ(real.torch_has_cuda, at::hasCUDA());
   auto cfg = tc::exp::parse_config("model:\n  device: cuda\n", {}, "c.yaml");
   if (real.torch_has_cuda && real.rank_gpu >= 0) {

@@ -1,10 +1,11 @@
 // TorchKnn (the GPU path of NearestNeighbors) against FAISS, on the CPU here
 // and on a GPU where one is present (skipped otherwise).
+#include "tailedcore/index/torch_knn.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include "tailedcore/index/nearest.h"
-#include "tailedcore/index/torch_knn.h"
 #include "testing.h"
 
 using tc::index::IndexOptions;
@@ -27,7 +28,8 @@ int64_t expect_matches_faiss(const tc::index::SearchResult& got, const torch::Te
   const double tol = 1e-5 * scale;
   EXPECT_LE((got.distances - want.distances).abs().max().item<double>(), tol) << config;
   // A swapped index is fine only if its exact distance equals FAISS's at that rank.
-  const auto rows = bank.index_select(0, got.indices.flatten()).view({queries.size(0), k, bank.size(1)});
+  const auto rows =
+      bank.index_select(0, got.indices.flatten()).view({queries.size(0), k, bank.size(1)});
   const auto exact = (queries.unsqueeze(1) - rows).pow(2).sum(2);  // [n, k]
   const auto swapped = got.indices != want.indices;
   EXPECT_LE(((exact - want.distances).abs() * swapped).max().item<double>(), tol) << config;
@@ -42,29 +44,46 @@ TEST(TorchKnn, EqualsFaissOnTheCpu) {
     TorchKnn knn(bank, k, c10::Device(c10::kCPU));
     const auto r = knn.search(queries);
     const auto swaps = expect_matches_faiss(r, bank, queries, k, "cpu k=" + std::to_string(k));
-    std::printf("[ info ] cpu k=%lld: %lld of %lld neighbours swapped on ties\n", static_cast<long long>(k),
-                static_cast<long long>(swaps), static_cast<long long>(r.indices.numel()));
+    std::printf("[ info ] cpu k=%lld: %lld of %lld neighbours swapped on ties\n",
+                static_cast<long long>(k), static_cast<long long>(swaps),
+                static_cast<long long>(r.indices.numel()));
   }
 }
 
-TEST(TorchKnn, ChunksBoundMemoryAndAgreeToRounding) {
+TEST(TorchKnn, BudgetsBoundChunksAndBlocksAndAgreeToRounding) {
   torch::manual_seed(12);
   const auto bank = torch::randn({128, 8});
   const auto queries = torch::randn({50, 8});
-  TorchKnn whole(bank, 2, c10::Device(c10::kCPU));
-  // 3 query rows per product: (128 + 8 + 4) floats a row.
-  TorchKnn small(bank, 2, c10::Device(c10::kCPU), 3 * 4 * (128 + 8 + 4));
-  EXPECT_EQ(small.query_chunk(), 3);
-  EXPECT_GE(whole.query_chunk(), 50);
-  const auto a = whole.search(queries), b = small.search(queries);
-  // Not bit for bit: OpenBLAS picks its kernel by the product's shape and the
-  // CPU (AVX-512 machines take a small-matrix kernel for the 3-row chunks that
-  // sums in another order), so chunks agree with the whole to float rounding,
-  // and both with FAISS.
-  EXPECT_LE((a.distances - b.distances).abs().max().item<double>(),
-            1e-5 * (a.distances.abs().max().item<double>() + 1));
-  expect_matches_faiss(a, bank, queries, 2, "whole");
-  expect_matches_faiss(b, bank, queries, 2, "chunked");
+  const c10::Device cpu(c10::kCPU);
+  for (int64_t k : {1, 2}) {
+    TorchKnn whole(bank, k, cpu);
+    EXPECT_TRUE(whole.bank_resident());
+    EXPECT_GE(whole.query_chunk(), 50);
+    // Room for 3 query rows beside the resident bank: (8 + 1 + 128) floats and 2k best a row.
+    const int64_t bank_bytes = 128 * 9 * 4, per_row = 4 * (9 + 128) + 2 * k * 12;
+    tc::index::KnnOptions three;
+    three.budget_bytes = std::max(2 * bank_bytes, bank_bytes + 3 * per_row);
+    TorchKnn chunked(bank, k, cpu, three);
+    EXPECT_TRUE(chunked.bank_resident());
+    EXPECT_EQ(chunked.query_chunk(), (three.budget_bytes - bank_bytes) / per_row);
+    // A budget below the bank: blocks of 20 rows streamed (half the budget), the rest for queries.
+    tc::index::KnnOptions tiny;
+    tiny.budget_bytes = 2 * 20 * 9 * 4;
+    TorchKnn streamed(bank, k, cpu, tiny);
+    EXPECT_FALSE(streamed.bank_resident());
+    EXPECT_EQ(streamed.bank_block(), 20);
+    EXPECT_EQ(streamed.query_chunk(), (tiny.budget_bytes / 2) / (4 * (9 + 20) + 2 * k * 12));
+    const auto a = whole.search(queries);
+    // Not bit for bit: OpenBLAS picks its kernel by the product's shape and the
+    // CPU, so chunks and blocks agree with the whole to float rounding, and all with FAISS.
+    for (const auto* other : {&chunked, &streamed}) {
+      const auto b = other->search(queries);
+      EXPECT_LE((a.distances - b.distances).abs().max().item<double>(),
+                1e-5 * (a.distances.abs().max().item<double>() + 1))
+          << "k=" << k;
+      expect_matches_faiss(b, bank, queries, k, "blocked k=" + std::to_string(k));
+    }
+  }
 }
 
 TEST(TorchKnn, DuplicatesAreAtDistanceZeroAndBadInputIsNamed) {
@@ -74,8 +93,9 @@ TEST(TorchKnn, DuplicatesAreAtDistanceZeroAndBadInputIsNamed) {
   EXPECT_EQ(r.distances.max().item<float>(), 0.f);
   const auto bad_k = tc::testing::error_of([&] { TorchKnn(bank, 3, c10::Device(c10::kCPU)); });
   EXPECT_NE(bad_k.find("k = 3: expected 1..2"), std::string::npos) << bad_k;
-  const auto bad_d = tc::testing::error_of(
-      [&] { TorchKnn(bank, 1, c10::Device(c10::kCPU)).search(torch::zeros({1, 3})); });
+  const auto bad_d = tc::testing::error_of([&] {
+    TorchKnn(bank, 1, c10::Device(c10::kCPU)).search(torch::zeros({1, 3}));
+  });
   EXPECT_NE(bad_d.find("queries have dimension 3: expected 2"), std::string::npos) << bad_d;
 }
 
@@ -91,8 +111,8 @@ TEST(TorchKnnGpu, EqualsFaissOnTheGpu) {
   const NearestNeighbors nn(bank, o);
   const auto r = nn.search(queries);
   const auto swaps = expect_matches_faiss(r, bank, queries, 3, "cuda:0 k=3");
-  std::printf("[ info ] cuda k=3: %lld of %lld neighbours swapped on ties\n", static_cast<long long>(swaps),
-              static_cast<long long>(r.indices.numel()));
+  std::printf("[ info ] cuda k=3: %lld of %lld neighbours swapped on ties\n",
+              static_cast<long long>(swaps), static_cast<long long>(r.indices.numel()));
 }
 
 }  // namespace

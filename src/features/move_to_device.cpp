@@ -1,4 +1,4 @@
-#include "tailedcore/features/device.h"
+#include "tailedcore/features/move_to_device.h"
 
 #include <torch/torch.h>
 
