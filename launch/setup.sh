@@ -11,6 +11,7 @@ PACKAGES=(
   libfaiss-dev libopenmpi-dev openmpi-bin
   libhdf5-dev libboost-program-options-dev libgtest-dev libgmock-dev
   libyaml-cpp-dev libopencv-dev
+  clang-format                            # Debian 12: version 14 (launch/format.sh --check is a test)
   python3-torch python3-pip               # set-up only: fetch and convert the pretrained weights
 )
 

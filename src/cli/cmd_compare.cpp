@@ -14,9 +14,10 @@ int cmd_compare(const Args& args) {
   std::vector<std::string> runs;
   std::string data, out;
   po::options_description desc(
-      "tailedcore compare: per-class AUROC table and charts, class sizes and anomaly maps of several runs");
-  desc.add_options()("help,h", "this help")(
-      "run", po::value(&runs)->required()->multitoken(), "run folders (with scores.h5), in report order")(
+      "tailedcore compare: per-class AUROC table and charts, class sizes and anomaly maps of "
+      "several runs");
+  desc.add_options()("help,h", "this help")("run", po::value(&runs)->required()->multitoken(),
+                                            "run folders (with scores.h5), in report order")(
       "name", po::value(&o.names)->multitoken(), "a name per run (default: the folder names)")(
       "data", po::value(&data)->required(), "the data folder the runs used")(
       "out", po::value(&out)->required(), "output folder (comparison.md, charts/, maps/)")(

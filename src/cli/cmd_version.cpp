@@ -1,7 +1,6 @@
+#include <dlfcn.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
-
-#include <dlfcn.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -25,14 +24,15 @@ int cmd_version(const Args&) {
   std::printf("OpenMP threads wait: OMP_WAIT_POLICY=%s\n", wait ? wait : "(unset: libgomp spins)");
   const char* mmap = std::getenv("MALLOC_MMAP_THRESHOLD_");
   const char* trim = std::getenv("MALLOC_TRIM_THRESHOLD_");
-  std::printf("malloc: MALLOC_MMAP_THRESHOLD_=%s MALLOC_TRIM_THRESHOLD_=%s\n", mmap ? mmap : "(unset: glibc's)",
-              trim ? trim : "(unset: glibc's)");
+  std::printf("malloc: MALLOC_MMAP_THRESHOLD_=%s MALLOC_TRIM_THRESHOLD_=%s\n",
+              mmap ? mmap : "(unset: glibc's)", trim ? trim : "(unset: glibc's)");
   // The BLAS kernels in use (the launcher names them when OpenBLAS's own pick
   // predates the CPU): looked up, since the BLAS comes in through LibTorch.
   using Corename = char* (*)();
   const auto corename = reinterpret_cast<Corename>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
   const char* coretype = std::getenv("OPENBLAS_CORETYPE");
-  std::printf("BLAS: OpenBLAS kernels %s (OPENBLAS_CORETYPE=%s)\n", corename ? corename() : "(not OpenBLAS)",
+  std::printf("BLAS: OpenBLAS kernels %s (OPENBLAS_CORETYPE=%s)\n",
+              corename ? corename() : "(not OpenBLAS)",
               coretype ? coretype : "(unset: its own pick)");
   return 0;
 }

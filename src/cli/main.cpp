@@ -30,14 +30,18 @@ const std::map<std::string, Command>& commands() {
       {"tail", {cmd_tail, "class sizes and tail images (tail.h5)"}},
       {"lof", {cmd_lof, "patch-wise LOF noise scores (lof.h5)"}},
       {"coreset", {cmd_coreset, "greedy k-center memory bank (coreset.h5)"}},
-      {"compare", {cmd_compare, "several runs side by side: AUROC table and charts, class sizes, anomaly maps"}},
+      {"compare",
+       {cmd_compare,
+        "several runs side by side: AUROC table and charts, class sizes, anomaly maps"}},
   };
   return table;
 }
 
 void usage() {
-  std::fprintf(stderr, "usage: tailedcore <subcommand> [options]   (tailedcore <subcommand> --help)\n\n");
-  for (const auto& [name, cmd] : commands()) std::fprintf(stderr, "  %-10s %s\n", name.c_str(), cmd.help);
+  std::fprintf(stderr,
+               "usage: tailedcore <subcommand> [options]   (tailedcore <subcommand> --help)\n\n");
+  for (const auto& [name, cmd] : commands())
+    std::fprintf(stderr, "  %-10s %s\n", name.c_str(), cmd.help);
 }
 
 }  // namespace

@@ -23,7 +23,8 @@ int64_t first_nonfinite_row(const at::Tensor& rows) {
 }
 
 void check_finite_rows(const at::Tensor& rows, int64_t rows_per_item,
-                       const std::function<std::string(int64_t)>& item_name, const std::string& what) {
+                       const std::function<std::string(int64_t)>& item_name,
+                       const std::string& what) {
   const int64_t r = first_nonfinite_row(rows);
   if (r < 0) return;
   const int64_t per = std::max<int64_t>(1, rows_per_item);

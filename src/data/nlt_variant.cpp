@@ -9,7 +9,8 @@ namespace tc::data {
 namespace {
 
 // The official release names its folders mvtecad-nlt and visa-nlt.
-const std::map<std::string, std::string> kDatasets = {{"mvtec", "mvtecad-nlt"}, {"visa", "visa-nlt"}};
+const std::map<std::string, std::string> kDatasets = {{"mvtec", "mvtecad-nlt"},
+                                                      {"visa", "visa-nlt"}};
 const std::vector<std::string> kProfiles = {"pareto", "step_k1", "step_k4"};
 const std::vector<std::string> kSeeds = {"seed01", "seed02", "seed03", "seed04", "seed05"};
 
@@ -21,7 +22,8 @@ std::string join(const std::vector<std::string>& v) {
 
 }  // namespace
 
-NltManifests variant_manifests(const std::filesystem::path& reference_dir, const std::string& variant) {
+NltManifests variant_manifests(const std::filesystem::path& reference_dir,
+                               const std::string& variant) {
   std::vector<std::string> parts;
   size_t begin = 0;
   for (size_t slash; (slash = variant.find('/', begin)) != std::string::npos; begin = slash + 1)

@@ -1,11 +1,10 @@
 // OpenCV pieces shared by the pictures (visualize.cpp) and charts (charts.cpp).
 #pragma once
 
-#include <opencv2/core.hpp>
+#include <ATen/core/Tensor.h>
 
 #include <filesystem>
-
-#include <ATen/core/Tensor.h>
+#include <opencv2/core.hpp>
 
 namespace tc::eval {
 

@@ -12,12 +12,17 @@
 namespace tc::eval {
 
 cv::Mat to_bgr(const at::Tensor& image) {
-  TC_CHECK(image.dim() == 3 && image.size(0) == 3, "picture: image must be [3, H, W]: got ", image.sizes());
+  TC_CHECK(image.dim() == 3 && image.size(0) == 3, "picture: image must be [3, H, W]: got ",
+           image.sizes());
   const auto mean = torch::tensor({0.485f, 0.456f, 0.406f}).view({3, 1, 1});
   const auto std = torch::tensor({0.229f, 0.224f, 0.225f}).view({3, 1, 1});
-  const auto rgb = ((image.to(torch::kFloat32) * std + mean) * 255).clamp(0, 255).to(torch::kUInt8)
-                       .permute({1, 2, 0}).contiguous();
-  cv::Mat img(static_cast<int>(image.size(1)), static_cast<int>(image.size(2)), CV_8UC3, rgb.data_ptr<uint8_t>());
+  const auto rgb = ((image.to(torch::kFloat32) * std + mean) * 255)
+                       .clamp(0, 255)
+                       .to(torch::kUInt8)
+                       .permute({1, 2, 0})
+                       .contiguous();
+  cv::Mat img(static_cast<int>(image.size(1)), static_cast<int>(image.size(2)), CV_8UC3,
+              rgb.data_ptr<uint8_t>());
   cv::Mat bgr;
   cv::cvtColor(img, bgr, cv::COLOR_RGB2BGR);
   return bgr;
@@ -35,7 +40,8 @@ cv::Mat with_outline(const cv::Mat& bgr, const at::Tensor& mask) {
 
 cv::Mat heat_overlay(const cv::Mat& bgr, const at::Tensor& map, double vmin, double vmax) {
   const double span = vmax > vmin ? vmax - vmin : 1.0;
-  const auto scaled = ((map.to(torch::kFloat32) - vmin) / span * 255).clamp(0, 255).to(torch::kUInt8).contiguous();
+  const auto scaled =
+      ((map.to(torch::kFloat32) - vmin) / span * 255).clamp(0, 255).to(torch::kUInt8).contiguous();
   cv::Mat gray(bgr.rows, bgr.cols, CV_8U, scaled.data_ptr<uint8_t>());
   cv::Mat jet, overlay;
   cv::applyColorMap(gray, jet, cv::COLORMAP_JET);
@@ -52,14 +58,17 @@ void write_png(const std::filesystem::path& path, const cv::Mat& picture) {
 
 void write_overlay_png(const std::filesystem::path& path, const at::Tensor& image,
                        const at::Tensor& gt_mask, const at::Tensor& map, double vmin, double vmax) {
-  TC_CHECK(image.dim() == 3 && image.size(0) == 3, "overlay: image must be [3, H, W]: got ", image.sizes());
+  TC_CHECK(image.dim() == 3 && image.size(0) == 3, "overlay: image must be [3, H, W]: got ",
+           image.sizes());
   const int64_t H = image.size(1), W = image.size(2);
   TC_CHECK(map.size(0) == H && map.size(1) == W && gt_mask.size(0) == H && gt_mask.size(1) == W,
            "overlay: image ", image.sizes(), ", mask ", gt_mask.sizes(), " and map ", map.sizes(),
            " must share H x W");
   const cv::Mat bgr = to_bgr(image);
   cv::Mat panels;
-  cv::hconcat(std::vector<cv::Mat>{bgr, with_outline(bgr, gt_mask), heat_overlay(bgr, map, vmin, vmax)}, panels);
+  cv::hconcat(
+      std::vector<cv::Mat>{bgr, with_outline(bgr, gt_mask), heat_overlay(bgr, map, vmin, vmax)},
+      panels);
   write_png(path, panels);
 }
 

@@ -23,7 +23,9 @@ constexpr double kBnEps = 1e-3;  // TensorFlow's batch_norm_epsilon
 
 // TensorFlow "same" padding for a k x k convolution with stride s on [.., h, w].
 torch::Tensor pad_same(const torch::Tensor& x, int64_t k, int64_t s) {
-  const auto total = [&](int64_t i) { return std::max(((i + s - 1) / s - 1) * s + k - i, int64_t{0}); };
+  const auto total = [&](int64_t i) {
+    return std::max(((i + s - 1) / s - 1) * s + k - i, int64_t{0});
+  };
   const int64_t ph = total(x.size(2)), pw = total(x.size(3));
   if (ph == 0 && pw == 0) return x;
   return torch::constant_pad_nd(x, {pw / 2, pw - pw / 2, ph / 2, ph - ph / 2});
@@ -32,8 +34,11 @@ torch::Tensor pad_same(const torch::Tensor& x, int64_t k, int64_t s) {
 // At stride 1, "same" padding is symmetric: the convolution pads itself. At
 // stride 2 it depends on the input size: pad_same pads first.
 nn::Conv2d conv(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t groups = 1) {
-  return nn::Conv2d(
-      nn::Conv2dOptions(in, out, k).stride(stride).padding(stride == 1 ? (k - 1) / 2 : 0).groups(groups).bias(false));
+  return nn::Conv2d(nn::Conv2dOptions(in, out, k)
+                        .stride(stride)
+                        .padding(stride == 1 ? (k - 1) / 2 : 0)
+                        .groups(groups)
+                        .bias(false));
 }
 
 // conv then BatchNorm. In inference the BatchNorm is folded into the
@@ -59,7 +64,7 @@ struct StageSpec {
 };
 // efficientnet_lite0 in efficientnet_lite_builder.py (width and depth 1.0).
 const std::vector<StageSpec> kLite0 = {
-    {1, 3, 1, 1, 32, 16},  {2, 3, 2, 6, 16, 24},  {2, 5, 2, 6, 24, 40},   {3, 3, 2, 6, 40, 80},
+    {1, 3, 1, 1, 32, 16},  {2, 3, 2, 6, 16, 24},   {2, 5, 2, 6, 24, 40},   {3, 3, 2, 6, 40, 80},
     {3, 5, 1, 6, 80, 112}, {4, 5, 2, 6, 112, 192}, {1, 3, 1, 6, 192, 320},
 };
 constexpr int64_t kStem = 32, kHead = 1280;
@@ -113,7 +118,8 @@ struct EfficientNetLiteImpl : nn::Module {
     bn0 = register_module("_bn0", bn(kStem));
     for (const auto& st : kLite0) {
       for (int64_t r = 0; r < st.repeats; ++r)
-        blocks->push_back(MBConv(r == 0 ? st.in : st.out, st.out, st.kernel, r == 0 ? st.stride : 1, st.expand));
+        blocks->push_back(
+            MBConv(r == 0 ? st.in : st.out, st.out, st.kernel, r == 0 ? st.stride : 1, st.expand));
       stage_end.push_back(blocks->size());
     }
     register_module("_blocks", blocks);
@@ -122,7 +128,8 @@ struct EfficientNetLiteImpl : nn::Module {
     fc = register_module("_fc", nn::Linear(kHead, 1000));  // loaded, never run: the classifier
   }
 
-  std::map<std::string, torch::Tensor> forward(torch::Tensor x, const std::vector<std::string>& taps) {
+  std::map<std::string, torch::Tensor> forward(torch::Tensor x,
+                                               const std::vector<std::string>& taps) {
     int deepest = -1;
     for (const auto& t : taps) {
       const auto it = std::find(lite_taps().begin(), lite_taps().end(), t);
@@ -131,10 +138,13 @@ struct EfficientNetLiteImpl : nn::Module {
                join_names(lite_taps(), lite_taps().size()));
       deepest = std::max(deepest, static_cast<int>(it - lite_taps().begin()));
     }
-    const auto wanted = [&](const std::string& t) { return std::count(taps.begin(), taps.end(), t) > 0; };
+    const auto wanted = [&](const std::string& t) {
+      return std::count(taps.begin(), taps.end(), t) > 0;
+    };
     std::map<std::string, torch::Tensor> out;
     // channels-last: oneDNN's depthwise convolutions run several times faster on it.
-    x = clamp6(conv_bn(pad_same(x, 3, 2).contiguous(torch::MemoryFormat::ChannelsLast), conv_stem, bn0));
+    x = clamp6(
+        conv_bn(pad_same(x, 3, 2).contiguous(torch::MemoryFormat::ChannelsLast), conv_stem, bn0));
     size_t b = 0;
     for (int s = 0; s < static_cast<int>(stage_end.size()) && s <= deepest; ++s) {
       for (; b < stage_end[s]; ++b) x = blocks[b]->as<MBConvImpl>()->forward(x);
@@ -164,7 +174,8 @@ class EfficientNetLite0 final : public ModuleBackbone {
 
  protected:
   nn::Module& net() override { return *net_; }
-  std::map<std::string, at::Tensor> run_taps(const at::Tensor& x, const std::vector<std::string>& taps) override {
+  std::map<std::string, at::Tensor> run_taps(const at::Tensor& x,
+                                             const std::vector<std::string>& taps) override {
     return net_->forward(x, taps);
   }
   void run_all(const at::Tensor& x) override { net_->forward(x, {"head"}); }

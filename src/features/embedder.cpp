@@ -1,8 +1,7 @@
 #include "tailedcore/features/embedder.h"
 
-#include <torch/torch.h>
-
 #include <omp.h>
+#include <torch/torch.h>
 
 #include <algorithm>
 #include <atomic>
@@ -44,23 +43,23 @@ at::Tensor embed_layer_maps(const std::vector<at::Tensor>& maps, int64_t target_
   std::vector<torch::Tensor> pooled;
   for (const auto& m : maps) {
     // 3x3 neighbourhoods, flattened (c, ki, kj): [B, C*9, h_l*w_l].
-    auto u = torch::nn::functional::unfold(m, torch::nn::functional::UnfoldFuncOptions(3).padding(1));
+    auto u =
+        torch::nn::functional::unfold(m, torch::nn::functional::UnfoldFuncOptions(3).padding(1));
     auto p = adaptive_mean_dim1(u, target_dim);  // [B, target, L_l]
     // Pooling across channels commutes with the per-channel bilinear resize,
     // so deeper layers are resized after pooling (target_dim maps, not C*9).
     if (m.size(2) != h || m.size(3) != w) {
-      p = torch::nn::functional::interpolate(
-              p.view({B, target_dim, m.size(2), m.size(3)}),
-              torch::nn::functional::InterpolateFuncOptions()
-                  .size(std::vector<int64_t>{h, w})
-                  .mode(torch::kBilinear)
-                  .align_corners(false))
+      p = torch::nn::functional::interpolate(p.view({B, target_dim, m.size(2), m.size(3)}),
+                                             torch::nn::functional::InterpolateFuncOptions()
+                                                 .size(std::vector<int64_t>{h, w})
+                                                 .mode(torch::kBilinear)
+                                                 .align_corners(false))
               .view({B, target_dim, h * w});
     }
     pooled.push_back(p);
   }
-  auto stacked = torch::cat(pooled, 1);                          // [B, n*target, L], layer-major
-  auto agg = adaptive_mean_dim1(stacked, target_dim);            // [B, target, L]
+  auto stacked = torch::cat(pooled, 1);                // [B, n*target, L], layer-major
+  auto agg = adaptive_mean_dim1(stacked, target_dim);  // [B, target, L]
   return agg.permute({0, 2, 1}).reshape({B * h * w, target_dim}).contiguous();
 }
 
@@ -140,7 +139,8 @@ PatchEmbedder::Output PatchEmbedder::embed(const at::Tensor& images) {
 PatchEmbedder::Output PatchEmbedder::embed_one_team(const at::Tensor& images) {
   torch::NoGradGuard ng;
   std::vector<std::string> taps = opts_.layers;
-  if (opts_.global_embedding && std::find(taps.begin(), taps.end(), opts_.global_layer) == taps.end())
+  if (opts_.global_embedding &&
+      std::find(taps.begin(), taps.end(), opts_.global_layer) == taps.end())
     taps.push_back(opts_.global_layer);
   auto out = backbone_.forward(images, taps);
   std::vector<torch::Tensor> maps;

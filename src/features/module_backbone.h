@@ -40,7 +40,8 @@ class ModuleBackbone : public Backbone {
 
  protected:
   virtual torch::nn::Module& net() = 0;
-  virtual std::map<std::string, at::Tensor> run_taps(const at::Tensor& x, const std::vector<std::string>& taps) = 0;
+  virtual std::map<std::string, at::Tensor> run_taps(const at::Tensor& x,
+                                                     const std::vector<std::string>& taps) = 0;
   /// The whole network on `x`, every BatchNorm included (for recalibration).
   virtual void run_all(const at::Tensor& x) = 0;
 };

@@ -11,8 +11,8 @@
 #include <mutex>
 #include <optional>
 
-#include "tailedcore/core/check.h"
 #include "module_backbone.h"
+#include "tailedcore/core/check.h"
 
 namespace tc::features {
 namespace {
@@ -26,14 +26,19 @@ namespace nn = torch::nn;
 struct ConvImpl : nn::Module {
   torch::Tensor weight;
   int64_t stride, pad;
-  ConvImpl(int64_t in, int64_t out, int64_t k, int64_t stride_, int64_t pad_) : stride(stride_), pad(pad_) {
+  ConvImpl(int64_t in, int64_t out, int64_t k, int64_t stride_, int64_t pad_)
+      : stride(stride_), pad(pad_) {
     weight = register_parameter("weight", torch::empty({out, in, k, k}));
   }
-  torch::Tensor forward(const torch::Tensor& x) { return torch::conv2d(x, weight, {}, stride, pad); }
+  torch::Tensor forward(const torch::Tensor& x) {
+    return torch::conv2d(x, weight, {}, stride, pad);
+  }
 };
 TORCH_MODULE(Conv);
 
-Conv conv(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t pad) { return Conv(in, out, k, stride, pad); }
+Conv conv(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t pad) {
+  return Conv(in, out, k, stride, pad);
+}
 
 // An eval-mode BatchNorm folded into the convolution before it:
 // gamma * (conv(x) - mean) / sqrt(var + eps) + beta is conv(x) with the weight
@@ -60,11 +65,14 @@ struct FoldedConv {
     weight = (c.weight * scale.to(dtype).view({-1, 1, 1, 1})).contiguous();
     bias = (d(bn.bias) - d(bn.running_mean) * scale).to(dtype);
     blocked = weight.is_cpu() && weight.scalar_type() == torch::kFloat32 && at::hasMKLDNN();
-    if (blocked) weight = at::mkldnn_reorder_conv2d_weight(weight.to_mkldnn(), {pad, pad}, {stride, stride}, {1, 1}, 1);
+    if (blocked)
+      weight = at::mkldnn_reorder_conv2d_weight(weight.to_mkldnn(), {pad, pad}, {stride, stride},
+                                                {1, 1}, 1);
   }
   /// x: a oneDNN tensor when `blocked`, else dense.
   torch::Tensor operator()(const torch::Tensor& x) const {
-    if (blocked) return at::mkldnn_convolution(x, weight, bias, {pad, pad}, {stride, stride}, {1, 1}, 1);
+    if (blocked)
+      return at::mkldnn_convolution(x, weight, bias, {pad, pad}, {stride, stride}, {1, 1}, 1);
     return torch::conv2d(x, weight, bias, stride, pad);
   }
 };
@@ -95,8 +103,8 @@ struct BlockImpl : nn::Module {
       bn2 = register_module("bn2", nn::BatchNorm2d(planes));
     }
     if (stride != 1 || inplanes != out)
-      downsample = register_module("downsample", nn::Sequential(conv(inplanes, out, 1, stride, 0),
-                                                                nn::BatchNorm2d(out)));
+      downsample = register_module(
+          "downsample", nn::Sequential(conv(inplanes, out, 1, stride, 0), nn::BatchNorm2d(out)));
   }
 
   torch::Tensor forward(const torch::Tensor& x) {
@@ -123,13 +131,16 @@ struct FoldedBlock {
     convs.emplace_back(*b.conv2, *b.bn2);
     if (bottleneck) convs.emplace_back(*b.conv3, *b.bn3);
     if (b.downsample)
-      downsample.emplace(*b.downsample[0]->as<ConvImpl>(), *b.downsample[1]->as<nn::BatchNorm2dImpl>());
+      downsample.emplace(*b.downsample[0]->as<ConvImpl>(),
+                         *b.downsample[1]->as<nn::BatchNorm2dImpl>());
   }
 
   torch::Tensor forward(const torch::Tensor& x) const {
     torch::Tensor y = convs[0](x).relu_();
-    if (bottleneck) y = convs[2](convs[1](y).relu_());
-    else y = convs[1](y);
+    if (bottleneck)
+      y = convs[2](convs[1](y).relu_());
+    else
+      y = convs[1](y);
     y += downsample ? (*downsample)(x) : x;
     return y.relu_();
   }
@@ -145,7 +156,9 @@ Arch arch_of(const std::string& name) {
   if (name == "resnet18") return {false, {2, 2, 2, 2}, 64};
   if (name == "resnet50") return {true, {3, 4, 6, 3}, 64};
   if (name == "wideresnet50") return {true, {3, 4, 6, 3}, 128};
-  TC_FAIL("backbone '", name, "' is unknown: expected resnet18, resnet50, wideresnet50, efficientnet_lite0 or torchscript");
+  TC_FAIL(
+      "backbone '", name,
+      "' is unknown: expected resnet18, resnet50, wideresnet50, efficientnet_lite0 or torchscript");
 }
 
 // A function's static, not a global: the backbone table may be built while
@@ -183,7 +196,8 @@ struct ResNetImpl : nn::Module {
       const int64_t width = planes * a.width_per_group / 64;
       nn::ModuleList list;
       for (int64_t b = 0; b < a.blocks[l]; ++b) {
-        list->push_back(Block(a.bottleneck, inplanes, planes, width, (b == 0 && l > 0) ? 2 : 1, expansion));
+        list->push_back(
+            Block(a.bottleneck, inplanes, planes, width, (b == 0 && l > 0) ? 2 : 1, expansion));
         inplanes = planes * expansion;
       }
       layers.push_back(register_module("layer" + std::to_string(l + 1), list));
@@ -193,7 +207,8 @@ struct ResNetImpl : nn::Module {
   }
 
   /// The modules as they are (train mode: BatchNorm recalibration).
-  std::map<std::string, torch::Tensor> forward(torch::Tensor x, const std::vector<std::string>& taps) {
+  std::map<std::string, torch::Tensor> forward(torch::Tensor x,
+                                               const std::vector<std::string>& taps) {
     const int deepest = deepest_stage(taps);
     std::map<std::string, torch::Tensor> out;
     x = torch::max_pool2d(torch::relu(bn1(conv1(x))), 3, 2, 1);
@@ -227,7 +242,8 @@ class FoldedResNet {
   }
 
   /// After prepare(deepest_stage(taps)).
-  std::map<std::string, torch::Tensor> forward(torch::Tensor x, const std::vector<std::string>& taps) const {
+  std::map<std::string, torch::Tensor> forward(torch::Tensor x,
+                                               const std::vector<std::string>& taps) const {
     const int deepest = deepest_stage(taps);
     std::map<std::string, torch::Tensor> out;
     const auto dense = [&](const torch::Tensor& t) { return stem_.blocked ? t.to_dense() : t; };
@@ -266,8 +282,10 @@ class TorchvisionResNet final : public ModuleBackbone {
     // Loaded weights replace every parameter and buffer (load_torchscript
     // checks), so the random init (kaiming over 69 M parameters for
     // wideresnet50) runs only without them.
-    if (o.weights_path.empty()) init_like_torchvision(net_, o.seed);
-    else load_torchscript(o.weights_path);
+    if (o.weights_path.empty())
+      init_like_torchvision(net_, o.seed);
+    else
+      load_torchscript(o.weights_path);
     net_->eval();
   }
 
@@ -286,7 +304,8 @@ class TorchvisionResNet final : public ModuleBackbone {
 
  protected:
   nn::Module& net() override { return *net_; }
-  std::map<std::string, at::Tensor> run_taps(const at::Tensor& x, const std::vector<std::string>& taps) override {
+  std::map<std::string, at::Tensor> run_taps(const at::Tensor& x,
+                                             const std::vector<std::string>& taps) override {
     if (net_->is_training()) return net_->forward(x, taps);
     {
       // The embedder's CPU workers call this side by side.

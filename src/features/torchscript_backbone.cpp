@@ -18,7 +18,8 @@ class TorchScriptBackbone final : public Backbone {
  public:
   explicit TorchScriptBackbone(const BackboneOptions& o) : path_(o.weights_path) {
     name_ = o.name;
-    TC_CHECK(!path_.empty(), "backbone 'torchscript' needs model.backbone_weights: a TorchScript file whose "
+    TC_CHECK(!path_.empty(),
+             "backbone 'torchscript' needs model.backbone_weights: a TorchScript file whose "
              "forward returns a dict of named feature maps");
     module_ = load_torchscript_file(path_);
     module_.eval();
@@ -33,7 +34,8 @@ class TorchScriptBackbone final : public Backbone {
       result = module_.forward({images});
     } catch (const std::exception& e) {
       std::string msg = e.what();
-      TC_FAIL(path_, ": forward failed on a batch ", images.sizes(), " (", msg.substr(0, msg.find('\n')), ")");
+      TC_FAIL(path_, ": forward failed on a batch ", images.sizes(), " (",
+              msg.substr(0, msg.find('\n')), ")");
     }
     TC_CHECK(result.isGenericDict(), path_, ": forward returned ", result.tagKind(),
              ": expected a Dict[str, Tensor] of named feature maps");
@@ -49,7 +51,8 @@ class TorchScriptBackbone final : public Backbone {
       if (it == all.end()) {
         std::vector<std::string> names;
         for (const auto& [k, _] : all) names.push_back(k);
-        TC_FAIL(path_, ": forward returned no '", t, "': its keys are [", join_names(names, names.size()), "]");
+        TC_FAIL(path_, ": forward returned no '", t, "': its keys are [",
+                join_names(names, names.size()), "]");
       }
       const auto d = it->second.dim();
       TC_CHECK(d == 4 || d == 2, path_, ": '", t, "' has shape ", it->second.sizes(),
@@ -75,7 +78,9 @@ class TorchScriptBackbone final : public Backbone {
   }
 
   void recalibrate_batchnorm(const std::vector<at::Tensor>&) override {
-    TC_FAIL("backbone 'torchscript' keeps its own weights: BatchNorm statistics cannot be re-estimated");
+    TC_FAIL(
+        "backbone 'torchscript' keeps its own weights: BatchNorm statistics cannot be "
+        "re-estimated");
   }
 
  private:

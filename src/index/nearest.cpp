@@ -51,7 +51,8 @@ NearestNeighbors::NearestNeighbors(const at::Tensor& bank_in, const IndexOptions
   if (opts.type == IndexType::kFlat && opts.cuda_device >= 0) {
     KnnOptions knn;
     knn.tf32 = opts.tf32;
-    impl_->gpu = std::make_unique<TorchKnn>(bank, impl_->k, c10::Device(c10::kCUDA, opts.cuda_device), knn);
+    impl_->gpu =
+        std::make_unique<TorchKnn>(bank, impl_->k, c10::Device(c10::kCUDA, opts.cuda_device), knn);
     return;
   }
   if (opts.type == IndexType::kFlat) {

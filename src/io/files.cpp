@@ -57,8 +57,9 @@ bool within(const fs::path& inner, const fs::path& outer) {
 
 void check_dest_apart_from_source(const fs::path& source, const fs::path& dest) {
   const fs::path s = canonical_path(source), d = canonical_path(dest);
-  TC_CHECK(!within(d, s), "--dest ", dest.string(), " is ", d == s ? "the source" : "inside the source", " ",
-           source.string(), ": expected a folder outside it (--force would replace the source)");
+  TC_CHECK(!within(d, s), "--dest ", dest.string(), " is ",
+           d == s ? "the source" : "inside the source", " ", source.string(),
+           ": expected a folder outside it (--force would replace the source)");
   TC_CHECK(!within(s, d), "--dest ", dest.string(), " holds the source ", source.string(),
            ": expected a folder outside it (--force would delete the source)");
 }
@@ -91,7 +92,8 @@ void move_into_place(const fs::path& tmp, const fs::path& path) {
   }
 }
 
-void build_folder_atomic(const fs::path& dest, const std::function<void(const fs::path& staging)>& fill) {
+void build_folder_atomic(const fs::path& dest,
+                         const std::function<void(const fs::path& staging)>& fill) {
   const fs::path staging = temporary_path(dest);
   std::error_code ec;
   fs::remove_all(staging, ec);
@@ -135,8 +137,8 @@ std::string hash_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   TC_CHECK(in.good(), path.string(), ": cannot open for reading (missing or unreadable)");
   std::vector<char> buf(1 << 20);  // a multiple of 32: only the last block has a remainder
-  uint64_t lane[4] = {core::kFnv1aOffsetBasis, core::kFnv1aOffsetBasis ^ 1, core::kFnv1aOffsetBasis ^ 2,
-                      core::kFnv1aOffsetBasis ^ 3};
+  uint64_t lane[4] = {core::kFnv1aOffsetBasis, core::kFnv1aOffsetBasis ^ 1,
+                      core::kFnv1aOffsetBasis ^ 2, core::kFnv1aOffsetBasis ^ 3};
   uint64_t length = 0, h = core::kFnv1aOffsetBasis;
   while (in) {
     in.read(buf.data(), static_cast<std::streamsize>(buf.size()));

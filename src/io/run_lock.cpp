@@ -55,20 +55,24 @@ int remove_stale_temporaries(const fs::path& dir, bool locked, int min_age_s) {
     // "<pid>@<host>" (temporary_path), or a bare "<pid>" of this host.
     const std::string tag = name.substr(at + 5);
     const auto sep = tag.find('@');
-    const std::string pid = tag.substr(0, sep), host = sep == std::string::npos ? here : tag.substr(sep + 1);
-    if (pid.empty() || pid.size() > 9 || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string pid = tag.substr(0, sep),
+                      host = sep == std::string::npos ? here : tag.substr(sep + 1);
+    if (pid.empty() || pid.size() > 9 || pid.find_first_not_of("0123456789") != std::string::npos)
+      continue;
     if (pid == self && host == here) continue;
     if (!locked) {
       // A folder shared by concurrent runs: a writer on this host is gone when
       // its pid is; one on another host cannot be asked, so only old files go.
-      const bool gone = host == here ? !(::kill(static_cast<pid_t>(std::stol(pid)), 0) == 0 || errno == EPERM)
-                                     : fs::file_time_type::clock::now() - fs::last_write_time(e.path(), ec) >
-                                           std::chrono::seconds(min_age_s);
+      const bool gone =
+          host == here ? !(::kill(static_cast<pid_t>(std::stol(pid)), 0) == 0 || errno == EPERM)
+                       : fs::file_time_type::clock::now() - fs::last_write_time(e.path(), ec) >
+                             std::chrono::seconds(min_age_s);
       if (!gone || ec) continue;
     }
     if (fs::remove(e.path(), ec)) {
       ++removed;
-      core::log_info("removed ", e.path().string(), ", a temporary file of a run that did not finish");
+      core::log_info("removed ", e.path().string(),
+                     ", a temporary file of a run that did not finish");
     }
   }
   return removed;

@@ -52,8 +52,9 @@ void choose_openblas_kernels() {
   if (std::getenv("OPENBLAS_CORETYPE")) return;
 #if defined(__x86_64__)
   if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return;
-  static const char* const kBeforeAvx2[] = {"Prescott", "Core2",     "Penryn",    "Dunnington", "Nehalem",
-                                            "Sandybridge", "Atom",   "Barcelona", "Bulldozer",  "Piledriver"};
+  static const char* const kBeforeAvx2[] = {"Prescott",  "Core2",       "Penryn", "Dunnington",
+                                            "Nehalem",   "Sandybridge", "Atom",   "Barcelona",
+                                            "Bulldozer", "Piledriver"};
   const std::string pick = openblas_pick();
   bool old = false;
   for (const char* k : kBeforeAvx2) old = old || pick == k;
@@ -82,7 +83,8 @@ int main(int, char** argv) {
   std::string core(self);
   core = core.substr(0, core.rfind('/') + 1) + "tailedcore-core";
   execv(core.c_str(), argv);
-  std::fprintf(stderr, "tailedcore: %s: cannot run (%s): expected the program beside this launcher\n",
+  std::fprintf(stderr,
+               "tailedcore: %s: cannot run (%s): expected the program beside this launcher\n",
                core.c_str(), std::strerror(errno));
   return 1;
 }

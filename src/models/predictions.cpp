@@ -19,8 +19,8 @@ Predictions to_predictions(const at::Tensor& patch_scores, int64_t n, int64_t h,
   return p;
 }
 
-void accumulate_backbone(std::vector<ClassPredictions>& into, const std::vector<ClassPredictions>& add,
-                         size_t backbones) {
+void accumulate_backbone(std::vector<ClassPredictions>& into,
+                         const std::vector<ClassPredictions>& add, size_t backbones) {
   // Per class the normalisation spans all its images (maps: all its pixels).
   // It is monotone, so one backbone's metrics do not need it.
   if (backbones == 1) {

@@ -21,7 +21,8 @@ std::string file_line(const std::string& kind, const fs::path& file, const fs::p
   TC_CHECK(!ec, file.string(), ": cannot read its size (", ec.message(), ")");
   const auto mtime = fs::last_write_time(file, ec);
   TC_CHECK(!ec, file.string(), ": cannot read its modification time (", ec.message(), ")");
-  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(mtime.time_since_epoch()).count();
+  const auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(mtime.time_since_epoch()).count();
   return kind + " " + file.lexically_relative(root).string() + " " + std::to_string(size) + " " +
          std::to_string(ns) + "\n";
 }
@@ -54,8 +55,8 @@ InputListing list_inputs(const data::Catalog& catalog, const std::string& weight
   }
   if (!weights.empty()) {
     TC_CHECK(fs::is_regular_file(weights), weights, ": model.backbone_weights does not exist");
-    text += "weights " + fs::absolute(weights).lexically_normal().string() + " " + io::hash_file(weights) +
-            " -\n";
+    text += "weights " + fs::absolute(weights).lexically_normal().string() + " " +
+            io::hash_file(weights) + " -\n";
   }
   return {text, io::hash_text(text)};
 }
@@ -65,8 +66,10 @@ std::string describe_input_changes(const std::string& before, const std::string&
   std::vector<std::string> changes;
   for (const auto& [key, rest] : a) {
     const auto it = b.find(key);
-    if (it == b.end()) changes.push_back(key + " removed");
-    else if (it->second != rest) changes.push_back(key + " changed");
+    if (it == b.end())
+      changes.push_back(key + " removed");
+    else if (it->second != rest)
+      changes.push_back(key + " changed");
   }
   for (const auto& [key, rest] : b)
     if (!a.count(key)) changes.push_back(key + " added");
@@ -76,6 +79,5 @@ std::string describe_input_changes(const std::string& before, const std::string&
   if (changes.size() > 3) s += ", ...";
   return s;
 }
-
 
 }  // namespace tc::pipeline

@@ -17,7 +17,8 @@ void run(StageContext& ctx) {
   TC_CHECK(ctx.train_shard.embeddings.defined(), ctx.feature_cache.path(kFeatures).string(),
            ": /embeddings is missing: tailedcore needs embedding_to_extract_from: avgpool");
   const auto sel = sampling::select_tail(ctx.train_shard.embeddings, ctx.plan.class_size, ctx.comm);
-  if (ctx.comm.rank() == 0) write_tail(ctx.cache.path(name()), ctx.cache.config_hash(), sel, ctx.plan.class_size);
+  if (ctx.comm.rank() == 0)
+    write_tail(ctx.cache.path(name()), ctx.cache.config_hash(), sel, ctx.plan.class_size);
 }
 
 void load(StageContext& ctx) {

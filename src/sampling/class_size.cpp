@@ -7,8 +7,8 @@
 #include <atomic>
 
 #include "tailedcore/core/check.h"
-#include "tailedcore/core/names.h"
 #include "tailedcore/core/log.h"
+#include "tailedcore/core/names.h"
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/sampling/similarity.h"
 #include "tailedcore/sampling/tail_size.h"
@@ -44,7 +44,8 @@ ClassSizeOptions class_size_options(TailRule rule) {
     case TailRule::kDoubleMaxStep:
       o.threshold = Threshold::kDoubleMaxStep, o.vote = Vote::kNone;
       break;
-    case TailRule::kNone: TC_FAIL("tail_th_type is null: no tail rule to resolve");
+    case TailRule::kNone:
+      TC_FAIL("tail_th_type is null: no tail rule to resolve");
   }
   return o;
 }
@@ -57,9 +58,10 @@ TailSelection select_tail(const at::Tensor& embeddings, const ClassSizeOptions& 
            "vote 'none' exists only with adaptive "
            "thresholds (the reference's adaptive_class_size), not with ",
            threshold_name(rule));
-  TC_CHECK(opts.block_rows >= 0, "block_rows = ", opts.block_rows, ": expected >= 1, or 0 for the default");
-  TC_CHECK(embeddings.dim() == 2 && embeddings.size(0) >= 1, "class sizes need [N, E] embeddings: got ",
-           embeddings.sizes());
+  TC_CHECK(opts.block_rows >= 0, "block_rows = ", opts.block_rows,
+           ": expected >= 1, or 0 for the default");
+  TC_CHECK(embeddings.dim() == 2 && embeddings.size(0) >= 1,
+           "class sizes need [N, E] embeddings: got ", embeddings.sizes());
   const int64_t N = embeddings.size(0);
   const auto xn = normalized_rows(embeddings);  // F.normalize, with a machine-independent norm
   // Whole blocks of rows per rank. The entries do not depend on the blocks
@@ -68,11 +70,14 @@ TailSelection select_tail(const at::Tensor& embeddings, const ClassSizeOptions& 
   const int64_t B = similarity_block_rows(opts, N, comm.size());
   const int64_t blocks = (N + B - 1) / B;
   const auto my_blocks = dist::shard_range(blocks, comm.rank(), comm.size());
-  const int64_t row_begin = std::min(N, my_blocks.begin * B), row_end = std::min(N, my_blocks.end * B);
+  const int64_t row_begin = std::min(N, my_blocks.begin * B),
+                row_end = std::min(N, my_blocks.end * B);
   const int64_t my_rows = row_end - row_begin;
-  const RowBlockVisitor my_row_blocks = [&](const std::function<void(int64_t, const at::Tensor&)>& fn) {
-    for (int64_t s = row_begin; s < row_end; s += B) fn(s, similarity.rows(s, std::min(B, N - s)));
-  };
+  const RowBlockVisitor my_row_blocks =
+      [&](const std::function<void(int64_t, const at::Tensor&)>& fn) {
+        for (int64_t s = row_begin; s < row_end; s += B)
+          fn(s, similarity.rows(s, std::min(B, N - s)));
+      };
 
   // Scalar thresholds (symmin, symavg) need every row's minimum first: one
   // extra pass. Adaptive thresholds are per row, found in the main pass.
@@ -126,16 +131,18 @@ TailSelection select_tail(const at::Tensor& embeddings, const ClassSizeOptions& 
   out.class_sizes = tally.class_sizes(th_all, r_all, my_row_blocks, comm).contiguous();
   out.degenerate_rows = degenerate;
   if (degenerate > 0)
-    core::log_warn("class sizes: ", degenerate, " of ", N, " similarity rows have no value above ",
-                   "their half-angle threshold (the embeddings do not separate; the reference would ",
-                   "raise IndexError): those rows use their largest similarity as threshold");
+    core::log_warn(
+        "class sizes: ", degenerate, " of ", N, " similarity rows have no value above ",
+        "their half-angle threshold (the embeddings do not separate; the reference would ",
+        "raise IndexError): those rows use their largest similarity as threshold");
   std::vector<float> cs(out.class_sizes.data_ptr<float>(), out.class_sizes.data_ptr<float>() + N);
   out.samples_per_class = predict_num_samples_per_class(cs);
   out.max_k = predict_max_k(out.samples_per_class, opts.percentile);
   std::vector<int64_t> tail;
   for (int64_t j = 0; j < N; ++j)
     if (cs[j] <= static_cast<float>(out.max_k)) tail.push_back(j);  // NaN is never tail
-  out.tail_indices = tail.empty() ? torch::empty({0}, torch::kInt64) : torch::tensor(tail, torch::kInt64);
+  out.tail_indices =
+      tail.empty() ? torch::empty({0}, torch::kInt64) : torch::tensor(tail, torch::kInt64);
   return out;
 }
 

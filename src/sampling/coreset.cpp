@@ -135,12 +135,14 @@ at::Tensor greedy_coreset(const at::Tensor& local_in, const CoresetOptions& opts
     const auto t_start = std::chrono::steady_clock::now();
     const int64_t round_trips = run_packed_steps(
         cuda_packed_step(local, begin, opts.cuda_device),
-        centre.to(torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(opts.cuda_device))), 1, m,
-        kDevicePickBatch, comm, out.data_ptr<int64_t>(), [&](int64_t c) { progress.advance(c); });
+        centre.to(torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(opts.cuda_device))), 1,
+        m, kDevicePickBatch, comm, out.data_ptr<int64_t>(),
+        [&](int64_t c) { progress.advance(c); });
     if (stats) {
       stats->steps = stats->steps_run = m - 1;
       stats->bytes_per_step = dist::max_loc_with_row_bytes(d);
-      stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+      stats->seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
       stats->rows = n;
       stats->rows_visited = stats->rows_read = n * (m - 1);  // every row, every step
       stats->host_round_trips = round_trips;

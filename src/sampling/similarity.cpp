@@ -28,11 +28,12 @@ float round_to_float(double hi, double lo) {
   if (lo == 0 || !std::isfinite(hi)) return f;
   const double d = hi - static_cast<double>(f);  // exact: f and hi are within an ulp of float
   if (d == 0) {
-    // hi is a float; the value is hi + lo, within half a double ulp of it: no float32 tie in between.
+    // hi is a float; the value is hi + lo, within half a double ulp of it: no float32 tie in
+    // between.
     return f;
   }
-  const float other = std::nextafter(f, d > 0 ? std::numeric_limits<float>::infinity()
-                                               : -std::numeric_limits<float>::infinity());
+  const float other = std::nextafter(
+      f, d > 0 ? std::numeric_limits<float>::infinity() : -std::numeric_limits<float>::infinity());
   const double tie = (static_cast<double>(f) + static_cast<double>(other)) / 2;  // exact in double
   if (hi != tie) return f;
   return (lo > 0) == (d > 0) ? other : f;  // beyond the tie toward `other`, or short of it
@@ -86,11 +87,13 @@ ExactSimilarity::ExactSimilarity(const at::Tensor& xn, int cuda_device) {
   const auto norms = x64_.norm(2, 1).contiguous();
   norms_.assign(norms.data_ptr<double>(), norms.data_ptr<double>() + n_);
   // The products only need to be within the bound below: any device's float64 GEMM is.
-  if (cuda_device >= 0) x64_ = x64_.to(torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(cuda_device)));
+  if (cuda_device >= 0)
+    x64_ = x64_.to(torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(cuda_device)));
 }
 
 at::Tensor ExactSimilarity::rows(int64_t begin, int64_t count) const {
-  TC_ASSERT(begin >= 0 && count >= 0 && begin + count <= n_, "rows ", begin, " + ", count, " of ", n_);
+  TC_ASSERT(begin >= 0 && count >= 0 && begin + count <= n_, "rows ", begin, " + ", count, " of ",
+            n_);
   auto out = torch::empty({count, n_}, torch::kFloat32);
   // |s64 - exact| <= gamma_E * sum_k |a_k b_k| <= gamma_E |a| |b| for any
   // summation order; twice that covers the rounding of s64 -/+ bound and of the norms.

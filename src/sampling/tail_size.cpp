@@ -65,7 +65,8 @@ int64_t predict_max_k(const std::vector<int64_t>& samples_per_class, double perc
   if (percentile < 1) {
     int64_t total = 0;
     for (int64_t v : y) total += v;
-    const int64_t n = static_cast<int64_t>(static_cast<float>(total) * static_cast<float>(percentile));
+    const int64_t n =
+        static_cast<int64_t>(static_cast<float>(total) * static_cast<float>(percentile));
     const int64_t M = static_cast<int64_t>(y.size());
     int64_t k = 0, cum = 0;
     for (int64_t i = M - 1; i >= 0; --i) {  // ascending cumulative sums

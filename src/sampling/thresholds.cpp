@@ -97,11 +97,15 @@ float double_max_step_threshold(const std::vector<float>& q) {
 
 }  // namespace
 
-Threshold parse_threshold(const std::string& name) { return thresholds().parse(name, "threshold type"); }
+Threshold parse_threshold(const std::string& name) {
+  return thresholds().parse(name, "threshold type");
+}
 
 const char* threshold_name(Threshold t) { return thresholds().name(t).c_str(); }
 
-bool is_scalar(Threshold t) { return t == Threshold::kSymmin || t == Threshold::kSymavg || t == Threshold::kIndep; }
+bool is_scalar(Threshold t) {
+  return t == Threshold::kSymmin || t == Threshold::kSymavg || t == Threshold::kIndep;
+}
 
 float scalar_threshold(Threshold t, const at::Tensor& row_minima, int64_t factor) {
   TC_CHECK(is_scalar(t), "threshold type '", threshold_name(t), "' has no scalar rule: expected ",
@@ -123,16 +127,23 @@ std::vector<float> quantized_sorted(const float* row, int64_t n) {
 
 float row_threshold(const float* row, int64_t n, Threshold t, bool* degenerate) {
   switch (t) {
-    case Threshold::kHalfMin: return half_angle(*std::min_element(row, row + n));
-    case Threshold::kTrimMin: return trim_threshold_counting(row, n, 0.85, degenerate);
-    case Threshold::kTruncateMin: return trim_threshold_counting(row, n, 0.5, degenerate);
-    case Threshold::kMaxStep: return max_step_threshold(quantized_sorted(row, n));
-    case Threshold::kDoubleMaxStep: return double_max_step_threshold(quantized_sorted(row, n));
+    case Threshold::kHalfMin:
+      return half_angle(*std::min_element(row, row + n));
+    case Threshold::kTrimMin:
+      return trim_threshold_counting(row, n, 0.85, degenerate);
+    case Threshold::kTruncateMin:
+      return trim_threshold_counting(row, n, 0.5, degenerate);
+    case Threshold::kMaxStep:
+      return max_step_threshold(quantized_sorted(row, n));
+    case Threshold::kDoubleMaxStep:
+      return double_max_step_threshold(quantized_sorted(row, n));
     case Threshold::kSymmin:
     case Threshold::kSymavg:
-    case Threshold::kIndep: break;
+    case Threshold::kIndep:
+      break;
   }
-  TC_FAIL("threshold type '", threshold_name(t), "' has no per-row rule: expected half_min, trim_min, ",
+  TC_FAIL("threshold type '", threshold_name(t),
+          "' has no per-row rule: expected half_min, trim_min, ",
           "truncate_min, max_step or double_max_step");
 }
 

@@ -13,8 +13,10 @@ namespace tc::sampling {
 namespace {
 
 const core::NameTable<Vote>& votes() {
-  static const core::NameTable<Vote> table(
-      {{Vote::kMean, "mean"}, {Vote::kMode, "mode"}, {Vote::kNone, "none"}, {Vote::kNearest, "nearest"}});
+  static const core::NameTable<Vote> table({{Vote::kMean, "mean"},
+                                            {Vote::kMode, "mode"},
+                                            {Vote::kNone, "none"},
+                                            {Vote::kNearest, "nearest"}});
   return table;
 }
 
@@ -63,7 +65,8 @@ VoteTally::VoteTally(Vote vote, int64_t columns) : vote_(vote), columns_(columns
   if (tallies_mean(vote_)) sum_.assign(columns_, 0), count_.assign(columns_, 0);
 }
 
-void VoteTally::add(const float* rows, int64_t count, const float* thresholds, const int64_t* counts) {
+void VoteTally::add(const float* rows, int64_t count, const float* thresholds,
+                    const int64_t* counts) {
   if (vote_ == Vote::kNone) return;
   const int64_t N = columns_;
   std::vector<int32_t*> tally_of_row(count, nullptr);
@@ -114,7 +117,8 @@ at::Tensor VoteTally::class_sizes(const at::Tensor& th_all, const at::Tensor& r_
   tally = comm.allreduce(tally, dist::ReduceOp::kSum);
   // argmax over values returns the first maximum = the smallest value on ties (scipy's mode).
   const auto [top, arg] = tally.max(0);
-  return torch::where(top > 0, values.index_select(0, arg).to(torch::kFloat32), torch::full({N}, NAN));
+  return torch::where(top > 0, values.index_select(0, arg).to(torch::kFloat32),
+                      torch::full({N}, NAN));
 }
 
 }  // namespace tc::sampling

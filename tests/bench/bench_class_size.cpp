@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include <cmath>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -43,8 +43,10 @@ torch::Tensor clustered(int64_t n, int64_t dim) {
   std::vector<torch::Tensor> parts;
   int64_t left = n;
   for (int64_t k = 0; left > 0; ++k) {
-    const int64_t size = std::min(left, std::max<int64_t>(1, static_cast<int64_t>(n * 0.35 / std::pow(1.6, k))));
-    parts.push_back(torch::relu(torch::randn({1, dim}) + 0.5).repeat({size, 1}) + 0.35 * torch::rand({size, dim}));
+    const int64_t size =
+        std::min(left, std::max<int64_t>(1, static_cast<int64_t>(n * 0.35 / std::pow(1.6, k))));
+    parts.push_back(torch::relu(torch::randn({1, dim}) + 0.5).repeat({size, 1}) +
+                    0.35 * torch::rand({size, dim}));
     left -= size;
   }
   return torch::cat(parts);
@@ -61,7 +63,8 @@ torch::Tensor dense_trim_min_mode(const torch::Tensor& x) {
   at::parallel_for(0, N, 1, [&](int64_t i0, int64_t i1) {
     std::vector<int64_t> q(N);
     for (int64_t i = i0; i < i1; ++i) {
-      for (int64_t j = 0; j < N; ++j) q[j] = static_cast<int64_t>(static_cast<float>(N) * s[i * N + j]);
+      for (int64_t j = 0; j < N; ++j)
+        q[j] = static_cast<int64_t>(static_cast<float>(N) * s[i * N + j]);
       std::sort(q.begin(), q.end());
       std::vector<float> v(N), h;
       for (int64_t j = 0; j < N; ++j) v[j] = static_cast<float>(q[j]) / static_cast<float>(N);
@@ -135,10 +138,12 @@ int child(const std::string& variant, int64_t N, int64_t E, int64_t block, const
 }
 
 // Runs a variant in a fresh process (its own peak RSS; no OpenMP pool across a fork).
-Run in_child(const std::string& self, const std::string& variant, int64_t N, int64_t E, int64_t block) {
-  const std::string out = "/tmp/bench_class_size_" + std::to_string(getpid()) + "_" + variant + ".bin";
-  const std::string cmd = self + " --child " + variant + " " + std::to_string(N) + " " + std::to_string(E) + " " +
-                          std::to_string(block) + " " + out;
+Run in_child(const std::string& self, const std::string& variant, int64_t N, int64_t E,
+             int64_t block) {
+  const std::string out =
+      "/tmp/bench_class_size_" + std::to_string(getpid()) + "_" + variant + ".bin";
+  const std::string cmd = self + " --child " + variant + " " + std::to_string(N) + " " +
+                          std::to_string(E) + " " + std::to_string(block) + " " + out;
   if (std::system(cmd.c_str()) != 0) {
     std::fprintf(stderr, "child failed: %s\n", cmd.c_str());
     std::exit(1);
@@ -160,7 +165,8 @@ int main(int argc, char** argv) {
   if (argc == 7 && std::string(argv[1]) == "--child")
     return child(argv[2], std::stoll(argv[3]), std::stoll(argv[4]), std::stoll(argv[5]), argv[6]);
   const bool positional = argc > 2 && argv[1][0] != '-' && argv[2][0] != '-';
-  const int64_t N = positional ? std::stoll(argv[1]) : 3000, E = positional ? std::stoll(argv[2]) : 2048;
+  const int64_t N = positional ? std::stoll(argv[1]) : 3000,
+                E = positional ? std::stoll(argv[2]) : 2048;
   const std::string official_src = tc::bench::arg_text(argc, argv, "--official-src", "");
   tc::core::set_thread_count(0);
   const int threads = at::get_num_threads();
@@ -172,7 +178,8 @@ int main(int argc, char** argv) {
     ours.emplace_back(block, in_child(argv[0], "select_tail", N, E, block));
   Run official;
   if (!official_src.empty()) {
-    const auto off = tc::bench::run_official(official_src, "class_size", clustered(N, E), threads, 3);
+    const auto off =
+        tc::bench::run_official(official_src, "class_size", clustered(N, E), threads, 3);
     official.min_s = off.min_s, official.median_s = off.median_s, official.peak_mib = off.peak_mib;
     const auto cs = off.outputs.at("class_sizes").to(torch::kFloat32).contiguous();
     official.class_sizes.assign(cs.data_ptr<float>(), cs.data_ptr<float>() + N);
@@ -190,17 +197,19 @@ int main(int argc, char** argv) {
   auto differing = [](const std::vector<float>& a, const std::vector<float>& b) -> long long {
     if (a.size() != b.size()) return -1;
     long long n = 0;
-    for (size_t i = 0; i < a.size(); ++i) n += !(a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i])));
+    for (size_t i = 0; i < a.size(); ++i)
+      n += !(a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i])));
     return n;
   };
   auto row = [&](const std::string& variant, int64_t block, const Run& r) {
     const bool sizes = variant.find("product_only") == std::string::npos;
-    std::snprintf(line, sizeof line, "%s,%lld,%lld,%d,%lld,%.4f,%.4f,%.1f,%.2f,%.2f,%lld,%lld", variant.c_str(),
-                  (long long)N, (long long)E, threads, (long long)block, r.min_s, r.median_s,
-                  r.peak_mib, dense.min_s / r.min_s,
-                  official.min_s > 0 ? official.min_s / r.min_s : 0.0,
-                  sizes ? differing(r.class_sizes, dense.class_sizes) : -1,
-                  sizes && !official.class_sizes.empty() ? differing(r.class_sizes, official.class_sizes) : -1);
+    std::snprintf(
+        line, sizeof line, "%s,%lld,%lld,%d,%lld,%.4f,%.4f,%.1f,%.2f,%.2f,%lld,%lld",
+        variant.c_str(), (long long)N, (long long)E, threads, (long long)block, r.min_s, r.median_s,
+        r.peak_mib, dense.min_s / r.min_s, official.min_s > 0 ? official.min_s / r.min_s : 0.0,
+        sizes ? differing(r.class_sizes, dense.class_sizes) : -1,
+        sizes && !official.class_sizes.empty() ? differing(r.class_sizes, official.class_sizes)
+                                               : -1);
     csv.row(line);
   };
   row("dense_baseline", N, dense);

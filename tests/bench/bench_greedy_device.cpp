@@ -72,7 +72,8 @@ int main(int argc, char** argv) {
   const double step_gbps = step_bytes * steps / only_steps.min_s / 1e9;
   double copy_gbps = 0;  // read + write of a bank-sized buffer on the device
   if (torch::cuda::is_available()) {
-    const auto src = torch::empty({rows * dim + rows * 2}, torch::TensorOptions(torch::kFloat32).device(torch::kCUDA, 0));
+    const auto src = torch::empty({rows * dim + rows * 2},
+                                  torch::TensorOptions(torch::kFloat32).device(torch::kCUDA, 0));
     auto dst = torch::empty_like(src);
     const auto copy = tc::bench::time_it([&] {
       for (int r = 0; r < 20; ++r) dst.copy_(src);
@@ -80,14 +81,15 @@ int main(int argc, char** argv) {
     });
     copy_gbps = 2.0 * static_cast<double>(src.numel()) * 4 * 20 / copy.min_s / 1e9;
   }
-  tc::bench::CsvReport csv("gpu/greedy_step",
-                           "rows,dim,steps,cpu_threads,cpu_min_s,gpu_min_s,speedup,wrong,gpu_step_us,step_GBps,"
-                           "copy_GBps,of_copy_bandwidth");
+  tc::bench::CsvReport csv(
+      "gpu/greedy_step",
+      "rows,dim,steps,cpu_threads,cpu_min_s,gpu_min_s,speedup,wrong,gpu_step_us,step_GBps,"
+      "copy_GBps,of_copy_bandwidth");
   char line[320];
   std::snprintf(line, sizeof line, "%lld,%lld,%d,%d,%.6f,%.6f,%.2f,%d,%.2f,%.1f,%s,%s",
                 static_cast<long long>(rows), static_cast<long long>(dim), steps, threads,
-                cpu.min_s, gpu.min_s, cpu.min_s / gpu.min_s, wrong, only_steps.min_s / steps * 1e6, step_gbps,
-                copy_gbps > 0 ? std::to_string(copy_gbps).c_str() : "n/a",
+                cpu.min_s, gpu.min_s, cpu.min_s / gpu.min_s, wrong, only_steps.min_s / steps * 1e6,
+                step_gbps, copy_gbps > 0 ? std::to_string(copy_gbps).c_str() : "n/a",
                 copy_gbps > 0 ? std::to_string(step_gbps / copy_gbps).c_str() : "n/a");
   csv.row(line);
   return wrong == 0 ? 0 : 1;

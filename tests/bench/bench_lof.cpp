@@ -86,7 +86,8 @@ int main(int argc, char** argv) {
     const auto tg = tc::bench::time_it(
         [&] {
           for (int64_t p0 = 0; p0 < P; p0 += 64) {
-            const auto b = per_pos.narrow(1, p0, std::min<int64_t>(64, P - p0)).transpose(0, 1).contiguous();
+            const auto b =
+                per_pos.narrow(1, p0, std::min<int64_t>(64, P - p0)).transpose(0, 1).contiguous();
             torch::bmm(b, b.transpose(1, 2));
           }
         },
@@ -114,7 +115,8 @@ int main(int argc, char** argv) {
   double official_s = 0, rel_official = 0;
   std::string same_kept = "-";
   if (!official_src.empty()) {
-    const auto off = tc::bench::run_official(official_src, "lof", x, threads, reps, {{"h", side}, {"w", side}});
+    const auto off =
+        tc::bench::run_official(official_src, "lof", x, threads, reps, {{"h", side}, {"w", side}});
     official_s = off.median_s;
     rel_official = max_rel(ours.scores, off.outputs.at("scores"));
     same_kept = torch::equal(ours.kept_indices, off.outputs.at("kept")) ? "yes" : "NO";
@@ -129,13 +131,13 @@ int main(int argc, char** argv) {
   const std::time_t now = std::time(nullptr);
   std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
   const double secs = median(t_ours);
-  std::snprintf(line, sizeof line,
-                "%s,patchwise_lof,%d,%lld,%lld,%lld,%d,%.3f,%.3f,%.2f,%.2e,%lld,%.3f,%.2f,%.2e,%s,%.3f",
-                stamp, threads, static_cast<long long>(N), static_cast<long long>(P),
-                static_cast<long long>(D), reps, secs, median(t_base), median(ratio), rel_base,
-                static_cast<long long>(base_pos), official_s,
-                official_s > 0 ? official_s / secs : 0.0, rel_official, same_kept.c_str(),
-                median(t_gram));
+  std::snprintf(
+      line, sizeof line,
+      "%s,patchwise_lof,%d,%lld,%lld,%lld,%d,%.3f,%.3f,%.2f,%.2e,%lld,%.3f,%.2f,%.2e,%s,%.3f",
+      stamp, threads, static_cast<long long>(N), static_cast<long long>(P),
+      static_cast<long long>(D), reps, secs, median(t_base), median(ratio), rel_base,
+      static_cast<long long>(base_pos), official_s, official_s > 0 ? official_s / secs : 0.0,
+      rel_official, same_kept.c_str(), median(t_gram));
   csv.row(line);
   return 0;
 }

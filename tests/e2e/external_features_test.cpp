@@ -41,9 +41,11 @@ TEST(ExternalFeatures, TailLofAndCoresetRunOnAnH5pyFile) {
   EXPECT_EQ(tail.shape("class_sizes"), (std::vector<int64_t>{kImages}));
   EXPECT_TRUE(torch::equal(tail.read("tail_indices"), want_tail.tail_indices));
   // The fixture's clusters hold 7, 4 and 1 images; 15 % of 12 images leaves max_K = 1.
-  EXPECT_TRUE(torch::equal(tail.read("class_sizes"),
-                           torch::tensor({7.f, 7.f, 7.f, 7.f, 7.f, 7.f, 7.f, 4.f, 4.f, 4.f, 4.f, 1.f})));
-  EXPECT_TRUE(torch::equal(tail.read("tail_indices"), torch::tensor({int64_t{11}}))) << tail.read("tail_indices");
+  EXPECT_TRUE(
+      torch::equal(tail.read("class_sizes"),
+                   torch::tensor({7.f, 7.f, 7.f, 7.f, 7.f, 7.f, 7.f, 4.f, 4.f, 4.f, 4.f, 1.f})));
+  EXPECT_TRUE(torch::equal(tail.read("tail_indices"), torch::tensor({int64_t{11}})))
+      << tail.read("tail_indices");
   EXPECT_EQ(tail.attr_string("config_hash"), external);
 
   r = run_cli("lof" + arg_in + " --out " + (dir / "lof.h5").string());
@@ -83,7 +85,8 @@ TEST(ExternalFeatures, TailLofAndCoresetRunOnAnH5pyFile) {
 
 // stderr alone (stdout dropped), as the user's terminal shows it.
 tc::testing::CommandResult run_cli_stderr(const std::string& args) {
-  return tc::testing::run_command("{ " + tc::testing::cli_path().string() + " " + args + " 2>&1 >/dev/null; }");
+  return tc::testing::run_command("{ " + tc::testing::cli_path().string() + " " + args +
+                                  " 2>&1 >/dev/null; }");
 }
 
 TEST(ExternalFeatures, TruncatedOrNonHdf5InputIsOneLineOnStderr) {
@@ -94,12 +97,13 @@ TEST(ExternalFeatures, TruncatedOrNonHdf5InputIsOneLineOnStderr) {
   std::ofstream(text) << "feature_h,feature_w\n3,4\n";
   for (const fs::path& bad : {cut, text})
     for (const std::string command : {"tail", "lof", "coreset"}) {
-      const auto r = run_cli_stderr(command + " --in " + bad.string() + " --out " + (dir / "out.h5").string() +
-                                    " --threads 1");
+      const auto r = run_cli_stderr(command + " --in " + bad.string() + " --out " +
+                                    (dir / "out.h5").string() + " --threads 1");
       const std::string what = command + " " + bad.filename().string();
       EXPECT_NE(r.exit_code, 0) << what;
       ASSERT_FALSE(r.output.empty()) << what;
-      EXPECT_EQ(r.output.find('\n'), r.output.size() - 1) << what << ": " << r.output;  // exactly one line
+      EXPECT_EQ(r.output.find('\n'), r.output.size() - 1)
+          << what << ": " << r.output;  // exactly one line
       EXPECT_NE(r.output.find(bad.string() + ": "), std::string::npos) << what << ": " << r.output;
       EXPECT_NE(r.output.find("expected"), std::string::npos) << what << ": " << r.output;
       EXPECT_EQ(r.output.find("terminate called"), std::string::npos) << what << ": " << r.output;

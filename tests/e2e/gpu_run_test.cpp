@@ -49,8 +49,8 @@ TEST(GpuRun, MatchesTheCpuRunWithinATenthOfAPoint) {
   const auto r1 = run_cli("synth --layout small --seed 0 --dest " + (dir / "small").string());
   ASSERT_EQ(r1.exit_code, 0) << r1.output;
   const fs::path data = dir / "small-pareto";
-  const auto r2 = run_cli("nlt make --source " + (dir / "small").string() + " --dest " + data.string() +
-                          " --profile pareto --noise-ratio 0.1 --seed 1");
+  const auto r2 = run_cli("nlt make --source " + (dir / "small").string() + " --dest " +
+                          data.string() + " --profile pareto --noise-ratio 0.1 --seed 1");
   ASSERT_EQ(r2.exit_code, 0) << r2.output;
   const fs::path config = tc::testing::fixtures_dir() / ".." / ".." / "configs" / "quickstart.yaml";
   std::map<std::string, fs::path> runs;
@@ -65,14 +65,15 @@ TEST(GpuRun, MatchesTheCpuRunWithinATenthOfAPoint) {
     if (device == "cuda") EXPECT_NE(r.output.find(" device cuda:"), std::string::npos) << r.output;
     runs[device] = dir / "results" / "small-pareto" / "quickstart" / device;
   }
-  const auto cpu = read_metrics(runs["cpu"] / "metrics.csv"), gpu = read_metrics(runs["cuda"] / "metrics.csv");
+  const auto cpu = read_metrics(runs["cpu"] / "metrics.csv"),
+             gpu = read_metrics(runs["cuda"] / "metrics.csv");
   ASSERT_EQ(cpu.size(), gpu.size());
   ASSERT_GE(cpu.size(), 2u);  // classes and the mean
   for (const auto& [cls, c] : cpu) {
     ASSERT_TRUE(gpu.count(cls)) << cls;
     const auto& g = gpu.at(cls);
-    std::printf("[ info ] %-12s image AUROC cpu %.4f gpu %.4f | pixel AUROC cpu %.4f gpu %.4f\n", cls.c_str(),
-                c.image, g.image, c.pixel, g.pixel);
+    std::printf("[ info ] %-12s image AUROC cpu %.4f gpu %.4f | pixel AUROC cpu %.4f gpu %.4f\n",
+                cls.c_str(), c.image, g.image, c.pixel, g.pixel);
     EXPECT_NEAR(g.image, c.image, 0.1) << cls;
     EXPECT_NEAR(g.pixel, c.pixel, 0.1) << cls;
   }

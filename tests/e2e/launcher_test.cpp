@@ -24,9 +24,11 @@ TEST(Launcher, SetsPassiveWaitUnlessTheUserChose) {
 }
 
 TEST(Launcher, KeepsFreedBlocksInTheHeapUnlessTheUserChose) {
-  auto r = run_command("env -u MALLOC_MMAP_THRESHOLD_ -u MALLOC_TRIM_THRESHOLD_ " + cli() + " version");
+  auto r =
+      run_command("env -u MALLOC_MMAP_THRESHOLD_ -u MALLOC_TRIM_THRESHOLD_ " + cli() + " version");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("MALLOC_MMAP_THRESHOLD_=268435456 MALLOC_TRIM_THRESHOLD_=1073741824"), std::string::npos)
+  EXPECT_NE(r.output.find("MALLOC_MMAP_THRESHOLD_=268435456 MALLOC_TRIM_THRESHOLD_=1073741824"),
+            std::string::npos)
       << r.output;
   r = run_command("MALLOC_MMAP_THRESHOLD_=65536 " + cli() + " version");
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -44,7 +46,8 @@ TEST(Launcher, RunsBlasKernelsTheCpuHasUnlessTheUserChose) {
 #endif
   r = run_command("OPENBLAS_CORETYPE=Prescott " + cli() + " version");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("kernels Prescott (OPENBLAS_CORETYPE=Prescott)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("kernels Prescott (OPENBLAS_CORETYPE=Prescott)"), std::string::npos)
+      << r.output;
 }
 
 TEST(Launcher, WithoutTheCoreBesideItSaysWhichFile) {
@@ -52,7 +55,8 @@ TEST(Launcher, WithoutTheCoreBesideItSaysWhichFile) {
   fs::copy_file(cli(), dir / "tailedcore");
   const auto r = run_command((dir / "tailedcore").string() + " version");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.output.find((dir / "tailedcore-core").string() + ": cannot run"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find((dir / "tailedcore-core").string() + ": cannot run"), std::string::npos)
+      << r.output;
 }
 
 }  // namespace

@@ -33,16 +33,19 @@ TEST(Reproduce, EveryVariantThreeMethodsOneTableBesideThePublishedMeans) {
   // Small and fast: the converted ImageNet EfficientNet-Lite0 at 32 px (the
   // reference configs' WideResNet at 224 px is the real run's).
   const std::string sets =
-      " --set model.backbone_names=[efficientnet_lite0] --set model.layers_to_extract=[stage3,stage5]"
+      " --set model.backbone_names=[efficientnet_lite0] --set "
+      "model.layers_to_extract=[stage3,stage5]"
       " --set data.resize=32 --set data.imagesize=32 --set data.inputsize=32"
       " --set model.target_embed_dimension=64 --set model.tail_data_augment_type=rotflip"
       " --set model.greedy_ratio=0.02";
-  const auto r = run_command("TAILEDCORE_BIN=" + q(tc::testing::cli_path()) + " " + q(kScript) + " --mvtec " +
-                             q(tmp / "mvtec") + " --visa " + q(tmp / "visa") + " --weights " +
-                             q(tc::testing::weights_dir() / "efficientnet_lite0.pt") +
-                             " --profiles pareto --seeds '01' --out " + q(tmp / "out") + sets);
+  const auto r =
+      run_command("TAILEDCORE_BIN=" + q(tc::testing::cli_path()) + " " + q(kScript) + " --mvtec " +
+                  q(tmp / "mvtec") + " --visa " + q(tmp / "visa") + " --weights " +
+                  q(tc::testing::weights_dir() / "efficientnet_lite0.pt") +
+                  " --profiles pareto --seeds '01' --out " + q(tmp / "out") + sets);
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  // The variants, from the shipped manifests (SPEC 1.5: mvtec pareto seed01 has 811 training images).
+  // The variants, from the shipped manifests (SPEC 1.5: mvtec pareto seed01 has 811 training
+  // images).
   int train = 0;
   for (const auto& [cls, c] : tc::testing::train_counts(tmp / "out/data/mvtec-pareto-seed01"))
     train += c.first + c.second;
@@ -51,8 +54,10 @@ TEST(Reproduce, EveryVariantThreeMethodsOneTableBesideThePublishedMeans) {
   // 2 datasets x 1 seed x 3 methods, each a finished run.
   for (const std::string d : {"mvtec", "visa"})
     for (const std::string s : {"01"})
-      for (const std::string& c : std::vector<std::string>{"patchcore", "softpatch", "tailedcore_" + d})
-        EXPECT_TRUE(fs::is_regular_file(tmp / "out" / (d + "-pareto-seed" + s) / c / "seed0" / "metrics.csv"))
+      for (const std::string& c :
+           std::vector<std::string>{"patchcore", "softpatch", "tailedcore_" + d})
+        EXPECT_TRUE(fs::is_regular_file(tmp / "out" / (d + "-pareto-seed" + s) / c / "seed0" /
+                                        "metrics.csv"))
             << d << s << c;
   const auto table = read(tmp / "out/reproduce.md");
   EXPECT_NE(table.find("| mvtec | pareto | tailedcore | "), std::string::npos) << table;
@@ -66,7 +71,8 @@ TEST(Reproduce, EveryVariantThreeMethodsOneTableBesideThePublishedMeans) {
       << table;  // VisA pareto: none published
   EXPECT_NE(table.find("| visa | pareto | softpatch | "), std::string::npos) << table;
   EXPECT_EQ(table.find("missing"), std::string::npos) << table;
-  EXPECT_EQ(r.output.find(table.substr(0, 40)) != std::string::npos, true) << "the table is printed";
+  EXPECT_EQ(r.output.find(table.substr(0, 40)) != std::string::npos, true)
+      << "the table is printed";
 }
 
 TEST(Reproduce, BadArgumentsAreOneLine) {

@@ -16,7 +16,8 @@ using tc::testing::run_cli;
 
 namespace {
 
-// Small images (96 -> 84 crop, an 11 x 11 patch grid from the quickstart's stride-8 tap) keep each run to seconds.
+// Small images (96 -> 84 crop, an 11 x 11 patch grid from the quickstart's stride-8 tap) keep each
+// run to seconds.
 const std::string kSmall = " --set data.resize=96 --set data.imagesize=84 --set data.inputsize=84";
 
 class RunTest : public ::testing::Test {
@@ -32,7 +33,9 @@ class RunTest : public ::testing::Test {
   static void TearDownTestSuite() { delete dir_; }
   static fs::path data() { return *dir_ / "small-pareto"; }
   static fs::path results() { return *dir_ / "results"; }
-  static fs::path config() { return tc::testing::fixtures_dir() / ".." / ".." / "configs" / "quickstart.yaml"; }
+  static fs::path config() {
+    return tc::testing::fixtures_dir() / ".." / ".." / "configs" / "quickstart.yaml";
+  }
 
   static tc::testing::CommandResult run(const std::string& model, const std::string& extra = "",
                                         const std::string& run_id = "") {
@@ -62,7 +65,8 @@ TEST_F(RunTest, EveryModelRunsEndToEndAndLeavesEveryArtifact) {
     const auto r = run(model);
     ASSERT_EQ(r.exit_code, 0) << r.output;
     const auto dir = run_dir(model);
-    for (const char* f : {"config.yaml", "run.log", "coreset.h5", "scores.h5", "metrics.csv", "report.md"})
+    for (const char* f :
+         {"config.yaml", "run.log", "coreset.h5", "scores.h5", "metrics.csv", "report.md"})
       EXPECT_TRUE(fs::exists(dir / f)) << model << ": " << f;
     if (model != "patchcore") EXPECT_TRUE(fs::exists(dir / "lof.h5")) << model;
     if (model == "tailedcore") {
@@ -117,7 +121,8 @@ TEST_F(RunTest, AnInterruptedRunResumesFromItsLastFinishedStage) {
 // tail_lof: true swaps TailedCore's head filter for TailedLOF (LOF x few-shot
 // score); the reference supports it only with the scalar patch-wise thresholds.
 TEST_F(RunTest, TailLofRunsTailedLofAsTheHeadFilter) {
-  const auto r = run("tailedcore", "--set model.tail_lof=true --set model.tail_th_type=symmin --stop-after lof",
+  const auto r = run("tailedcore",
+                     "--set model.tail_lof=true --set model.tail_th_type=symmin --stop-after lof",
                      "tailed_lof");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   tc::io::H5Reader lof(results() / "small-pareto" / "quickstart" / "tailed_lof" / "lof.h5");
@@ -125,14 +130,15 @@ TEST_F(RunTest, TailLofRunsTailedLofAsTheHeadFilter) {
   const int64_t rows = lof.shape("lof_scores")[0];
   EXPECT_GT(lof.shape("kept_indices")[0], 0);
   EXPECT_LT(lof.shape("kept_indices")[0], rows);
-  const auto bad = run("tailedcore", "--set model.tail_lof=true --stop-after lof", "tailed_lof_trim");
+  const auto bad =
+      run("tailedcore", "--set model.tail_lof=true --stop-after lof", "tailed_lof_trim");
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.output.find("with tail_lof"), std::string::npos) << bad.output;
 }
 
 TEST_F(RunTest, StageCommandsRunOnCachedFeatures) {
-  const auto ex = run_cli("extract --data " + data().string() + " -c " + config().string() + kSmall +
-                          " --out " + (*dir_ / "features.h5").string());
+  const auto ex = run_cli("extract --data " + data().string() + " -c " + config().string() +
+                          kSmall + " --out " + (*dir_ / "features.h5").string());
   ASSERT_EQ(ex.exit_code, 0) << ex.output;
   tc::io::H5Reader f(*dir_ / "features.h5");
   // The quickstart: 512-d patches on EfficientNet-Lite0's stride-8 grid (84 px -> 11 x 11).
@@ -144,7 +150,8 @@ TEST_F(RunTest, StageCommandsRunOnCachedFeatures) {
   const auto in = " --in " + (*dir_ / "features.h5").string();
   ASSERT_EQ(run_cli("tail" + in + " --out " + (*dir_ / "tail.h5").string()).exit_code, 0);
   ASSERT_EQ(run_cli("lof" + in + " --out " + (*dir_ / "lof.h5").string()).exit_code, 0);
-  const auto tl = run_cli("lof" + in + " --tailed symmin --out " + (*dir_ / "tailed_lof.h5").string());
+  const auto tl =
+      run_cli("lof" + in + " --tailed symmin --out " + (*dir_ / "tailed_lof.h5").string());
   ASSERT_EQ(tl.exit_code, 0) << tl.output;
   EXPECT_EQ(tc::io::H5Reader(*dir_ / "tailed_lof.h5").attr_string("filter"), "tailed_lof");
   const auto cs = run_cli("coreset" + in + " --out " + (*dir_ / "coreset.h5").string() +
@@ -162,14 +169,15 @@ TEST_F(RunTest, StageCommandsRunOnCachedFeatures) {
 // before any work.
 TEST_F(RunTest, ExtractTakesTheBackboneWeightsAsAnOption) {
   const auto weights = tc::testing::fixtures_dir() / "features" / "dict_backbone.pt";
-  const std::string extract = "extract --data " + data().string() + " -c " + config().string() + kSmall +
-                              " --set model.backbone_names=[torchscript] --set model.layers_to_extract=[low,mid]"
-                              " --set model.embedding_to_extract_from=pooled --threads 1";
+  const std::string extract =
+      "extract --data " + data().string() + " -c " + config().string() + kSmall +
+      " --set model.backbone_names=[torchscript] --set model.layers_to_extract=[low,mid]"
+      " --set model.embedding_to_extract_from=pooled --threads 1";
   const auto by_option = run_cli(extract + " --backbone-weights " + weights.string() + " --out " +
                                  (*dir_ / "by_option.h5").string());
   ASSERT_EQ(by_option.exit_code, 0) << by_option.output;
-  const auto by_set = run_cli(extract + " --set model.backbone_weights=" + weights.string() + " --out " +
-                              (*dir_ / "by_set.h5").string());
+  const auto by_set = run_cli(extract + " --set model.backbone_weights=" + weights.string() +
+                              " --out " + (*dir_ / "by_set.h5").string());
   ASSERT_EQ(by_set.exit_code, 0) << by_set.output;
   const tc::io::H5Reader a(*dir_ / "by_option.h5"), b(*dir_ / "by_set.h5");
   EXPECT_EQ(a.shape("embeddings")[1], 24);  // the module's "pooled" output
@@ -177,11 +185,13 @@ TEST_F(RunTest, ExtractTakesTheBackboneWeightsAsAnOption) {
   EXPECT_TRUE(torch::equal(a.read("embeddings"), b.read("embeddings")));
   EXPECT_EQ(a.attr_string("config_hash"), b.attr_string("config_hash"));
 
-  const auto missing = run_cli(extract + " --backbone-weights " + (*dir_ / "nope.pt").string() + " --out " +
-                               (*dir_ / "nope.h5").string());
+  const auto missing = run_cli(extract + " --backbone-weights " + (*dir_ / "nope.pt").string() +
+                               " --out " + (*dir_ / "nope.h5").string());
   EXPECT_EQ(missing.exit_code, 1);
-  EXPECT_NE(missing.output.find("--backbone-weights " + (*dir_ / "nope.pt").string() + ": does not exist"),
-            std::string::npos) << missing.output;
+  EXPECT_NE(missing.output.find("--backbone-weights " + (*dir_ / "nope.pt").string() +
+                                ": does not exist"),
+            std::string::npos)
+      << missing.output;
   EXPECT_EQ(missing.output.find('\n'), missing.output.size() - 1) << missing.output;
   EXPECT_FALSE(fs::exists(*dir_ / "nope.h5"));
 }
@@ -190,7 +200,8 @@ TEST_F(RunTest, BadInputIsOneClearLine) {
   auto r = run_cli("run -c " + config().string() + " --data " + (*dir_ / "nope").string());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("nope: data folder does not exist"), std::string::npos) << r.output;
-  r = run_cli("run -c " + config().string() + " --data " + data().string() + " --set model.greedy_rato=0.1");
+  r = run_cli("run -c " + config().string() + " --data " + data().string() +
+              " --set model.greedy_rato=0.1");
   EXPECT_NE(r.output.find("did you mean 'model.greedy_ratio'"), std::string::npos) << r.output;
   r = run_cli("coreset --in " + (*dir_ / "missing.h5").string() + " --out x.h5");
   EXPECT_NE(r.output.find("missing.h5: file does not exist"), std::string::npos) << r.output;

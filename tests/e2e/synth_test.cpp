@@ -11,8 +11,8 @@
 #include "testing.h"
 
 namespace fs = std::filesystem;
-using tc::testing::run_cli;
 using tc::testing::reference_dir;
+using tc::testing::run_cli;
 using tc::testing::TempDir;
 
 namespace {

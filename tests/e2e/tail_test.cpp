@@ -43,7 +43,8 @@ TEST(TailStage, WritesClassSizesAndTailOfTheEmbeddings) {
     o.vote = tc::sampling::parse_vote(vote);
     auto comm = tc::dist::make_self_comm();
     const auto want = tc::sampling::select_tail(x, o, *comm);
-    EXPECT_TRUE(torch::equal(h.read("class_sizes").nan_to_num(-1), want.class_sizes.nan_to_num(-1))) << th;
+    EXPECT_TRUE(torch::equal(h.read("class_sizes").nan_to_num(-1), want.class_sizes.nan_to_num(-1)))
+        << th;
     EXPECT_TRUE(torch::equal(h.read("tail_indices"), want.tail_indices)) << th;
     EXPECT_EQ(h.attr_string("th_type"), th);
     EXPECT_EQ(h.attr_string("vote_type"), vote);
@@ -61,8 +62,8 @@ TEST(TailStage, BadInputFailsWithOneLineAndNoOutput) {
   tc::testing::TempDir dir;
   write_features(dir / "features.h5", clustered_embeddings());
   const auto out = dir / "tail.h5";
-  auto r = tc::testing::run_cli("tail --in " + (dir / "features.h5").string() + " --out " + out.string() +
-                                " --th-type median");
+  auto r = tc::testing::run_cli("tail --in " + (dir / "features.h5").string() + " --out " +
+                                out.string() + " --th-type median");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("median"), std::string::npos) << r.output;
   EXPECT_FALSE(std::filesystem::exists(out));

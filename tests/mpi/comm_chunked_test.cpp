@@ -2,16 +2,15 @@
 // few elements (MpiOptions::max_message_elements, the testing knob) must give
 // exactly the results of the world communicator, whose calls are unsplit.
 #include <gtest/gtest.h>
-#include <torch/torch.h>
-
 #include <mpi.h>
+#include <torch/torch.h>
 
 #include <vector>
 
 #include "mpi_testing.h"
-#include "testing.h"
 #include "tailedcore/core/check.h"
 #include "tailedcore/dist/mpi_comm.h"
+#include "testing.h"
 
 using tc::testing::world;
 
@@ -24,8 +23,9 @@ std::unique_ptr<tc::dist::Comm> limited(int64_t limit) {
   return tc::dist::make_mpi_comm(MPI_COMM_WORLD, opts);
 }
 
-#define SKIP_WITHOUT_MPI() \
-  if (world().backend() != "mpi") GTEST_SKIP() << "needs mpirun (world is " << world().backend() << ")"
+#define SKIP_WITHOUT_MPI()        \
+  if (world().backend() != "mpi") \
+  GTEST_SKIP() << "needs mpirun (world is " << world().backend() << ")"
 
 // Rows of rank r: 5, 0, 3, 5, 0, ... (rank 1 has none; one block exceeds 7 elements).
 int64_t rows_of(int rank) { return std::vector<int64_t>{5, 0, 3}[rank % 3]; }
@@ -36,8 +36,11 @@ TEST(CommChunked, AllgathervOfUnevenBlocksIsTheUnsplitResult) {
   const int64_t n = rows_of(w.rank());
   // Distinct values per rank and element, in several dtypes.
   const auto base = torch::arange(n * 3, torch::kInt64).view({n, 3}) + 1000 * w.rank();
-  const std::vector<torch::Tensor> inputs = {base, base.to(torch::kFloat32) / 7, base.to(torch::kFloat64) / 3,
-                                             (base / 3).to(torch::kFloat16), base.remainder(2).to(torch::kBool),
+  const std::vector<torch::Tensor> inputs = {base,
+                                             base.to(torch::kFloat32) / 7,
+                                             base.to(torch::kFloat64) / 3,
+                                             (base / 3).to(torch::kFloat16),
+                                             base.remainder(2).to(torch::kBool),
                                              base.remainder(251).to(torch::kUInt8)};
   int64_t total = 0;
   for (int r = 0; r < w.size(); ++r) total += rows_of(r);
@@ -48,15 +51,16 @@ TEST(CommChunked, AllgathervOfUnevenBlocksIsTheUnsplitResult) {
       const auto got = small->allgatherv(in);
       ASSERT_EQ(want.size(0), total);
       EXPECT_EQ(got.scalar_type(), in.scalar_type());
-      EXPECT_TRUE(torch::equal(got, want)) << "limit " << limit << ", " << in.scalar_type() << ", "
-                                           << w.size() << " ranks";
+      EXPECT_TRUE(torch::equal(got, want))
+          << "limit " << limit << ", " << in.scalar_type() << ", " << w.size() << " ranks";
     }
     // Rank r's block is at its offset: the closed form for the int64 rows.
     const auto got = small->allgatherv(base);
     int64_t at = 0;
     for (int r = 0; r < w.size(); at += rows_of(r), ++r)
-      EXPECT_TRUE(torch::equal(got.narrow(0, at, rows_of(r)),
-                               torch::arange(rows_of(r) * 3, torch::kInt64).view({-1, 3}) + 1000 * r))
+      EXPECT_TRUE(
+          torch::equal(got.narrow(0, at, rows_of(r)),
+                       torch::arange(rows_of(r) * 3, torch::kInt64).view({-1, 3}) + 1000 * r))
           << "rank " << r << "'s block, limit " << limit;
   }
 }
@@ -113,7 +117,8 @@ TEST(CommChunked, ReductionsAreTheUnsplitResult) {
                           mine.to(torch::kFloat16)}) {
       const auto got = small->allreduce(t, op);
       EXPECT_EQ(got.sizes(), t.sizes());
-      EXPECT_TRUE(torch::equal(got, w.allreduce(t, op))) << static_cast<int>(op) << " " << t.scalar_type();
+      EXPECT_TRUE(torch::equal(got, w.allreduce(t, op)))
+          << static_cast<int>(op) << " " << t.scalar_type();
     }
   // Closed form of the sum: sum over ranks of ((i * (r + 1)) mod 17 - 8).
   auto want = torch::zeros({50}, torch::kInt64);
@@ -126,7 +131,8 @@ TEST(CommChunked, SplitKeepsTheLimit) {
   auto& w = world();
   auto sub = limited(2)->split(w.rank() % 2, w.rank());
   // Every member of the group gives 3 rows of its world rank.
-  const auto got = sub->allgatherv(torch::full({3, 2}, static_cast<int64_t>(w.rank()), torch::kInt64));
+  const auto got =
+      sub->allgatherv(torch::full({3, 2}, static_cast<int64_t>(w.rank()), torch::kInt64));
   ASSERT_EQ(got.size(0), 3 * sub->size());
   for (int r = 0; r < sub->size(); ++r)
     EXPECT_TRUE(torch::all(got.narrow(0, 3 * r, 3) == (w.rank() % 2) + 2 * r).item<bool>()) << r;

@@ -62,7 +62,8 @@ int main(int argc, char** argv) {
   }
   const int local = RUN_ALL_TESTS();
   // Any rank's failure fails every rank's exit code.
-  auto failed = tc::testing::world().allreduce(torch::tensor({int64_t{local != 0}}), tc::dist::ReduceOp::kMax);
+  auto failed = tc::testing::world().allreduce(torch::tensor({int64_t{local != 0}}),
+                                               tc::dist::ReduceOp::kMax);
   const int rc = failed.item<int64_t>() ? 1 : 0;
   tc::testing::world().barrier();
   tc::testing::g_world.reset();

@@ -36,23 +36,23 @@ std::string concat(const Parts&... parts) {
 
 #define TC_FAIL(...) ::tc::core::detail::fail(::tc::core::detail::concat(__VA_ARGS__))
 
-#define TC_CHECK(cond, ...)                                                  \
-  do {                                                                       \
+#define TC_CHECK(cond, ...)                                                         \
+  do {                                                                              \
     if (!(cond)) ::tc::core::detail::fail(::tc::core::detail::concat(__VA_ARGS__)); \
   } while (0)
 
 /// Checks lo <= v <= hi; `what` names the value for the message.
-#define TC_CHECK_RANGE(v, lo, hi, what)                                            \
-  do {                                                                             \
-    const auto tc_v_ = (v);                                                        \
-    if (!(tc_v_ >= (lo) && tc_v_ <= (hi)))                                         \
-      ::tc::core::detail::fail(::tc::core::detail::concat(                         \
+#define TC_CHECK_RANGE(v, lo, hi, what)                                                          \
+  do {                                                                                           \
+    const auto tc_v_ = (v);                                                                      \
+    if (!(tc_v_ >= (lo) && tc_v_ <= (hi)))                                                       \
+      ::tc::core::detail::fail(::tc::core::detail::concat(                                       \
           what, " = ", tc_v_, " is out of range: expected ", (lo), " <= ", what, " <= ", (hi))); \
   } while (0)
 
-#define TC_ASSERT(cond, ...)                                                      \
-  do {                                                                            \
-    if (!(cond))                                                                  \
-      ::tc::core::detail::fail_assert(#cond, __FILE__, __LINE__,                  \
+#define TC_ASSERT(cond, ...)                                                                      \
+  do {                                                                                            \
+    if (!(cond))                                                                                  \
+      ::tc::core::detail::fail_assert(#cond, __FILE__, __LINE__,                                  \
                                       ::tc::core::detail::concat("" __VA_OPT__(, ) __VA_ARGS__)); \
   } while (0)

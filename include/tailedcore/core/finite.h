@@ -22,6 +22,7 @@ int64_t first_nonfinite_row(const at::Tensor& rows);
 /// Inf value (row R)" when a row of `rows` is not finite. rows_per_item groups
 /// rows into items (h*w patch rows per image; 1 for one row per image).
 void check_finite_rows(const at::Tensor& rows, int64_t rows_per_item,
-                       const std::function<std::string(int64_t)>& item_name, const std::string& what);
+                       const std::function<std::string(int64_t)>& item_name,
+                       const std::string& what);
 
 }  // namespace tc::core

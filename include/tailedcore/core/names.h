@@ -16,7 +16,8 @@ std::string join_names(const std::vector<std::string>& names);
 template <class E>
 class NameTable {
  public:
-  explicit NameTable(std::vector<std::pair<E, std::string>> entries) : entries_(std::move(entries)) {}
+  explicit NameTable(std::vector<std::pair<E, std::string>> entries)
+      : entries_(std::move(entries)) {}
 
   /// The value named `name`; else "<where>: '<name>' is unknown: expected one of ...".
   E parse(const std::string& name, const std::string& where) const {

@@ -57,7 +57,7 @@ struct ClassCounts {
 /// dest/manifest/{prune_good.txt, inject_defects.txt, counts.csv}: the
 /// CLI's front end of build_nlt_variant (nlt_recipe.h, which documents the
 /// recipe and the RNG). Same seed, same output.
-std::vector<ClassCounts> make_nlt(const std::filesystem::path& source, const std::filesystem::path& dest,
-                                  const NltMakeOptions& opts);
+std::vector<ClassCounts> make_nlt(const std::filesystem::path& source,
+                                  const std::filesystem::path& dest, const NltMakeOptions& opts);
 
 }  // namespace tc::data

@@ -16,6 +16,7 @@ struct NltManifests {
 
 /// The manifests of `variant` under `reference_dir`; a malformed name or a
 /// missing file is an error naming the expected parts / the file.
-NltManifests variant_manifests(const std::filesystem::path& reference_dir, const std::string& variant);
+NltManifests variant_manifests(const std::filesystem::path& reference_dir,
+                               const std::string& variant);
 
 }  // namespace tc::data

@@ -44,7 +44,8 @@ cv::Mat decode_gray(const std::string& path);
 /// The top-left corner (top, left) of a centre crop of crop_w x crop_h from an
 /// image of `width` x `height`: torchvision's int(round((size - crop) / 2.0)),
 /// Python rounding half to even. An image smaller than the crop is an error.
-std::pair<int64_t, int64_t> center_crop_origin(int64_t width, int64_t height, int64_t crop_w, int64_t crop_h);
+std::pair<int64_t, int64_t> center_crop_origin(int64_t width, int64_t height, int64_t crop_w,
+                                               int64_t crop_h);
 
 /// Resize + centre crop of an 8-bit image (the reference's PIL steps), each
 /// left out when kFullSize. A negative size, or a crop larger than the

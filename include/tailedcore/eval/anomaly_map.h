@@ -3,9 +3,9 @@
 // mode="reflect"), separable, axis 0 then axis 1.
 #pragma once
 
-#include <cstdint>
-
 #include <ATen/core/Tensor.h>
+
+#include <cstdint>
 
 namespace tc::eval {
 

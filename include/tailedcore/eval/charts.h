@@ -4,12 +4,12 @@
 // image, each with its score and colour scale.
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 #include <array>
 #include <filesystem>
 #include <string>
 #include <vector>
-
-#include <ATen/core/Tensor.h>
 
 namespace tc::eval {
 
@@ -25,9 +25,10 @@ struct BarSeries {
 /// Grouped bars: one group per category, one bar per series, y axis
 /// [y_min, y_max]; categories flagged in `marked` get a "*" (e.g. tail classes).
 void write_bar_chart(const std::filesystem::path& path, const std::string& title,
-                     const std::vector<std::string>& categories, const std::vector<BarSeries>& series,
-                     double y_min, double y_max, const std::string& y_label,
-                     const std::vector<bool>& marked = {}, const std::string& marked_note = "");
+                     const std::vector<std::string>& categories,
+                     const std::vector<BarSeries>& series, double y_min, double y_max,
+                     const std::string& y_label, const std::vector<bool>& marked = {},
+                     const std::string& marked_note = "");
 
 struct ScatterGroup {
   std::string name;
@@ -36,8 +37,9 @@ struct ScatterGroup {
 
 /// Points on log2 axes from 1 to the largest value, with the diagonal y = x and
 /// an optional horizontal line at `threshold` (<= 0: none).
-void write_scatter_log2(const std::filesystem::path& path, const std::string& title, const std::string& x_label,
-                        const std::string& y_label, const std::vector<ScatterGroup>& groups, double threshold = 0,
+void write_scatter_log2(const std::filesystem::path& path, const std::string& title,
+                        const std::string& x_label, const std::string& y_label,
+                        const std::vector<ScatterGroup>& groups, double threshold = 0,
                         const std::string& threshold_label = "");
 
 struct MapPanel {

@@ -1,9 +1,9 @@
 // Pictures a person can look at: image | ground truth | anomaly-map overlay.
 #pragma once
 
-#include <filesystem>
-
 #include <ATen/core/Tensor.h>
+
+#include <filesystem>
 
 namespace tc::eval {
 

@@ -26,9 +26,9 @@ namespace tc::features {
 
 struct BackboneOptions {
   std::string name = "wideresnet50";  // one of backbone_names()
-  std::string weights_path;           // TorchScript file; "" = seeded random init (not for torchscript)
+  std::string weights_path;  // TorchScript file; "" = seeded random init (not for torchscript)
   uint64_t seed = 0;
-  int64_t base_width = 64;            // channels of conv1 (64 in torchvision; tests use less)
+  int64_t base_width = 64;  // channels of conv1 (64 in torchvision; tests use less)
 };
 
 class Backbone {

@@ -20,7 +20,7 @@ std::string owner_of_row(const H5Reader& file, const std::string& dataset, int64
 
 /// Fails with one line naming the file and the image when `rows` (rows
 /// [first_row, first_row + rows.size(0)) of `dataset`) hold a NaN or Inf.
-void check_finite_file_rows(const H5Reader& file, const std::string& dataset, const at::Tensor& rows,
-                            int64_t first_row = 0);
+void check_finite_file_rows(const H5Reader& file, const std::string& dataset,
+                            const at::Tensor& rows, int64_t first_row = 0);
 
 }  // namespace tc::io

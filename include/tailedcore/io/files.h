@@ -41,7 +41,8 @@ std::filesystem::path canonical_path(const std::filesystem::path& p);
 /// A data set command's destination (nlt make/apply, visa convert) must be
 /// neither the source, inside it, nor above it, whatever the spelling
 /// (symlinks, "..", a trailing '/'): fails with one line before any work.
-void check_dest_apart_from_source(const std::filesystem::path& source, const std::filesystem::path& dest);
+void check_dest_apart_from_source(const std::filesystem::path& source,
+                                  const std::filesystem::path& dest);
 
 /// 16 hex digits of core::fnv1a(text): the key of cached stage artifacts.
 std::string hash_text(const std::string& text);

@@ -2,11 +2,11 @@
 // with the labels and masks the metrics compare them to.
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <ATen/core/Tensor.h>
 
 namespace tc::models {
 
@@ -32,7 +32,7 @@ Predictions to_predictions(const at::Tensor& patch_scores, int64_t n, int64_t h,
 /// Adds one of `backbones` backbones' predictions: with several, each class's
 /// image scores and maps are min-max normalised and averaged (SPEC 5.5); one
 /// backbone keeps its raw scores.
-void accumulate_backbone(std::vector<ClassPredictions>& into, const std::vector<ClassPredictions>& add,
-                         size_t backbones);
+void accumulate_backbone(std::vector<ClassPredictions>& into,
+                         const std::vector<ClassPredictions>& add, size_t backbones);
 
 }  // namespace tc::models

@@ -20,14 +20,14 @@ namespace tc::pipeline {
 
 struct RunOptions {
   std::filesystem::path config_path;
-  std::vector<std::string> overrides;    // "a.b=value"
-  std::filesystem::path data_dir;        // an MVTec-format tree (noisy long-tail training set)
+  std::vector<std::string> overrides;  // "a.b=value"
+  std::filesystem::path data_dir;      // an MVTec-format tree (noisy long-tail training set)
   std::filesystem::path out_root = "results";
-  std::string dataset_name;              // "" = the data folder's name
-  std::string run_id;                    // "" = the config hash (so a rerun resumes)
-  std::string stop_after;                // stop after this stage (tests of resume); "" = run all
+  std::string dataset_name;  // "" = the data folder's name
+  std::string run_id;        // "" = the config hash (so a rerun resumes)
+  std::string stop_after;    // stop after this stage (tests of resume); "" = run all
   int64_t pictures_per_class = 2;
-  int threads = 0;                       // 0 = cores / local ranks
+  int threads = 0;  // 0 = cores / local ranks
 };
 
 struct ClassRow {

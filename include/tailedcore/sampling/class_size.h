@@ -31,10 +31,10 @@ namespace tc::sampling {
 
 struct ClassSizeOptions {
   Threshold threshold = Threshold::kTrimMin;
-  Vote vote = Vote::kMode;           // kNone only with a per-row threshold (select_tail checks)
-  int64_t block_rows = 0;            // similarity rows per block; 0: see similarity_block_rows
-  double percentile = 0.15;          // predict_max_K's percentile rule
-  int cuda_device = -1;              // CUDA ordinal of the float64 similarity product; -1 = host (same entries)
+  Vote vote = Vote::kMode;   // kNone only with a per-row threshold (select_tail checks)
+  int64_t block_rows = 0;    // similarity rows per block; 0: see similarity_block_rows
+  double percentile = 0.15;  // predict_max_K's percentile rule
+  int cuda_device = -1;  // CUDA ordinal of the float64 similarity product; -1 = host (same entries)
 };
 
 /// Similarity rows per block for N embeddings over `ranks` ranks. An explicit
@@ -62,6 +62,7 @@ struct TailSelection {
 
 /// embeddings [N, E]; fails with one line on vote none with a scalar
 /// threshold or a negative block_rows.
-TailSelection select_tail(const at::Tensor& embeddings, const ClassSizeOptions& opts, dist::Comm& comm);
+TailSelection select_tail(const at::Tensor& embeddings, const ClassSizeOptions& opts,
+                          dist::Comm& comm);
 
 }  // namespace tc::sampling

@@ -12,7 +12,7 @@ struct CoresetOptions {
   int64_t proj_dim = 128;    // 0 = no projection
   int64_t start_index = -1;  // first centre; -1 = drawn from `seed`
   uint64_t seed = 0;         // projection and first centre
-  int cuda_device = -1;  // CUDA ordinal of the greedy's steps (greedy_device_loop.h); -1 = host
+  int cuda_device = -1;      // CUDA ordinal of the greedy's steps (greedy_device_loop.h); -1 = host
   /// The one range check of these options, naming each by its config key
   /// after `prefix` ("c: model.", "tailedcore coreset: --", or "" where a
   /// library call checks its arguments).

@@ -19,10 +19,10 @@
 // 1e-28 of a float32 tie may round the other way (identically everywhere).
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
 #include <vector>
-
-#include <ATen/core/Tensor.h>
 
 namespace tc::sampling {
 
@@ -42,8 +42,8 @@ class ExactSimilarity {
   int64_t recomputed() const { return recomputed_; }
 
  private:
-  at::Tensor x32_;  // [N, E] float32, contiguous
-  at::Tensor x64_;  // the same values in float64 (on the GPU when one is given)
+  at::Tensor x32_;             // [N, E] float32, contiguous
+  at::Tensor x64_;             // the same values in float64 (on the GPU when one is given)
   std::vector<double> norms_;  // |row| in float64, for the error bound
   int64_t n_ = 0, e_ = 0;
   mutable int64_t recomputed_ = 0;

@@ -20,7 +20,16 @@ class Tensor;
 
 namespace tc::sampling {
 
-enum class Threshold { kSymmin, kSymavg, kIndep, kHalfMin, kTrimMin, kTruncateMin, kMaxStep, kDoubleMaxStep };
+enum class Threshold {
+  kSymmin,
+  kSymavg,
+  kIndep,
+  kHalfMin,
+  kTrimMin,
+  kTruncateMin,
+  kMaxStep,
+  kDoubleMaxStep
+};
 
 /// "trim_min" -> kTrimMin; an unknown name fails listing the known ones.
 Threshold parse_threshold(const std::string& name);

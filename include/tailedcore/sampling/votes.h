@@ -14,13 +14,13 @@
 // split of the rows (the tallies are integers, so their sum is exact).
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
 #include <vector>
-
-#include <ATen/core/Tensor.h>
 
 namespace tc::dist {
 class Comm;
@@ -58,8 +58,9 @@ class VoteTally {
  private:
   Vote vote_;
   int64_t columns_;
-  std::vector<int64_t> sum_, count_;                // mean, nearest: per column, sum of votes and their number
-  std::map<int64_t, std::vector<int32_t>> mode_;    // mode: vote value -> per column, how many rows cast it
+  std::vector<int64_t> sum_, count_;  // mean, nearest: per column, sum of votes and their number
+  std::map<int64_t, std::vector<int32_t>>
+      mode_;  // mode: vote value -> per column, how many rows cast it
 };
 
 }  // namespace tc::sampling

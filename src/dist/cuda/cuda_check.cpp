@@ -12,7 +12,8 @@ namespace tc::dist {
 void check_cuda(cudaError_t rc, const char* call) {
   if (rc == cudaSuccess) return;
   cudaGetLastError();  // clear a non-sticky error so the next call does not report it again
-  TC_FAIL(call, " failed on rank ", core::log_rank(), " (", core::host_name(), "): ", cudaGetErrorString(rc));
+  TC_FAIL(call, " failed on rank ", core::log_rank(), " (", core::host_name(),
+          "): ", cudaGetErrorString(rc));
 }
 
 int cuda_device_count() {

@@ -1,10 +1,11 @@
+#include "tailedcore/core/check.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <thread>
 
-#include "tailedcore/core/check.h"
 #include "tailedcore/core/finite.h"
 #include "tailedcore/core/log.h"
 #include "tailedcore/core/runtime.h"
@@ -105,11 +106,13 @@ TEST(Finite, CheckNamesTheItemOfTheBadRow) {
   auto rows = torch::zeros({6, 2});  // 3 images x 2 patch rows
   rows[5][0] = NAN;
   try {
-    tc::core::check_finite_rows(rows, 2, [](int64_t i) { return "image img" + std::to_string(i); },
-                                "features.h5");
+    tc::core::check_finite_rows(
+        rows, 2, [](int64_t i) { return "image img" + std::to_string(i); }, "features.h5");
     FAIL() << "no throw";
   } catch (const tc::Error& e) {
-    EXPECT_EQ(std::string(e.what()).rfind("features.h5: image img2 has a NaN or Inf value (row 5)", 0), 0u)
+    EXPECT_EQ(
+        std::string(e.what()).rfind("features.h5: image img2 has a NaN or Inf value (row 5)", 0),
+        0u)
         << e.what();
   }
 }

@@ -35,12 +35,14 @@ TEST(NltVariant, EveryOfficialVariantHasItsTwoManifests) {
 }
 
 TEST(NltVariant, BadNamesSayWhatIsExpected) {
-  for (const char* bad : {"mvtec/pareto", "mvtecad/pareto/seed01", "mvtec/step/seed01", "mvtec/pareto/seed06",
-                          "mvtec/pareto/seed01/x", ""}) {
+  for (const char* bad : {"mvtec/pareto", "mvtecad/pareto/seed01", "mvtec/step/seed01",
+                          "mvtec/pareto/seed06", "mvtec/pareto/seed01/x", ""}) {
     const auto e = error_of([&] { variant_manifests(reference_dir(), bad); });
     EXPECT_NE(e.find("expected DATASET/PROFILE/SEED"), std::string::npos) << bad << ": " << e;
   }
   tc::testing::TempDir tmp;
   const auto e = error_of([&] { variant_manifests(tmp.path(), "mvtec/pareto/seed01"); });
-  EXPECT_NE(e.find("mvtecad-nlt/pareto/seed01/prune_good.txt: manifest of variant"), std::string::npos) << e;
+  EXPECT_NE(e.find("mvtecad-nlt/pareto/seed01/prune_good.txt: manifest of variant"),
+            std::string::npos)
+      << e;
 }

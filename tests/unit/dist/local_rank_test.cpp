@@ -103,7 +103,7 @@ TEST(DeviceForLocalRank, RoundRobinOverTheVisibleDevices) {
   EXPECT_EQ(tc::dist::device_for_local_rank(0, 4), 0);
   EXPECT_EQ(tc::dist::device_for_local_rank(3, 4), 3);
   EXPECT_EQ(tc::dist::device_for_local_rank(5, 4), 1);
-  EXPECT_EQ(tc::dist::device_for_local_rank(7, 1), 0);  // --gpus-per-task=1: one visible
+  EXPECT_EQ(tc::dist::device_for_local_rank(7, 1), 0);   // --gpus-per-task=1: one visible
   EXPECT_EQ(tc::dist::device_for_local_rank(-1, 8), 0);  // no launcher: device 0
   EXPECT_EQ(tc::dist::device_for_local_rank(2, 0), -1);  // no GPU
   EXPECT_THROW(tc::dist::device_for_local_rank(-2, 1), tc::Error);

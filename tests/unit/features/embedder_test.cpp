@@ -1,3 +1,5 @@
+#include "tailedcore/features/embedder.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -6,7 +8,6 @@
 
 #include "tailedcore/core/check.h"
 #include "tailedcore/features/backbone.h"
-#include "tailedcore/features/embedder.h"
 
 using namespace tc::features;
 namespace F = torch::nn::functional;
@@ -21,7 +22,7 @@ torch::Tensor literal_embedding(const std::vector<torch::Tensor>& maps, int64_t 
   const int64_t B = maps[0].size(0), h0 = maps[0].size(2), w0 = maps[0].size(3);
   for (const auto& m : maps) {
     const int64_t C = m.size(1), h = m.size(2), w = m.size(3);
-    auto u = F::unfold(m, F::UnfoldFuncOptions(3).padding(1));  // [B, C*9, L]
+    auto u = F::unfold(m, F::UnfoldFuncOptions(3).padding(1));         // [B, C*9, L]
     auto x = u.reshape({B, C, 3, 3, h * w}).permute({0, 4, 1, 2, 3});  // [B, L, C, 3, 3]
     if (h != h0 || w != w0) {
       x = x.reshape({B, h, w, C, 3, 3}).permute({0, 3, 4, 5, 1, 2}).reshape({-1, h, w});
@@ -30,7 +31,9 @@ torch::Tensor literal_embedding(const std::vector<torch::Tensor>& maps, int64_t 
                                              .mode(torch::kBilinear)
                                              .align_corners(false))
               .squeeze(1);
-      x = x.reshape({B, C, 3, 3, h0, w0}).permute({0, 4, 5, 1, 2, 3}).reshape({B, h0 * w0, C, 3, 3});
+      x = x.reshape({B, C, 3, 3, h0, w0})
+              .permute({0, 4, 5, 1, 2, 3})
+              .reshape({B, h0 * w0, C, 3, 3});
     }
     x = x.reshape({-1, C * 9});
     per_layer.push_back(torch::adaptive_avg_pool1d(x.unsqueeze(1), dim).squeeze(1));
@@ -65,7 +68,8 @@ TEST(Embedder, MatchesTheReferenceOperationsLiterally) {
 // 2 x 3 first layer whose deeper layer (1 x 2) is resized up to it.
 TEST(Embedder, NonSquareGridsMatchTheReferenceOperations) {
   torch::manual_seed(4);
-  for (const auto& [h, w, h3, w3] : std::vector<std::array<int64_t, 4>>{{2, 3, 1, 2}, {6, 10, 3, 5}, {9, 4, 5, 2}}) {
+  for (const auto& [h, w, h3, w3] :
+       std::vector<std::array<int64_t, 4>>{{2, 3, 1, 2}, {6, 10, 3, 5}, {9, 4, 5, 2}}) {
     auto l2 = torch::randn({2, 16, h, w}).relu();
     auto l3 = torch::randn({2, 32, h3, w3}).relu();
     auto ours = embed_layer_maps({l2, l3}, 64);
@@ -89,7 +93,8 @@ TEST(Embedder, NonSquareImagesGiveANonSquarePatchGrid) {
   EXPECT_EQ(out.h, 6);  // layer2: stride 8
   EXPECT_EQ(out.w, 10);
   const auto maps = b->forward(images, {"layer2", "layer3"});
-  EXPECT_TRUE(torch::equal(out.patches, embed_layer_maps({maps.at("layer2"), maps.at("layer3")}, 32)));
+  EXPECT_TRUE(
+      torch::equal(out.patches, embed_layer_maps({maps.at("layer2"), maps.at("layer3")}, 32)));
 }
 
 TEST(Embedder, ClosedFormOfTwoLayersFromSpec) {
@@ -98,7 +103,8 @@ TEST(Embedder, ClosedFormOfTwoLayersFromSpec) {
   auto l2 = torch::rand({1, 64, 6, 6});
   auto l3 = torch::rand({1, 128, 3, 3});
   auto e = embed_layer_maps({l2, l3}, 128).view({6, 6, 128});
-  auto box = F::conv2d(l2.view({64, 1, 6, 6}), torch::ones({1, 1, 3, 3}), F::Conv2dFuncOptions().padding(1));
+  auto box = F::conv2d(l2.view({64, 1, 6, 6}), torch::ones({1, 1, 3, 3}),
+                       F::Conv2dFuncOptions().padding(1));
   auto want = ((box.view({64, 6, 6}) + l2[0]) / 10).permute({1, 2, 0});
   EXPECT_TRUE(torch::allclose(e.narrow(2, 0, 64), want, 1e-5, 1e-6));
 }

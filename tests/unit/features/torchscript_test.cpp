@@ -63,12 +63,14 @@ TEST(TorchScript, BrokenFilesAreRefusedWithClearErrors) {
   auto o = tiny();
   o.base_width = 16;  // every conv has the wrong shape
   EXPECT_NE(load_error(o).find("conv1.weight [8, 3, 7, 7] (expected [16, 3, 7, 7])"),
-            std::string::npos) << load_error(o);
+            std::string::npos)
+      << load_error(o);
   o = tiny();
   o.name = "resnet50";  // bottleneck names are missing from a resnet18 file
   const auto e = load_error(o);
   EXPECT_NE(e.find("missing [layer1.0.bn3.bias"), std::string::npos) << e;
-  EXPECT_NE(e.find("layer1.0.conv1.weight [8, 8, 3, 3] (expected [8, 8, 1, 1])"), std::string::npos) << e;
+  EXPECT_NE(e.find("layer1.0.conv1.weight [8, 8, 3, 3] (expected [8, 8, 1, 1])"), std::string::npos)
+      << e;
   std::ofstream(tmp / "junk.pt") << "not a zip";
   o = tiny();
   o.weights_path = (tmp / "junk.pt").string();

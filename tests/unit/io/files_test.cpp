@@ -1,10 +1,11 @@
 // Paths of data-set commands and runs: one spelling per folder, and a
 // destination never inside, equal to, or above its source.
+#include "tailedcore/io/files.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 
-#include "tailedcore/io/files.h"
 #include "testing.h"
 
 namespace fs = std::filesystem;
@@ -20,7 +21,8 @@ TEST(Files, CanonicalPathHasOneSpellingPerFolder) {
   EXPECT_EQ(tc::io::canonical_path((tmp / "data" / "v1").string() + "/"), want);
   EXPECT_EQ(tc::io::canonical_path(tmp / "data" / "." / "v1" / ".." / "v1"), want);
   EXPECT_EQ(tc::io::canonical_path(tmp / "link"), want);
-  EXPECT_EQ(tc::io::canonical_path(tmp / "data" / "absent" / ""), tc::io::canonical_path(tmp / "data") / "absent");
+  EXPECT_EQ(tc::io::canonical_path(tmp / "data" / "absent" / ""),
+            tc::io::canonical_path(tmp / "data") / "absent");
 }
 
 TEST(Files, DestinationMustLieOutsideTheSource) {

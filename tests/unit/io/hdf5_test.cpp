@@ -1,3 +1,5 @@
+#include "tailedcore/io/hdf5.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -5,7 +7,6 @@
 
 #include "tailedcore/core/check.h"
 #include "tailedcore/io/files.h"
-#include "tailedcore/io/hdf5.h"
 #include "testing.h"
 
 namespace fs = std::filesystem;
@@ -136,7 +137,8 @@ TEST(Hdf5, DamagedFileThatStillOpensIsAnErrorNamingIt) {
   {
     H5Reader intact(p);
     EXPECT_EQ(intact.datasets(),
-              (std::vector<std::string>{"bottle/anomaly_maps", "bottle/image_paths", "bottle/image_scores"}));
+              (std::vector<std::string>{"bottle/anomaly_maps", "bottle/image_paths",
+                                        "bottle/image_scores"}));
     EXPECT_NO_THROW(intact.verify());
   }
   damage_middle(p, 100 * 1024);
@@ -169,7 +171,8 @@ TEST(Hdf5, TruncatedOrNonHdf5InputIsOneLineNamingIt) {
   fs::resize_file(cut, fs::file_size(whole) / 2);
   std::ofstream(text) << "not hdf5\n";
   const auto e = tc::testing::error_of([&] { H5Reader r(cut); });
-  EXPECT_EQ(e.rfind(cut.string() + ": HDF5 error opening the file (truncated file: eof = ", 0), 0u) << e;
+  EXPECT_EQ(e.rfind(cut.string() + ": HDF5 error opening the file (truncated file: eof = ", 0), 0u)
+      << e;
   EXPECT_NE(e.find("expected a complete, undamaged HDF5 file"), std::string::npos) << e;
   EXPECT_EQ(e.find('\n'), std::string::npos) << e;
   EXPECT_EQ(tc::testing::error_of([&] { H5Reader r(text); }),

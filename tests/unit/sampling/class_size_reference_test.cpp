@@ -32,7 +32,8 @@ std::vector<int64_t> to_vector(const torch::Tensor& t) {
   return {c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel()};
 }
 
-void expect_case(const std::string& set, const std::string& th, const std::string& vote, int64_t block_rows) {
+void expect_case(const std::string& set, const std::string& th, const std::string& vote,
+                 int64_t block_rows) {
   const std::string g = "sets/" + set + "/" + th + "_" + vote + "/";
   ClassSizeOptions o;
   o.threshold = tc::sampling::parse_threshold(th);
@@ -41,17 +42,18 @@ void expect_case(const std::string& set, const std::string& th, const std::strin
   auto comm = tc::dist::make_self_comm();
   const auto got = select_tail(fixtures().read("sets/" + set + "/embeddings"), o, *comm);
   const auto want = fixtures().read(g + "class_sizes");
-  EXPECT_TRUE(same_sizes(got.class_sizes, want)) << g << "\nours " << got.class_sizes.view({1, -1})
-                                                 << "\nwant " << want.view({1, -1});
+  EXPECT_TRUE(same_sizes(got.class_sizes, want))
+      << g << "\nours " << got.class_sizes.view({1, -1}) << "\nwant " << want.view({1, -1});
   EXPECT_EQ(to_vector(got.tail_indices), to_vector(fixtures().read(g + "tail_indices"))) << g;
   EXPECT_EQ(got.samples_per_class, to_vector(fixtures().read(g + "samples_per_class"))) << g;
   EXPECT_EQ(got.max_k, fixtures().read(g + "max_k")[0].item<int64_t>()) << g;
 }
 
 const std::vector<std::pair<std::string, std::string>> kCombos = {
-    {"trim_min", "mode"}, {"truncate_min", "mode"}, {"trim_min", "mean"}, {"trim_min", "nearest"},
-    {"double_max_step", "none"}, {"max_step", "mean"}, {"half_min", "mode"},
-    {"symmin", "mean"}, {"symavg", "mode"}, {"indep", "mean"}};
+    {"trim_min", "mode"},    {"truncate_min", "mode"},    {"trim_min", "mean"},
+    {"trim_min", "nearest"}, {"double_max_step", "none"}, {"max_step", "mean"},
+    {"half_min", "mode"},    {"symmin", "mean"},          {"symavg", "mode"},
+    {"indep", "mean"}};
 
 TEST(ClassSizeReference, IdenticalToTheStraightforwardAlgorithm) {
   for (const std::string set : {"pareto", "wide", "dups", "loose"})
@@ -106,7 +108,8 @@ TEST(ClassSizeReference, PatchwiseOneHotPatchesByHand) {
     f[i * 2 + 1][i == 0 ? 2 : 3] = 0.5f;
   }
   const auto cs = patchwise_class_sizes(f, 2, tc::sampling::Threshold::kSymmin, *comm);
-  EXPECT_TRUE(torch::equal(cs, torch::tensor({3.f, 1.f, 3.f, 4.f, 3.f, 4.f, 2.f, 4.f, 2.f, 4.f}))) << cs;
+  EXPECT_TRUE(torch::equal(cs, torch::tensor({3.f, 1.f, 3.f, 4.f, 3.f, 4.f, 2.f, 4.f, 2.f, 4.f})))
+      << cs;
 }
 
 }  // namespace

@@ -1,3 +1,5 @@
+#include "tailedcore/sampling/class_size.h"
+
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -6,7 +8,6 @@
 
 #include "tailedcore/core/check.h"
 #include "tailedcore/dist/comm.h"
-#include "tailedcore/sampling/class_size.h"
 #include "tailedcore/sampling/tail_size.h"
 #include "tailedcore/sampling/thresholds.h"
 
@@ -26,7 +27,7 @@ TEST(ClassSize, NumSamplesPerClassPartitionsGreedily) {
 
 TEST(ClassSize, ElbowAndPercentileRule) {
   EXPECT_EQ(elbow({7}), 7);
-  EXPECT_EQ(elbow({4, 4, 4}), 4);          // flat: NaN distances, first index
+  EXPECT_EQ(elbow({4, 4, 4}), 4);  // flat: NaN distances, first index
   EXPECT_EQ(elbow({100, 90, 10, 5, 1}), 10);
   // 15 % of 206 = 30: the smallest classes 1+5+10 = 16 <= 30, +90 > 30 -> size 10.
   EXPECT_EQ(predict_max_k({100, 90, 10, 5, 1}), 10);
@@ -79,9 +80,12 @@ TEST(ClassSize, BlockSizeDoesNotChangeTheResult) {
   auto x = torch::cat({torch::rand({1, 32}).repeat({70, 1}) + 0.2 * torch::rand({70, 32}),
                        torch::rand({1, 32}).repeat({9, 1}) + 0.2 * torch::rand({9, 32})});
   auto comm = tc::dist::make_self_comm();
-  for (const auto& [th, vote] : std::vector<std::pair<std::string, std::string>>{
-           {"trim_min", "mode"}, {"double_max_step", "none"}, {"max_step", "mean"},
-           {"trim_min", "nearest"}, {"symmin", "mean"}}) {
+  for (const auto& [th, vote] :
+       std::vector<std::pair<std::string, std::string>>{{"trim_min", "mode"},
+                                                        {"double_max_step", "none"},
+                                                        {"max_step", "mean"},
+                                                        {"trim_min", "nearest"},
+                                                        {"symmin", "mean"}}) {
     ClassSizeOptions whole, blocked;
     whole.threshold = blocked.threshold = tc::sampling::parse_threshold(th);
     whole.vote = blocked.vote = tc::sampling::parse_vote(vote);

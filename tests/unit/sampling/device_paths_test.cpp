@@ -19,8 +19,9 @@
 namespace {
 
 bool have_gpu() { return torch::cuda::is_available() && tc::dist::cuda_device_count() > 0; }
+constexpr const char* kNoGpu = "no CUDA device (or a CPU-only LibTorch / a build without CUDA)";
 #define SKIP_WITHOUT_GPU() \
-  if (!have_gpu()) GTEST_SKIP() << "no CUDA device (or a CPU-only LibTorch / a build without CUDA)"
+  if (!have_gpu()) GTEST_SKIP() << kNoGpu
 
 TEST(DevicePaths, LofScoresOnTheGpuEqualTheCpu) {
   SKIP_WITHOUT_GPU();
@@ -35,7 +36,8 @@ TEST(DevicePaths, LofScoresOnTheGpuEqualTheCpu) {
   auto self = tc::dist::make_self_comm();
   const auto a = tc::sampling::patchwise_lof(features, P, cpu, *self);
   const auto b = tc::sampling::patchwise_lof(features, P, gpu, *self);
-  EXPECT_TRUE(torch::equal(a.scores, b.scores)) << "max diff " << (a.scores - b.scores).abs().max().item<float>();
+  EXPECT_TRUE(torch::equal(a.scores, b.scores))
+      << "max diff " << (a.scores - b.scores).abs().max().item<float>();
   EXPECT_TRUE(torch::equal(a.kept_indices, b.kept_indices));
 }
 
@@ -68,21 +70,26 @@ TEST(DevicePaths, GreedyCoresetOnTheGpuTakesTheCpusCentres) {
     // After the first differing pick the sequences diverge; count from there.
     const auto diff = (a != b).nonzero();
     const int64_t first = diff.size(0) ? diff[0][0].item<int64_t>() : a.size(0);
-    std::printf("[ info ] n=%lld: %lld centres, first difference at %lld\n", static_cast<long long>(n),
-                static_cast<long long>(a.size(0)), static_cast<long long>(first));
+    std::printf("[ info ] n=%lld: %lld centres, first difference at %lld\n",
+                static_cast<long long>(n), static_cast<long long>(a.size(0)),
+                static_cast<long long>(first));
     differing += a.size(0) - first;
     total += a.size(0);
     // A divergence must start at a near-tie: both picks about equally far from the chosen set.
     if (first < a.size(0)) {
       const auto proj = tc::sampling::project(features, cpu.proj_dim, cpu.seed);
       const auto chosen = proj.index_select(0, a.narrow(0, 0, first));
-      const auto da = torch::cdist(proj[a[first].item<int64_t>()].unsqueeze(0), chosen).min().item<double>();
-      const auto db = torch::cdist(proj[b[first].item<int64_t>()].unsqueeze(0), chosen).min().item<double>();
+      const auto da =
+          torch::cdist(proj[a[first].item<int64_t>()].unsqueeze(0), chosen).min().item<double>();
+      const auto db =
+          torch::cdist(proj[b[first].item<int64_t>()].unsqueeze(0), chosen).min().item<double>();
       EXPECT_NEAR(da, db, 1e-4 * (1 + da)) << "n=" << n << " step " << first;
     }
   }
-  std::printf("[ info ] greedy on the GPU: %lld of %lld selections differ from the CPU's (after near-ties)\n",
-              static_cast<long long>(differing), static_cast<long long>(total));
+  std::printf(
+      "[ info ] greedy on the GPU: %lld of %lld selections differ from the CPU's (after "
+      "near-ties)\n",
+      static_cast<long long>(differing), static_cast<long long>(total));
 }
 
 }  // namespace

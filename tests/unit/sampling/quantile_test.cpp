@@ -23,7 +23,9 @@ bool same(double a, double b) {
   return std::memcmp(&a, &b, sizeof a) == 0;
 }
 
-double torch_quantile(const torch::Tensor& x, double q) { return torch::quantile(x, q).item<double>(); }
+double torch_quantile(const torch::Tensor& x, double q) {
+  return torch::quantile(x, q).item<double>();
+}
 
 TEST(LinearQuantile, IsTorchQuantileBitForBit) {
   torch::manual_seed(7);
@@ -43,8 +45,8 @@ TEST(LinearQuantile, IsTorchQuantileBitForBit) {
       for (const auto& x : sets)
         for (double q : qs) {
           const double want = torch_quantile(x, q), got = linear_quantile(x, q);
-          EXPECT_TRUE(same(got, want)) << "n " << n << " " << dtype << " q " << q << ": got "
-                                       << got << ", torch " << want;
+          EXPECT_TRUE(same(got, want))
+              << "n " << n << " " << dtype << " q " << q << ": got " << got << ", torch " << want;
           ++checked;
         }
     }
@@ -53,7 +55,8 @@ TEST(LinearQuantile, IsTorchQuantileBitForBit) {
 
 TEST(LinearQuantile, AnyShapeIsFlattenedAsTorch) {
   const auto x = torch::rand({7, 3, 5});
-  for (double q : {0.0, 0.3, 0.85, 1.0}) EXPECT_TRUE(same(linear_quantile(x, q), torch_quantile(x, q))) << q;
+  for (double q : {0.0, 0.3, 0.85, 1.0})
+    EXPECT_TRUE(same(linear_quantile(x, q), torch_quantile(x, q))) << q;
   const auto one = torch::tensor(2.5);  // 0-dim: its own value for any q
   for (double q : {0.0, 0.4, 1.0}) EXPECT_EQ(linear_quantile(one, q), 2.5);
 }
@@ -87,8 +90,8 @@ TEST(LinearQuantile, RefusesWhatTorchRefuses) {
   EXPECT_THROW(linear_quantile(torch::ones({4}, torch::kFloat16), 0.5), tc::Error);
 }
 
-// Past 2^24 values torch refuses ("quantile() input tensor is too large"); the result is the sorted values' lerp at the
-// float64 rank (the weight rounded to float32), per the header.
+// Past 2^24 values torch refuses ("quantile() input tensor is too large"); the result is the sorted
+// values' lerp at the float64 rank (the weight rounded to float32), per the header.
 TEST(LinearQuantile, PastTorchsLimitMatchesASort) {
   const int64_t n = (int64_t{1} << 24) + 3;
   torch::manual_seed(5);
@@ -98,12 +101,14 @@ TEST(LinearQuantile, PastTorchsLimitMatchesASort) {
   const float* v = sorted.data_ptr<float>();
   for (double q : {0.0, 1.0, 0.85, 0.123456789}) {
     const double rank = static_cast<double>(static_cast<float>(q)) * static_cast<double>(n - 1);
-    const auto below = static_cast<int64_t>(std::floor(rank)), above = static_cast<int64_t>(std::ceil(rank));
+    const auto below = static_cast<int64_t>(std::floor(rank)),
+               above = static_cast<int64_t>(std::ceil(rank));
     const float w = static_cast<float>(rank - static_cast<double>(below));
-    const double want = torch::lerp(torch::full({1}, v[below]), torch::full({1}, v[above]), torch::full({1}, w))
-                            .item<double>();
-    EXPECT_TRUE(same(linear_quantile(x, q), want)) << "q " << q << ": got " << linear_quantile(x, q)
-                                                   << ", sorted " << want;
+    const double want =
+        torch::lerp(torch::full({1}, v[below]), torch::full({1}, v[above]), torch::full({1}, w))
+            .item<double>();
+    EXPECT_TRUE(same(linear_quantile(x, q), want))
+        << "q " << q << ": got " << linear_quantile(x, q) << ", sorted " << want;
   }
 }
 

@@ -32,10 +32,16 @@ TEST(ReferenceClassSizes, IdenticalClassSizesAndTailSets) {
   auto comm = tc::dist::make_self_comm();
   int cases = 0;
   for (const std::string set : {"pareto", "step", "tight"}) {
-    for (const auto& [th, vote] : std::vector<std::pair<std::string, std::string>>{
-             {"trim_min", "mode"}, {"truncate_min", "mode"}, {"double_max_step", "none"},
-             {"max_step", "mean"}, {"half_min", "mode"}, {"trim_min", "mean"},
-             {"symmin", "mean"}, {"symavg", "mean"}, {"indep", "mean"}}) {
+    for (const auto& [th, vote] :
+         std::vector<std::pair<std::string, std::string>>{{"trim_min", "mode"},
+                                                          {"truncate_min", "mode"},
+                                                          {"double_max_step", "none"},
+                                                          {"max_step", "mean"},
+                                                          {"half_min", "mode"},
+                                                          {"trim_min", "mean"},
+                                                          {"symmin", "mean"},
+                                                          {"symavg", "mean"},
+                                                          {"indep", "mean"}}) {
       const std::string g = "class_size/" + set + "_" + th + "_" + vote + "/";
       ClassSizeOptions o;
       o.threshold = tc::sampling::parse_threshold(th);
@@ -43,8 +49,8 @@ TEST(ReferenceClassSizes, IdenticalClassSizesAndTailSets) {
       o.block_rows = 4096;
       const auto got = select_tail(reference().read(g + "embeddings"), o, *comm);
       const auto want = reference().read(g + "class_sizes");
-      EXPECT_TRUE(same_sizes(got.class_sizes, want)) << g << "\nours " << got.class_sizes
-                                                     << "\nref " << want;
+      EXPECT_TRUE(same_sizes(got.class_sizes, want))
+          << g << "\nours " << got.class_sizes << "\nref " << want;
       EXPECT_TRUE(torch::equal(got.tail_indices, reference().read(g + "tail_indices"))) << g;
       ++cases;
     }
@@ -93,9 +99,11 @@ TEST(ReferenceTailedLof, ScoresWithin1e4AndSameKeptSet) {
     const auto want = reference().read(g + "scores");
     LofOptions o;
     o.proj_dim = 0;
-    const int64_t P = reference().attr_int("h", g + "features") * reference().attr_int("w", g + "features");
+    const int64_t P =
+        reference().attr_int("h", g + "features") * reference().attr_int("w", g + "features");
     const auto got = tailed_lof(feats, P, o, tc::sampling::parse_threshold(th), *comm);
-    const auto scale = want.abs().max();  // products near 0 for the small classes: relative to the largest
+    const auto scale =
+        want.abs().max();  // products near 0 for the small classes: relative to the largest
     EXPECT_LT(((got.scores - want).abs() / scale).max().item<double>(), 1e-4) << th;
     EXPECT_TRUE(torch::equal(got.kept_indices, reference().read(g + "kept"))) << th;
   }

@@ -2,14 +2,14 @@
 // arithmetic on the floats' mantissas (no floating-point sum at all), rounded
 // to float32 by hand. Equal everywhere means the rows depend on no BLAS
 // kernel, thread count or block shape.
+#include "tailedcore/sampling/similarity.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-
-#include "tailedcore/sampling/similarity.h"
 
 using tc::sampling::exact_dot;
 using tc::sampling::ExactSimilarity;
@@ -25,8 +25,10 @@ __int128 exact_fixed(const float* a, const float* b, int64_t n) {
   __int128 sum = 0;
   for (int64_t k = 0; k < n; ++k) {
     int ea, eb;
-    const double ma = std::frexp(static_cast<double>(a[k]), &ea), mb = std::frexp(static_cast<double>(b[k]), &eb);
-    const auto ia = static_cast<int64_t>(std::ldexp(ma, 24)), ib = static_cast<int64_t>(std::ldexp(mb, 24));
+    const double ma = std::frexp(static_cast<double>(a[k]), &ea),
+                 mb = std::frexp(static_cast<double>(b[k]), &eb);
+    const auto ia = static_cast<int64_t>(std::ldexp(ma, 24)),
+               ib = static_cast<int64_t>(std::ldexp(mb, 24));
     const int shift = ea + eb - 48 + kScale;  // a * b = ia * ib * 2^(ea + eb - 48)
     EXPECT_GE(shift, 0) << "value too small for the fixed-point check";
     sum += static_cast<__int128>(ia) * ib * (static_cast<__int128>(1) << shift);
@@ -38,10 +40,11 @@ __int128 exact_fixed(const float* a, const float* b, int64_t n) {
 float round_fixed(__int128 v) {
   if (v == 0) return 0.f;
   const bool negative = v < 0;
-  unsigned __int128 m = negative ? -static_cast<unsigned __int128>(v) : static_cast<unsigned __int128>(v);
+  unsigned __int128 m =
+      negative ? -static_cast<unsigned __int128>(v) : static_cast<unsigned __int128>(v);
   int top = 127;
   while (!((m >> top) & 1)) --top;
-  const int drop = top - 23;     // keep 24 significant bits
+  const int drop = top - 23;  // keep 24 significant bits
   unsigned __int128 kept = m, rest = 0, half = 0;
   if (drop > 0) {
     kept = m >> drop;
@@ -70,7 +73,8 @@ at::Tensor embedding_rows(int64_t n, int64_t e, uint64_t seed) {
 }  // namespace
 
 TEST(ExactSimilarity, EveryEntryIsTheExactDotProductRoundedToFloat32) {
-  for (const auto& [n, e] : std::vector<std::pair<int64_t, int64_t>>{{97, 2048}, {200, 64}, {31, 7}}) {
+  for (const auto& [n, e] :
+       std::vector<std::pair<int64_t, int64_t>>{{97, 2048}, {200, 64}, {31, 7}}) {
     const auto xn = embedding_rows(n, e, 7 + n);
     const ExactSimilarity sim(xn);
     const auto got = sim.rows(0, n);
@@ -82,11 +86,12 @@ TEST(ExactSimilarity, EveryEntryIsTheExactDotProductRoundedToFloat32) {
     EXPECT_EQ(wrong, 0) << n << " x " << e;
     // float32 BLAS is not exact-rounded: the check above is not vacuous.
     const auto blas = xn.mm(xn.t());
-    std::printf("%lld x %lld: float32 BLAS differs from the exact rounding in %lld of %lld entries; "
-                "%lld entries recomputed\n",
-                static_cast<long long>(n), static_cast<long long>(e),
-                static_cast<long long>((blas != got).sum().item<int64_t>()), static_cast<long long>(n * n),
-                static_cast<long long>(sim.recomputed()));
+    std::printf(
+        "%lld x %lld: float32 BLAS differs from the exact rounding in %lld of %lld entries; "
+        "%lld entries recomputed\n",
+        static_cast<long long>(n), static_cast<long long>(e),
+        static_cast<long long>((blas != got).sum().item<int64_t>()), static_cast<long long>(n * n),
+        static_cast<long long>(sim.recomputed()));
   }
 }
 
@@ -105,18 +110,18 @@ TEST(ExactSimilarity, RowsDoNotDependOnBlocksOrThreads) {
 }
 
 TEST(ExactSimilarity, TiesRoundToEvenAndNearTiesToTheirSide) {
-  const float tiny = std::ldexp(1.f, -24);  // half an ulp of 1
+  const float tiny = std::ldexp(1.f, -24);       // half an ulp of 1
   const float next = bits_as_float(0x3f800001);  // 1 + 2^-23
   struct Case {
     std::vector<float> a, b;
     float want;
   };
   const std::vector<Case> cases = {
-      {{1.f, tiny}, {1.f, 1.f}, 1.f},                                    // 1 + 2^-24: a tie, to even
-      {{1.f, tiny, std::ldexp(1.f, -70)}, {1.f, 1.f, 1.f}, next},        // just above the tie
-      {{1.f, tiny, -std::ldexp(1.f, -70)}, {1.f, 1.f, 1.f}, 1.f},        // just below it
-      {{next, tiny}, {1.f, 1.f}, bits_as_float(0x3f800002)},             // odd + tie: up to even
-      {{-1.f, -tiny, -std::ldexp(1.f, -90)}, {1.f, 1.f, 1.f}, -next},    // negative side
+      {{1.f, tiny}, {1.f, 1.f}, 1.f},                                  // 1 + 2^-24: a tie, to even
+      {{1.f, tiny, std::ldexp(1.f, -70)}, {1.f, 1.f, 1.f}, next},      // just above the tie
+      {{1.f, tiny, -std::ldexp(1.f, -70)}, {1.f, 1.f, 1.f}, 1.f},      // just below it
+      {{next, tiny}, {1.f, 1.f}, bits_as_float(0x3f800002)},           // odd + tie: up to even
+      {{-1.f, -tiny, -std::ldexp(1.f, -90)}, {1.f, 1.f, 1.f}, -next},  // negative side
   };
   for (const auto& c : cases) {
     EXPECT_EQ(exact_dot(c.a.data(), c.b.data(), static_cast<int64_t>(c.a.size())), c.want);
@@ -148,7 +153,8 @@ TEST(ExactSimilarity, NormalisedRowsAreFNormalizeWithTheRoundedExactNorm) {
   // Row 0 by hand: the float32 of sqrt(exact sum of squares), then IEEE division.
   const float* r = with_zero.data_ptr<float>();
   double sum = 0;
-  for (int k = 0; k < 300; ++k) sum += static_cast<double>(r[k]) * r[k];  // 300 terms: far from a tie here
+  for (int k = 0; k < 300; ++k)
+    sum += static_cast<double>(r[k]) * r[k];  // 300 terms: far from a tie here
   const float norm = static_cast<float>(std::sqrt(sum));
   for (int k = 0; k < 300; ++k) EXPECT_EQ(got[0][k].item<float>(), r[k] / norm) << k;
 }

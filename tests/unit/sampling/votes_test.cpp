@@ -50,15 +50,16 @@ TEST(Votes, ColumnOraclesIgnoreZerosAndBreakTiesToTheSmallest) {
 std::vector<float> dense_votes(const torch::Tensor& S, const torch::Tensor& th, Vote vote) {
   const int64_t N = S.size(0);
   const auto in = S >= th.view({N, 1});
-  const auto r = in.sum(1);                                      // r_i
-  const auto cm = in.to(torch::kInt64) * r.view({N, 1});         // count_map
+  const auto r = in.sum(1);                               // r_i
+  const auto cm = in.to(torch::kInt64) * r.view({N, 1});  // count_map
   std::vector<float> out(N);
   for (int64_t j = 0; j < N; ++j) {
     const auto col = cm.select(1, j).contiguous();
     const std::vector<int64_t> c(col.data_ptr<int64_t>(), col.data_ptr<int64_t>() + N);
     if (vote == Vote::kMode) out[j] = vote_mode(c);
     if (vote == Vote::kMean) out[j] = vote_mean(c);
-    if (vote == Vote::kNone) out[j] = static_cast<float>(r[j].item<int64_t>() * r[j].item<int64_t>()) / N;
+    if (vote == Vote::kNone)
+      out[j] = static_cast<float>(r[j].item<int64_t>() * r[j].item<int64_t>()) / N;
     if (vote == Vote::kNearest) {
       const float mean = vote_mean(c);
       int64_t idx = 0;
@@ -87,20 +88,25 @@ TEST(Votes, TalliesInBlocksEqualTheReferenceVotesOnTheCountMap) {
   auto comm = tc::dist::make_self_comm();
   for (const Vote vote : {Vote::kMean, Vote::kMode, Vote::kNone, Vote::kNearest}) {
     for (const int64_t block : {N, int64_t{10}}) {
-      const RowBlockVisitor blocks = [&](const std::function<void(int64_t, const at::Tensor&)>& fn) {
-        for (int64_t s = 0; s < N; s += block) fn(s, S.narrow(0, s, std::min(block, N - s)).contiguous());
-      };
+      const RowBlockVisitor blocks =
+          [&](const std::function<void(int64_t, const at::Tensor&)>& fn) {
+            for (int64_t s = 0; s < N; s += block)
+              fn(s, S.narrow(0, s, std::min(block, N - s)).contiguous());
+          };
       VoteTally tally(vote, N);
       blocks([&](int64_t s, const at::Tensor& rows) {
-        tally.add(rows.data_ptr<float>(), rows.size(0), th.data_ptr<float>() + s, r.data_ptr<int64_t>() + s);
+        tally.add(rows.data_ptr<float>(), rows.size(0), th.data_ptr<float>() + s,
+                  r.data_ptr<int64_t>() + s);
       });
       const auto got = tally.class_sizes(th, r, blocks, *comm);
       const auto want = dense_votes(S, th, vote);
       ASSERT_EQ(got.size(0), N);
       for (int64_t j = 0; j < N; ++j) {
         const float g = got[j].item<float>();
-        if (std::isnan(want[j])) EXPECT_TRUE(std::isnan(g)) << vote_name(vote) << " column " << j << ": " << g;
-        else EXPECT_EQ(g, want[j]) << vote_name(vote) << " block " << block << " column " << j;
+        if (std::isnan(want[j]))
+          EXPECT_TRUE(std::isnan(g)) << vote_name(vote) << " column " << j << ": " << g;
+        else
+          EXPECT_EQ(g, want[j]) << vote_name(vote) << " block " << block << " column " << j;
       }
     }
   }
@@ -111,13 +117,16 @@ TEST(Votes, NamesRoundTripAndAnUnknownOneListsTheKnown) {
     EXPECT_EQ(parse_vote(vote_name(v)), v);
   EXPECT_EQ(tc::testing::error_of([] { parse_vote("median"); }),
             "vote: 'median' is unknown: expected one of mean, mode, none, nearest");
-  for (const char* name : {"symmin", "symavg", "indep", "half_min", "trim_min", "truncate_min", "max_step",
-                           "double_max_step"})
+  for (const char* name : {"symmin", "symavg", "indep", "half_min", "trim_min", "truncate_min",
+                           "max_step", "double_max_step"})
     EXPECT_STREQ(threshold_name(parse_threshold(name)), name);
   EXPECT_EQ(tc::testing::error_of([] { parse_threshold("median"); }),
-            "threshold type: 'median' is unknown: expected one of symmin, symavg, indep, half_min, trim_min, "
+            "threshold type: 'median' is unknown: expected one of symmin, symavg, indep, half_min, "
+            "trim_min, "
             "truncate_min, max_step, double_max_step");
-  EXPECT_NE(tc::testing::error_of([] { row_threshold(nullptr, 0, Threshold::kSymmin, nullptr); }).find("per-row"),
+  EXPECT_NE(tc::testing::error_of([] {
+              row_threshold(nullptr, 0, Threshold::kSymmin, nullptr);
+            }).find("per-row"),
             std::string::npos);
 }
 
