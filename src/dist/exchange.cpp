@@ -29,26 +29,14 @@ at::Tensor pack_candidate(double value, int64_t index, const at::Tensor& row) {
 RowPick max_loc_with_row(Comm& comm, double value, int64_t index, const at::Tensor& row) {
   const auto msg = pack_candidate(value, index, row);
   const int64_t words = msg.numel(), d = words - kPackedHeaderWords;
-  // The host pick: the CPU greedy calls this every step, where max_loc_packed's
-  // tensor operations would cost more than the step's exchange.
-  const auto all = comm.allgather(msg).contiguous();  // [size * (4 + d)]
-  const int n = comm.size();
-  std::vector<detail::ValueIndex> cands(n);
-  const auto* a = all.data_ptr<int32_t>();
-  for (int k = 0; k < n; ++k) {
-    std::memcpy(&cands[k].value, a + k * words, sizeof(double));
-    std::memcpy(&cands[k].index, a + k * words + 2, sizeof(int64_t));
-  }
-  const auto [v, i] = detail::pick_max_loc(cands);
-  int owner = 0;
-  for (int k = 0; k < n; ++k)
-    if (cands[k].index == i &&
-        (cands[k].value == v || (std::isnan(v) && std::isnan(cands[k].value)))) {
-      owner = k;
-      break;
-    }
-  RowPick out{v, i, torch::empty({d}, torch::kFloat32)};
-  std::memcpy(out.row.data_ptr<float>(), a + owner * words + kPackedHeaderWords,
+  const auto all = comm.allgather(msg).contiguous().to(torch::kCPU);  // [size * (4 + d)]
+  const int32_t* won =
+      all.data_ptr<int32_t>() +
+      detail::winner_of_packed(all.data_ptr<int32_t>(), comm.size(), words) * words;
+  RowPick out{0, 0, torch::empty({d}, torch::kFloat32)};
+  std::memcpy(&out.value, won, sizeof out.value);
+  std::memcpy(&out.index, won + 2, sizeof out.index);
+  std::memcpy(out.row.data_ptr<float>(), won + kPackedHeaderWords,
               static_cast<size_t>(d) * sizeof(float));
   return out;
 }
@@ -60,20 +48,19 @@ at::Tensor max_loc_packed(Comm& comm, const at::Tensor& packed) {
            packed.scalar_type(), " ", packed.sizes());
   const int64_t words = packed.numel();
   if (comm.size() == 1) return packed;
-  const auto all = comm.allgather(packed.contiguous()).view({comm.size(), words});
-  const auto head = all.narrow(1, 0, kPackedHeaderWords).contiguous();
-  const auto value = head.narrow(1, 0, 2).contiguous().view(torch::kFloat64).view({-1});
-  const auto index = head.narrow(1, 2, 2).contiguous().view(torch::kInt64).view({-1});
-  // pick_max_loc's rule: the largest value, NaN below everything (all NaN:
-  // every rank competes), then the lowest index, then the lowest rank.
-  const auto nan = value.isnan();
-  const auto v = value.masked_fill(nan, -std::numeric_limits<double>::infinity());
-  const auto in_race = v.eq(v.max()).logical_and(nan.logical_not().logical_or(nan.all()));
-  const auto lowest =
-      index.masked_fill(in_race.logical_not(), std::numeric_limits<int64_t>::max()).min();
-  const auto winner =
-      in_race.logical_and(index.eq(lowest)).to(torch::kInt32).argmax();  // the first
-  return all.index_select(0, winner.view({1})).view({words});
+  const auto all = comm.allgather(packed.contiguous()).contiguous();
+#ifdef TAILEDCORE_WITH_CUDA
+  if (all.is_cuda()) {  // one launch, no host wait
+    auto out = torch::empty({words}, all.options());
+    detail::pick_packed_on_device(all.data_ptr<int32_t>(), comm.size(), words,
+                                  out.data_ptr<int32_t>());
+    return out;
+  }
+#endif
+  // On the host (without the kernel, a device tensor waits for its copy here).
+  const auto host = all.to(torch::kCPU);
+  const int winner = detail::winner_of_packed(host.data_ptr<int32_t>(), comm.size(), words);
+  return all.narrow(0, winner * words, words);
 }
 
 at::Tensor gather_to(Comm& comm, const at::Tensor& local, int root) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 #include <vector>
 
 #include "tailedcore/core/check.h"
@@ -42,14 +43,31 @@ struct Neighbour {
   int64_t j;
 };
 
-// The k nearest of point i among its set's n points (i excluded) by float64
+// The k nearest among `cand` (point i's candidates, i excluded) by float64
 // squared distance (|a|^2 + |b|^2) - 2 a.b clamped at 0, ascending, ties by
-// index. The float32 Gram row ranks everything; only the points whose float32
-// distance is within twice the rounding bound of the float32 k-th can be among
-// the true k, and only they are recomputed in float64.
-void nearest(const float* gram_row, const float* sq32, const double* sq, const float* x, int64_t n,
-             int64_t dim, int64_t i, int64_t k, double sq_max, float* approx, float* top,
-             std::vector<Neighbour>& cand, double* out_d2, int64_t* out_idx) {
+// index: out_d2 / out_idx [k].
+void take_nearest(std::vector<Neighbour>& cand, const double* sq, const float* x, int64_t dim,
+                  int64_t i, int64_t k, double* out_d2, int64_t* out_idx) {
+  TC_ASSERT(static_cast<int64_t>(cand.size()) >= k, "LOF: ", cand.size(),
+            " candidates for k = ", k);
+  const float* xi = x + i * dim;
+  for (auto& c : cand) {
+    const double d2 = (sq[i] + sq[c.j]) - 2 * dot64(xi, x + c.j * dim, dim);
+    c.d2 = d2 < 0 ? 0 : d2;
+  }
+  std::partial_sort(cand.begin(), cand.begin() + k, cand.end(),
+                    [](const Neighbour& a, const Neighbour& b) {
+                      return a.d2 < b.d2 || (a.d2 == b.d2 && a.j < b.j);
+                    });
+  for (int64_t t = 0; t < k; ++t) out_d2[t] = cand[t].d2, out_idx[t] = cand[t].j;
+}
+
+// Point i's candidates among its set's n points: the float32 Gram row ranks
+// everything; only the points whose float32 distance is within twice the
+// rounding bound of the float32 k-th can be among the true k.
+void candidates(const float* gram_row, const float* sq32, const double* sq, int64_t n, int64_t dim,
+                int64_t i, int64_t k, double sq_max, float* approx, float* top,
+                std::vector<Neighbour>& cand) {
   for (int64_t j = 0; j < n; ++j) approx[j] = (sq32[i] + sq32[j]) - 2.0f * gram_row[j];
   approx[i] = std::numeric_limits<float>::infinity();
   // k-th smallest float32 distance: a running sorted list of k values.
@@ -61,20 +79,31 @@ void nearest(const float* gram_row, const float* sq32, const double* sq, const f
     while (pos > 0 && top[pos - 1] > v) top[pos] = top[pos - 1], --pos;
     top[pos] = v;
   }
-  const double margin = float32_d2_bound(dim) * (sq[i] + sq_max);
-  const double limit = static_cast<double>(top[k - 1]) + 2 * margin;
+  const double limit =
+      static_cast<double>(top[k - 1]) + 2 * float32_d2_bound(dim) * (sq[i] + sq_max);
   cand.clear();
-  const float* xi = x + i * dim;
-  for (int64_t j = 0; j < n; ++j) {
-    if (j == i || !(static_cast<double>(approx[j]) <= limit)) continue;
-    const double d2 = (sq[i] + sq[j]) - 2 * dot64(xi, x + j * dim, dim);
-    cand.push_back({d2 < 0 ? 0 : d2, j});
-  }
-  std::partial_sort(cand.begin(), cand.begin() + k, cand.end(),
-                    [](const Neighbour& a, const Neighbour& b) {
-                      return a.d2 < b.d2 || (a.d2 == b.d2 && a.j < b.j);
-                    });
-  for (int64_t t = 0; t < k; ++t) out_d2[t] = cand[t].d2, out_idx[t] = cand[t].j;
+  for (int64_t j = 0; j < n; ++j)
+    if (j != i && static_cast<double>(approx[j]) <= limit) cand.push_back({0, j});
+}
+
+// The same candidates chosen by tensor operations on `device` (the float32
+// bits may differ from the host's; the bound holds for any summation order):
+// [m, 2] int64 on the host, (row = set * n + i, j), rows ascending -- the
+// only download, about k pairs a row.
+torch::Tensor candidates_on(const torch::Tensor& x, const std::vector<float>& sq32,
+                            const std::vector<double>& sq, const std::vector<double>& sq_max,
+                            int64_t k, c10::Device device) {
+  const int64_t c = x.size(0), n = x.size(1), D = x.size(2);
+  const auto xd = x.to(device);
+  const auto s32 = torch::tensor(sq32).view({c, n}).to(device);
+  const auto s64 = torch::tensor(sq).view({c, n}).to(device);
+  const auto smax = torch::tensor(sq_max).view({c, 1}).to(device);
+  auto approx = (s32.unsqueeze(2) + s32.unsqueeze(1)) - 2 * torch::bmm(xd, xd.transpose(1, 2));
+  approx.diagonal(0, 1, 2).fill_(std::numeric_limits<float>::infinity());
+  const auto kth = std::get<0>(approx.kthvalue(k, 2));  // [c, n]
+  const auto limit = kth.to(torch::kFloat64) + 2 * float32_d2_bound(D) * (s64 + smax);
+  const auto within = approx.to(torch::kFloat64) <= limit.unsqueeze(2);
+  return within.view({c * n, n}).nonzero().to(torch::kCPU).contiguous();
 }
 
 // LOF of one set from its neighbour lists: knn_d [n, k] distances, knn_i [n, k].
@@ -105,7 +134,10 @@ torch::Tensor row_starts(const core::PatchGrids& grids, const std::vector<int64_
 
 }  // namespace
 
-at::Tensor local_outlier_factor_blocked(const at::Tensor& x_in, int64_t k, int cuda_device) {
+namespace {
+
+// The blocked kernel; `device` set: the candidates chosen there (candidates_on).
+at::Tensor lof_blocked(const at::Tensor& x_in, int64_t k, std::optional<c10::Device> device) {
   TC_CHECK(x_in.dim() == 3, "LOF expects [sets, points, dim]: got ", x_in.sizes());
   const int64_t B = x_in.size(0), n = x_in.size(1), D = x_in.size(2);
   TC_CHECK(n >= 2, "LOF needs at least 2 images: got ", n);
@@ -114,19 +146,11 @@ at::Tensor local_outlier_factor_blocked(const at::Tensor& x_in, int64_t k, int c
   auto out = torch::empty({B, n}, torch::kFloat64);
   const int64_t block = positions_per_block(n);
   // One Gram buffer for every block: fresh pages per block cost page faults.
-  auto gram_buffer = torch::empty({std::min(block, B), n, n}, torch::kFloat32);
+  auto gram_buffer =
+      device ? torch::Tensor() : torch::empty({std::min(block, B), n, n}, torch::kFloat32);
   for (int64_t b0 = 0; b0 < B; b0 += block) {
     const int64_t c = std::min(block, B - b0);
     const auto x = x_in.narrow(0, b0, c).to(torch::kFloat32).contiguous();  // [c, n, D]
-    auto gram = gram_buffer.narrow(0, 0, c);                                // [c, n, n]
-    if (cuda_device >= 0) {
-      // The Gram block on the GPU: its float32 bits only rank candidates within
-      // float32_d2_bound, which holds for any summation order (no TF32: dist/device_startup.h).
-      const auto xd = x.to(torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(cuda_device)));
-      gram.copy_(torch::bmm(xd, xd.transpose(1, 2)));
-    } else {
-      torch::bmm_out(gram, x, x.transpose(1, 2));
-    }
     const float* xs = x.data_ptr<float>();
     std::vector<double> sq(c * n), sq_max(c, 0);
     std::vector<float> sq32(c * n);
@@ -135,9 +159,25 @@ at::Tensor local_outlier_factor_blocked(const at::Tensor& x_in, int64_t k, int c
       sq32[r] = static_cast<float>(sq[r]);
       sq_max[r / n] = std::max(sq_max[r / n], sq[r]);
     }
+    torch::Tensor gram, pairs;  // the host's Gram block, or the device's candidate pairs
+    if (device) {
+      pairs = candidates_on(x, sq32, sq, sq_max, ke, *device);
+    } else {
+      gram = gram_buffer.narrow(0, 0, c);
+      torch::bmm_out(gram, x, x.transpose(1, 2));
+    }
+    // Where each row's pairs start: rows ascending, so a count and a prefix sum.
+    std::vector<int64_t> pair_begin;
+    if (device) {
+      pair_begin.assign(c * n + 1, 0);
+      const auto rows = pairs.select(1, 0).contiguous();
+      const int64_t* r = rows.data_ptr<int64_t>();
+      for (int64_t t = 0; t < rows.size(0); ++t) ++pair_begin[r[t] + 1];
+      for (int64_t t = 0; t < c * n; ++t) pair_begin[t + 1] += pair_begin[t];
+    }
+    const int64_t* js = device ? pairs.data_ptr<int64_t>() : nullptr;
     std::vector<double> knn_d(c * n * ke);
     std::vector<int64_t> knn_i(c * n * ke);
-    const float* g = gram.data_ptr<float>();
 #pragma omp parallel
     {
       std::vector<float> approx(n), top(ke);
@@ -146,10 +186,18 @@ at::Tensor local_outlier_factor_blocked(const at::Tensor& x_in, int64_t k, int c
 #pragma omp for schedule(static)
       for (int64_t r = 0; r < c * n; ++r) {
         const int64_t set = r / n, i = r % n;
+        if (device) {
+          cand.clear();
+          for (int64_t t = pair_begin[r]; t < pair_begin[r + 1]; ++t)
+            cand.push_back({0, js[2 * t + 1]});
+        } else {
+          candidates(gram.data_ptr<float>() + (set * n + i) * n, sq32.data() + set * n,
+                     sq.data() + set * n, n, D, i, ke, sq_max[set], approx.data(), top.data(),
+                     cand);
+        }
         double* d = knn_d.data() + r * ke;
-        nearest(g + (set * n + i) * n, sq32.data() + set * n, sq.data() + set * n, xs + set * n * D,
-                n, D, i, ke, sq_max[set], approx.data(), top.data(), cand, d,
-                knn_i.data() + r * ke);
+        take_nearest(cand, sq.data() + set * n, xs + set * n * D, D, i, ke, d,
+                     knn_i.data() + r * ke);
         for (int64_t j = 0; j < ke; ++j) d[j] = std::sqrt(d[j]);
       }
     }
@@ -164,6 +212,17 @@ at::Tensor local_outlier_factor_blocked(const at::Tensor& x_in, int64_t k, int c
     }
   }
   return out;
+}
+
+}  // namespace
+
+at::Tensor local_outlier_factor_blocked(const at::Tensor& x, int64_t k, int cuda_device) {
+  if (cuda_device < 0) return lof_blocked(x, k, std::nullopt);
+  return lof_blocked(x, k, c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(cuda_device)));
+}
+
+at::Tensor local_outlier_factor_on(const at::Tensor& x, int64_t k, c10::Device device) {
+  return lof_blocked(x, k, device);
 }
 
 core::PatchGrids grids_of_equal_images(const at::Tensor& local, int64_t P, dist::Comm& comm) {

@@ -132,8 +132,9 @@ TEST_P(Collectives, AlltoallvDeliversEachBlockToItsRank) {
   }
 }
 
-// The device pick (tensor operations on packed candidates) against the host
-// pick (max_loc_with_row) and max_loc: the same winner in every case of the rule.
+// The packed pick (one kernel under NCCL, the host rule on CPU tensors)
+// against the host pick (max_loc_with_row) and max_loc: the same winner in
+// every case of the rule.
 TEST_P(Collectives, PackedPickIsTheHostPick) {
   auto& c = *comm_;
   const int n = c.size(), me = c.rank();

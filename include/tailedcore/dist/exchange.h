@@ -37,10 +37,10 @@ inline constexpr int64_t kPackedHeaderWords = 4;
 at::Tensor pack_candidate(double value, int64_t index, const at::Tensor& row);
 
 /// max_loc_with_row on packed candidates ([4 + d] int32 on the communicator's
-/// device), the winner chosen by tensor operations on that device: one
-/// allgather and no host round trip under NcclComm, so the device greedy can
-/// queue step after step. Returns the winner's [4 + d] words on that device.
-/// The same rule as max_loc (pick_max_loc), checked against it on the CPU.
+/// device): one allgather, then on a GPU one kernel picks the winner by the
+/// same rule as max_loc (no host round trip: the device greedy queues step
+/// after step); CPU tensors are picked on the host. Returns the winner's
+/// [4 + d] words on that device.
 at::Tensor max_loc_packed(Comm& comm, const at::Tensor& packed);
 
 /// Every rank's `local` ([n_r, ...], same dtype and trailing shape; n_r may be

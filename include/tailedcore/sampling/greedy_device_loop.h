@@ -1,13 +1,13 @@
 // The greedy coreset's loop with its state on a device (DESIGN.md "Devices"):
 // each step is this rank's packed step (GreedyDeviceBlock::update_packed on a
 // GPU), one dist::max_loc_packed (the fused pick: value, global index and row
-// in one allgather, the winner chosen by tensor operations on the device) and
+// in one allgather, the winner chosen by one kernel on the device) and
 // the winner's row as the next centre, all queued on the device with no host
 // round trip. The picks are copied to the host once every `batch` steps.
 //
 // Launches a step on a GPU: 2 kernels (update, reduce + pack), 1 copy (the
-// pick into the batch), and under several ranks 1 NCCL allgather and the
-// pick's ~17 small tensor operations; host round trips: 1 per `batch` steps.
+// pick into the batch), and under several ranks 1 NCCL allgather and 1 pick
+// kernel (4 launches in all); host round trips: 1 per `batch` steps.
 //
 // Contract: collective over comm; every rank calls with the same first step,
 // m and batch. The same loop runs on the CPU (torch_packed_step), which is how

@@ -12,6 +12,8 @@
 // equal distance are taken in index order.
 #pragma once
 
+#include <c10/core/Device.h>
+
 #include <cstdint>
 #include <vector>
 
@@ -48,9 +50,14 @@ core::PatchGrids grids_of_equal_images(const at::Tensor& local, int64_t P, dist:
 
 /// x [B, N, D] (read as float32, as the projected features are): B independent sets; returns [B, N]
 /// float64 LOF scores (sklearn's -negative_outlier_factor_ of each set). cuda_device >= 0: the
-/// float32 Gram products run on that GPU; they only rank candidates within a
-/// rounding bound that holds for any summation order (the neighbours are
-/// recomputed in float64 on the host), so the scores are the same.
+/// float32 Gram products and the choice of candidates run on that GPU (local_outlier_factor_on),
+/// which sends back only the candidates; the host re-ranks them in float64 either way.
 at::Tensor local_outlier_factor_blocked(const at::Tensor& x, int64_t k, int cuda_device = -1);
+
+/// The same scores with each row's candidates chosen by tensor operations on `device` (float32
+/// distances, their k-th by kthvalue, the bound's mask, nonzero): the GPU path of
+/// local_outlier_factor_blocked, run on the CPU by the tests. Candidates differ from the host
+/// loop's only within the rounding bound, so the float64 neighbours are the same.
+at::Tensor local_outlier_factor_on(const at::Tensor& x, int64_t k, c10::Device device);
 
 }  // namespace tc::sampling

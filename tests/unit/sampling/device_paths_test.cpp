@@ -1,7 +1,7 @@
 // The sampling stages' GPU paths (model.device: cuda) against their CPU
 // results, on the same inputs. Each skips without a CUDA device and a CUDA
 // LibTorch; CI runs the CPU side of the same code through the other tests.
-//   LOF: the Gram products on the GPU only rank candidates -> identical scores.
+//   LOF: the Gram products and candidates on the GPU, float64 on the host -> identical scores.
 //   ExactSimilarity: float64 products on the GPU within the same bound -> identical entries.
 //   greedy coreset: GreedyDeviceBlock -> the same centres except after a
 //   near-tie within rounding (reported: how many of the selections differ).

@@ -217,6 +217,30 @@ TEST(LofBlocked, ReRanksInFloat64WhereFloat32CannotSeparate) {
   EXPECT_GT((d32.to(torch::kFloat64) - d64).abs().max().item<double>(), 1.0);
 }
 
+// The GPU path's candidate choice (tensor operations, only the candidates
+// downloaded) run on the CPU: bit-equal scores to the host loop on the fixture
+// sets, duplicates and the case where float32 cannot separate the neighbours.
+TEST(LofBlocked, TensorCandidatesGiveTheHostLoopsScores) {
+  for (const std::string name : {"blobs_d20", "mixed_d8", "k3_d5", "few_n4", "pair_n2", "n7_keff6",
+                                 "dup_triple", "dup_many_d4"}) {
+    const std::string g = "sets/" + name + "/";
+    const auto x = cases().read(g + "x").unsqueeze(0);
+    const int64_t k = cases().attr_int("k", g + "x");
+    EXPECT_TRUE(torch::equal(local_outlier_factor_on(x, k, torch::kCPU),
+                             local_outlier_factor_blocked(x, k)))
+        << name;
+  }
+  torch::manual_seed(3);
+  const auto far =
+      (1000 + 0.01 * torch::randint(0, 50, {2, 60, 32}).to(torch::kFloat32)).contiguous();
+  EXPECT_TRUE(torch::equal(local_outlier_factor_on(far, 6, torch::kCPU),
+                           local_outlier_factor_blocked(far, 6)));
+  // More sets than one Gram block holds (positions_per_block): the blocks' rows line up.
+  const auto many = torch::randn({300, 20, 8});
+  EXPECT_TRUE(torch::equal(local_outlier_factor_on(many, 3, torch::kCPU),
+                           local_outlier_factor_blocked(many, 3)));
+}
+
 TEST(KeepBelowQuantile, LinearInterpolationAndStrictLess) {
   const auto s = torch::tensor({5.f, 1.f, 4.f, 2.f, 3.f});
   // q = 0.5: th = 3 -> keep 1, 2 (strict: 3 itself is dropped).
