@@ -4,8 +4,8 @@
 
 #include "options.h"
 #include "tailedcore/core/check.h"
-#include "tailedcore/data/nlt.h"
-#include "tailedcore/data/nlt_variant.h"
+#include "tailedcore/datasets/nlt.h"
+#include "tailedcore/datasets/nlt_variant.h"
 
 namespace po = boost::program_options;
 
@@ -17,7 +17,7 @@ namespace {
 // and for `tailedcore nlt --help`, which shows both.
 struct ApplyArgs {
   std::string source, dest, prune, noisy, variant, reference = TC_DEFAULT_REFERENCE_DIR;
-  data::NltApplyOptions o;
+  datasets::NltApplyOptions o;
   po::options_description desc{
       "tailedcore nlt apply: build a variant from official manifests (--variant NAME, or both "
       "manifest files)"};
@@ -38,7 +38,7 @@ struct ApplyArgs {
 
 struct MakeArgs {
   std::string source, dest;
-  data::NltMakeOptions o;
+  datasets::NltMakeOptions o;
   po::options_description desc{
       "tailedcore nlt make: generate and apply new noisy long-tail manifests"};
   MakeArgs() {
@@ -77,18 +77,18 @@ int cmd_nlt(const Args& args) {
         a.variant.empty() || (a.prune.empty() && a.noisy.empty()),
         "nlt apply: expected --variant NAME or --prune-manifest F --noisy-manifest F (not both)");
     if (!a.variant.empty()) {
-      const auto m = data::variant_manifests(a.reference, a.variant);
+      const auto m = datasets::variant_manifests(a.reference, a.variant);
       a.prune = m.prune_good.string();
       a.noisy = m.inject_defects.string();
     }
     TC_CHECK(!a.prune.empty(), "the option '--prune-manifest' is required (or --variant NAME)");
     TC_CHECK(!a.noisy.empty(), "the option '--noisy-manifest' is required (or --variant NAME)");
-    data::apply_nlt(a.source, a.dest, a.prune, a.noisy, a.o);
+    datasets::apply_nlt(a.source, a.dest, a.prune, a.noisy, a.o);
     return 0;
   }
   MakeArgs m;
   if (!parse_options(m.desc, rest, vm)) return 0;
-  for (const auto& c : data::make_nlt(m.source, m.dest, m.o))
+  for (const auto& c : datasets::make_nlt(m.source, m.dest, m.o))
     std::printf("%-14s %5lld good + %3lld defects\n", c.class_name.c_str(),
                 static_cast<long long>(c.good_kept), static_cast<long long>(c.defects_injected));
   return 0;

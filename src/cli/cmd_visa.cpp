@@ -3,7 +3,7 @@
 
 #include "options.h"
 #include "tailedcore/core/check.h"
-#include "tailedcore/data/visa.h"
+#include "tailedcore/datasets/visa.h"
 
 namespace po = boost::program_options;
 
@@ -26,7 +26,7 @@ int cmd_visa(const Args& args) {
            "visa: expected 'convert' (tailedcore visa --help)");
   po::variables_map vm;
   if (!parse_options(desc, Args(args.begin() + 1, args.end()), vm)) return 0;
-  data::convert_visa(source, csv, dest, force);
+  datasets::convert_visa(source, csv, dest, force);
   return 0;
 }
 

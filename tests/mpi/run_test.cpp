@@ -8,7 +8,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "mpi_testing.h"
-#include "tailedcore/data/nlt.h"
+#include "tailedcore/datasets/nlt.h"
 #include "tailedcore/io/files.h"
 #include "tailedcore/io/hdf5.h"
 #include "tailedcore/io/virtual_rows.h"
@@ -39,9 +39,9 @@ void make_data(const fs::path& dir) {
   so.size = 48;
   so.threads = 1;
   tc::synth::generate_synthetic(dir / "small", so);
-  tc::data::NltMakeOptions no;
+  tc::datasets::NltMakeOptions no;
   no.seed = 1;
-  tc::data::make_nlt(dir / "small", dir / "data", no);
+  tc::datasets::make_nlt(dir / "small", dir / "data", no);
 }
 
 TEST(MpiRun, TailedCoreRunIsRankInvariant) {

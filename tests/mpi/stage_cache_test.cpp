@@ -12,7 +12,7 @@
 
 #include "mpi_testing.h"
 #include "tailedcore/data/catalog.h"
-#include "tailedcore/data/nlt.h"
+#include "tailedcore/datasets/nlt.h"
 #include "tailedcore/dist/comm.h"
 #include "tailedcore/pipeline/feature_shards.h"
 #include "tailedcore/pipeline/run.h"
@@ -115,9 +115,9 @@ TEST(MpiStageCache, ADamagedShardInARunIsRecomputedByEveryRank) {
     so.size = 48;
     so.threads = 1;
     tc::synth::generate_synthetic(dir / "small", so);
-    tc::data::NltMakeOptions no;
+    tc::datasets::NltMakeOptions no;
     no.seed = 1;
-    tc::data::make_nlt(dir / "small", dir / "data", no);
+    tc::datasets::make_nlt(dir / "small", dir / "data", no);
   }
   world().barrier();
   const auto first = tc::pipeline::run_experiment(options(dir), world());

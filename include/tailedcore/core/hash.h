@@ -1,5 +1,6 @@
 // 64-bit FNV-1a, the project's one hash: stage cache keys and file digests
-// (io::hash_text, io::hash_file) and the synthetic data's per-name seeds.
+// (io::hash_text; io::hash_file folds four FNV lanes over 8-byte words into
+// it) and the synthetic data's per-name seeds.
 #pragma once
 
 #include <cstdint>

@@ -31,8 +31,9 @@ struct DataConfig {
 struct ModelConfig {
   std::vector<std::string> backbone_names{"wideresnet50"};
   std::vector<std::string> layers_to_extract = features::EmbedderOptions{}.layers;
-  std::string embedding_to_extract_from;  // "" or "avgpool" (reference); "layer1".."layer4": that
-                                          // layer's mean (ours)
+  // "" (the embedder's default, avgpool) or a tap of the backbone: avgpool (reference), or a
+  // map tap (e.g. layer2, stage5): its spatial mean (ours)
+  std::string embedding_to_extract_from;
   std::string coreset_model_name = "patchcore";  // patchcore | softpatch | tailedcore
   std::string tail_th_type;            // "" | ada_trim_min-mode | symmin | double_max_step
   std::string tail_data_augment_type;  // "" | rot15flip | rot30flip | rot45flip | rotflip

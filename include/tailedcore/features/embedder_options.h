@@ -12,13 +12,14 @@ struct EmbedderOptions {
   std::vector<std::string> layers{"layer2", "layer3"};
   int64_t target_dim = 1024;
   bool global_embedding = false;  // also return a global embedding per image
-  /// "avgpool" (the reference: mean of layer4) or "layer1".."layer4": the mean
-  /// of that layer's map. Random-weight backbones keep class information in
-  /// shallow layers, where layer4's mean has collapsed (DESIGN.md hazard).
+  /// A tap of the backbone: "avgpool" (the reference: the mean of the deepest
+  /// map) or a map tap ("layer2", "stage5", ...): the mean of that map.
+  /// Random-weight backbones keep class information in shallow layers, where
+  /// the deepest mean has collapsed (DESIGN.md "Known hazards").
   std::string global_layer = "avgpool";
   /// The one range check of these options, naming each by its config key
-  /// after `prefix` ("c: model.", "tailedcore coreset: --", or "" where a
-  /// library call checks its arguments).
+  /// after `prefix` ("c: model.", or "" where a library call checks its
+  /// arguments).
   void validate(const std::string& prefix) const;
 };
 

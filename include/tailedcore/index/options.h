@@ -27,8 +27,8 @@ struct IndexOptions {
   /// TF32 products in that GPU search (index/torch_knn.h KnnOptions::tf32): off, unmeasured.
   bool tf32 = false;
   /// The one range check of these options, naming each by its config key
-  /// after `prefix` ("c: model.", "tailedcore coreset: --", or "" where a
-  /// library call checks its arguments).
+  /// after `prefix` ("c: model.", or "" where a library call checks its
+  /// arguments).
   void validate(const std::string& prefix) const;
 };
 

@@ -68,9 +68,8 @@ struct LocalRows {
 };
 
 /// Rows a bank builder reads and projects at a time: 32 MiB at 1024-d, a
-/// term every rank holds whatever the rank count (65,536 rows, 256 MiB and
-/// its candidate copy, were most of a rank's tail-coreset peak on the
-/// scaling tree at 3 ranks).
+/// term every rank holds whatever the rank count, so it is kept small (its
+/// share of a rank's peak: results/bench/scaling_rss.md).
 constexpr int64_t kBankReadRows = 8192;
 
 /// The greedy coreset bank. Contract: collective over comm; `local` is this

@@ -1,7 +1,8 @@
-// The run's artifacts (DESIGN.md "Artifacts"): typed read and write of every
-// HDF5 file a stage makes, used by the run's stages and by the stage commands
-// (`tailedcore extract/tail/lof/coreset`) alike. Each file carries the key it
-// was made with (attribute config_hash, pipeline/cache_keys.h); readers never
+// The run's artifacts (DESIGN.md "Artifacts"): typed read and write of the
+// HDF5 files the stages make (the sharded feature files' writers are in
+// pipeline/feature_shards.h), used by the run's stages and by the stage
+// commands (`tailedcore extract/tail/lof/coreset`) alike. Each file carries
+// the key it was made with (attribute config_hash, pipeline/cache_keys.h); readers never
 // require our attributes beyond the ones that give rows their meaning
 // (the grids where patch positions matter: feature_h/feature_w, or /grids
 // when the images' grids differ), so files written with

@@ -7,7 +7,7 @@
 //
 // Launches a step on a GPU: 2 kernels (update, reduce + pack), 1 copy (the
 // pick into the batch), and under several ranks 1 NCCL allgather and 1 pick
-// kernel (4 launches in all); host round trips: 1 per `batch` steps.
+// kernel more; host round trips: 1 per `batch` steps.
 //
 // Contract: collective over comm; every rank calls with the same first step,
 // m and batch. The same loop runs on the CPU (torch_packed_step), which is how

@@ -27,7 +27,7 @@ struct LofOptions {
   int cuda_device =
       -1;  // CUDA ordinal of the Gram products; -1 = host (same scores: see lof_blocked.h)
   /// The one range check of these options, naming each by its config key
-  /// after `prefix` ("c: model.", "tailedcore coreset: --", or "" where a
+  /// after `prefix` ("c: model.", "tailedcore lof: --", or "" where a
   /// library call checks its arguments).
   void validate(const std::string& prefix) const;
 };

@@ -1,4 +1,4 @@
-#include "tailedcore/data/nlt_recipe.h"
+#include "tailedcore/datasets/nlt_recipe.h"
 
 #include <algorithm>
 #include <cmath>
@@ -13,7 +13,7 @@
 #include "tailedcore/data/catalog.h"
 #include "tailedcore/io/files.h"
 
-namespace tc::data {
+namespace tc::datasets {
 namespace fs = std::filesystem;
 
 namespace {
@@ -81,7 +81,7 @@ std::vector<double> discrete_pareto_pmf(double alpha, int64_t bins, double epsil
 
 NltManifests draw_nlt_manifests(const fs::path& source, const NltRecipe& recipe) {
   validate(recipe);
-  const auto catalog = Catalog::scan(source);
+  const auto catalog = data::Catalog::scan(source);
   const auto& classes = catalog.classes();
   const size_t C = classes.size();
   TC_CHECK(C >= 1, source.string(), ": no class folders: expected <class>/train/good/...");
@@ -192,4 +192,4 @@ NltManifests build_nlt_variant(const fs::path& source, const fs::path& dest,
   return m;
 }
 
-}  // namespace tc::data
+}  // namespace tc::datasets

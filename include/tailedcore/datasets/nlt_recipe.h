@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "tailedcore/data/nlt.h"
+#include "tailedcore/datasets/nlt.h"
 
-namespace tc::data {
+namespace tc::datasets {
 
 struct NltRecipe {
   std::string profile = "pareto";  // pareto | step
@@ -72,4 +72,4 @@ NltManifests build_nlt_variant(const std::filesystem::path& source,
                                const std::filesystem::path& dest, const NltRecipe& recipe,
                                const NltApplyOptions& apply = {});
 
-}  // namespace tc::data
+}  // namespace tc::datasets

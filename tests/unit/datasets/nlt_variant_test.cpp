@@ -1,10 +1,10 @@
-#include "tailedcore/data/nlt_variant.h"
+#include "tailedcore/datasets/nlt_variant.h"
 
 #include <gtest/gtest.h>
 
 #include "testing.h"
 
-using namespace tc::data;
+using namespace tc::datasets;
 using tc::testing::error_of;
 using tc::testing::reference_dir;
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace tc::data {
+namespace tc::datasets {
 
 struct NltApplyOptions {
   bool symlink = false;  // link files instead of copying them
@@ -60,4 +60,4 @@ struct ClassCounts {
 std::vector<ClassCounts> make_nlt(const std::filesystem::path& source,
                                   const std::filesystem::path& dest, const NltMakeOptions& opts);
 
-}  // namespace tc::data
+}  // namespace tc::datasets

@@ -1,4 +1,4 @@
-#include "tailedcore/data/visa.h"
+#include "tailedcore/datasets/visa.h"
 
 #include <map>
 #include <opencv2/core.hpp>
@@ -12,7 +12,7 @@
 #include "tailedcore/data/input_check.h"
 #include "tailedcore/io/files.h"
 
-namespace tc::data {
+namespace tc::datasets {
 namespace fs = std::filesystem;
 
 namespace {
@@ -69,10 +69,10 @@ std::vector<VisaRow> read_rows(const fs::path& source, const fs::path& split_csv
              "': expected train or test");
     r.object = c[0];
     r.out_dir = fs::path(c[0]) / c[1] / (c[2] == "normal" ? "good" : "bad");
-    r.image = source_file(source, c[3], r.where + ": image", /*image=*/true);
+    r.image = data::source_file(source, c[3], r.where + ": image", /*image=*/true);
     claim(r.out_dir / r.image.filename(), r.where);
     if (!c[4].empty()) {
-      r.mask = source_file(source, c[4], r.where + ": mask", /*image=*/true);
+      r.mask = data::source_file(source, c[4], r.where + ": mask", /*image=*/true);
       claim(fs::path(c[0]) / "ground_truth" / "bad" / (r.mask.stem().string() + "_mask.png"),
             r.where);
     }
@@ -111,4 +111,4 @@ int64_t convert_visa(const fs::path& source, const fs::path& split_csv, const fs
   return n;
 }
 
-}  // namespace tc::data
+}  // namespace tc::datasets

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 
-namespace tc::data {
+namespace tc::datasets {
 
 /// Rows "object,split,label,image,mask": label normal -> good, anything else
 /// -> bad; the image goes to <dest>/<object>/<split>/<good|bad>/<basename>, a
@@ -20,4 +20,4 @@ namespace tc::data {
 int64_t convert_visa(const std::filesystem::path& source, const std::filesystem::path& split_csv,
                      const std::filesystem::path& dest, bool force = false);
 
-}  // namespace tc::data
+}  // namespace tc::datasets

@@ -1,5 +1,5 @@
 // `convert_visa` (SPEC 1.3) on a tiny fake VisA tree with its own split CSV.
-#include "tailedcore/data/visa.h"
+#include "tailedcore/datasets/visa.h"
 
 #include <gtest/gtest.h>
 
@@ -69,7 +69,7 @@ using tc::testing::error_of;
 
 TEST(VisaConvert, WritesMvtecLayoutWithBinarisedMasks) {
   FakeVisa v;
-  EXPECT_EQ(tc::data::convert_visa(v.src, v.csv, v.dest), 7);
+  EXPECT_EQ(tc::datasets::convert_visa(v.src, v.csv, v.dest), 7);
   for (const auto& [out, in] : std::vector<std::pair<std::string, std::string>>{
            {"candle/train/good/0000.JPG", "candle/Data/Images/Normal/0000.JPG"},
            {"candle/train/good/0001.JPG", "candle/Data/Images/Normal/0001.JPG"},
@@ -121,7 +121,7 @@ TEST(VisaConvert, SixteenBitAndColourMasksAreBinarised) {
   cv::Mat rgb(1, 3, CV_8UC3, cv::Scalar(0, 0, 0));
   rgb.at<cv::Vec3b>(0, 2) = cv::Vec3b(0, 0, 1);  // label 1 in one channel only
   ASSERT_TRUE(cv::imwrite((v.src / "candle/Data/Masks/Anomaly/001.png").string(), rgb));
-  tc::data::convert_visa(v.src, v.csv, v.dest);
+  tc::datasets::convert_visa(v.src, v.csv, v.dest);
   EXPECT_EQ(mask_values(v.dest / "candle/ground_truth/bad/000_mask.png"),
             (std::vector<uint8_t>{0, 255, 255}));
   EXPECT_EQ(mask_values(v.dest / "candle/ground_truth/bad/001_mask.png"),
@@ -130,12 +130,12 @@ TEST(VisaConvert, SixteenBitAndColourMasksAreBinarised) {
 
 TEST(VisaConvert, BadInputIsNamedAndLeavesNoDest) {
   FakeVisa v;
-  auto e = error_of([&] { tc::data::convert_visa(v.src, v.tmp / "missing.csv", v.dest); });
+  auto e = error_of([&] { tc::datasets::convert_visa(v.src, v.tmp / "missing.csv", v.dest); });
   EXPECT_NE(e.find((v.tmp / "missing.csv").string()), std::string::npos) << e;
   EXPECT_FALSE(fs::exists(v.dest));
 
   touch(v.tmp / "bad_header.csv", "object,split,label,image\ncandle,train,normal,x.JPG\n");
-  e = error_of([&] { tc::data::convert_visa(v.src, v.tmp / "bad_header.csv", v.dest); });
+  e = error_of([&] { tc::datasets::convert_visa(v.src, v.tmp / "bad_header.csv", v.dest); });
   EXPECT_NE(e.find("expected object,split,label,image,mask"), std::string::npos) << e;
   EXPECT_NE(e.find("bad_header.csv"), std::string::npos) << e;
   EXPECT_FALSE(fs::exists(v.dest));
@@ -144,7 +144,7 @@ TEST(VisaConvert, BadInputIsNamedAndLeavesNoDest) {
         std::string(kHeader) +
             "candle,train,normal,candle/Data/Images/Normal/0000.JPG,\n"
             "candle,train,normal,candle/Data/Images/Normal/0999.JPG,\n");
-  e = error_of([&] { tc::data::convert_visa(v.src, v.tmp / "missing_image.csv", v.dest); });
+  e = error_of([&] { tc::datasets::convert_visa(v.src, v.tmp / "missing_image.csv", v.dest); });
   EXPECT_NE(e.find((v.src / "candle/Data/Images/Normal/0999.JPG").string()), std::string::npos)
       << e;
   EXPECT_NE(e.find("missing_image.csv:3"), std::string::npos) << e;
@@ -155,14 +155,14 @@ TEST(VisaConvert, BadInputIsNamedAndLeavesNoDest) {
   touch(v.tmp / "missing_mask.csv", std::string(kHeader) +
                                         "candle,test,anomaly,candle/Data/Images/Anomaly/"
                                         "000.JPG,candle/Data/Masks/Anomaly/077.png\n");
-  e = error_of([&] { tc::data::convert_visa(v.src, v.tmp / "missing_mask.csv", v.dest); });
+  e = error_of([&] { tc::datasets::convert_visa(v.src, v.tmp / "missing_mask.csv", v.dest); });
   EXPECT_NE(e.find((v.src / "candle/Data/Masks/Anomaly/077.png").string()), std::string::npos) << e;
   EXPECT_FALSE(fs::exists(v.dest));
 
-  tc::data::convert_visa(v.src, v.csv, v.dest);
-  e = error_of([&] { tc::data::convert_visa(v.src, v.csv, v.dest); });
+  tc::datasets::convert_visa(v.src, v.csv, v.dest);
+  e = error_of([&] { tc::datasets::convert_visa(v.src, v.csv, v.dest); });
   EXPECT_NE(e.find("--force"), std::string::npos) << e;
-  EXPECT_EQ(tc::data::convert_visa(v.src, v.csv, v.dest, /*force=*/true), 7);
+  EXPECT_EQ(tc::datasets::convert_visa(v.src, v.csv, v.dest, /*force=*/true), 7);
 }
 
 // Paths come from the CSV: the rule of every tool that reads paths from a
@@ -192,7 +192,8 @@ TEST(VisaConvert, PathsOutsideTheTreesAndNonImagesAreRefused) {
   };
   for (const auto& [row, expected] : cases) {
     touch(v.tmp / "hostile.csv", std::string(kHeader) + good + row + "\n");
-    const auto e = error_of([&] { tc::data::convert_visa(v.src, v.tmp / "hostile.csv", v.dest); });
+    const auto e =
+        error_of([&] { tc::datasets::convert_visa(v.src, v.tmp / "hostile.csv", v.dest); });
     EXPECT_NE(e.find(expected), std::string::npos) << row << "\n" << e;
     EXPECT_NE(e.find("hostile.csv:3"), std::string::npos) << e;
     EXPECT_FALSE(fs::exists(v.dest)) << row;
@@ -206,7 +207,7 @@ TEST(VisaConvert, QuotedCellsAreRead) {
   tc::testing::touch_image(v.src / "candle/Data/Images/Normal/a,b.JPG", "comma");
   touch(v.tmp / "quoted.csv",
         std::string(kHeader) + "candle,train,normal,\"candle/Data/Images/Normal/a,b.JPG\",\n");
-  EXPECT_EQ(tc::data::convert_visa(v.src, v.tmp / "quoted.csv", v.dest), 1);
+  EXPECT_EQ(tc::datasets::convert_visa(v.src, v.tmp / "quoted.csv", v.dest), 1);
   EXPECT_TRUE(fs::is_regular_file(v.dest / "candle/train/good/a,b.JPG"));
 }
 

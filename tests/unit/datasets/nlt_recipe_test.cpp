@@ -1,5 +1,5 @@
 // The manifest generator (SPEC 1.4's recipe) and `build_nlt_variant`.
-#include "tailedcore/data/nlt_recipe.h"
+#include "tailedcore/datasets/nlt_recipe.h"
 
 #include <gtest/gtest.h>
 
@@ -11,15 +11,15 @@
 
 #include "data_trees.h"
 #include "tailedcore/core/check.h"
-#include "tailedcore/data/nlt.h"
+#include "tailedcore/datasets/nlt.h"
 #include "tailedcore/io/files.h"
 #include "testing.h"
 
 namespace fs = std::filesystem;
-using tc::data::ClassCounts;
-using tc::data::draw_nlt_manifests;
-using tc::data::NltManifests;
-using tc::data::NltRecipe;
+using tc::datasets::ClassCounts;
+using tc::datasets::draw_nlt_manifests;
+using tc::datasets::NltManifests;
+using tc::datasets::NltRecipe;
 using tc::testing::ScratchDir;
 using tc::testing::touch;
 using tc::testing::zero_pad;
@@ -78,7 +78,7 @@ TEST(NltRecipe, ParetoPmfScaledTo264GivesTheMvtecSeed01Sizes) {
   // SPEC 1.5, MVTec pareto s01: grid (264 images) got the largest pmf; the
   // other kept counts are 160, 100, 65, 43, 29, 20, 14, 10, 7 and 5 x 5
   // (the last four of round(pmf * factor) = 5, 4, 3, 2, 2 clipped up to 5).
-  const auto pmf = tc::data::discrete_pareto_pmf(6.0, 15, 0.01);
+  const auto pmf = tc::datasets::discrete_pareto_pmf(6.0, 15, 0.01);
   ASSERT_EQ(pmf.size(), 15u);
   EXPECT_TRUE(std::is_sorted(pmf.rbegin(), pmf.rend()));
   double sum = 0;
@@ -89,7 +89,7 @@ TEST(NltRecipe, ParetoPmfScaledTo264GivesTheMvtecSeed01Sizes) {
   EXPECT_EQ(scaled,
             (std::vector<int64_t>{264, 160, 100, 65, 43, 29, 20, 14, 10, 7, 5, 4, 3, 2, 2}));
   // One bin holds everything the support holds.
-  EXPECT_NEAR(tc::data::discrete_pareto_pmf(6.0, 1, 0.01)[0], 0.98, 1e-12);
+  EXPECT_NEAR(tc::datasets::discrete_pareto_pmf(6.0, 1, 0.01)[0], 0.98, 1e-12);
 }
 
 TEST(NltRecipe, ParetoOnEqualClassesReproducesTheSeed01Sizes) {
@@ -197,7 +197,7 @@ TEST(NltRecipe, BuildWritesTheVariantAndItsManifests) {
   r.profile = "step";
   r.tail_images = 4;
   r.seed = 5;
-  const auto m = tc::data::build_nlt_variant(tmp / "src", tmp / "out", r);
+  const auto m = tc::datasets::build_nlt_variant(tmp / "src", tmp / "out", r);
   // Files on disk agree with the counts.
   const auto counts = tc::testing::train_counts(tmp / "out");
   ASSERT_EQ(counts.size(), 5u);  // the manifest folder is not a class
@@ -208,16 +208,16 @@ TEST(NltRecipe, BuildWritesTheVariantAndItsManifests) {
   const std::string prune = tc::io::read_text(tmp / "out" / "manifest" / "prune_good.txt");
   ASSERT_FALSE(prune.empty());
   EXPECT_NE(prune.back(), '\n');
-  EXPECT_EQ(tc::data::read_manifest(tmp / "out" / "manifest" / "prune_good.txt"), m.prune_good);
-  EXPECT_EQ(tc::data::read_manifest(tmp / "out" / "manifest" / "inject_defects.txt"),
+  EXPECT_EQ(tc::datasets::read_manifest(tmp / "out" / "manifest" / "prune_good.txt"), m.prune_good);
+  EXPECT_EQ(tc::datasets::read_manifest(tmp / "out" / "manifest" / "inject_defects.txt"),
             m.inject_defects);
   EXPECT_EQ(tc::io::read_text(tmp / "out" / "manifest" / "counts.csv"),
-            tc::data::nlt_counts_csv(m.counts));
-  EXPECT_EQ(tc::data::nlt_counts_csv({{"p", 4, 0}, {"q", 40, 4}}),
+            tc::datasets::nlt_counts_csv(m.counts));
+  EXPECT_EQ(tc::datasets::nlt_counts_csv({{"p", 4, 0}, {"q", 40, 4}}),
             "class,good_kept,defects_injected,total\np,4,0,4\nq,40,4,44\n");
   // Applying the written manifests again gives the same tree.
-  tc::data::apply_nlt(tmp / "src", tmp / "again", tmp / "out" / "manifest" / "prune_good.txt",
-                      tmp / "out" / "manifest" / "inject_defects.txt");
+  tc::datasets::apply_nlt(tmp / "src", tmp / "again", tmp / "out" / "manifest" / "prune_good.txt",
+                          tmp / "out" / "manifest" / "inject_defects.txt");
   EXPECT_EQ(tc::testing::train_counts(tmp / "again"), counts);
   // The test sets are untouched: 1 good + 10 defects per class.
   EXPECT_EQ(tc::testing::count_files_below(tmp / "out" / "p" / "test"), 11);
@@ -232,20 +232,20 @@ TEST(NltRecipe, MakeNltIsBuildNltVariantWithTheCliOptions) {
   ScratchDir tmp;
   for (const char* name : {"p", "q", "r", "s", "t"})
     make_class(tmp / "src", name, 40, {{"crack", 5}});
-  tc::data::NltMakeOptions o;
+  tc::datasets::NltMakeOptions o;
   o.profile = "step";
   o.tail_classes_keep = 4;
   o.noise_ratio = 0.1;
   o.seed = 11;
-  const auto counts = tc::data::make_nlt(tmp / "src", tmp / "out", o);
+  const auto counts = tc::datasets::make_nlt(tmp / "src", tmp / "out", o);
   NltRecipe r;
   r.profile = "step";
   r.tail_images = 4;
   r.noise_ratio = 0.1;
   r.seed = 11;
   const auto m = draw_nlt_manifests(tmp / "src", r);
-  EXPECT_EQ(tc::data::nlt_counts_csv(counts), tc::data::nlt_counts_csv(m.counts));
-  EXPECT_EQ(tc::data::read_manifest(tmp / "out" / "manifest" / "prune_good.txt"), m.prune_good);
+  EXPECT_EQ(tc::datasets::nlt_counts_csv(counts), tc::datasets::nlt_counts_csv(m.counts));
+  EXPECT_EQ(tc::datasets::read_manifest(tmp / "out" / "manifest" / "prune_good.txt"), m.prune_good);
   EXPECT_FALSE(fs::exists(tmp.path() / "out.manifest"));
 }
 
@@ -258,7 +258,7 @@ TEST(NltRecipe, BadInputIsReportedAndLeavesNothing) {
   EXPECT_NE(error_of([&] { draw_nlt_manifests(tmp / "src", r); }).find("expected pareto or step"),
             std::string::npos);
   r.profile = "pareto";
-  const auto e = error_of([&] { tc::data::build_nlt_variant(tmp / "src", tmp / "out", r); });
+  const auto e = error_of([&] { tc::datasets::build_nlt_variant(tmp / "src", tmp / "out", r); });
   EXPECT_NE(e.find((tmp / "src" / "small" / "train" / "good").string()), std::string::npos) << e;
   EXPECT_NE(e.find("expected at least 5"), std::string::npos) << e;
   r.profile = "step";
@@ -267,13 +267,14 @@ TEST(NltRecipe, BadInputIsReportedAndLeavesNothing) {
             std::string::npos);
   r.noise_ratio = 0.1;
   touch(tmp / "out" / "keep.txt");
-  EXPECT_NE(
-      error_of([&] { tc::data::build_nlt_variant(tmp / "src", tmp / "out", r); }).find("--force"),
-      std::string::npos);
+  EXPECT_NE(error_of([&] {
+              tc::datasets::build_nlt_variant(tmp / "src", tmp / "out", r);
+            }).find("--force"),
+            std::string::npos);
   EXPECT_TRUE(fs::exists(tmp / "out" / "keep.txt"));
-  tc::data::NltApplyOptions force;
+  tc::datasets::NltApplyOptions force;
   force.force = true;
-  tc::data::build_nlt_variant(tmp / "src", tmp / "out", r, force);
+  tc::datasets::build_nlt_variant(tmp / "src", tmp / "out", r, force);
   EXPECT_FALSE(fs::exists(tmp / "out" / "keep.txt"));
   EXPECT_TRUE(fs::exists(tmp / "out" / "manifest" / "counts.csv"));
   std::set<std::string> siblings;

@@ -8,15 +8,16 @@
 #include <string>
 #include <vector>
 
-namespace tc::data {
+namespace tc::datasets {
 
-struct NltManifests {
+/// Where a variant's two manifests are (nlt_recipe.h's NltManifests holds their lines).
+struct ManifestFiles {
   std::filesystem::path prune_good, inject_defects;
 };
 
 /// The manifests of `variant` under `reference_dir`; a malformed name or a
 /// missing file is an error naming the expected parts / the file.
-NltManifests variant_manifests(const std::filesystem::path& reference_dir,
-                               const std::string& variant);
+ManifestFiles variant_manifests(const std::filesystem::path& reference_dir,
+                                const std::string& variant);
 
-}  // namespace tc::data
+}  // namespace tc::datasets

@@ -1,4 +1,4 @@
-#include "tailedcore/data/nlt.h"
+#include "tailedcore/datasets/nlt.h"
 
 #include <algorithm>
 #include <sstream>
@@ -8,10 +8,10 @@
 #include "tailedcore/core/paths.h"
 #include "tailedcore/data/catalog.h"
 #include "tailedcore/data/input_check.h"
-#include "tailedcore/data/nlt_recipe.h"
+#include "tailedcore/datasets/nlt_recipe.h"
 #include "tailedcore/io/files.h"
 
-namespace tc::data {
+namespace tc::datasets {
 namespace fs = std::filesystem;
 
 namespace {
@@ -94,8 +94,8 @@ NltChanges apply_nlt_into(const fs::path& source, const fs::path& dir,
   std::vector<fs::path> inject_from;
   for (size_t i = 0; i < prune.size(); ++i) {
     pruned.push_back(parse_line(prune_manifest, i + 1, prune[i]));
-    source_file(source, prune[i], prune_manifest.string() + ":" + std::to_string(i + 1),
-                /*image=*/false);
+    data::source_file(source, prune[i], prune_manifest.string() + ":" + std::to_string(i + 1),
+                      /*image=*/false);
   }
   for (size_t i = 0; i < inject.size(); ++i) {
     const auto mp = parse_line(noisy_manifest, i + 1, inject[i]);
@@ -103,18 +103,18 @@ NltChanges apply_nlt_into(const fs::path& source, const fs::path& dir,
     TC_CHECK(fs::is_directory(test_dir), noisy_manifest.string(), ":", i + 1, ": ",
              test_dir.string(), " does not exist in the source");
     std::string defect;
-    for (const auto& d : sorted_subdirs(test_dir))
+    for (const auto& d : data::sorted_subdirs(test_dir))
       if (mp.file.rfind(d + "_", 0) == 0 && d.size() > defect.size()) defect = d;
     TC_CHECK(!defect.empty(), noisy_manifest.string(), ":", i + 1, ": no defect folder of ",
              test_dir.string(), " prefixes '", mp.file, "'");
     // The image that is copied into the training set: a PNG or JPEG inside the source.
-    const fs::path from =
-        source_file(source, mp.cls + "/test/" + defect + "/" + mp.file.substr(defect.size() + 1),
-                    noisy_manifest.string() + ":" + std::to_string(i + 1), /*image=*/true);
+    const fs::path from = data::source_file(
+        source, mp.cls + "/test/" + defect + "/" + mp.file.substr(defect.size() + 1),
+        noisy_manifest.string() + ":" + std::to_string(i + 1), /*image=*/true);
     injected.push_back(mp);
     inject_from.push_back(from);
   }
-  for (const auto& cls : sorted_subdirs(source)) {
+  for (const auto& cls : data::sorted_subdirs(source)) {
     if (!fs::is_directory(source / cls / "train")) continue;
     for (const char* part : {"train/good", "test", "ground_truth"})
       if (fs::is_directory(source / cls / part))
@@ -137,4 +137,4 @@ std::vector<ClassCounts> make_nlt(const fs::path& source, const fs::path& dest,
   return build_nlt_variant(source, dest, recipe, opts.apply).counts;
 }
 
-}  // namespace tc::data
+}  // namespace tc::datasets

@@ -1,6 +1,6 @@
 // `apply_nlt` (SPEC 1.4): hand-made trees, bad manifests, and the official
 // MVTec / VisA manifests on placeholder trees against SPEC 1.5's counts.
-#include "tailedcore/data/nlt.h"
+#include "tailedcore/datasets/nlt.h"
 
 #include <gtest/gtest.h>
 
@@ -12,8 +12,8 @@
 #include "testing.h"
 
 namespace fs = std::filesystem;
-using tc::data::apply_nlt;
-using tc::data::NltApplyOptions;
+using tc::datasets::apply_nlt;
+using tc::datasets::NltApplyOptions;
 using tc::testing::reference_dir;
 using tc::testing::TempDir;
 using tc::testing::touch;
@@ -112,7 +112,7 @@ TEST(NltApply, FinalNewlineAndCrlfAreAccepted) {
               "a/train/good/crack_large_000.png\na/train/good/crack_001.png\n");
   apply_nlt(t.src, t.dest, t.prune, t.inject);
   expect_tiny_result(t.src, t.dest);
-  EXPECT_EQ(tc::data::read_manifest(t.prune),
+  EXPECT_EQ(tc::datasets::read_manifest(t.prune),
             (std::vector<std::string>{"a/train/good/001.png", "a/train/good/003.png"}));
 }
 

@@ -1,11 +1,11 @@
-#include "tailedcore/data/nlt_variant.h"
+#include "tailedcore/datasets/nlt_variant.h"
 
 #include <algorithm>
 #include <map>
 
 #include "tailedcore/core/check.h"
 
-namespace tc::data {
+namespace tc::datasets {
 namespace {
 
 // The official release names its folders mvtecad-nlt and visa-nlt.
@@ -22,8 +22,8 @@ std::string join(const std::vector<std::string>& v) {
 
 }  // namespace
 
-NltManifests variant_manifests(const std::filesystem::path& reference_dir,
-                               const std::string& variant) {
+ManifestFiles variant_manifests(const std::filesystem::path& reference_dir,
+                                const std::string& variant) {
   std::vector<std::string> parts;
   size_t begin = 0;
   for (size_t slash; (slash = variant.find('/', begin)) != std::string::npos; begin = slash + 1)
@@ -38,11 +38,11 @@ NltManifests variant_manifests(const std::filesystem::path& reference_dir,
                std::find(kSeeds.begin(), kSeeds.end(), parts[2]) != kSeeds.end(),
            "--variant '", variant, "': ", expected);
   const auto dir = reference_dir / "manifest" / d->second / parts[1] / parts[2];
-  NltManifests m{dir / "prune_good.txt", dir / "inject_defects.txt"};
+  ManifestFiles m{dir / "prune_good.txt", dir / "inject_defects.txt"};
   for (const auto& f : {m.prune_good, m.inject_defects})
     TC_CHECK(std::filesystem::is_regular_file(f), f.string(), ": manifest of variant '", variant,
              "' is missing (the official manifests ship in reference/; pass --reference DIR)");
   return m;
 }
 
-}  // namespace tc::data
+}  // namespace tc::datasets
