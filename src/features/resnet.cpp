@@ -47,10 +47,8 @@ Conv conv(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t pad) {
 // faster than in float64 over wideresnet50's 69 M). On a CPU
 // with oneDNN the weight is also reordered once into oneDNN's blocked layout
 // and the activations stay in it between operators (`blocked`): a plain
-// conv2d reorders every weight and activation on each call. Measured at
-// 112 px, one thread, in PyTorch: 38 ms an image for the eager modules (what
-// the reference runs), 24 ms folded and blocked (here: 41 -> 28 ms,
-// bench_extract). The maps differ from the eager ones in the last bits
+// conv2d reorders every weight and activation on each call (timings:
+// results/bench/extract.md). The maps differ from the eager ones in the last bits
 // (relative 2e-6), as another convolution algorithm's would; an image's maps
 // are the same bits in a batch of 1 to 4 (the embedder's chunks).
 struct FoldedConv {

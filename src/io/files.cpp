@@ -129,10 +129,10 @@ std::string hex16(uint64_t h) {
 std::string hash_text(const std::string& text) { return hex16(core::fnv1a(text)); }
 
 std::string hash_file(const fs::path& path) {
-  // Four FNV-style lanes over 8-byte words (a byte-wise FNV-1a ran at ~0.4
-  // GB/s: 0.7 s of every run went to digesting 276 MB of WideResNet weights),
-  // the bytes after the last whole 32-byte group and the length folded in at
-  // the end with FNV-1a.
+  // Four FNV-style lanes over 8-byte words (a byte-wise FNV-1a is too slow
+  // for the 276 MB of WideResNet weights each run digests), the bytes after
+  // the last whole 32-byte group and the length folded in at the end with
+  // FNV-1a.
   constexpr uint64_t kPrime = 0x100000001b3ull;
   std::ifstream in(path, std::ios::binary);
   TC_CHECK(in.good(), path.string(), ": cannot open for reading (missing or unreadable)");
