@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <map>
 #include <set>
 
@@ -20,6 +19,7 @@ using tc::datasets::ClassCounts;
 using tc::datasets::draw_nlt_manifests;
 using tc::datasets::NltManifests;
 using tc::datasets::NltRecipe;
+using tc::testing::error_of;
 using tc::testing::ScratchDir;
 using tc::testing::touch;
 using tc::testing::zero_pad;
@@ -39,15 +39,6 @@ void make_class(const fs::path& root, const std::string& name, int n_good,
       tc::testing::touch_image(root / name / "ground_truth" / defect /
                                (zero_pad(i, 3) + "_mask.png"));
     }
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const tc::Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 std::map<std::string, int> per_class(const std::vector<std::string>& lines) {
