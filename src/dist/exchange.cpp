@@ -2,9 +2,7 @@
 
 #include <torch/torch.h>
 
-#include <cmath>
 #include <cstring>
-#include <limits>
 
 #include "max_loc_pick.h"
 #include "tailedcore/core/check.h"

@@ -132,10 +132,6 @@ torch::Tensor row_starts(const core::PatchGrids& grids, const std::vector<int64_
   return torch::tensor(starts, torch::kInt64);
 }
 
-}  // namespace
-
-namespace {
-
 // The blocked kernel; `device` set: the candidates chosen there (candidates_on).
 at::Tensor lof_blocked(const at::Tensor& x_in, int64_t k, std::optional<c10::Device> device) {
   TC_CHECK(x_in.dim() == 3, "LOF expects [sets, points, dim]: got ", x_in.sizes());
@@ -159,23 +155,19 @@ at::Tensor lof_blocked(const at::Tensor& x_in, int64_t k, std::optional<c10::Dev
       sq32[r] = static_cast<float>(sq[r]);
       sq_max[r / n] = std::max(sq_max[r / n], sq[r]);
     }
-    torch::Tensor gram, pairs;  // the host's Gram block, or the device's candidate pairs
+    torch::Tensor gram, pairs;        // the host's Gram block, or the device's candidate pairs
+    std::vector<int64_t> pair_begin;  // where each row's pairs start
+    const int64_t* js = nullptr;      // pairs [m, 2]: (row, j), rows ascending
     if (device) {
       pairs = candidates_on(x, sq32, sq, sq_max, ke, *device);
+      js = pairs.data_ptr<int64_t>();
+      pair_begin.assign(c * n + 1, 0);
+      for (int64_t t = 0; t < pairs.size(0); ++t) ++pair_begin[js[2 * t] + 1];
+      for (int64_t t = 0; t < c * n; ++t) pair_begin[t + 1] += pair_begin[t];
     } else {
       gram = gram_buffer.narrow(0, 0, c);
       torch::bmm_out(gram, x, x.transpose(1, 2));
     }
-    // Where each row's pairs start: rows ascending, so a count and a prefix sum.
-    std::vector<int64_t> pair_begin;
-    if (device) {
-      pair_begin.assign(c * n + 1, 0);
-      const auto rows = pairs.select(1, 0).contiguous();
-      const int64_t* r = rows.data_ptr<int64_t>();
-      for (int64_t t = 0; t < rows.size(0); ++t) ++pair_begin[r[t] + 1];
-      for (int64_t t = 0; t < c * n; ++t) pair_begin[t + 1] += pair_begin[t];
-    }
-    const int64_t* js = device ? pairs.data_ptr<int64_t>() : nullptr;
     std::vector<double> knn_d(c * n * ke);
     std::vector<int64_t> knn_i(c * n * ke);
 #pragma omp parallel
